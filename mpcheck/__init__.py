@@ -1,0 +1,47 @@
+"""mpcheck: find and fix multiprocessing code that only works under fork.
+
+The library API is what the command line uses:
+
+    >>> import mpcheck
+    >>> for d in mpcheck.check_source("from multiprocessing.context import ForkProcess\\n"):
+    ...     print(d.line, d.column, d.code)
+    1 37 MP101
+    >>> print(mpcheck.fix_source("import os\\n").text, end="")
+    import os
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__version__ = "0.1.0"
+
+from .config import ConfigError, Settings, load_settings  # noqa: E402
+from .engine import Checker  # noqa: E402
+from .findings import Applicability, Diagnostic  # noqa: E402
+
+
+@dataclass(frozen=True)
+class FixedSource:
+    text: str  # the fixed source (the input itself when nothing was fixed)
+    fixed: list[Diagnostic]  # the findings the fixes resolved
+    remaining: list[Diagnostic]  # findings in the fixed text (no fix, or not allowed)
+
+
+def check_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
+                 unsafe_fixes: bool = False) -> list[Diagnostic]:
+    """The findings in `text`; input errors (syntax, nesting) come back as MP000."""
+    return Checker(settings, unsafe_fixes).check_text(text, path)
+
+
+def fix_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
+               unsafe_fixes: bool = False) -> FixedSource:
+    """`text` with every allowed fix applied, re-parsed and re-checked."""
+    result = Checker(settings, unsafe_fixes).fix_text(text, path)
+    return FixedSource(result.fixed_text if result.fixed_text is not None else text, result.fixed, result.diagnostics)
+
+
+__all__ = [
+    "Applicability", "Checker", "ConfigError", "Diagnostic", "FixedSource", "Settings",
+    "check_source", "fix_source", "load_settings", "__version__",
+]

@@ -1,0 +1,237 @@
+"""The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`.
+
+`mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
+`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found, 1 findings (or, for
+`fix`, findings left; for `--diff`, changes that would be made), 2 a usage error or a file
+that could not be read or parsed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import click
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings
+from .discovery import DiscoveryError, discover
+from .engine import Checker, FileResult
+from .explain import render_rule
+from .findings import INPUT_ERROR_CODE, Diagnostic
+from .fixer import write_atomically
+from .reporting import format_json, format_statistics, format_text, summary_line
+from .rules import ALL_RULES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+OUTPUT_FORMATS = ("text", "json")
+
+
+class _DefaultToCheck(click.Group):
+    """A group whose default command is `check`, so `mpcheck src/` and `mpcheck --fix src/` work."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mpcheck")
+def main() -> None:
+    """Find and fix multiprocessing code that only works under fork.
+
+    Code written on Linux, where `fork` made every child a copy of its parent, breaks where
+    children start fresh: Windows, macOS, and Linux from Python 3.14 (forkserver).
+    """
+
+
+def _common_options(function: Callable) -> Callable:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+        click.option("--diff", is_flag=True, help="Print the changes fixes would make as a unified diff; write nothing. Exit 1 if there are any."),
+        click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that can change observable behaviour."),
+        click.option("--select", metavar="CODES", help="Comma-separated rule codes or prefixes to enable (replaces the configured selection)."),
+        click.option("--extend-select", metavar="CODES", help="Rule codes or prefixes to enable on top of the selection."),
+        click.option("--ignore", metavar="CODES", help="Rule codes or prefixes to disable."),
+        click.option("--exclude", metavar="PATTERNS", help="Comma-separated globs of files and directories to skip (replaces the defaults)."),
+        click.option("--extend-exclude", metavar="PATTERNS", help="Globs to skip on top of the defaults."),
+        click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True, help="How findings are printed."),
+        click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (not when a file could not be checked)."),
+        click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A pyproject.toml or mpcheck.toml to read instead of the nearest pyproject.toml."),
+        click.option("--stdin-filename", metavar="PATH", help="The file name to report (and match per-file-ignores against) when reading from `-`."),
+        click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@_common_options
+@click.option("--fix", is_flag=True, help="Apply fixes, as `mpcheck fix` does.")
+def check(fix: bool, **options) -> None:
+    """Report multiprocessing portability hazards in PATHS (files, directories, or - for stdin)."""
+    sys.exit(_run(fix=fix, **options))
+
+
+@main.command(name="fix")
+@_common_options
+def fix_command(**options) -> None:
+    """Rewrite PATHS so that they behave the same under fork, spawn and forkserver."""
+    sys.exit(_run(fix=True, **options))
+
+
+@main.command()
+def rules() -> None:
+    """List the rules: code, name, whether `fix` can fix it, and what it flags."""
+    rows = [(rule.code, rule.name, rule.fix_availability(), rule.summary) for rule in ALL_RULES]
+    widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
+    header = ("CODE", "NAME", "FIX", "SUMMARY")
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)).rstrip())
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain rule CODE: what it flags, where it breaks, the portable form, fix safety."""
+    rule = RULES_BY_CODE.get(code.upper())
+    if rule is None:
+        raise click.UsageError(f"unknown rule code {code!r}; `mpcheck rules` lists them")
+    click.echo(render_rule(rule), nl=False)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _run(
+    *,
+    fix: bool,
+    paths: Sequence[str],
+    diff: bool,
+    unsafe_fixes: bool,
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    exclude: str | None,
+    extend_exclude: str | None,
+    output_format: str,
+    statistics: bool,
+    exit_zero: bool,
+    config_path: Path | None,
+    stdin_filename: str | None,
+    quiet: bool,
+) -> int:
+    if not paths:
+        raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
+    try:
+        settings = load_settings(
+            config_path,
+            RULES_BY_CODE,
+            {
+                "select": _split(select),
+                "extend-select": _split(extend_select),
+                "ignore": _split(ignore),
+                "exclude": _split(exclude),
+                "extend-exclude": _split(extend_exclude),
+            },
+        )
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
+    fixing = fix or diff
+    results: list[FileResult] = []
+    missing = False
+    # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
+    report_to_stderr = fix and not diff and "-" in paths
+    for target in _targets(paths, settings):
+        if isinstance(target, DiscoveryError):
+            click.echo(f"error: {target.display}: {target.reason}", err=True)
+            missing = True
+            continue
+        if target == "-":
+            results.append(_stdin(checker, fixing, diff, stdin_filename or "-"))
+            continue
+        result = checker.fix_file(target.path, target.display) if fixing else checker.check_file(target.path, target.display)
+        if result.changed and not result.has_input_error:
+            assert result.source is not None and result.fixed_text is not None
+            if diff:
+                _print_diff(result.source.text, result.fixed_text, result.path)
+            else:
+                write_atomically(target.path, result.source.encode(result.fixed_text))
+        results.append(result)
+
+    diagnostics = sorted(d for result in results for d in result.diagnostics)
+    _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr)
+    if missing or any(d.code == INPUT_ERROR_CODE for d in diagnostics):
+        return EXIT_ERROR
+    if diff:
+        return EXIT_FINDINGS if any(result.changed for result in results) and not exit_zero else EXIT_CLEAN
+    return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN
+
+
+def _targets(paths: Sequence[str], settings: Settings):
+    files = [path for path in paths if path != "-"]
+    for path in paths:
+        if path == "-":
+            yield "-"
+    yield from discover(files, settings)
+
+
+def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
+    raw = sys.stdin.buffer.read()
+    result = checker.check_bytes(raw, display)
+    if not fixing or result.has_input_error or result.source is None:
+        return result
+    fixed = checker.fix_text(result.source.text, display)
+    fixed.source = result.source
+    if diff:
+        if fixed.changed:
+            _print_diff(result.source.text, fixed.fixed_text, display)
+    else:
+        # Like ruff: `mpcheck fix -` writes the fixed source to stdout, findings to stderr.
+        sys.stdout.buffer.write(result.source.encode(fixed.fixed_text or result.source.text))
+        sys.stdout.flush()
+    return fixed
+
+
+def _print_diff(original: str, fixed: str, display: str) -> None:
+    lines = difflib.unified_diff(
+        original.splitlines(keepends=True), fixed.splitlines(keepends=True),
+        fromfile=f"a/{display}", tofile=f"b/{display}",
+    )
+    for line in lines:
+        click.echo(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n", nl=False)
+
+
+def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
+            fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool) -> None:
+    if output_format == "json":
+        click.echo(format_json(diagnostics), err=to_stderr)
+        return
+    if statistics:
+        for line in format_statistics(diagnostics):
+            click.echo(line, err=to_stderr)
+    else:
+        for line in format_text(diagnostics, color=True):
+            click.echo(line, err=to_stderr)
+    if quiet:
+        return
+    if fixing:
+        fixed = sum(len(result.fixed) for result in results)
+        if diff:
+            click.echo(f"Would fix {fixed} {'finding' if fixed == 1 else 'findings'}.", err=True)
+            return
+        remaining = sum(1 for d in diagnostics if d.code != INPUT_ERROR_CODE)
+        message = f"Fixed {fixed} {'finding' if fixed == 1 else 'findings'} ({remaining} remaining)."
+        if remaining and not any(d.fixable for d in diagnostics):
+            message += " The rest have no automatic fix: `mpcheck explain CODE` shows the portable form."
+        click.echo(message, err=to_stderr)
+        return
+    hint = "Run `mpcheck fix` to fix them." if any(d.fixable for d in diagnostics) else None
+    click.echo(summary_line(diagnostics, hint), err=to_stderr)

@@ -1,0 +1,192 @@
+"""Settings: `[tool.mpcheck]` in pyproject.toml, overridden by command-line flags.
+
+Every key and every rule code is checked: a typo is an error that names it, never a
+setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+PLATFORMS = ("windows", "macos", "linux")
+
+# Directories no one wants linted: VCS data, virtual environments, caches, build output.
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "node_modules",
+    "site-packages", "__pypackages__", ".ipynb_checkpoints",
+)
+
+
+class ConfigError(Exception):
+    """A usage error: unknown option or rule code, bad value. Exit status 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("MP",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    platforms: tuple[str, ...] = PLATFORMS
+    # Qualified names of the project's own functions that start processes (MP201 and
+    # friends treat a call to one like a call to Pool()).
+    process_apis: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    # The directory relative paths in exclude and per-file-ignores are taken from.
+    root: Path = field(default_factory=Path.cwd)
+
+    def is_enabled(self, code: str) -> bool:
+        """ruff's rule: the most specific matching selector wins; ignore wins a tie."""
+        selected = max((len(p) for p in (*self.select, *self.extend_select) if _matches(code, p)), default=-1)
+        ignored = max((len(p) for p in self.ignore if _matches(code, p)), default=-1)
+        return selected >= 0 and selected > ignored
+
+    def ignored_for_file(self, code: str, path: str) -> bool:
+        relative = _relative_posix(path, self.root)
+        for pattern, codes in self.per_file_ignores.items():
+            if _path_matches(relative, pattern) and any(_matches(code, prefix) for prefix in codes):
+                return True
+        return False
+
+
+def _matches(code: str, selector: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def _relative_posix(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _path_matches(relative: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    return (
+        fnmatch.fnmatch(relative, pattern)
+        or fnmatch.fnmatch(Path(relative).name, pattern)
+        or relative.startswith(pattern + "/")
+    )
+
+
+# --- loading ------------------------------------------------------------------------
+
+_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis"}
+_KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore"}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.mpcheck] table, from `start` upwards."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                if "mpcheck" in _read_toml(candidate).get("tool", {}):
+                    return candidate
+            except ConfigError:
+                raise
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def load_settings(
+    config_path: Path | None,
+    known_codes: Iterable[str],
+    overrides: Mapping[str, Any] | None = None,
+    search_from: Path | None = None,
+) -> Settings:
+    """Settings from `config_path` (or the nearest pyproject.toml with [tool.mpcheck]),
+    with `overrides` (option name -> value, from the command line) applied on top."""
+    known = tuple(known_codes)
+    values: dict[str, Any] = {}
+    root = Path.cwd()
+    if config_path is None:
+        config_path = find_config((search_from or Path.cwd()).resolve())
+    if config_path is not None:
+        document = _read_toml(config_path)
+        if config_path.name == "pyproject.toml":
+            table = document.get("tool", {}).get("mpcheck", {})
+        else:  # a dedicated mpcheck.toml: top level, or [tool.mpcheck]
+            table = document.get("tool", {}).get("mpcheck", document)
+        values.update(_validate(table, str(config_path), known))
+        root = config_path.resolve().parent
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values.update(_validate({key: value}, "command line", known))
+    return _build(values, root)
+
+
+def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _KNOWN_KEYS:
+            suggestion = _closest(key, _KNOWN_KEYS)
+            raise ConfigError(f"{origin}: unknown option `{key}`" + (f" (did you mean `{suggestion}`?)" if suggestion else ""))
+        if key in _LIST_KEYS:
+            if isinstance(value, str):
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{origin}: `{key}` must be a list of strings")
+            value = tuple(value)
+            if key in ("select", "ignore", "extend-select"):
+                for code in value:
+                    _check_code(code, origin, key, known)
+            if key == "platforms":
+                for platform in value:
+                    if platform not in PLATFORMS:
+                        raise ConfigError(f"{origin}: unknown platform `{platform}` in `platforms` (choose from {', '.join(PLATFORMS)})")
+        elif key == "per-file-ignores":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{origin}: `per-file-ignores` must be a table of glob = [codes]")
+            table_value = {}
+            for pattern, codes in value.items():
+                if isinstance(codes, str):
+                    codes = [codes]
+                for code in codes:
+                    _check_code(code, origin, f"per-file-ignores.{pattern}", known)
+                table_value[pattern] = tuple(codes)
+            value = table_value
+        elif key == "respect-gitignore" and not isinstance(value, bool):
+            raise ConfigError(f"{origin}: `respect-gitignore` must be true or false")
+        result[key] = value
+    return result
+
+
+def _check_code(code: str, origin: str, key: str, known: tuple[str, ...]) -> None:
+    if code == "ALL" or any(known_code.startswith(code) for known_code in known):
+        return
+    raise ConfigError(f"{origin}: unknown rule code `{code}` in `{key}` (known: {', '.join(known)})")
+
+
+def _closest(key: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(key, sorted(choices), n=1)
+    return matches[0] if matches else None
+
+
+def _build(values: Mapping[str, Any], root: Path) -> Settings:
+    settings = Settings(root=root)
+    mapping = {key.replace("-", "_"): value for key, value in values.items()}
+    return replace(settings, **mapping)

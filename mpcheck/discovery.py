@@ -1,0 +1,153 @@
+"""Which files to check: the paths given, directories walked, excludes and .gitignore.
+
+Directories are walked without following symlinks (a symlink loop cannot trap the walk),
+virtual environments are recognised by their `pyvenv.cfg` wherever they live, and a path
+that cannot be used is reported as such, once, while every other path is still checked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pathspec
+
+from .config import Settings
+
+
+@dataclass(frozen=True)
+class DiscoveredFile:
+    path: Path
+    display: str  # how the user named it (relative paths stay relative)
+
+
+@dataclass(frozen=True)
+class DiscoveryError:
+    display: str
+    reason: str
+
+
+def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFile | DiscoveryError]:
+    seen: set[Path] = set()
+    excludes = (*settings.exclude, *settings.extend_exclude)
+    for given in paths:
+        path = Path(given)
+        if not os.path.lexists(path):
+            yield DiscoveryError(given, "no such file or directory")
+            continue
+        if path.is_dir():
+            ignore = _GitIgnore(path) if settings.respect_gitignore else None
+            for found in _walk(path, excludes, settings.root, ignore):
+                key = _identity(found)
+                if key not in seen:
+                    seen.add(key)
+                    yield DiscoveredFile(found, str(found))
+        else:
+            # A file named explicitly is checked even if it is not *.py, unless excluded
+            # (pre-commit passes every staged file by name).
+            if _is_excluded(path, excludes, settings.root):
+                continue
+            key = _identity(path)
+            if key not in seen:
+                seen.add(key)
+                yield DiscoveredFile(path, given)
+
+
+def _identity(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: it will fail to read, once
+        return path.absolute()
+
+
+def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore | None) -> Iterator[Path]:
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        current = Path(directory)
+        if ignore is not None:
+            ignore.enter(current)
+        kept = []
+        for name in sorted(dirnames):
+            child = current / name
+            if (
+                _is_excluded(child, excludes, base)
+                or (child / "pyvenv.cfg").exists()
+                or (ignore is not None and ignore.ignores(child, is_dir=True))
+            ):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            child = current / name
+            if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(child, is_dir=False)):
+                continue
+            yield child
+
+
+def _is_excluded(path: Path, patterns: tuple[str, ...], base: Path) -> bool:
+    """ruff's matching: a pattern matches the file or directory name, or its path
+    relative to the configuration's directory."""
+    name = path.name
+    try:
+        relative = path.resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        relative = path.as_posix()
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern):
+            return True
+        if "/" in pattern and relative.startswith(pattern + "/"):
+            return True
+    return False
+
+
+class _GitIgnore:
+    """The .gitignore files that apply under a walked directory: those of its ancestors up
+    to the repository root, and those found on the way down."""
+
+    def __init__(self, root: Path) -> None:
+        self.specs: list[tuple[Path, pathspec.PathSpec]] = []
+        absolute = root.resolve()
+        ancestors = []
+        for directory in (absolute, *absolute.parents):
+            ancestors.append(directory)
+            if (directory / ".git").exists():
+                break
+        else:
+            ancestors = [absolute]  # not in a repository: only .gitignore files below root
+        for directory in reversed(ancestors[1:]):
+            self._load(directory)
+        self.visited: set[Path] = set()
+
+    def _load(self, directory: Path) -> None:
+        gitignore = directory / ".gitignore"
+        try:
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def enter(self, directory: Path) -> None:
+        absolute = directory.resolve()
+        if absolute not in self.visited:
+            self.visited.add(absolute)
+            self._load(absolute)
+
+    def ignores(self, path: Path, is_dir: bool) -> bool:
+        absolute = path.absolute()
+        try:
+            absolute = path.parent.resolve() / path.name
+        except (OSError, RuntimeError):
+            pass
+        for base, spec in self.specs:
+            try:
+                relative = absolute.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(relative + ("/" if is_dir else "")):
+                return True
+        return False

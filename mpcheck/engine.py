@@ -1,0 +1,183 @@
+"""The pipeline for one file: prefilter -> parse -> semantic model -> rules ->
+suppressions -> diagnostics, and the fix loop on top of it.
+
+Every adapter (CLI, flake8 plugin, library API) goes through `Checker`; none of them has
+logic of its own about what is a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import libcst as cst
+
+from .config import Settings
+from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
+from .fixer import apply_fixes, text_edit
+from .model import SemanticModel
+from .parsing import parse_module, run_deep
+from .prefilter import build_prefilter, may_contain_findings
+from .rules import ALL_RULES, Rule, RuleContext
+from .source import InputError, SourceText, decode_source, read_source
+from .suppressions import find_suppressions, is_suppressed
+
+# A fix that needs more rounds than this is not converging; stop and report what is left.
+_MAX_FIX_ROUNDS = 10
+
+
+@dataclass
+class FileResult:
+    """What checking (or fixing) one file gave."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: SourceText | None = None
+    fixed_text: str | None = None  # set when fixing changed the text
+    fixed: list[Diagnostic] = field(default_factory=list)  # what the fixes resolved
+
+    @property
+    def has_input_error(self) -> bool:
+        return any(d.code == INPUT_ERROR_CODE for d in self.diagnostics)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed_text is not None
+
+
+@dataclass
+class _Analysis:
+    module: cst.Module
+    found: list[tuple[type[Rule], Violation, Diagnostic]]
+
+
+class Checker:
+    def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False) -> None:
+        self.settings = settings or Settings()
+        self.unsafe_fixes = unsafe_fixes
+        self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
+        process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
+        self.prefilter = build_prefilter(self.rules, process_api_names)
+
+    # -- checking -------------------------------------------------------------------
+
+    def check_text(self, text: str, path: str = "<stdin>") -> list[Diagnostic]:
+        try:
+            return [entry[2] for entry in self._analyze(text, path).found]
+        except InputError as error:
+            return [input_error(path, error)]
+
+    def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
+        shown = display_path or str(path)
+        try:
+            source = read_source(path)
+        except InputError as error:
+            return FileResult(shown, [input_error(shown, error)])
+        return FileResult(shown, self.check_text(source.text, shown), source)
+
+    def check_bytes(self, raw: bytes, path: str) -> FileResult:
+        try:
+            source = decode_source(raw)
+        except InputError as error:
+            return FileResult(path, [input_error(path, error)])
+        return FileResult(path, self.check_text(source.text, path), source)
+
+    def _analyze(self, text: str, path: str) -> _Analysis:
+        if not self.rules or not may_contain_findings(text, self.prefilter):
+            return _Analysis(cst.Module(body=[]), [])
+        return run_deep(lambda: self._analyze_parsed(text, path))
+
+    def _analyze_parsed(self, text: str, path: str) -> _Analysis:
+        module = parse_module(text)
+        model = SemanticModel(module, path)
+        suppressions = find_suppressions(text)
+        found = []
+        for rule in self.rules:
+            context = RuleContext(model, self.settings, path)
+            for violation in rule().check(context):
+                if self.settings.ignored_for_file(rule.code, path):
+                    continue
+                position = model.position(violation.node)
+                if is_suppressed(rule.code, position.start.line, suppressions):
+                    continue
+                fix = self.chosen_fix(violation)
+                diagnostic = Diagnostic(
+                    path=path,
+                    line=position.start.line,
+                    column=position.start.column + 1,
+                    code=rule.code,
+                    message=violation.message,
+                    end_line=position.end.line,
+                    end_column=position.end.column + 1,
+                    fix=self._fix_info(module, text, fix) if fix else None,
+                    name=rule.name,
+                )
+                found.append((rule, violation, diagnostic))
+        found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
+        return _Analysis(module, found)
+
+    def chosen_fix(self, violation: Violation) -> Fix | None:
+        """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
+        allowed = [
+            fix for fix in violation.fixes
+            if fix.applicability is Applicability.SAFE or self.unsafe_fixes
+        ]
+        return allowed[-1] if allowed else None
+
+    def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
+        fixed_module, _ = apply_fixes(module, [fix])
+        return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
+
+    # -- fixing ---------------------------------------------------------------------
+
+    def fix_text(self, text: str, path: str = "<stdin>") -> FileResult:
+        """Apply fixes until none is left (or the rounds run out), re-parsing and
+        re-checking after every round. The result is only ever text that parsed and was
+        checked; an input error leaves `fixed_text` unset."""
+        current = text
+        fixed: list[Diagnostic] = []
+        try:
+            for _ in range(_MAX_FIX_ROUNDS):
+                analysis = self._analyze(current, path)
+                fixes = [(diag, self.chosen_fix(violation)) for _, violation, diag in analysis.found]
+                fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
+                if not fixes:
+                    break
+                new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes])
+                new_text = new_module.code
+                if new_text == current:
+                    break
+                fixed.extend(diag for diag, fix in fixes if fix in applied)
+                current = new_text
+            remaining = [entry[2] for entry in self._analyze(current, path).found]
+        except InputError as error:
+            if current is text:
+                return FileResult(path, [input_error(path, error)])
+            error = InputError(
+                f"a fix produced code that does not check ({error.reason}); the file was left "
+                "unchanged. This is a bug in mpcheck: please report it with the file"
+            )
+            return FileResult(path, [input_error(path, error)])
+        result = FileResult(path, remaining, fixed=fixed)
+        if current != text:
+            result.fixed_text = current
+        return result
+
+    def fix_file(self, path: Path, display_path: str | None = None) -> FileResult:
+        shown = display_path or str(path)
+        try:
+            source = read_source(path)
+        except InputError as error:
+            return FileResult(shown, [input_error(shown, error)])
+        result = self.fix_text(source.text, shown)
+        result.source = source
+        return result
+
+
+def input_error(path: str, error: InputError) -> Diagnostic:
+    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason)
+
+
+def sorted_diagnostics(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diagnostics)

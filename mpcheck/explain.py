@@ -1,0 +1,47 @@
+"""A rule's documentation, generated from the rule itself: `mpcheck explain CODE` prints
+it and docs/rules/CODE.md is it, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .rules import Rule
+
+_FIX_AVAILABILITY = {
+    "safe": "Fix is always available with `mpcheck fix` (safe).",
+    "unsafe": "Fix is available with `mpcheck fix --unsafe-fixes` (unsafe).",
+    "none": "No automatic fix: the message and this page give the portable form.",
+}
+
+
+def _code_block(code: str) -> str:
+    return f"```python\n{textwrap.dedent(code).strip()}\n```"
+
+
+def render_rule(rule: type[Rule]) -> str:
+    explanation = rule.explanation
+    sections = [
+        f"# {rule.code}: {rule.name}",
+        rule.summary + ".",
+        _FIX_AVAILABILITY[rule.fix_availability()],
+        "## What it does",
+        explanation.what,
+        "## Why is this bad?",
+        explanation.why,
+        "## Example",
+        _code_block(explanation.example),
+        "## Use instead",
+        _code_block(explanation.use_instead),
+        "## Fix safety",
+        explanation.fix_safety,
+    ]
+    before_after = next((example for example in rule.INVALID if example.fixed_source or example.unsafe_fixed_source), None)
+    if before_after is not None:
+        sections += ["## What `mpcheck fix` does", "Before:", _code_block(before_after.source)]
+        if before_after.fixed_source:
+            sections += ["After `mpcheck fix`:", _code_block(before_after.fixed_source)]
+        if before_after.unsafe_fixed_source:
+            sections += ["After `mpcheck fix --unsafe-fixes`:", _code_block(before_after.unsafe_fixed_source)]
+    if explanation.references:
+        sections += ["## References", "\n".join(f"- {reference}" for reference in explanation.references)]
+    return "\n\n".join(sections) + "\n"

@@ -1,0 +1,87 @@
+"""The values that flow out of the pipeline: violations found by rules, the fixes they
+offer, and the located diagnostics every reporter and adapter prints."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+import libcst as cst
+
+Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+
+
+class Applicability(str, enum.Enum):
+    """How sure a fix is to keep behaviour (ruff's split, see DESIGN.md "Fix safety")."""
+
+    SAFE = "safe"  # fork behaviour unchanged; now also runs under spawn and forkserver
+    UNSAFE = "unsafe"  # portable, but observable behaviour can change: needs --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite of the parsed module: nodes of the tree the rule saw, replaced.
+
+    `imports` are statements the replacement needs (`import multiprocessing`); the fixer
+    adds each one after the module's imports unless the module already has it.
+    """
+
+    applicability: Applicability
+    description: str
+    replacements: Mapping[cst.CSTNode, Replacement]
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule reports: the node it is about, a message, and the fixes it offers,
+    safest first (the engine applies the last one the user allowed)."""
+
+    node: cst.CSTNode
+    message: str
+    fixes: tuple[Fix, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A fix as text: replace [start, end) of the original source with `content`.
+    Lines and columns are 1-based; columns count characters."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class FixInfo:
+    applicability: Applicability
+    description: str
+    edit: Edit
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One located finding. Lines and columns are 1-based, like ruff's and flake8's output."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    end_line: int = field(default=0, compare=False)
+    end_column: int = field(default=0, compare=False)
+    fix: FixInfo | None = field(default=None, compare=False)
+    # The rule's name (e.g. "fork-only-api"); empty for input errors (MP000).
+    name: str = field(default="", compare=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+
+# The code of findings that are not about multiprocessing at all: the file could not be
+# read or parsed. They are always reported and make the exit status 2.
+INPUT_ERROR_CODE = "MP000"

@@ -1,0 +1,861 @@
+"""The semantic model: the shared questions about one file, answered once.
+
+One pass over the libcst tree records scopes and what each name is bound to, every call
+and every name or attribute reference together with the conditions it runs under. Rules
+then ask:
+
+- `resolve(expr)`: what does this expression name? `import multiprocessing as mp;
+  mp.Pool` and `from torch import multiprocessing; multiprocessing.Pool` both resolve to
+  the canonical `multiprocessing.Pool`; `ctx = mp.get_context("fork"); ctx.Process`
+  resolves to `multiprocessing.Process` with start method "fork"; `mp.Pool(2)` resolves
+  to `multiprocessing.Pool()` (the value a call returns).
+- `site.runs_at_import`: does this code run while the module is imported (not inside a
+  function, not under `if __name__ == "__main__":`)?
+- `fork_is_guarded(site, ...)`: does a portability guard (`sys.platform != "win32"`,
+  `os.name == "posix"`, `hasattr(os, "fork")`, `"fork" in get_all_start_methods()`, a
+  try/except around it, an early exit on Windows) keep this code off Windows?
+- `captured_names(function)`: which variables of enclosing functions a closure uses.
+
+Nothing here runs libcst's metadata providers over the whole tree: positions are computed
+only when a file has a finding (`position`), which is the rare case.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+# Modules that are multiprocessing under another name. `multiprocess` pickles with dill;
+# the written name stays available in Symbol.written for the rules that care.
+_MODULE_ALIASES = {
+    "torch.multiprocessing": "multiprocessing",
+    "billiard": "multiprocessing",
+    "multiprocess": "multiprocessing",
+}
+# Names defined in a submodule and re-exported by the package.
+_CANONICAL_NAMES = {
+    "multiprocessing.pool.Pool": "multiprocessing.Pool",
+    "multiprocessing.pool.ThreadPool": "multiprocessing.dummy.Pool",
+    "multiprocessing.managers.SyncManager": "multiprocessing.managers.SyncManager",
+    "multiprocessing.process.BaseProcess": "multiprocessing.Process",
+    "concurrent.futures.process.ProcessPoolExecutor": "concurrent.futures.ProcessPoolExecutor",
+    "concurrent.futures.thread.ThreadPoolExecutor": "concurrent.futures.ThreadPoolExecutor",
+}
+_GET_CONTEXT = "multiprocessing.get_context"
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_EXIT_FUNCTIONS = {"sys.exit", "exit", "quit", "os._exit"}
+# Exception names that catch what a missing fork API raises on Windows.
+_CATCH_ALL = {"Exception", "BaseException"}
+
+
+def canonical_name(qualname: str) -> str:
+    for alias, target in _MODULE_ALIASES.items():
+        if qualname == alias or qualname.startswith(alias + "."):
+            qualname = target + qualname[len(alias) :]
+            break
+    for original, target in _CANONICAL_NAMES.items():
+        if qualname == original or qualname.startswith(original + "("):
+            return target + qualname[len(original) :]
+    return qualname
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What an expression names.
+
+    `qualname` is canonical and dotted; `()` marks the value a call returns
+    (`multiprocessing.Pool().map`). `written` is the same before canonicalisation
+    (`torch.multiprocessing.Pool().map`). `start_method` is set when the value comes from a
+    context with a known start method (`get_context("spawn").Pool()`); "default" for
+    `get_context()`. `definition` is the def or class node for names defined in this file.
+    """
+
+    qualname: str
+    written: str
+    start_method: str | None = None
+    definition: cst.CSTNode | None = field(default=None, compare=False)
+
+    def member(self, attribute: str) -> Symbol:
+        return Symbol(f"{self.qualname}.{attribute}", f"{self.written}.{attribute}", self.start_method)
+
+    def called(self) -> Symbol:
+        return Symbol(f"{self.qualname}()", f"{self.written}()", self.start_method, self.definition)
+
+    @property
+    def is_local(self) -> bool:
+        return self.definition is not None
+
+
+@dataclass(eq=False)
+class Binding:
+    """One statement that binds a name in a scope."""
+
+    name: str
+    kind: str  # "import", "assign", "def", "class", "with", "param", "other"
+    node: cst.CSTNode  # the statement or parameter that binds it
+    scope: Scope
+    value: cst.BaseExpression | None = None  # assign/with: the expression bound
+    qualname: str | None = None  # import: the dotted name imported
+    from_function: bool = False  # a module global set inside a function via `global`
+
+
+@dataclass(eq=False)
+class Scope:
+    kind: str  # "module", "class", "function", "lambda", "comprehension"
+    node: cst.CSTNode
+    parent: Scope | None
+    name: str = ""
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    global_names: set[str] = field(default_factory=set)
+    nonlocal_names: set[str] = field(default_factory=set)
+    loads: list[tuple[str, cst.Name]] = field(default_factory=list)
+    children: list[Scope] = field(default_factory=list)
+
+    @property
+    def is_function(self) -> bool:
+        return self.kind in ("function", "lambda")
+
+    @property
+    def qualname(self) -> str:
+        names = []
+        scope: Scope | None = self
+        while scope is not None and scope.kind != "module":
+            names.append(scope.name)
+            scope = scope.parent
+        return ".".join(reversed(names))
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """Code under this is reached only when `test` is truthy (`holds`) or falsy."""
+
+    test: cst.BaseExpression
+    holds: bool
+    scope: Scope
+
+
+@dataclass(frozen=True, eq=False)
+class TryGuard:
+    """Code in a try body whose handlers catch `caught` (exception names as written)."""
+
+    caught: frozenset[str]
+
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A node together with where it is: its scope and the guards around it."""
+
+    node: cst.CSTNode
+    scope: Scope
+    guards: tuple  # tuple[Condition | TryGuard, ...], outermost first
+    function_depth: int  # enclosing def/lambda bodies
+    # The innermost statement containing the node (a SimpleStatementLine or a compound
+    # statement), and the block (IndentedBlock or Module) whose body holds that statement.
+    statement: cst.CSTNode | None = None
+    block: cst.CSTNode | None = None
+
+    @property
+    def in_function(self) -> bool:
+        return self.function_depth > 0
+
+
+@dataclass(frozen=True, eq=False)
+class ImportSite(Site):
+    alias: cst.ImportAlias | None = None
+    qualname: str = ""  # canonical dotted name of what is imported
+    written: str = ""
+    bound_name: str = ""
+
+
+class SemanticModel:
+    def __init__(self, module: cst.Module, path: str = "<stdin>") -> None:
+        self.module = module
+        self.path = path
+        self.module_scope = Scope("module", module, None)
+        self.calls: list[Site] = []
+        self.references: list[Site] = []  # Name and Attribute loads
+        self.imports: list[ImportSite] = []
+        self.functions: list[Site] = []  # FunctionDef sites
+        self._resolving: set[int] = set()
+        self._resolved: dict[int, Symbol | None] = {}
+        self._positions = None
+        _ModelBuilder(self).build()
+
+    # -- names -----------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: Scope) -> list[Binding]:
+        """The bindings `name` refers to when read in `scope` (Python's LEGB, minus builtins)."""
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if name in current.global_names:
+                return self.module_scope.bindings.get(name, [])
+            if (first or current.kind != "class") and name in current.bindings:
+                return current.bindings[name]
+            first = False
+            current = current.parent
+        return []
+
+    def resolve(self, expr: cst.CSTNode | None, scope: Scope | None = None) -> Symbol | None:
+        """What `expr` names, or None when it is not a name this model can follow."""
+        if expr is None:
+            return None
+        scope = scope or self.scope_of(expr)
+        key = id(expr)
+        if key in self._resolved:
+            return self._resolved[key]
+        if key in self._resolving:  # x = x.y and other cycles
+            return None
+        self._resolving.add(key)
+        try:
+            symbol = self._resolve(expr, scope)
+        finally:
+            self._resolving.discard(key)
+        self._resolved[key] = symbol
+        return symbol
+
+    def _resolve(self, expr: cst.CSTNode, scope: Scope) -> Symbol | None:
+        if isinstance(expr, cst.Name):
+            return self._resolve_bindings(self.lookup(expr.value, scope), expr.value)
+        if isinstance(expr, cst.Attribute):
+            base = self.resolve(expr.value, scope)
+            return base.member(expr.attr.value) if base else None
+        if isinstance(expr, cst.Call):
+            function = self.resolve(expr.func, scope)
+            if function is None:
+                return None
+            if function.qualname == _GET_CONTEXT:
+                method = literal_string(argument(expr, 0, "method"))
+                if method is None and argument(expr, 0, "method") is not None:
+                    method = "unknown"
+                prefix = function.written[: -len(".get_context")]
+                return Symbol("multiprocessing", prefix, method or "default")
+            return function.called()
+        return None
+
+    def _resolve_bindings(self, bindings: Sequence[Binding], name: str) -> Symbol | None:
+        if not bindings:
+            star = self._star_import_symbol(name)
+            if star is None and name in _BUILTIN_NAMES:
+                return Symbol(name, name)
+            return star
+        symbols = {self._binding_symbol(binding) for binding in bindings}
+        if len(symbols) != 1:
+            return None  # bound to different things on different paths: unknown
+        return symbols.pop()
+
+    def _binding_symbol(self, binding: Binding) -> Symbol | None:
+        if binding.kind == "import":
+            assert binding.qualname is not None
+            return Symbol(canonical_name(binding.qualname), binding.qualname)
+        if binding.kind in ("assign", "with"):
+            return self.resolve(binding.value, binding.scope)
+        if binding.kind == "def":
+            qualname = _join(binding.scope.qualname, binding.name)
+            return Symbol(qualname, qualname, definition=binding.node)
+        if binding.kind == "class":
+            assert isinstance(binding.node, cst.ClassDef)
+            for base in binding.node.bases:
+                if base.keyword is None:
+                    base_symbol = self.resolve(base.value, binding.scope)
+                    if base_symbol is not None and not base_symbol.is_local:
+                        # A subclass acts as its library base for every rule here
+                        # (class Worker(mp.Process) starts a process like Process).
+                        return Symbol(base_symbol.qualname, base_symbol.written,
+                                      base_symbol.start_method, binding.node)
+            qualname = _join(binding.scope.qualname, binding.name)
+            return Symbol(qualname, qualname, definition=binding.node)
+        return None
+
+    def _star_import_symbol(self, name: str) -> Symbol | None:
+        for binding in self.module_scope.bindings.get("*", []):
+            assert binding.qualname is not None
+            qualname = f"{binding.qualname}.{name}"
+            return Symbol(canonical_name(qualname), qualname)
+        return None
+
+    def module_alias(self, qualname: str) -> str | None:
+        """A name bound at module level by `import <qualname>` (or `as` alias), if any."""
+        for name, bindings in self.module_scope.bindings.items():
+            if (
+                len(bindings) == 1
+                and bindings[0].kind == "import"
+                and bindings[0].qualname == qualname
+                and name != "*"
+            ):
+                return name
+        return None
+
+    def is_bound_anywhere(self, name: str) -> bool:
+        return any(name in scope.bindings for scope in self.scopes())
+
+    def scopes(self) -> Iterator[Scope]:
+        stack = [self.module_scope]
+        while stack:
+            scope = stack.pop()
+            yield scope
+            stack.extend(scope.children)
+
+    def scope_of(self, node: cst.CSTNode) -> Scope:
+        return self._node_scopes.get(id(node), self.module_scope)
+
+    def captured_names(self, function: cst.CSTNode) -> list[str]:
+        """Variables of enclosing functions that `function` (a def or lambda) reads."""
+        own = self._scope_by_node.get(id(function))
+        if own is None:
+            return []
+        captured: list[str] = []
+        stack = [own]
+        while stack:
+            scope = stack.pop()
+            stack.extend(scope.children)
+            for name, _ in scope.loads:
+                owner = self._binding_scope(name, scope)
+                if owner is not None and owner.is_function and not _is_within(owner, own):
+                    if name not in captured:
+                        captured.append(name)
+        return captured
+
+    def _binding_scope(self, name: str, scope: Scope) -> Scope | None:
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if name in current.global_names:
+                return self.module_scope
+            if (first or current.kind != "class") and name in current.bindings:
+                return current
+            first = False
+            current = current.parent
+        return None
+
+    # -- where code runs --------------------------------------------------------------
+
+    def runs_at_import(self, site: Site) -> bool:
+        """True when `site` runs while the module is imported, as a spawned child re-imports
+        the main module: not inside a function, not under `if __name__ == "__main__":`."""
+        return not site.in_function and not self.under_main_guard(site)
+
+    def under_main_guard(self, site: Site) -> bool:
+        return any(
+            isinstance(guard, Condition) and "main" in self.facts(guard.test, guard.holds, guard.scope)
+            for guard in site.guards
+        )
+
+    def fork_is_guarded(self, site: Site, raises: Iterable[str]) -> bool:
+        """True when a guard keeps `site` from running where fork does not exist, or a try
+        around it catches one of `raises` (what the API raises on Windows)."""
+        caught_names = set(raises) | _CATCH_ALL
+        for guard in site.guards:
+            if isinstance(guard, TryGuard):
+                if "*" in guard.caught or guard.caught & caught_names:
+                    return True
+            elif "posix" in self.facts(guard.test, guard.holds, guard.scope):
+                return True
+        return False
+
+    def facts(self, test: cst.BaseExpression, holds: bool, scope: Scope, depth: int = 0) -> frozenset[str]:
+        """What is known when `test` is truthy (holds) or falsy: "posix" (fork exists),
+        "windows", "main" (running as the main script)."""
+        if depth > 8:
+            return frozenset()
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.facts(test.expression, not holds, scope, depth + 1)
+        if isinstance(test, cst.BooleanOperation):
+            left = self.facts(test.left, holds, scope, depth + 1)
+            right = self.facts(test.right, holds, scope, depth + 1)
+            both_must_hold = isinstance(test.operator, cst.And) == holds
+            return left | right if both_must_hold else left & right
+        if isinstance(test, cst.Name):
+            bindings = self.lookup(test.value, scope)
+            if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
+                return self.facts(bindings[0].value, holds, bindings[0].scope, depth + 1)
+            return frozenset()
+        if isinstance(test, cst.Call):
+            return self._call_facts(test, holds, scope)
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            return self._comparison_facts(test, holds, scope)
+        return frozenset()
+
+    def _call_facts(self, test: cst.Call, holds: bool, scope: Scope) -> frozenset[str]:
+        function = self.resolve(test.func, scope)
+        if function is None or not holds:
+            return frozenset()
+        if function.qualname == "hasattr":
+            owner = self.resolve(argument(test, 0), scope)
+            attribute = literal_string(argument(test, 1))
+            if owner and attribute and owner.qualname in ("os", "multiprocessing.context", "multiprocessing"):
+                if "fork" in attribute.lower() or attribute in ("setsid", "getppid"):
+                    return frozenset({"posix"})
+        if function.qualname in ("sys.platform.startswith",):
+            prefix = literal_string(argument(test, 0))
+            if prefix is not None:
+                return frozenset({"windows" if prefix.startswith(("win", "cygwin")) else "posix"})
+        return frozenset()
+
+    def _comparison_facts(self, test: cst.Comparison, holds: bool, scope: Scope) -> frozenset[str]:
+        target = test.comparisons[0]
+        operator = target.operator
+        left, right = test.left, target.comparator
+        if isinstance(operator, (cst.NotEqual, cst.NotIn, cst.IsNot)):
+            holds = not holds
+        elif not isinstance(operator, (cst.Equal, cst.In, cst.Is)):
+            return frozenset()
+        membership = isinstance(operator, (cst.In, cst.NotIn))
+        if membership:
+            # "fork" in mp.get_all_start_methods()  /  platform.system() in ("Linux", "Darwin")
+            needle = literal_string(left)
+            haystack = self.resolve(right, scope)
+            if needle is not None and haystack is not None:
+                if haystack.qualname == "multiprocessing.get_all_start_methods()" and needle in ("fork", "forkserver"):
+                    return frozenset({"posix"}) if holds else frozenset()
+                return frozenset()
+            values = literal_strings(right)
+            subject = self.resolve(left, scope)
+            if values is None or subject is None:
+                return frozenset()
+            kinds = {_platform_value_kind(subject.qualname, value) for value in values}
+            if holds and len(kinds) == 1 and None not in kinds:
+                return frozenset(kinds)  # type: ignore[arg-type]
+            if not holds and kinds == {"windows"}:
+                return frozenset({"posix"})
+            return frozenset()
+        value = literal_string(right)
+        subject_expr = left
+        if value is None:
+            value, subject_expr = literal_string(left), right
+        if value is None:
+            return frozenset()
+        if isinstance(subject_expr, cst.Name) and subject_expr.value == "__name__":
+            return frozenset({"main"}) if holds and value == "__main__" else frozenset()
+        subject = self.resolve(subject_expr, scope)
+        if subject is None:
+            return frozenset()
+        if subject.qualname == "multiprocessing.get_start_method()" and value == "fork":
+            return frozenset({"posix"}) if holds else frozenset()
+        kind = _platform_value_kind(subject.qualname, value)
+        if kind is None:
+            return frozenset()
+        if holds:
+            return frozenset({kind})
+        return frozenset({"posix"}) if kind == "windows" else frozenset()
+
+    # -- positions ----------------------------------------------------------------------
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions[node]
+
+
+def _platform_value_kind(qualname: str, value: str) -> str | None:
+    """"windows"/"posix" for a value of sys.platform, os.name or platform.system()."""
+    if qualname == "sys.platform":
+        return "windows" if value in ("win32", "cygwin") or value.startswith("win") else "posix"
+    if qualname == "os.name":
+        return {"nt": "windows", "posix": "posix"}.get(value)
+    if qualname in ("platform.system()",):
+        return {"Windows": "windows", "Linux": "posix", "Darwin": "posix"}.get(value)
+    return None
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _is_within(scope: Scope, ancestor: Scope) -> bool:
+    current: Scope | None = scope
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = current.parent
+    return False
+
+
+def literal_string(expr: cst.CSTNode | None) -> str | None:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def literal_strings(expr: cst.CSTNode | None) -> list[str] | None:
+    """The strings of a literal tuple, list or set of strings."""
+    if not isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return None
+    values = [literal_string(element.value) for element in expr.elements]
+    return None if any(value is None for value in values) else values  # type: ignore[return-value]
+
+
+def argument(call: cst.Call, position: int, keyword: str | None = None) -> cst.BaseExpression | None:
+    """The expression passed as positional `position` or as `keyword=`."""
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star:
+            return None  # *args: which argument lands where is unknown
+        else:
+            if index == position:
+                return arg.value
+            index += 1
+    return None
+
+
+def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+    return None
+
+
+def dotted_name(expr: cst.CSTNode) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name(expr.value)
+        return f"{base}.{expr.attr.value}" if base else None
+    return None
+
+
+def _caught_names(handlers: Sequence[cst.ExceptHandler]) -> frozenset[str]:
+    names: set[str] = set()
+    for handler in handlers:
+        if handler.type is None:
+            names.add("*")
+            continue
+        elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for element in elements:
+            expr = element.value if isinstance(element, cst.Element) else element
+            name = dotted_name(expr)
+            if name:
+                names.add(name.rsplit(".", 1)[-1])
+    return frozenset(names)
+
+
+def _ends_by_leaving(body: cst.BaseSuite, model: SemanticModel, scope: Scope) -> bool:
+    """True when a block always leaves: return/raise/continue/break/sys.exit() last."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    if not statements:
+        return False
+    last = statements[-1]
+    small = last.body if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) else None
+    if small:
+        final = small[-1]
+        if isinstance(final, (cst.Return, cst.Raise, cst.Continue, cst.Break)):
+            return True
+        if isinstance(final, cst.Expr) and isinstance(final.value, cst.Call):
+            symbol = model.resolve(final.value.func, scope)
+            return symbol is not None and symbol.qualname in _EXIT_FUNCTIONS
+    return False
+
+
+class _ModelBuilder(cst.CSTVisitor):
+    """The single pass that fills a SemanticModel."""
+
+    def __init__(self, model: SemanticModel) -> None:
+        super().__init__()
+        self.model = model
+        self.scope = model.module_scope
+        self.guards: tuple = ()
+        self.function_depth = 0
+        self.block_guards: list[tuple] = []
+        self.statements: list[tuple[cst.CSTNode | None, cst.CSTNode | None]] = [(None, None)]
+        self.blocks: list[cst.CSTNode] = []
+        # > 0 while visiting a Name that is not a variable: an attribute, a keyword, a
+        # parameter or definition name.
+        self.name_is_not_a_reference = 0
+        model._node_scopes = {}
+        model._scope_by_node = {}
+
+    def build(self) -> None:
+        self.model.module.visit(self)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def site(self, node: cst.CSTNode) -> Site:
+        return Site(node, self.scope, self.guards, self.function_depth, *self.statements[-1])
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.append((node, self.blocks[-1]))
+        elif isinstance(node, (cst.Module, cst.IndentedBlock)):
+            self.blocks.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.pop()
+        elif isinstance(original_node, (cst.Module, cst.IndentedBlock)):
+            self.blocks.pop()
+
+    def bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None) -> None:
+        scope = self.scope
+        from_function = False
+        if name in scope.global_names and scope is not self.model.module_scope:
+            scope, from_function = self.model.module_scope, True
+        # The value is evaluated where the statement is, even when it binds a global.
+        binding = Binding(name, kind, node, self.scope, value, qualname, from_function)
+        scope.bindings.setdefault(name, []).append(binding)
+
+    def bind_target(self, target: cst.BaseExpression, kind: str, node: cst.CSTNode, value=None) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, kind, node, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value, "other", node)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value, "other", node)
+
+    def enter_scope(self, kind: str, node: cst.CSTNode, name: str = "") -> None:
+        scope = Scope(kind, node, self.scope, name)
+        self.scope.children.append(scope)
+        self.model._scope_by_node[id(node)] = scope
+        self.scope = scope
+
+    def leave_scope(self) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+
+    def push(self, guard) -> None:
+        self.guards = self.guards + (guard,)
+
+    def pop(self) -> None:
+        self.guards = self.guards[:-1]
+
+    # -- blocks: an `if windows: exit` guards the statements after it --------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.block_guards.append(self.guards)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        self.guards = self.block_guards.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.block_guards.append(self.guards)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.guards = self.block_guards.pop()
+
+    # -- scopes -------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.bind(node.name.value, "def", node)
+        self.model.functions.append(self.site(node))
+
+    def visit_FunctionDef_params(self, node: cst.FunctionDef) -> None:
+        # Defaults and annotations are evaluated in the enclosing scope; the names in
+        # the signature belong to the function's.
+        self.enter_scope("function", node, node.name.value)
+        for param in _all_params(node.params):
+            self.bind(param.name.value, "param", param)
+        self.leave_scope()
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.scope = self.model._scope_by_node[id(node)]
+        self.function_depth += 1
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self.function_depth -= 1
+        self.leave_scope()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.enter_scope("lambda", node, "<lambda>")
+        for param in _all_params(node.params):
+            self.bind(param.name.value, "param", param)
+        self.function_depth += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.function_depth -= 1
+        self.leave_scope()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.bind(node.name.value, "class", node)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.enter_scope("class", node, node.name.value)
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        self.leave_scope()
+
+    def _visit_comprehension(self, node: cst.CSTNode) -> None:
+        self.enter_scope("comprehension", node, "<comprehension>")
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        self.leave_scope()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _visit_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.bind_target(node.target, "other", node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.scope.global_names.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scope.nonlocal_names.update(item.name.value for item in node.names)
+
+    # -- bindings -----------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            qualname = dotted_name(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound, bound_qualname = alias.asname.name.value, qualname
+            else:
+                bound = bound_qualname = qualname.split(".")[0]
+            self.bind(bound, "import", node, qualname=bound_qualname)
+            self._record_import(node, alias, qualname, bound)
+        return False  # dotted module names in an import are not references
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = "." * len(node.relative)
+        if node.module is not None:
+            module += dotted_name(node.module) or ""
+        if isinstance(node.names, cst.ImportStar):
+            self.bind("*", "import", node, qualname=module)
+            self._record_import(node, None, module + ".*", "*")
+            return False
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            qualname = f"{module}.{name}" if not module.endswith(".") else module + name
+            bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self.bind(bound, "import", node, qualname=qualname)
+            self._record_import(node, alias, qualname, bound)
+        return False
+
+    def _record_import(self, node, alias, qualname: str, bound: str) -> None:
+        self.model.imports.append(
+            ImportSite(node, self.scope, self.guards, self.function_depth, *self.statements[-1],
+                       alias=alias, qualname=canonical_name(qualname), written=qualname, bound_name=bound)
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.bind_target(target.target, "assign", node, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.bind_target(node.target, "assign" if node.value is not None else "other", node, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.bind_target(node.target, "other", node)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        scope = self.scope
+        while scope.kind == "comprehension" and scope.parent is not None:
+            scope = scope.parent  # the walrus binds in the enclosing function or module
+        saved, self.scope = self.scope, scope
+        self.bind_target(node.target, "assign", node, node.value)
+        self.scope = saved
+
+    def visit_For(self, node: cst.For) -> None:
+        self.bind_target(node.target, "other", node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.bind_target(node.asname.name, "with", node, node.item)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.bind(node.name.name.value, "other", node)
+
+    # -- guards -------------------------------------------------------------------
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self.push(Condition(node.test, True, self.scope))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self.push(Condition(node.test, False, self.scope))
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self.pop()
+
+    def leave_If(self, node: cst.If) -> None:
+        if node.orelse is None and _ends_by_leaving(node.body, self.model, self.scope):
+            self.push(Condition(node.test, False, self.scope))  # popped with the block
+
+    def visit_IfExp_body(self, node: cst.IfExp) -> None:
+        self.push(Condition(node.test, True, self.scope))
+
+    def leave_IfExp_body(self, node: cst.IfExp) -> None:
+        self.pop()
+
+    def visit_IfExp_orelse(self, node: cst.IfExp) -> None:
+        self.push(Condition(node.test, False, self.scope))
+
+    def leave_IfExp_orelse(self, node: cst.IfExp) -> None:
+        self.pop()
+
+    def visit_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        self.push(Condition(node.left, isinstance(node.operator, cst.And), self.scope))
+
+    def leave_BooleanOperation_right(self, node: cst.BooleanOperation) -> None:
+        self.pop()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self.push(Condition(node.test, True, self.scope))
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self.pop()
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        self.push(TryGuard(_caught_names(node.handlers)))
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        self.pop()
+
+    # -- uses ---------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.model.calls.append(self.site(node))
+        self.model._node_scopes[id(node)] = self.scope
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.model.references.append(self.site(node))
+        self.model._node_scopes[id(node)] = self.scope
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.name_is_not_a_reference:
+            return
+        self.model._node_scopes[id(node)] = self.scope
+        self.scope.loads.append((node.value, node))
+        self.model.references.append(self.site(node))
+
+
+def _not_a_reference(_self: _ModelBuilder, _node: cst.CSTNode) -> None:
+    _self.name_is_not_a_reference += 1
+
+
+def _reference_again(_self: _ModelBuilder, _node: cst.CSTNode) -> None:
+    _self.name_is_not_a_reference -= 1
+
+
+for _child in ("Attribute_attr", "Arg_keyword", "FunctionDef_name", "ClassDef_name", "Param_name",
+               "NameItem_name",
+               "AsName_name"):
+    setattr(_ModelBuilder, f"visit_{_child}", _not_a_reference)
+    setattr(_ModelBuilder, f"leave_{_child}", _reference_again)
+
+
+def _all_params(params: cst.Parameters) -> Iterator[cst.Param]:
+    yield from params.posonly_params
+    yield from params.params
+    if isinstance(params.star_arg, cst.Param):
+        yield params.star_arg
+    yield from params.kwonly_params
+    if params.star_kwarg is not None:
+        yield params.star_kwarg

@@ -1,0 +1,26 @@
+"""The cheap text test that decides whether a file is parsed at all.
+
+Parsing is the dominant cost (libcst parses the CPython stdlib in about 9 s; one regex
+over it takes 0.06 s), and most files of most projects never touch processes. Each rule
+names strings that every file it can flag must contain; a file containing none of the
+enabled rules' strings cannot produce a finding and is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Pattern
+
+from .rules import Rule
+
+
+def build_prefilter(rules: Iterable[type[Rule]], extra_triggers: Iterable[str] = ()) -> Pattern[str]:
+    triggers = {trigger for rule in rules for trigger in rule.triggers}
+    triggers.update(extra_triggers)
+    if not triggers:
+        return re.compile(r"(?!)")  # matches nothing: no rule is enabled
+    return re.compile("|".join(re.escape(trigger) for trigger in sorted(triggers, key=len, reverse=True)))
+
+
+def may_contain_findings(text: str, prefilter: Pattern[str]) -> bool:
+    return prefilter.search(text) is not None

@@ -1,0 +1,12 @@
+"""The rule registry. A new rule is a module here and one line in ALL_RULES."""
+
+from __future__ import annotations
+
+from .base import Explanation, Invalid, Rule, RuleContext, Valid
+from .mp101_fork_only_api import ForkOnlyApi
+
+ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi,)
+
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Explanation", "Invalid", "Rule", "RuleContext", "Valid"]

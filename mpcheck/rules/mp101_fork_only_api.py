@@ -1,0 +1,481 @@
+"""MP101: fork-only multiprocessing and os APIs used where Windows can reach them."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+from .. import rewrite
+from ..findings import Applicability, Fix, Violation
+from ..model import ImportSite, SemanticModel, Site, argument, literal_string
+from .base import Explanation, Invalid, Rule, RuleContext, Valid
+
+# Fork-only classes of multiprocessing.context: (the context attribute that gives the same
+# object on POSIX, the start method, the portable name a safe fix binds, its spawn twin).
+_FORK_ONLY_CLASSES = {
+    "ForkProcess": ("Process", "fork", "ForkOrSpawnProcess", "SpawnProcess"),
+    "ForkServerProcess": ("Process", "forkserver", "ForkServerOrSpawnProcess", "SpawnProcess"),
+    "ForkContext": (None, "fork", "ForkOrSpawnContext", "SpawnContext"),
+    "ForkServerContext": (None, "forkserver", "ForkServerOrSpawnContext", "SpawnContext"),
+}
+_CONTEXT_MODULE = "multiprocessing.context"
+_START_METHOD_FUNCTIONS = {"multiprocessing.get_context", "multiprocessing.set_start_method"}
+_OS_FORK_FUNCTIONS = {"os.fork", "os.forkpty", "os.register_at_fork"}
+
+
+def _portable_method(method: str, module: str) -> str:
+    """The seed article's conditional: the fork method where the platform has it."""
+    return f'"{method}" if "{method}" in {module}.get_all_start_methods() else "spawn"'
+
+
+class ForkOnlyApi(Rule):
+    code = "MP101"
+    name = "fork-only-api"
+    summary = "Fork-only multiprocessing or os API used without a portability guard"
+    triggers = ("fork", "Fork")
+    explanation = Explanation(
+        what=(
+            "Flags the APIs that exist only where `fork` exists, used where Windows can reach "
+            "them: `ForkProcess`, `ForkContext`, `ForkServerProcess` and `ForkServerContext` "
+            "from `multiprocessing.context`; `get_context(\"fork\")`, "
+            "`set_start_method(\"fork\")` (and `\"forkserver\"`); `os.fork()`, "
+            "`os.forkpty()` and `os.register_at_fork()`. `torch.multiprocessing` and `billiard` "
+            "are the same API. Code under `if sys.platform != \"win32\":`, "
+            "`if os.name == \"posix\":`, `hasattr(os, \"fork\")`, "
+            "`\"fork\" in get_all_start_methods()`, after an early exit on Windows, or in a "
+            "`try` whose `except` catches the error is not flagged."
+        ),
+        why=(
+            "Windows has only the `spawn` start method: `multiprocessing.context` defines the "
+            "fork classes only `if sys.platform != 'win32'`, and `os.fork` does not exist there. "
+            "The MuseTalk project's `app.py` failed on Windows at import time with\n\n"
+            "    ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'\n\n"
+            "`get_context(\"fork\")` and `set_start_method(\"fork\")` raise "
+            "`ValueError: cannot find context for 'fork'`, and `os.fork()` raises "
+            "`AttributeError: module 'os' has no attribute 'fork'`. Every Python version on "
+            "Windows is affected; `forkserver` is missing there too. macOS and Linux have both "
+            "methods (FACTS.md section 2)."
+        ),
+        example=(
+            "from multiprocessing.context import ForkProcess\n\n"
+            "def render(frame):\n    ...\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    worker = ForkProcess(target=render, args=(0,))\n"
+            "    worker.start()\n"
+            "    worker.join()\n"
+        ),
+        use_instead=(
+            "import multiprocessing\n"
+            "ForkOrSpawnProcess = multiprocessing.get_context(\n"
+            "    \"fork\" if \"fork\" in multiprocessing.get_all_start_methods() else \"spawn\"\n"
+            ").Process\n\n"
+            "def render(frame):\n    ...\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    worker = ForkOrSpawnProcess(target=render, args=(0,))\n"
+            "    worker.start()\n"
+            "    worker.join()\n"
+        ),
+        fix_safety=(
+            "The safe fix picks fork where the platform has it and spawn elsewhere: on Linux and "
+            "macOS `get_context(\"fork\").Process` *is* `ForkProcess`, so behaviour there is "
+            "unchanged, and Windows now runs. The renamed name is used everywhere the old one "
+            "was (the rename is skipped when the name is bound more than once or exported). "
+            "The unsafe fix (`--unsafe-fixes`) uses spawn everywhere (`SpawnProcess`, "
+            "`get_context(\"spawn\")`): every platform then behaves as Windows does, but "
+            "children no longer inherit the parent's memory, so code that relied on it changes "
+            "behaviour. `os.fork()`, `os.forkpty()` and `os.register_at_fork()` have no "
+            "automatic fix: replace raw forks with `multiprocessing.Process`, or guard them "
+            "with `if hasattr(os, \"fork\"):`."
+        ),
+        references=(
+            "FACTS.md section 2: Fork-only APIs on Windows; set_start_method rules",
+            "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
+        ),
+    )
+
+    VALID = [
+        Valid(
+            """
+            import multiprocessing as mp
+            ctx = mp.get_context("spawn")
+            """
+        ),
+        Valid(
+            """
+            import sys
+            if sys.platform != "win32":
+                from multiprocessing.context import ForkProcess
+            """
+        ),
+        Valid(
+            """
+            import os
+            if hasattr(os, "fork"):
+                pid = os.fork()
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            ctx = multiprocessing.get_context(method)
+            """
+        ),
+        Valid(
+            """
+            try:
+                from multiprocessing.context import ForkProcess as ProcessClass
+            except ImportError:
+                from multiprocessing.context import SpawnProcess as ProcessClass
+            """
+        ),
+        Valid(
+            """
+            import os, sys
+
+            def daemonize():
+                if sys.platform == "win32":
+                    raise SystemExit("not supported on Windows")
+                if os.fork():
+                    os._exit(0)
+            """
+        ),
+        Valid(
+            """
+            import os
+            IS_WINDOWS = os.name == "nt"
+            if not IS_WINDOWS:
+                import multiprocessing
+                multiprocessing.set_start_method("fork")
+            """
+        ),
+        Valid(
+            """
+            # A module of the project that happens to be called `fork` is not os.fork.
+            from .tools import fork
+            fork()
+            """
+        ),
+    ]
+
+    INVALID = [
+        Invalid(
+            """
+            from multiprocessing.context import ForkProcess
+
+            def render(frame):
+                print("frame", frame)
+
+            if __name__ == "__main__":
+                workers = [ForkProcess(target=render, args=(i,)) for i in range(2)]
+            """,
+            line=1,
+            column=37,
+            message="ForkProcess",
+            fixed="""
+            import multiprocessing
+            ForkOrSpawnProcess = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Process
+
+            def render(frame):
+                print("frame", frame)
+
+            if __name__ == "__main__":
+                workers = [ForkOrSpawnProcess(target=render, args=(i,)) for i in range(2)]
+            """,
+            unsafe_fixed="""
+            from multiprocessing.context import SpawnProcess
+
+            def render(frame):
+                print("frame", frame)
+
+            if __name__ == "__main__":
+                workers = [SpawnProcess(target=render, args=(i,)) for i in range(2)]
+            """,
+        ),
+        Invalid(
+            """
+            import multiprocessing as mp
+            from multiprocessing.context import ForkContext, SpawnContext as Spawn
+
+            CONTEXT_CLASS = ForkContext  # chosen at import
+            """,
+            line=2,
+            message="ForkContext",
+            fixed="""
+            import multiprocessing as mp
+            from multiprocessing.context import SpawnContext as Spawn
+            ForkOrSpawnContext = type(mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
+
+            CONTEXT_CLASS = ForkOrSpawnContext  # chosen at import
+            """,
+            unsafe_fixed="""
+            import multiprocessing as mp
+            from multiprocessing.context import SpawnContext, SpawnContext as Spawn
+
+            CONTEXT_CLASS = SpawnContext  # chosen at import
+            """,
+        ),
+        Invalid(
+            """
+            import torch.multiprocessing as tmp
+
+            ctx = tmp.get_context('fork')
+            """,
+            line=3,
+            column=7,
+            message="get_context('fork')",
+            fixed="""
+            import torch.multiprocessing as tmp
+
+            ctx = tmp.get_context("fork" if "fork" in tmp.get_all_start_methods() else "spawn")
+            """,
+            unsafe_fixed="""
+            import torch.multiprocessing as tmp
+
+            ctx = tmp.get_context('spawn')
+            """,
+        ),
+        Invalid(
+            """
+            from multiprocessing import set_start_method
+
+            def main():
+                set_start_method(method="forkserver")
+            """,
+            line=4,
+            column=5,
+            fixed="""
+            from multiprocessing import set_start_method
+            import multiprocessing
+
+            def main():
+                set_start_method(method="forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+            """,
+            unsafe_fixed="""
+            from multiprocessing import set_start_method
+
+            def main():
+                set_start_method(method="spawn")
+            """,
+        ),
+        Invalid(
+            """
+            import multiprocessing.context
+
+            def start(target):
+                process = multiprocessing.context.ForkServerProcess(target=target)
+                process.start()
+                return process
+            """,
+            line=4,
+            column=15,
+            fixed="""
+            import multiprocessing.context
+
+            def start(target):
+                process = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn").Process(target=target)
+                process.start()
+                return process
+            """,
+        ),
+        Invalid(
+            """
+            import os
+
+            def daemonize():
+                if os.fork() > 0:
+                    os._exit(0)
+            """,
+            line=4,
+            column=8,
+            message="os.fork()",
+        ),
+        Invalid(
+            """
+            import billiard
+            from billiard.context import ForkProcess as FP  # celery's fork of multiprocessing
+
+            FP(target=print).start()
+            """,
+            line=2,
+            fixed="""
+            import billiard
+            FP = billiard.get_context("fork" if "fork" in billiard.get_all_start_methods() else "spawn").Process  # celery's fork of multiprocessing
+
+            FP(target=print).start()
+            """,
+            unsafe_fixed="""
+            import billiard
+            from billiard.context import SpawnProcess as FP  # celery's fork of multiprocessing
+
+            FP(target=print).start()
+            """,
+        ),
+    ]
+
+    def check(self, context: RuleContext) -> Iterable[Violation]:
+        if "windows" not in context.settings.platforms:
+            return
+        model = context.model
+        for site in model.imports:
+            yield from self._check_import(model, site)
+        for site in model.references:
+            if isinstance(site.node, cst.Attribute):
+                yield from self._check_attribute(model, site)
+        for site in model.calls:
+            yield from self._check_call(model, site)
+
+    # -- from multiprocessing.context import ForkProcess ------------------------------
+
+    def _check_import(self, model: SemanticModel, site: ImportSite) -> Iterator[Violation]:
+        module, _, name = site.qualname.rpartition(".")
+        if module != _CONTEXT_MODULE or name not in _FORK_ONLY_CLASSES or site.alias is None:
+            return
+        if model.fork_is_guarded(site, ("ImportError",)):
+            return
+        package = site.written[: -len(".context." + name)]
+        yield Violation(
+            site.alias,
+            f"`{name}` does not exist on Windows (ImportError: cannot import name '{name}' "
+            f"from 'multiprocessing.context'); choose the start method by platform",
+            fixes=tuple(
+                fix for fix in (self._import_fix(model, site, name, package),
+                                self._import_spawn_fix(model, site, name)) if fix
+            ),
+        )
+
+    def _import_fix(self, model: SemanticModel, site: ImportSite, name: str, package: str) -> Fix | None:
+        if not rewrite.only_statement_on_line(site):
+            return None
+        statement = site.statement
+        import_from = statement.body[0]
+        attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
+        bound = site.bound_name
+        renames: dict = {}
+        if bound == name and rewrite.can_rename(model, name, portable_name, import_from):
+            renames = rewrite.rename_references(model, import_from, name, portable_name)
+            bound = portable_name
+        module_name = model.module_alias(package)
+        new_lines: list[cst.BaseStatement] = []
+        if module_name is None:
+            module_name = package
+            new_lines.append(rewrite.statement(f"import {package}"))
+        context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
+        value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
+        assignment = rewrite.statement(f"{bound} = {value}")
+        remaining = [alias for alias in import_from.names if alias is not site.alias]
+        replacement: list[cst.BaseStatement] = []
+        if remaining:
+            remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            replacement.append(statement.with_changes(body=[import_from.with_changes(names=remaining)]))
+        replacement.extend(new_lines)
+        replacement.append(assignment)
+        # Keep the comments and blank lines that belonged to the import line.
+        replacement[0] = replacement[0].with_changes(leading_lines=statement.leading_lines)
+        replacement[-1] = replacement[-1].with_changes(trailing_whitespace=statement.trailing_whitespace)
+        replacements = {statement: cst.FlattenSentinel(replacement), **renames}
+        return Fix(Applicability.SAFE, f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere", replacements)
+
+    def _import_spawn_fix(self, model: SemanticModel, site: ImportSite, name: str) -> Fix | None:
+        spawn_name = _FORK_ONLY_CLASSES[name][3]
+        alias = site.alias
+        replacements: dict = {alias.name: cst.Name(spawn_name)}
+        if alias.asname is None:
+            if not rewrite.can_rename(model, name, spawn_name, site.node):
+                return None
+            replacements.update(rewrite.rename_references(model, site.node, name, spawn_name))
+        return Fix(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform", replacements)
+
+    # -- multiprocessing.context.ForkProcess -----------------------------------------
+
+    def _check_attribute(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+        node = site.node
+        assert isinstance(node, cst.Attribute)
+        name = node.attr.value
+        if name not in _FORK_ONLY_CLASSES:
+            return
+        symbol = model.resolve(node, site.scope)
+        if symbol is None or symbol.qualname != f"{_CONTEXT_MODULE}.{name}":
+            return
+        if model.fork_is_guarded(site, ("AttributeError",)):
+            return
+        yield Violation(
+            node,
+            f"`{name}` does not exist on Windows (AttributeError: module 'multiprocessing.context' "
+            f"has no attribute '{name}'); choose the start method by platform",
+            fixes=tuple(fix for fix in [self._attribute_fix(model, site, name, symbol.written)] if fix),
+        )
+
+    def _attribute_fix(self, model: SemanticModel, site: Site, name: str, written: str) -> Fix | None:
+        node = site.node
+        assert isinstance(node, cst.Attribute)
+        package = written[: -len(".context." + name)]
+        package_expr = node.value.value if isinstance(node.value, cst.Attribute) else None
+        package_symbol = model.resolve(package_expr, site.scope) if package_expr is not None else None
+        imports: tuple[str, ...] = ()
+        if package_symbol is not None and package_symbol.written == package:
+            module_code = cst.Module([]).code_for_node(package_expr)
+        else:
+            alias = model.module_alias(package)
+            module_code = alias or package
+            imports = () if alias else (f"import {package}",)
+        attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
+        context_expr = f"{module_code}.get_context({_portable_method(method, module_code)})"
+        value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
+        return Fix(Applicability.SAFE, f"Use the {method} context where the platform has it, spawn elsewhere",
+                   {node: rewrite.expression(value)}, imports)
+
+    # -- get_context("fork"), set_start_method("fork"), os.fork() --------------------
+
+    def _check_call(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+        node = site.node
+        assert isinstance(node, cst.Call)
+        function = model.resolve(node.func, site.scope)
+        if function is None:
+            return
+        if function.qualname in _OS_FORK_FUNCTIONS:
+            if model.fork_is_guarded(site, ("AttributeError",)):
+                return
+            short = function.qualname
+            yield Violation(
+                node,
+                f"`{short}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
+                f"'{short[3:]}'); start a multiprocessing.Process instead, or guard it with "
+                f"`if hasattr(os, \"{short[3:]}\"):`",
+            )
+            return
+        if function.qualname not in _START_METHOD_FUNCTIONS:
+            return
+        method_arg = argument(node, 0, "method")
+        method = literal_string(method_arg)
+        if method not in ("fork", "forkserver") or model.fork_is_guarded(site, ("ValueError",)):
+            return
+        call_name = function.qualname.rsplit(".", 1)[1]
+        code = cst.Module([]).code_for_node(method_arg)
+        yield Violation(
+            node,
+            f"`{call_name}({code})` fails on Windows (ValueError: cannot find context for "
+            f"{method!r}); choose the start method by platform",
+            fixes=tuple(self._start_method_fixes(model, site, method_arg, method)),
+        )
+
+    def _start_method_fixes(self, model: SemanticModel, site: Site, method_arg, method: str) -> Iterator[Fix]:
+        node = site.node
+        assert isinstance(node, cst.Call)
+        imports: tuple[str, ...] = ()
+        if isinstance(node.func, cst.Attribute):
+            module_code = cst.Module([]).code_for_node(node.func.value)
+        else:
+            module_code = model.module_alias("multiprocessing") or "multiprocessing"
+            if model.module_alias("multiprocessing") is None:
+                imports = ("import multiprocessing",)
+        yield Fix(
+            Applicability.SAFE,
+            f"Use {method} where the platform has it, spawn elsewhere",
+            {method_arg: rewrite.expression(_portable_method(method, module_code))},
+            imports,
+        )
+        if isinstance(method_arg, cst.SimpleString):
+            yield Fix(Applicability.UNSAFE, "Use spawn on every platform",
+                      {method_arg: rewrite.string_like(method_arg, "spawn")})
