@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
-from .discovery import DiscoveryError, discover
+from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult
 from .explain import render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
@@ -143,13 +143,15 @@ def _run(
         )
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
+    targets = list(_targets(paths, settings))
+    project_files = [target.path for target in targets if isinstance(target, DiscoveredFile)]
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes, project_files=project_files)
     fixing = fix or diff
     results: list[FileResult] = []
     missing = False
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
-    for target in _targets(paths, settings):
+    for target in targets:
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
             missing = True

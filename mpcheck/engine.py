@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import libcst as cst
 
@@ -19,6 +19,7 @@ from .fixer import apply_fixes, text_edit
 from .model import SemanticModel
 from .parsing import parse_module, run_deep
 from .prefilter import build_prefilter, may_contain_findings
+from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import find_suppressions, is_suppressed
@@ -53,12 +54,16 @@ class _Analysis:
 
 
 class Checker:
-    def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False) -> None:
+    def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
+                 project_files: Iterable[Path] = ()) -> None:
+        """`project_files`: every file being checked, so that rules can follow calls and
+        imports across them (see project.py)."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = build_prefilter(self.rules, process_api_names)
+        self.project = Project(project_files, self.prefilter)
 
     # -- checking -------------------------------------------------------------------
 
@@ -84,7 +89,7 @@ class Checker:
         return FileResult(path, self.check_text(source.text, path), source)
 
     def _analyze(self, text: str, path: str) -> _Analysis:
-        if not self.rules or not may_contain_findings(text, self.prefilter):
+        if not self.rules or not (may_contain_findings(text, self.prefilter) or self.project.may_start_processes(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path))
 
@@ -94,7 +99,7 @@ class Checker:
         suppressions = find_suppressions(text)
         found = []
         for rule in self.rules:
-            context = RuleContext(model, self.settings, path)
+            context = RuleContext(model, self.settings, path, project=self.project)
             for violation in rule().check(context):
                 if self.settings.ignored_for_file(rule.code, path):
                     continue

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -46,6 +46,18 @@ _CANONICAL_NAMES = {
     "concurrent.futures.thread.ThreadPoolExecutor": "concurrent.futures.ThreadPoolExecutor",
 }
 _GET_CONTEXT = "multiprocessing.get_context"
+# Calls that start processes (canonical names), and how a message names them.
+_PROCESS_STARTERS = {
+    "multiprocessing.Process().start": "Process.start()",
+    "multiprocessing.Pool": "Pool()",
+    "multiprocessing.Manager": "Manager()",
+    "multiprocessing.managers.SyncManager().start": "SyncManager.start()",
+    "multiprocessing.managers.BaseManager().start": "BaseManager.start()",
+    "concurrent.futures.ProcessPoolExecutor": "ProcessPoolExecutor()",
+}
+# torch.multiprocessing.spawn/start_processes; canonical_name maps torch.multiprocessing away.
+_TORCH_STARTERS = {"multiprocessing.spawn", "multiprocessing.start_processes"}
+_DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _EXIT_FUNCTIONS = {"sys.exit", "exit", "quit", "os._exit"}
 # Exception names that catch what a missing fork API raises on Windows.
@@ -172,6 +184,36 @@ class ImportSite(Site):
     bound_name: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class ProcessStart:
+    """A place that starts processes: `node` (a call or a loop) and what starts them, through
+    `chain`, the functions called on the way (`("main", "run_jobs")`)."""
+
+    node: cst.CSTNode
+    starter: str  # "Pool()", "Process.start()", ...
+    chain: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if not self.chain:
+            return self.starter
+        return f"{self.starter} (through {' -> '.join(name + '()' for name in self.chain)})"
+
+
+class ProcessIndex(Protocol):
+    """What the model asks a project about functions of other modules (see project.py)."""
+
+    def function_process_start(self, qualname: str, from_path: str, process_apis: Iterable[str],
+                               seen: frozenset[int]) -> ProcessStart | None: ...
+
+
+@dataclass(frozen=True)
+class MainGuardPlan:
+    """Module-level statements split into those that stay and those a main guard takes."""
+
+    kept: list[cst.CSTNode]
+    moved: list[cst.CSTNode]
+
+
 class SemanticModel:
     def __init__(self, module: cst.Module, path: str = "<stdin>") -> None:
         self.module = module
@@ -181,9 +223,11 @@ class SemanticModel:
         self.references: list[Site] = []  # Name and Attribute loads
         self.imports: list[ImportSite] = []
         self.functions: list[Site] = []  # FunctionDef sites
+        self.loops: list[Site] = []  # For sites
         self._resolving: set[int] = set()
         self._resolved: dict[int, Symbol | None] = {}
         self._positions = None
+        self._function_calls: dict[int, list[Site]] | None = None
         _ModelBuilder(self).build()
 
     # -- names -----------------------------------------------------------------------
@@ -444,6 +488,202 @@ class SemanticModel:
             return frozenset({kind})
         return frozenset({"posix"}) if kind == "windows" else frozenset()
 
+    # -- processes ----------------------------------------------------------------------
+
+    def process_starter(self, call: cst.Call, scope: Scope, process_apis: Iterable[str] = ()) -> str | None:
+        """How `call` starts processes, named for a message ("Pool()"), or None.
+
+        Thread pools (`ThreadPool`, `ThreadPoolExecutor`, `multiprocessing.dummy`) and
+        contexts that explicitly fork (no re-import) are not starters."""
+        function = self.resolve(call.func, scope)
+        if function is None or function.start_method == "fork":
+            return None
+        qualname = function.qualname
+        if qualname in _PROCESS_STARTERS:
+            return _PROCESS_STARTERS[qualname]
+        if function.written.startswith("torch.multiprocessing.") and qualname in _TORCH_STARTERS:
+            return f"torch.{qualname}()"
+        if qualname == "joblib.Parallel" and literal_string(argument(call, 99, "backend")) == "multiprocessing":
+            return 'Parallel(backend="multiprocessing")'
+        if qualname.endswith(".run_in_executor"):
+            executor = self.resolve(argument(call, 0, "executor"), scope)
+            if executor is not None and executor.qualname == "concurrent.futures.ProcessPoolExecutor()":
+                return "run_in_executor(ProcessPoolExecutor())"
+        if qualname in process_apis:
+            return f"{qualname}()"
+        return None
+
+    def process_start(self, call: cst.Call, scope: Scope, process_apis: Iterable[str] = (),
+                      project: ProcessIndex | None = None, _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+        """Whether running `call` starts processes: a starter itself, or a call to a function
+        of this file (or, given `project`, of another checked module) that starts some."""
+        starter = self.process_starter(call, scope, process_apis)
+        if starter is not None:
+            return ProcessStart(call, starter)
+        function = self.resolve(call.func, scope)
+        if function is None:
+            return None
+        if isinstance(function.definition, cst.FunctionDef):
+            inner = self.function_process_start(function.definition, process_apis, project, _seen)
+        elif function.definition is None and project is not None:
+            inner = project.function_process_start(function.qualname, self.path, process_apis, _seen)
+        else:
+            return None
+        if inner is None:
+            return None
+        return ProcessStart(call, inner.starter, (function.qualname, *inner.chain))
+
+    def function_process_start(self, definition: cst.FunctionDef, process_apis: Iterable[str] = (),
+                               project: ProcessIndex | None = None,
+                               _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+        """The first way calling the function `definition` starts processes, if any."""
+        if id(definition) in _seen:
+            return None  # recursion
+        seen = _seen | {id(definition)}
+        for site in self._calls_by_function().get(id(definition), ()):
+            found = self.process_start(site.node, site.scope, process_apis, project, seen)
+            if found is not None:
+                return found
+        for site in self.loops:
+            if self._enclosing_function(site.scope) is definition and self._iterates_worker_loader(site):
+                return ProcessStart(site.node, _DATA_LOADER_STARTER)
+        return None
+
+    def function_named(self, name: str) -> cst.FunctionDef | None:
+        """The module-level function `name` of this file, when it is bound exactly once."""
+        bindings = self.module_scope.bindings.get(name, [])
+        if len(bindings) == 1 and isinstance(bindings[0].node, cst.FunctionDef):
+            return bindings[0].node
+        return None
+
+    def import_time_process_starts(self, process_apis: Iterable[str] = (),
+                                   project: ProcessIndex | None = None) -> list[ProcessStart]:
+        """Every place where importing this module starts processes."""
+        starts = []
+        for site in self.calls:
+            if self.runs_at_import(site):
+                found = self.process_start(site.node, site.scope, process_apis, project)
+                if found is not None:
+                    starts.append(found)
+        for site in self.loops:
+            if self.runs_at_import(site) and self._iterates_worker_loader(site):
+                starts.append(ProcessStart(site.node, _DATA_LOADER_STARTER))
+        return starts
+
+    def _calls_by_function(self) -> dict[int, list[Site]]:
+        if self._function_calls is None:
+            self._function_calls = {}
+            for site in self.calls:
+                function = self._enclosing_function(site.scope)
+                if function is not None:
+                    self._function_calls.setdefault(id(function), []).append(site)
+        return self._function_calls
+
+    @staticmethod
+    def _enclosing_function(scope: Scope) -> cst.CSTNode | None:
+        current: Scope | None = scope
+        while current is not None and current.kind != "function":
+            current = current.parent
+        return None if current is None else current.node
+
+    def _iterates_worker_loader(self, loop: Site) -> bool:
+        """`for batch in loader` (or `enumerate(loader)`) over a torch DataLoader with workers."""
+        assert isinstance(loop.node, cst.For)
+        iterable = loop.node.iter
+        if isinstance(iterable, cst.Call):
+            wrapper = self.resolve(iterable.func, loop.scope)
+            if wrapper is not None and wrapper.qualname in ("enumerate", "iter", "zip", "tqdm.tqdm"):
+                iterable = argument(iterable, 0)
+        if isinstance(iterable, cst.Name):
+            bindings = self.lookup(iterable.value, loop.scope)
+            if len(bindings) == 1 and bindings[0].kind == "assign":
+                iterable = bindings[0].value
+        if not isinstance(iterable, cst.Call):
+            return False
+        loader = self.resolve(iterable.func, loop.scope)
+        if loader is None or loader.qualname != "torch.utils.data.DataLoader":
+            return False
+        workers = argument(iterable, 2, "num_workers")
+        if workers is None:
+            return False  # the default is 0: batches are loaded in this process
+        return not (isinstance(workers, cst.Integer) and int(workers.value, 0) == 0)
+
+    # -- the module's top level -----------------------------------------------------------
+
+    def module_reads(self) -> dict[cst.CSTNode, set[str]]:
+        """For each module-level statement, the module-level names it reads, including the
+        ones the bodies of its functions and classes read."""
+        reads: dict[cst.CSTNode, set[str]] = {}
+        for scope in self.scopes():
+            for name, node in scope.loads:
+                if self._binding_scope(name, scope) is self.module_scope:
+                    statement = self._top_statements.get(id(node))
+                    if statement is not None:
+                        reads.setdefault(statement, set()).add(name)
+        return reads
+
+    def module_binds(self) -> dict[cst.CSTNode, set[str]]:
+        """For each module-level statement, the module-level names it binds."""
+        binds: dict[cst.CSTNode, set[str]] = {}
+        for name, bindings in self.module_scope.bindings.items():
+            for binding in bindings:
+                statement = self._top_statements.get(id(binding.node))
+                if statement is not None and not binding.from_function:
+                    binds.setdefault(statement, set()).add(name)
+        return binds
+
+    def main_guard_plan(self, must_move: Iterable[cst.CSTNode]) -> MainGuardPlan | None:
+        """Which module-level statements go under `if __name__ == "__main__":` so that
+        `must_move` no longer runs at import, and which stay so that spawned children still
+        see what functions and classes read: imports, definitions, and the assignments (and
+        in-place changes) of the names those read. None when no order-preserving split exists
+        (a moved statement reads a name a later kept statement rebinds)."""
+        body = list(self.module.body)
+        reads, binds = self.module_reads(), self.module_binds()
+        assigned = {name for statement in body for name in binds.get(statement, ()) if not _is_definition(statement)}
+        changes = {statement: binds.get(statement, set()) | (_changed_roots(statement) & assigned) for statement in body}
+        tainted = set(must_move) | {statement for statement in body if self.is_main_guard(statement)}
+        while True:
+            kept = [statement for statement in body if _is_definition(statement) and statement not in tainted]
+            needed = set().union(*(reads.get(statement, set()) for statement in kept))
+            growing = True
+            while growing:
+                growing = False
+                for statement in body:
+                    if statement not in tainted and statement not in kept and changes[statement] & needed:
+                        kept.append(statement)
+                        needed |= reads.get(statement, set())
+                        growing = True
+            moved_binds = set().union(*(binds.get(s, set()) for s in body if s not in kept))
+            newly_tainted = {
+                statement for statement in kept
+                if not _is_definition(statement) and reads.get(statement, set()) & moved_binds - set().union(
+                    *(binds.get(s, set()) for s in kept))
+            }
+            if not newly_tainted:
+                break
+            tainted |= newly_tainted
+        kept_set = set(kept)
+        moved = [statement for statement in body if statement not in kept_set]
+        for index, statement in enumerate(body):
+            if statement in kept_set:
+                continue
+            later_changes = set().union(*(changes[s] for s in body[index + 1:] if s in kept_set))
+            if reads.get(statement, set()) & later_changes:
+                return None
+        return MainGuardPlan([statement for statement in body if statement in kept_set], moved)
+
+    def top_level_statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The module-level statement that contains `node` (a call or a loop)."""
+        for candidate in self.module.body:
+            if _contains(candidate, node):
+                return candidate
+        raise ValueError("node is not in this module")
+
+    def is_main_guard(self, statement: cst.CSTNode) -> bool:
+        """`if __name__ == "__main__":` (and equivalent tests) at module level."""
+        return isinstance(statement, cst.If) and "main" in self.facts(statement.test, True, self.module_scope)
+
     # -- positions ----------------------------------------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -559,6 +799,74 @@ def _ends_by_leaving(body: cst.BaseSuite, model: SemanticModel, scope: Scope) ->
     return False
 
 
+def _is_definition(statement: cst.CSTNode) -> bool:
+    """Imports, defs, classes, docstrings, `pass`, and if/try blocks made only of those:
+    statements that define names and do no work."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return True
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(
+            isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass))
+            or (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+            for small in statement.body
+        )
+    if isinstance(statement, (cst.If, cst.Try)):
+        blocks = [statement.body]
+        if isinstance(statement, cst.If) and statement.orelse is not None:
+            blocks.append(statement.orelse if isinstance(statement.orelse, cst.If) else statement.orelse.body)
+        if isinstance(statement, cst.Try):
+            blocks += [handler.body for handler in statement.handlers]
+            blocks += [part.body for part in (statement.orelse, statement.finalbody) if part is not None]
+        return all(
+            _is_definition(block) if isinstance(block, cst.If)
+            else isinstance(block, cst.IndentedBlock) and all(_is_definition(inner) for inner in block.body)
+            for block in blocks
+        )
+    return False
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _changed_roots(statement: cst.CSTNode) -> set[str]:
+    """Names whose value `statement` changes in place: `TABLE[k] = v`, `CONFIG.x = 1`,
+    `ITEMS.append(x)`, `COUNT += 1`, also inside its blocks (not inside defs or classes)."""
+    roots: set[str] = set()
+
+    class _Collector(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            _add_root(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            _add_root(node.target)
+
+        def visit_Expr(self, node: cst.Expr) -> None:
+            if isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
+                _add_root(node.value.func.value)
+
+    def _add_root(target: cst.BaseExpression) -> None:
+        while isinstance(target, (cst.Attribute, cst.Subscript)):
+            target = target.value
+        if isinstance(target, cst.Name):
+            roots.add(target.value)
+
+    statement.visit(_Collector())
+    return roots
+
+
 class _ModelBuilder(cst.CSTVisitor):
     """The single pass that fills a SemanticModel."""
 
@@ -576,6 +884,8 @@ class _ModelBuilder(cst.CSTVisitor):
         self.name_is_not_a_reference = 0
         model._node_scopes = {}
         model._scope_by_node = {}
+        # id(node) -> the module-level statement it is in, for names and bindings.
+        model._top_statements = {}
 
     def build(self) -> None:
         self.model.module.visit(self)
@@ -599,7 +909,11 @@ class _ModelBuilder(cst.CSTVisitor):
         elif isinstance(original_node, (cst.Module, cst.IndentedBlock)):
             self.blocks.pop()
 
+    def top_statement(self) -> cst.CSTNode | None:
+        return self.statements[1][0] if len(self.statements) > 1 else None
+
     def bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None) -> None:
+        self.model._top_statements[id(node)] = self.top_statement()
         scope = self.scope
         from_function = False
         if name in scope.global_names and scope is not self.model.module_scope:
@@ -760,6 +1074,7 @@ class _ModelBuilder(cst.CSTVisitor):
         self.scope = saved
 
     def visit_For(self, node: cst.For) -> None:
+        self.model.loops.append(self.site(node))
         self.bind_target(node.target, "other", node)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
@@ -832,6 +1147,7 @@ class _ModelBuilder(cst.CSTVisitor):
         if self.name_is_not_a_reference:
             return
         self.model._node_scopes[id(node)] = self.scope
+        self.model._top_statements[id(node)] = self.top_statement()
         self.scope.loads.append((node.value, node))
         self.model.references.append(self.site(node))
 

@@ -17,6 +17,7 @@ from ..findings import Violation
 if TYPE_CHECKING:
     from ..config import Settings
     from ..model import SemanticModel
+    from ..project import Project
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class RuleContext:
     settings: Settings
     path: str
     violations: list[Violation] = field(default_factory=list)
+    # The other checked files (project.py); an empty project when checking one text.
+    project: Project | None = None
 
 
 class Rule:
