@@ -107,10 +107,10 @@ class Binding:
     """One statement that binds a name in a scope."""
 
     name: str
-    kind: str  # "import", "assign", "def", "class", "with", "param", "other"
+    kind: str  # "import", "assign", "def", "class", "with", "param", "element", "other"
     node: cst.CSTNode  # the statement or parameter that binds it
     scope: Scope
-    value: cst.BaseExpression | None = None  # assign/with: the expression bound
+    value: cst.BaseExpression | None = None  # assign/with: the expression bound; element: the iterable
     qualname: str | None = None  # import: the dotted name imported
     from_function: bool = False  # a module global set inside a function via `global`
 
@@ -299,6 +299,8 @@ class SemanticModel:
             return Symbol(canonical_name(binding.qualname), binding.qualname)
         if binding.kind in ("assign", "with"):
             return self.resolve(binding.value, binding.scope)
+        if binding.kind == "element":
+            return self._element_symbol(binding.value, binding.scope)
         if binding.kind == "def":
             qualname = _join(binding.scope.qualname, binding.name)
             return Symbol(qualname, qualname, definition=binding.node)
@@ -314,6 +316,21 @@ class SemanticModel:
                                       base_symbol.start_method, binding.node)
             qualname = _join(binding.scope.qualname, binding.name)
             return Symbol(qualname, qualname, definition=binding.node)
+        return None
+
+    def _element_symbol(self, iterable: cst.BaseExpression | None, scope: Scope) -> Symbol | None:
+        """What the items of `iterable` are, when they are all the same thing:
+        `for worker in workers` over `workers = [Process(...) for ...]`."""
+        if isinstance(iterable, cst.Name):
+            bindings = self.lookup(iterable.value, scope)
+            if len(bindings) == 1 and bindings[0].kind == "assign":
+                return self._element_symbol(bindings[0].value, bindings[0].scope)
+            return None
+        if isinstance(iterable, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self.resolve(iterable.elt, self._scope_by_node.get(id(iterable), scope))
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) and iterable.elements:
+            symbols = {self.resolve(element.value, scope) for element in iterable.elements}
+            return symbols.pop() if len(symbols) == 1 else None
         return None
 
     def _star_import_symbol(self, name: str) -> Symbol | None:
@@ -644,7 +661,8 @@ class SemanticModel:
         changes = {statement: binds.get(statement, set()) | (_changed_roots(statement) & assigned) for statement in body}
         tainted = set(must_move) | {statement for statement in body if self.is_main_guard(statement)}
         while True:
-            kept = [statement for statement in body if _is_definition(statement) and statement not in tainted]
+            kept = [statement for statement in body
+                    if (_is_definition(statement) or _is_constant_assignment(statement)) and statement not in tainted]
             needed = set().union(*(reads.get(statement, set()) for statement in kept))
             growing = True
             while growing:
@@ -822,6 +840,32 @@ def _is_definition(statement: cst.CSTNode) -> bool:
             else isinstance(block, cst.IndentedBlock) and all(_is_definition(inner) for inner in block.body)
             for block in blocks
         )
+    return False
+
+
+def _is_constant_assignment(statement: cst.CSTNode) -> bool:
+    """`NAME = <expression without calls>`: doing it again in every child changes nothing."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Assign):
+            targets = [target.target for target in small.targets]
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            targets = [small.target]
+        else:
+            return False
+        if not all(isinstance(target, cst.Name) for target in targets) or _has_effects(small.value):
+            return False
+    return True
+
+
+def _has_effects(expression: cst.CSTNode) -> bool:
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)):
+            return True
+        stack.extend(node.children)
     return False
 
 
@@ -1075,7 +1119,10 @@ class _ModelBuilder(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self.model.loops.append(self.site(node))
-        self.bind_target(node.target, "other", node)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, "element", node, node.iter)
+        else:
+            self.bind_target(node.target, "other", node)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:

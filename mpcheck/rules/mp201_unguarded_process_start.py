@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import libcst as cst
 
@@ -360,10 +360,10 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
             inner = list(statement.body.body)
             if inner:
                 inner[0] = inner[0].with_changes(
-                    leading_lines=[*statement.leading_lines, *inner[0].leading_lines])
+                    leading_lines=[*_indented(statement.leading_lines), *inner[0].leading_lines])
             guard_body.extend(inner)
         else:
-            guard_body.append(statement)
+            guard_body.append(statement.with_changes(leading_lines=_indented(statement.leading_lines)))
     first = guard_body[0]
     comments = list(first.leading_lines)
     while comments and comments[0].comment is None:
@@ -377,3 +377,16 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
         leading_lines=[cst.EmptyLine()] * blank_lines,
     )
     return model.module.with_changes(body=[*plan.kept, guard])
+
+
+def _indented(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """Leading lines of a module-level statement as they read inside a block: blank lines
+    carry no indentation, and two blank lines (between top-level definitions) become one."""
+    result: list[cst.EmptyLine] = []
+    for line in lines:
+        if line.comment is None:
+            if result and result[-1].comment is None:
+                continue
+            line = line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(""))
+        result.append(line)
+    return result
