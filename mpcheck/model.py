@@ -203,7 +203,9 @@ class ProcessIndex(Protocol):
     """What the model asks a project about functions of other modules (see project.py)."""
 
     def function_process_start(self, qualname: str, from_path: str, process_apis: Iterable[str],
-                               seen: frozenset[int]) -> ProcessStart | None: ...
+                               seen: frozenset[int]) -> ProcessStart | None:
+        """How calling `qualname` from the file `from_path` starts processes; its chain
+        begins with the function's absolute dotted name."""
 
 
 @dataclass(frozen=True)
@@ -540,15 +542,14 @@ class SemanticModel:
         function = self.resolve(call.func, scope)
         if function is None:
             return None
-        if isinstance(function.definition, cst.FunctionDef):
-            inner = self.function_process_start(function.definition, process_apis, project, _seen)
-        elif function.definition is None and project is not None:
+        if function.definition is None and project is not None:
+            # The project names the function absolutely (a relative import is resolved).
             inner = project.function_process_start(function.qualname, self.path, process_apis, _seen)
-        else:
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain)
+        if not isinstance(function.definition, cst.FunctionDef):
             return None
-        if inner is None:
-            return None
-        return ProcessStart(call, inner.starter, (function.qualname, *inner.chain))
+        inner = self.function_process_start(function.definition, process_apis, project, _seen)
+        return None if inner is None else ProcessStart(call, inner.starter, (function.qualname, *inner.chain))
 
     def function_process_start(self, definition: cst.FunctionDef, process_apis: Iterable[str] = (),
                                project: ProcessIndex | None = None,

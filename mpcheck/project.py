@@ -136,7 +136,8 @@ class Project:
         function = model.function_named(dotted.rsplit(".", 1)[1]) if model is not None else None
         if function is None:
             return None
-        return model.function_process_start(function, process_apis, self, seen)
+        found = model.function_process_start(function, process_apis, self, seen)
+        return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain))
 
     def _model(self, module: _Module) -> SemanticModel | None:
         if not module.parsed:
