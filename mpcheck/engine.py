@@ -16,8 +16,7 @@ import libcst as cst
 from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
 from .fixer import apply_fixes, text_edit
-from .model import SemanticModel
-from .parsing import parse_module, run_deep
+from .parsing import run_deep
 from .prefilter import build_prefilter, may_contain_findings
 from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
@@ -63,7 +62,7 @@ class Checker:
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = build_prefilter(self.rules, process_api_names)
-        self.project = Project(project_files, self.prefilter)
+        self.project = Project(project_files, self.prefilter, self.settings.process_apis)
 
     # -- checking -------------------------------------------------------------------
 
@@ -94,8 +93,8 @@ class Checker:
         return run_deep(lambda: self._analyze_parsed(text, path))
 
     def _analyze_parsed(self, text: str, path: str) -> _Analysis:
-        module = parse_module(text)
-        model = SemanticModel(module, path)
+        model = self.project.model(path, text)
+        module = model.module
         suppressions = find_suppressions(text)
         found = []
         for rule in self.rules:

@@ -58,6 +58,10 @@ _PROCESS_STARTERS = {
 # torch.multiprocessing.spawn/start_processes; canonical_name maps torch.multiprocessing away.
 _TORCH_STARTERS = {"multiprocessing.spawn", "multiprocessing.start_processes"}
 _DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+# Text that every file starting processes by itself contains (the rules' prefilter
+# triggers): names resolve only through imports, so the module providing the starter is
+# named in the file. "multiprocess" covers multiprocessing and the dill-based multiprocess.
+PROCESS_STARTER_WORDS = ("multiprocess", "concurrent", "torch", "billiard", "joblib")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _EXIT_FUNCTIONS = {"sys.exit", "exit", "quit", "os._exit"}
 # Exception names that catch what a missing fork API raises on Windows.

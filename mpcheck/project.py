@@ -22,6 +22,8 @@ from .parsing import parse_module, run_deep
 from .prefilter import may_contain_findings
 from .source import InputError, read_source
 
+_WORD = re.compile(r"\w+")
+_TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)|import[ \t]+([^#\n]+))", re.M)
 # Files whose presence (or whose mention of pyinstaller) says the project ships frozen apps.
 _DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements-dev.txt",
@@ -47,17 +49,23 @@ class _Module:
     root: Path
     name: str
     imports: set[str]  # absolute dotted names imported (modules or module.attribute)
-    may_start_processes: bool
+    text: str = field(repr=False)
+    names_process_apis: bool  # the prefilter passes its own text
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
+    starters: frozenset[str] | None = None  # its module-level functions that start processes
+    calls_starters: bool | None = None
 
 
 class Project:
     """The checked files as modules: the cross-file answers MP201 and MP202 need."""
 
-    def __init__(self, paths: Iterable[Path] = (), prefilter: Pattern[str] | None = None) -> None:
+    def __init__(self, paths: Iterable[Path] = (), prefilter: Pattern[str] | None = None,
+                 process_apis: Iterable[str] = ()) -> None:
+        self.process_apis = tuple(process_apis)
         self._modules: dict[tuple[Path, str], _Module] = {}
         self._by_path: dict[Path, _Module] = {}
+        self._by_name: dict[str, list[_Module]] = {}
         for path in paths:
             try:
                 text = read_source(path).text
@@ -65,23 +73,43 @@ class Project:
                 continue
             root, name = module_name(path)
             module = _Module(path.resolve(), root, name, _imported_names(text, name, path.name == "__init__.py"),
-                             prefilter is None or may_contain_findings(text, prefilter))
+                             text, prefilter is None or may_contain_findings(text, prefilter))
             self._modules[(root, name)] = module
             self._by_path[module.path] = module
-        self._spread_process_candidates()
+            self._by_name.setdefault(name, []).append(module)
+        self._imports = {id(module): list(self._resolve_imports(module)) for module in self._modules.values()}
+        self._importers: set[int] | None = None
 
-    def _spread_process_candidates(self) -> None:
-        """A module that imports one that may start processes may start them too."""
-        changed = True
-        while changed:
-            changed = False
-            for module in self._modules.values():
-                if not module.may_start_processes and any(
-                    target.may_start_processes for target in self._imported_modules(module)
-                ):
-                    module.may_start_processes = changed = True
+    def _starter_functions(self, module: _Module) -> frozenset[str]:
+        """The module-level functions of `module` that start processes; the module is
+        parsed only when its text names a process API or it calls into such functions."""
+        if module.starters is None:
+            module.starters = frozenset()  # what an import cycle sees while this is computed
+            if module.names_process_apis or self._calls_starters(module):
+                model = self._model(module)
+                if model is not None:
+                    module.starters = frozenset(
+                        name for name in _top_level_functions(module.text)
+                        if (function := model.function_named(name)) is not None
+                        and model.function_process_start(function, self.process_apis, self) is not None
+                    )
+        return module.starters
 
-    def _imported_modules(self, module: _Module) -> Iterable[_Module]:
+    def _calls_starters(self, module: _Module) -> bool:
+        """True when `module` names a process-starting function of a module it imports."""
+        if module.calls_starters is None:
+            module.calls_starters = False
+            words = set(_WORD.findall(module.text))
+            module.calls_starters = any(
+                words & _top_level_functions(target.text) and words & self._starter_functions(target)
+                for target in self._imported_modules(module)
+            )
+        return module.calls_starters
+
+    def _imported_modules(self, module: _Module) -> list[_Module]:
+        return self._imports[id(module)]
+
+    def _resolve_imports(self, module: _Module) -> Iterable[_Module]:
         for name in module.imports:
             target = self._find(module.root, name)
             if target is not None and target is not module:
@@ -94,7 +122,7 @@ class Project:
             name = ".".join(parts[:length])
             module = self._modules.get((root, name))
             if module is None:
-                matches = [m for (_, other), m in self._modules.items() if other == name]
+                matches = self._by_name.get(name, [])
                 module = matches[0] if len(matches) == 1 else None
             if module is not None:
                 return module
@@ -109,16 +137,16 @@ class Project:
         """True when the file imports a checked module that can start processes: the
         prefilter must not skip it even when its own text names no process API."""
         module = self._module_of(path)
-        return module is not None and module.may_start_processes
+        return module is not None and self._calls_starters(module)
 
     def is_imported(self, path: str) -> bool:
         """True when another checked module imports the module at `path`."""
         target = self._module_of(path)
         if target is None:
             return False
-        return any(
-            other is not target and target in self._imported_modules(other) for other in self._modules.values()
-        )
+        if self._importers is None:
+            self._importers = {id(imported) for other in self._modules.values() for imported in self._imported_modules(other)}
+        return id(target) in self._importers
 
     def function_process_start(self, qualname: str, from_path: str, process_apis: Iterable[str],
                                seen: frozenset[int]) -> ProcessStart | None:
@@ -129,15 +157,27 @@ class Project:
         dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
         if dotted is None or "." not in dotted:
             return None
-        module = self._find(root, dotted.rsplit(".", 1)[0])
-        if module is None or not module.may_start_processes or dotted.rsplit(".", 1)[0] != module.name:
+        module_dotted, name = dotted.rsplit(".", 1)
+        module = self._find(root, module_dotted)
+        if module is None or module.name != module_dotted or name not in self._starter_functions(module):
             return None
         model = self._model(module)
-        function = model.function_named(dotted.rsplit(".", 1)[1]) if model is not None else None
+        function = model.function_named(name) if model is not None else None
         if function is None:
             return None
         found = model.function_process_start(function, process_apis, self, seen)
         return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain))
+
+    def model(self, path: str, text: str) -> SemanticModel:
+        """The semantic model of `text` (raises InputError). A checked module that others
+        import keeps its model, so cross-file questions and the check share one parse."""
+        module = self._module_of(path)
+        if module is not None and module.model is not None and module.text == text:
+            return module.model
+        model = SemanticModel(parse_module(text), path)
+        if module is not None and module.text == text and self.is_imported(path):
+            module.model, module.parsed = model, True
+        return model
 
     def _model(self, module: _Module) -> SemanticModel | None:
         if not module.parsed:
@@ -154,6 +194,11 @@ class Project:
         """True when the project the file belongs to is frozen into an executable: a
         PyInstaller `.spec` file in its tree, or pyinstaller among its dependencies."""
         return _frozen_project(Path(path).resolve().parent)
+
+
+@lru_cache(maxsize=256)
+def _top_level_functions(text: str) -> frozenset[str]:
+    return frozenset(_TOP_LEVEL_DEF.findall(text))
 
 
 def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:

@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
-from ..model import MainGuardPlan, SemanticModel
+from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -18,8 +18,9 @@ class UnguardedProcessStart(Rule):
     code = "MP201"
     name = "unguarded-process-start"
     summary = "Processes started at import time, outside an `if __name__ == \"__main__\":` guard"
-    triggers = ("Process", "Pool", "Manager", "spawn", "start_processes", "DataLoader", "run_in_executor",
-                "Parallel")
+    # Processes started through another checked module's function: the project index
+    # (project.py) has the engine parse the file anyway.
+    triggers = PROCESS_STARTER_WORDS
     explanation = Explanation(
         what=(
             "Flags code that starts processes while its module is being imported: at module "

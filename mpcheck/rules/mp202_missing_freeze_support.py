@@ -7,7 +7,7 @@ from typing import Iterable
 import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
-from ..model import SemanticModel, argument, literal_string
+from ..model import PROCESS_STARTER_WORDS, SemanticModel, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _FREEZE_SUPPORT = "multiprocessing.freeze_support"
@@ -19,7 +19,9 @@ class MissingFreezeSupport(Rule):
     code = "MP202"
     name = "missing-freeze-support"
     summary = "Entry script of a frozen application starts processes without `multiprocessing.freeze_support()`"
-    triggers = ("__main__",)
+    # Processes started through another checked module's function: the project index
+    # (project.py) has the engine parse the file anyway.
+    triggers = PROCESS_STARTER_WORDS
     explanation = Explanation(
         what=(
             "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "
