@@ -53,7 +53,10 @@ _PROCESS_STARTERS = {
     "multiprocessing.Manager": "Manager()",
     "multiprocessing.managers.SyncManager().start": "SyncManager.start()",
     "multiprocessing.managers.BaseManager().start": "BaseManager.start()",
-    "concurrent.futures.ProcessPoolExecutor": "ProcessPoolExecutor()",
+    # The executor starts its workers at the first submit, not when it is made: a module-level
+    # executor used only under the main guard costs each child an idle object, nothing more.
+    "concurrent.futures.ProcessPoolExecutor().submit": "ProcessPoolExecutor.submit()",
+    "concurrent.futures.ProcessPoolExecutor().map": "ProcessPoolExecutor.map()",
 }
 # torch.multiprocessing.spawn/start_processes; canonical_name maps torch.multiprocessing away.
 _TORCH_STARTERS = {"multiprocessing.spawn", "multiprocessing.start_processes"}
@@ -526,7 +529,7 @@ class SemanticModel:
             return _PROCESS_STARTERS[qualname]
         if function.written.startswith("torch.multiprocessing.") and qualname in _TORCH_STARTERS:
             return f"torch.{qualname}()"
-        if qualname == "joblib.Parallel" and literal_string(argument(call, 99, "backend")) == "multiprocessing":
+        if qualname == "joblib.Parallel" and literal_string(argument(call, 1, "backend")) == "multiprocessing":
             return 'Parallel(backend="multiprocessing")'
         if qualname.endswith(".run_in_executor"):
             executor = self.resolve(argument(call, 0, "executor"), scope)

@@ -27,7 +27,8 @@ class UnguardedProcessStart(Rule):
             "level and not under `if __name__ == \"__main__\":`. Starters are resolved, not "
             "matched as text (aliases, `from ... import ... as ...`, contexts from "
             "`get_context()`, subclasses of `Process`): `Process(...).start()`, `Pool(...)`, "
-            "`ProcessPoolExecutor(...)`, `Manager()`, `SyncManager().start()`, "
+            "`ProcessPoolExecutor(...).submit()`/`.map()` (the executor starts its workers "
+            "there), `Manager()`, `SyncManager().start()`, "
             "`torch.multiprocessing.spawn()`/`start_processes()`, a torch `DataLoader` with "
             "`num_workers` > 0 that is iterated, `loop.run_in_executor()` with a process pool, "
             "`joblib.Parallel(backend=\"multiprocessing\")`, and the functions listed in the "
@@ -148,11 +149,29 @@ class UnguardedProcessStart(Rule):
         ),
         Valid(
             """
+            from joblib import Parallel, delayed
+
+            squares = Parallel(n_jobs=2)(delayed(pow)(i, 2) for i in range(4))  # loky: no re-import
+            """
+        ),
+        Valid(
+            """
             import torch.utils.data as data
 
             loader = data.DataLoader(range(10), batch_size=2)  # no workers: no processes
             for batch in loader:
                 print(batch)
+            """
+        ),
+        Valid(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+
+            # Made at import, used only in the main process: its workers start at map().
+            executor = ProcessPoolExecutor(2)
+
+            if __name__ == "__main__":
+                print(list(executor.map(abs, [-1, -2])))
             """
         ),
         Valid(
@@ -253,7 +272,7 @@ class UnguardedProcessStart(Rule):
                 print("done")
             """,
             line=13,
-            message="ProcessPoolExecutor() (through main() -> crawl())",
+            message="ProcessPoolExecutor.map() (through main() -> crawl())",
             fixed="""
             from concurrent import futures
 
@@ -318,6 +337,47 @@ class UnguardedProcessStart(Rule):
             if __name__ == "__main__":
                 manager = multiprocessing.Manager()
                 Renderer().start()
+            """,
+        ),
+        Invalid(
+            """
+            import torch.multiprocessing as tmp
+
+            def train(rank, world_size):
+                print("rank", rank, "of", world_size)
+
+            tmp.spawn(train, args=(2,), nprocs=2)
+            """,
+            line=6,
+            message="torch.multiprocessing.spawn() at import time",
+            fixed="""
+            import torch.multiprocessing as tmp
+
+            def train(rank, world_size):
+                print("rank", rank, "of", world_size)
+
+
+            if __name__ == "__main__":
+                tmp.spawn(train, args=(2,), nprocs=2)
+            """,
+        ),
+        Invalid(
+            """
+            from joblib import Parallel, delayed
+            from math import sqrt
+
+            # loky (the default backend) needs no guard; the multiprocessing backend does.
+            roots = Parallel(n_jobs=2, backend="multiprocessing")(delayed(sqrt)(i) for i in range(4))
+            """,
+            line=5,
+            message='Parallel(backend="multiprocessing") at import time',
+            fixed="""
+            from joblib import Parallel, delayed
+            from math import sqrt
+
+            if __name__ == "__main__":
+                # loky (the default backend) needs no guard; the multiprocessing backend does.
+                roots = Parallel(n_jobs=2, backend="multiprocessing")(delayed(sqrt)(i) for i in range(4))
             """,
         ),
     ]

@@ -165,7 +165,7 @@ class MissingFreezeSupport(Rule):
                 with ProcessPoolExecutor() as executor:
                     print(list(executor.map(abs, [-1, -2])))
             """,
-            message="ProcessPoolExecutor()",
+            message="ProcessPoolExecutor.map()",
             fixed="""
             import sys
             from concurrent.futures import ProcessPoolExecutor
