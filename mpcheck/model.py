@@ -691,6 +691,9 @@ class SemanticModel:
             tainted |= newly_tainted
         kept_set = set(kept)
         moved = [statement for statement in body if statement not in kept_set]
+        if any(isinstance(statement, cst.If) and statement.orelse is not None and self.is_main_guard(statement)
+               for statement in moved):
+            return None  # its else branch runs on import: a new guard around it would make it dead
         for index, statement in enumerate(body):
             if statement in kept_set:
                 continue

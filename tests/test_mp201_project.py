@@ -155,3 +155,24 @@ def test_explain_names_the_error_and_where_it_breaks():
     for text in ("bootstrapping phase", "BrokenProcessPool", "Windows", "macOS", "Python 3.14", "forkserver"):
         assert text in result.output
     assert "freeze_support" in CliRunner().invoke(main, ["explain", "MP202"]).output
+
+
+def test_library_api_takes_the_project_files_too(tmp_path):
+    _write(tmp_path, {"jobs.py": JOBS, "nightly.py": "import jobs\n\njobs.run_all([1])\n"})
+    text = (tmp_path / "nightly.py").read_text()
+    files = sorted(tmp_path.glob("*.py"))
+    findings = _mp201(mpcheck.check_source(text, str(tmp_path / "nightly.py"), project_files=files))
+    assert [d.line for d in findings] == [3]
+    fixed = mpcheck.fix_source(text, str(tmp_path / "nightly.py"), project_files=files)
+    assert fixed.text == 'import jobs\n\nif __name__ == "__main__":\n    jobs.run_all([1])\n'
+
+
+def test_a_conditional_guard_is_nested_and_a_guard_with_else_blocks_the_fix():
+    work = "from multiprocessing import Pool\nwith Pool(2) as pool:\n    pool.map(abs, [1])\n"
+    debug_guard = work + 'if __name__ == "__main__" and DEBUG:\n    print("debug")\n'
+    fixed = mpcheck.fix_source(debug_guard).text
+    assert fixed.endswith('if __name__ == "__main__":\n    with Pool(2) as pool:\n        pool.map(abs, [1])\n'
+                          '    if __name__ == "__main__" and DEBUG:\n        print("debug")\n')
+    with_else = work + 'if __name__ == "__main__":\n    print("main")\nelse:\n    print("imported")\n'
+    findings = _mp201(mpcheck.check_source(with_else))
+    assert findings and all(d.fix is None for d in findings)

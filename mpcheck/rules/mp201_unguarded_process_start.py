@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
-from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
+from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -398,11 +398,9 @@ class UnguardedProcessStart(Rule):
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
         for start in starts:
-            where = "iterated at import time" if start.starter.endswith("iterated") else "at import time"
-            starter = start.describe().replace(" iterated", "")
             yield Violation(
                 start.node,
-                f"{starter} {where}: spawned and forkserver children re-import this module and "
+                f"{start.describe()} at import time: spawned and forkserver children re-import this module and "
                 "start processes again (RuntimeError: bootstrapping phase); put it under "
                 "`if __name__ == \"__main__\":`",
                 fixes,
@@ -415,8 +413,7 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
     guard_body: list[cst.BaseStatement] = []
     test: cst.BaseExpression = cst.parse_expression(_GUARD_TEST)
     for statement in plan.moved:
-        if isinstance(statement, cst.If) and statement.orelse is None and model.is_main_guard(statement) \
-                and isinstance(statement.body, cst.IndentedBlock):
+        if isinstance(statement, cst.If) and _is_plain_guard(statement):
             test = statement.test
             inner = list(statement.body.body)
             if inner:
@@ -438,6 +435,22 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
         leading_lines=[cst.EmptyLine()] * blank_lines,
     )
     return model.module.with_changes(body=[*plan.kept, guard])
+
+
+def _is_plain_guard(statement: cst.If) -> bool:
+    """`if __name__ == "__main__":` exactly, with no else: its body can join the new guard.
+    (A guard with a further condition stays whole, nested in the new one.)"""
+    test = statement.test
+    if statement.orelse is not None or not isinstance(statement.body, cst.IndentedBlock):
+        return False
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comparison = test.comparisons[0]
+    sides = {
+        side.value if isinstance(side, cst.Name) else literal_string(side)
+        for side in (test.left, comparison.comparator)
+    }
+    return isinstance(comparison.operator, cst.Equal) and sides == {"__name__", "__main__"}
 
 
 def _indented(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
