@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import mpcheck
@@ -176,3 +177,33 @@ def test_a_conditional_guard_is_nested_and_a_guard_with_else_blocks_the_fix():
     with_else = work + 'if __name__ == "__main__":\n    print("main")\nelse:\n    print("imported")\n'
     findings = _mp201(mpcheck.check_source(with_else))
     assert findings and all(d.fix is None for d in findings)
+
+
+STARTERS = [
+    ("import multiprocessing as mp\nmp.Process(target=print).start()\n", "Process.start()"),
+    ("from multiprocessing import get_context\nctx = get_context('spawn')\nctx.Process(target=print).start()\n",
+     "Process.start()"),
+    ("from multiprocessing import Pool as P\nP(2).close()\n", "Pool()"),
+    ("from multiprocessing.pool import Pool\npool = Pool(2)\n", "Pool()"),
+    ("from multiprocessing.managers import SyncManager\nmanager = SyncManager()\nmanager.start()\n",
+     "SyncManager.start()"),
+    ("import multiprocessing\nwith multiprocessing.Manager() as manager:\n    pass\n", "Manager()"),
+    ("from concurrent import futures\nfutures.ProcessPoolExecutor().submit(abs, 1)\n", "ProcessPoolExecutor.submit()"),
+    ("import asyncio\nfrom concurrent.futures import ProcessPoolExecutor\npool = ProcessPoolExecutor()\n"
+     "asyncio.get_event_loop().run_in_executor(pool, abs, 1)\n", "run_in_executor(ProcessPoolExecutor())"),
+    ("import torch.multiprocessing as tmp\ntmp.start_processes(print, nprocs=2)\n", "torch.multiprocessing.start_processes()"),
+    ("import billiard\nbilliard.Pool(2)\n", "Pool()"),
+    ("from multiprocessing.pool import ThreadPool\nThreadPool(2).map(abs, [1])\n", None),
+    ("from multiprocessing.dummy import Pool\nPool(2).map(abs, [1])\n", None),
+    ("from concurrent.futures import ThreadPoolExecutor\nThreadPoolExecutor().submit(abs, 1)\n", None),
+    ("import multiprocessing\nmultiprocessing.Process(target=print)\n", None),  # made, never started
+]
+
+
+@pytest.mark.parametrize(("source", "starter"), STARTERS)
+def test_process_starters_are_resolved_and_thread_pools_are_not(source, starter):
+    messages = [d.message for d in _mp201(mpcheck.check_source(source))]
+    if starter is None:
+        assert messages == []
+    else:
+        assert messages and messages[0].startswith(f"{starter} at import time"), messages
