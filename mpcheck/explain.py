@@ -62,6 +62,8 @@ def render_rule(rule: type[Rule]) -> str:
             sections += ["After `mpcheck fix`:", _code_block(before_after.fixed_source)]
         if before_after.unsafe_fixed_source:
             sections += ["After `mpcheck fix --unsafe-fixes`:", _code_block(before_after.unsafe_fixed_source)]
+    if explanation.options:
+        sections += ["## Options", "\n".join(f"- {option}" for option in explanation.options)]
     if explanation.references:
         sections += ["## References", "\n".join(f"- {reference}" for reference in explanation.references)]
     return "\n\n".join(sections) + "\n"

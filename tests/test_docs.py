@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from mpcheck import docs
 from mpcheck.cli import check, main
-from mpcheck.config import load_settings
+from mpcheck.config import _KNOWN_KEYS, load_settings
 from mpcheck.rules import ALL_RULES, RULES_BY_CODE
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -41,6 +41,13 @@ def test_index_lists_every_rule_with_a_link():
     index = (RULE_PAGES / "index.md").read_text(encoding="utf-8")
     for rule in ALL_RULES:
         assert f"| [{rule.code}]({rule.code}.md) | {rule.name} |" in index
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_options_a_rule_documents_are_configuration_keys(rule):
+    for option in rule.explanation.options:
+        key = re.match(r"`([a-z-]+)`: ", option)
+        assert key and key.group(1) in _KNOWN_KEYS, option
 
 
 def test_stale_pages_are_found_and_rewritten(tmp_path, capsys):

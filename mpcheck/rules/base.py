@@ -29,6 +29,8 @@ class Explanation:
     use_instead: str  # the portable form
     fix_safety: str  # what the fix does and when it is unsafe, or why there is none
     references: tuple[str, ...] = ()  # FACTS.md sections and documentation links
+    # The [tool.mpcheck] keys the rule reads, each "`key`: what it changes for this rule".
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class ForkOnlyApi(Rule):
             "FACTS.md section 2: Fork-only APIs on Windows; set_start_method rules",
             "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
         ),
+        options=("`platforms`: reported only when `windows` is one of them (the default lists all three)",),
     )
 
     VALID = [
