@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -94,3 +95,34 @@ def test_relative_links_resolve(document):
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
         if "://" not in target:
             assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
+
+
+def _yaml_blocks() -> list[dict]:
+    yaml = pytest.importorskip("yaml")
+    return [yaml.safe_load(block) for block in _code_blocks(GUIDE.read_text(encoding="utf-8"), "yaml")]
+
+
+def test_guide_pre_commit_recipe_is_a_valid_config_for_the_real_hooks(tmp_path):
+    from pre_commit.clientlib import load_config, load_manifest
+
+    recipes = [block for block in _yaml_blocks() if "repos" in block]
+    assert len(recipes) == 1
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(json.dumps(recipes[0]), encoding="utf-8")  # JSON is YAML
+    load_config(str(config))  # pre-commit's own schema check; raises on a bad config
+    manifest = REPOSITORY / ".pre-commit-hooks.yaml"
+    if not manifest.exists():
+        pytest.skip("no .pre-commit-hooks.yaml in this checkout to compare the hook ids with")
+    offered = {hook["id"] for hook in load_manifest(str(manifest))}
+    used = {hook["id"] for repo in recipes[0]["repos"] for hook in repo["hooks"]}
+    assert used <= offered
+
+
+def test_guide_github_workflow_uploads_the_sarif_it_writes():
+    workflows = [block for block in _yaml_blocks() if isinstance(block, dict) and "jobs" in block]
+    assert len(workflows) == 1
+    steps = workflows[0]["jobs"]["mpcheck"]["steps"]
+    run = next(step["run"] for step in steps if "--output-format sarif" in step.get("run", ""))
+    upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert run.endswith(f"> {upload['with']['sarif_file']}")
+    assert workflows[0]["jobs"]["mpcheck"]["permissions"]["security-events"] == "write"
