@@ -94,7 +94,7 @@ def _is_excluded(path: Path, patterns: tuple[str, ...], base: Path) -> bool:
     name = path.name
     if any(fnmatch.fnmatch(name, pattern.rstrip("/")) for pattern in patterns):
         return True
-    path_patterns = [pattern.rstrip("/") for pattern in patterns if "/" in pattern.rstrip("/") or "*" in pattern]
+    path_patterns = [pattern.rstrip("/") for pattern in patterns if "/" in pattern.rstrip("/")]
     if not path_patterns:
         return False  # resolving every path costs more than the rest of discovery
     try:
