@@ -44,6 +44,13 @@ class FileResult:
     def changed(self) -> bool:
         return self.fixed_text is not None
 
+    @property
+    def checked_text(self) -> str | None:
+        """The text the diagnostics' positions are in: after fixing, the fixed text."""
+        if self.fixed_text is not None:
+            return self.fixed_text
+        return None if self.source is None else self.source.text
+
 
 @dataclass
 class _Analysis:
@@ -188,5 +195,7 @@ def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:
 
 
 def input_error(path: str, error: InputError) -> Diagnostic:
-    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason)
+    # An empty range at the position the error names: reporters need an end for every finding.
+    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason,
+                      end_line=error.line, end_column=error.column)
 

@@ -7,11 +7,20 @@ import textwrap
 
 from .rules import Rule
 
+# There is no docs website: each rule's page (docs/rules/CODE.md) is read in the repository,
+# and SARIF's helpUri and the like point there.
+REPOSITORY_URL = "https://github.com/mpcheck/mpcheck"
+RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/{code}.md"
+
 _FIX_AVAILABILITY = {
     "safe": "Fix is always available with `mpcheck fix` (safe).",
     "unsafe": "Fix is available with `mpcheck fix --unsafe-fixes` (unsafe).",
     "none": "No automatic fix: the message and this page give the portable form.",
 }
+
+
+def rule_docs_url(code: str) -> str:
+    return RULE_DOCS_URL.format(code=code)
 
 
 def _code_block(code: str) -> str:
