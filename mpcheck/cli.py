@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import click
 
@@ -26,6 +26,8 @@ from .reporting import MACHINE_FORMATS, format_full, format_statistics, format_t
 from .rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# A run over fewer files ends before a progress bar would tell anyone anything.
+PROGRESS_BAR_MIN_FILES = 300
 # "text" is the old name of "concise", kept so that scripts using it go on working.
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "text")
 
@@ -150,7 +152,7 @@ def _run(
     missing = False
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
-    for target in _targets(paths, settings):
+    for target in _with_progress(list(_targets(paths, settings)), "Fixing" if fixing else "Checking"):
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
             missing = True
@@ -182,6 +184,16 @@ def _targets(paths: Sequence[str], settings: Settings):
         if path == "-":
             yield "-"
     yield from discover(files, settings)
+
+
+def _with_progress(targets: list, verb: str) -> Iterator:
+    """The targets, behind click's progress bar on stderr for a long run watched on a
+    terminal; no bar when stderr is a file or a pipe (CI logs, pre-commit)."""
+    if len(targets) < PROGRESS_BAR_MIN_FILES or not sys.stderr.isatty():
+        yield from targets
+        return
+    with click.progressbar(targets, label=f"{verb} {len(targets)} files", file=sys.stderr) as bar:
+        yield from bar
 
 
 def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
