@@ -18,6 +18,7 @@ from .explain import REPOSITORY_URL, render_rule, rule_docs_url
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .rules import ALL_RULES, RULES_BY_CODE
 
+
 def format_text(diagnostics: Sequence[Diagnostic], color: bool) -> list[str]:
     lines = []
     for diagnostic in diagnostics:
@@ -258,7 +259,6 @@ MACHINE_FORMATS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
     "sarif": format_sarif,
     "github": format_github,
 }
-
 
 
 def format_statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
