@@ -57,3 +57,16 @@ def test_platforms_from_tool_mpcheck_are_honoured(tmp_path):
 
 def test_plugin_is_registered_with_its_version():
     assert f"mpcheck: {mpcheck.__version__}" in run("flake8", "--version", cwd=DATA).stdout
+
+
+def test_per_file_ignores_from_tool_mpcheck_are_honoured(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.mpcheck]\nper-file-ignores = { "legacy/*" = ["MP101"] }\n')
+    for directory in ("legacy", "service"):
+        (tmp_path / directory).mkdir()
+        shutil.copy(LINUX_ONLY / "ingest.py", tmp_path / directory)
+    with ThreadPoolExecutor(2) as pool:
+        flake8 = pool.submit(run, "flake8", "--select", "MP", "legacy", "service", cwd=tmp_path)
+        check = pool.submit(run, "mpcheck", "check", "--quiet", "legacy", "service", cwd=tmp_path)
+    lines = flake8.result().stdout.splitlines()
+    assert lines == check.result().stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["service/ingest.py:13:10:", "service/ingest.py:18:8:"]
