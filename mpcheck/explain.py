@@ -7,6 +7,11 @@ import textwrap
 
 from .rules import Rule
 
+# There is no docs website: each rule's page (docs/rules/CODE.md) is read in the repository,
+# and SARIF's helpUri and the like point there.
+REPOSITORY_URL = "https://github.com/mpcheck/mpcheck"
+RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/{code}.md"
+
 _FIX_COMMAND = {"safe": "`mpcheck fix`", "unsafe": "`mpcheck fix --unsafe-fixes`"}
 
 
@@ -32,6 +37,10 @@ def _fix_sentence(rule: type[Rule]) -> str:
     if _has_unsafe_alternative(rule):
         sentence += f" {_FIX_COMMAND['unsafe']} offers an unsafe alternative."
     return sentence
+
+
+def rule_docs_url(code: str) -> str:
+    return RULE_DOCS_URL.format(code=code)
 
 
 def _code_block(code: str) -> str:

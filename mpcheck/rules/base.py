@@ -90,8 +90,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text contains one of these strings
-    # (for any enabled rule). They must be found in every file the rule can flag.
+    # The prefilter parses a file only when its text matches one of these regular
+    # expressions (of any enabled rule). Every file the rule can flag must match one.
     triggers: ClassVar[tuple[str, ...]]
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
