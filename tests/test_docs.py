@@ -89,12 +89,22 @@ def test_guide_uses_only_real_mpcheck_flags():
     assert used <= known, used - known
 
 
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"^```.*?^```", "", markdown, flags=re.MULTILINE | re.DOTALL), flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
 @pytest.mark.parametrize("document", HAND_WRITTEN, ids=lambda path: path.name)
 def test_relative_links_resolve(document):
     text = document.read_text(encoding="utf-8")
-    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
-        if "://" not in target:
-            assert (document.parent / target).exists(), f"{document.name} links to missing {target}"
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
+        if "://" in target:
+            continue
+        linked = (document.parent / target) if target else document
+        assert linked.exists(), f"{document.name} links to missing {target}"
+        if anchor:
+            assert anchor in _anchors(linked.read_text(encoding="utf-8")), f"{document.name} links to missing {target}#{anchor}"
 
 
 def _yaml_blocks() -> list[dict]:
