@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import libcst as cst
 
@@ -44,6 +44,13 @@ class FileResult:
     @property
     def changed(self) -> bool:
         return self.fixed_text is not None
+
+    @property
+    def checked_text(self) -> str | None:
+        """The text the diagnostics' positions are in: after fixing, the fixed text."""
+        if self.fixed_text is not None:
+            return self.fixed_text
+        return None if self.source is None else self.source.text
 
 
 @dataclass
@@ -98,8 +105,7 @@ class Checker:
         suppressions = find_suppressions(text)
         found = []
         for rule in self.rules:
-            context = RuleContext(model, self.settings, path, project=self.project)
-            for violation in rule().check(context):
+            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=self.project)):
                 if self.settings.ignored_for_file(rule.code, path):
                     continue
                 position = model.position(violation.node)
@@ -179,9 +185,22 @@ class Checker:
         return result
 
 
+def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:
+    """The rule's violations; a crash in a rule is reported for the file (MP000, exit 2)
+    instead of stopping the whole run, and `fix` then leaves the file alone."""
+    try:
+        return list(rule().check(context))
+    except RecursionError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any bug in a rule must not lose other files
+        raise InputError(
+            f"internal error in {rule.code} ({type(error).__name__}: {error}); the file was not "
+            "checked by it. This is a bug in mpcheck: please report it with the file"
+        ) from error
+
+
 def input_error(path: str, error: InputError) -> Diagnostic:
-    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason)
+    # An empty range at the position the error names: reporters need an end for every finding.
+    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason,
+                      end_line=error.line, end_column=error.column)
 
-
-def sorted_diagnostics(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics)

@@ -23,6 +23,7 @@ only when a file has a finding (`position`), which is the rare case.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Protocol, Sequence
 
@@ -444,6 +445,15 @@ class SemanticModel:
             bindings = self.lookup(test.value, scope)
             if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
                 return self.facts(bindings[0].value, holds, bindings[0].scope, depth + 1)
+            return frozenset()
+        if isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name) and test.value.value in ("self", "cls"):
+            # `have_fork = hasattr(os, "fork")` in the class body, `if self.have_fork:` in a method
+            class_scope = scope
+            while class_scope.parent is not None and class_scope.kind != "class":
+                class_scope = class_scope.parent
+            bindings = class_scope.bindings.get(test.attr.value, []) if class_scope.kind == "class" else []
+            if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
+                return self.facts(bindings[0].value, holds, class_scope, depth + 1)
             return frozenset()
         if isinstance(test, cst.Call):
             return self._call_facts(test, holds, scope)
@@ -922,11 +932,76 @@ def _changed_roots(statement: cst.CSTNode) -> set[str]:
     return roots
 
 
-class _ModelBuilder(cst.CSTVisitor):
+# Fields that hold only whitespace, punctuation or operators: never a name, call or scope.
+_SYNTAX_ONLY_FIELDS = (
+    "whitespace", "leading_lines", "lines_after_decorators", "lpar", "rpar", "comma", "dot",
+    "equal", "header", "footer", "trailing_whitespace", "semicolon", "colon", "operator",
+    "asynchronous", "star",
+)
+
+
+class _Walker:
+    """libcst's visitor protocol -- visit_X/leave_X and visit_X_field/leave_X_field hooks,
+    a visit returning False skips the children -- at a fraction of CSTVisitor's cost.
+
+    CSTVisitor looks up a hook by name for every field of every node, whitespace included;
+    building the model that way cost more than parsing. Here each node type's hooks and
+    child fields are looked up once, and syntax-only fields are never walked.
+    """
+
+    _plans: dict
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._plans = {}
+
+    def _plan(self, node_type: type) -> tuple:
+        plan = self._plans.get(node_type)
+        if plan is None:
+            name = node_type.__name__
+            fields = []
+            for field_ in dataclasses.fields(node_type):
+                if field_.name.startswith(_SYNTAX_ONLY_FIELDS):
+                    continue
+                fields.append((
+                    field_.name,
+                    getattr(type(self), f"visit_{name}_{field_.name}", None),
+                    getattr(type(self), f"leave_{name}_{field_.name}", None),
+                ))
+            plan = (getattr(type(self), f"visit_{name}", None), getattr(type(self), f"leave_{name}", None), tuple(fields))
+            self._plans[node_type] = plan
+        return plan
+
+    def walk(self, node: cst.CSTNode) -> None:
+        visit, leave, fields = self._plan(type(node))
+        if self.on_visit(node) and (visit is None or visit(self, node) is not False):
+            for name, visit_field, leave_field in fields:
+                value = getattr(node, name)
+                if visit_field is not None:
+                    visit_field(self, node)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif isinstance(value, (tuple, list)):
+                    for child in value:
+                        if isinstance(child, cst.CSTNode):
+                            self.walk(child)
+                if leave_field is not None:
+                    leave_field(self, node)
+        if leave is not None:
+            leave(self, node)
+        self.on_leave(node)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return True
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        pass
+
+
+class _ModelBuilder(_Walker):
     """The single pass that fills a SemanticModel."""
 
     def __init__(self, model: SemanticModel) -> None:
-        super().__init__()
         self.model = model
         self.scope = model.module_scope
         self.guards: tuple = ()
@@ -943,7 +1018,7 @@ class _ModelBuilder(cst.CSTVisitor):
         model._top_statements = {}
 
     def build(self) -> None:
-        self.model.module.visit(self)
+        self.walk(self.model.module)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -955,10 +1030,9 @@ class _ModelBuilder(cst.CSTVisitor):
             self.statements.append((node, self.blocks[-1]))
         elif isinstance(node, (cst.Module, cst.IndentedBlock)):
             self.blocks.append(node)
-        return super().on_visit(node)
+        return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
         if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.statements.pop()
         elif isinstance(original_node, (cst.Module, cst.IndentedBlock)):

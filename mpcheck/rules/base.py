@@ -30,6 +30,8 @@ class Explanation:
     use_instead: str  # the portable form
     fix_safety: str  # what the fix does and when it is unsafe, or why there is none
     references: tuple[str, ...] = ()  # FACTS.md sections and documentation links
+    # The [tool.mpcheck] keys the rule reads, each "`key`: what it changes for this rule".
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text contains one of these strings
-    # (for any enabled rule). They must be found in every file the rule can flag.
+    # The prefilter parses a file only when its text matches one of these regular
+    # expressions (of any enabled rule). Every file the rule can flag must match one.
     triggers: ClassVar[tuple[str, ...]]
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []

@@ -90,6 +90,11 @@ class UnguardedProcessStart(Rule):
             "offered when moving the work would change the order in which a name is read and "
             "rebound."
         ),
+        options=(
+            "`process-apis`: qualified names of the project's own functions that start processes "
+            "(`[\"myproject.workers.start_pool\"]`); a call to one at import time is reported like "
+            "a call to `Pool()`",
+        ),
         references=(
             "FACTS.md section 3: Missing `if __name__ == '__main__':` guard",
             "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",

@@ -72,6 +72,9 @@ class MissingFreezeSupport(Rule):
             "safe: `freeze_support()` does nothing unless the program runs frozen as a spawned "
             "child."
         ),
+        options=(
+            "`process-apis`: the project's own functions that start processes count as starters here too",
+        ),
         references=(
             "FACTS.md section 4: `freeze_support()` and frozen executables",
             "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.freeze_support",
