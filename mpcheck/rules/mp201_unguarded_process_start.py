@@ -439,7 +439,34 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
         body=cst.IndentedBlock(body=guard_body),
         leading_lines=[cst.EmptyLine()] * blank_lines,
     )
-    return model.module.with_changes(body=[*plan.kept, guard])
+    return model.module.with_changes(body=[*_kept_with_spacing(model.module.body, plan.kept), guard])
+
+
+def _kept_with_spacing(body: Sequence[cst.BaseStatement], kept: list[cst.CSTNode]) -> list[cst.CSTNode]:
+    """The kept statements; one that followed a moved statement takes over the blank lines
+    that separated them, so that imports and the code after them stay apart."""
+    result = []
+    kept_set = set(kept)
+    first_moved = None  # the first of the moved statements since the last kept one
+    for statement in body:
+        if statement not in kept_set:
+            first_moved = first_moved or statement
+            continue
+        if first_moved is not None and result and not _leading_blank_lines(statement):
+            statement = statement.with_changes(
+                leading_lines=[*_leading_blank_lines(first_moved), *statement.leading_lines])
+        first_moved = None
+        result.append(statement)
+    return result
+
+
+def _leading_blank_lines(statement: cst.CSTNode) -> list[cst.EmptyLine]:
+    lines = []
+    for line in statement.leading_lines:
+        if line.comment is not None:
+            break
+        lines.append(line)
+    return lines
 
 
 def _is_plain_guard(statement: cst.If) -> bool:
