@@ -17,7 +17,7 @@ from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
 from .fixer import apply_fixes, text_edit
 from .parsing import run_deep
-from .prefilter import build_prefilter, may_contain_findings
+from .prefilter import Prefilter
 from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
@@ -68,7 +68,7 @@ class Checker:
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = build_prefilter(self.rules, process_api_names)
+        self.prefilter = Prefilter(self.rules, process_api_names)
         self.project = Project(project_files, self.prefilter, self.settings.process_apis)
 
     # -- checking -------------------------------------------------------------------
@@ -95,7 +95,7 @@ class Checker:
         return FileResult(path, self.check_text(source.text, path), source)
 
     def _analyze(self, text: str, path: str) -> _Analysis:
-        if not self.rules or not (may_contain_findings(text, self.prefilter) or self.project.may_start_processes(path)):
+        if not self.rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path))
 

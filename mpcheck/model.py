@@ -64,8 +64,10 @@ _TORCH_STARTERS = {"multiprocessing.spawn", "multiprocessing.start_processes"}
 _DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
 # Text that every file starting processes by itself contains (the rules' prefilter
 # triggers): names resolve only through imports, so the module providing the starter is
-# named in the file. "multiprocess" covers multiprocessing and the dill-based multiprocess.
-PROCESS_STARTER_WORDS = ("multiprocess", "concurrent", "torch", "billiard", "joblib")
+# named in the file. "multiprocess" covers multiprocessing and the dill-based multiprocess;
+# concurrent.futures starts processes only through a ProcessPoolExecutor, which is named
+# however the module is imported ("concurrent" alone passed every asyncio module).
+PROCESS_STARTER_WORDS = ("multiprocess", "ProcessPoolExecutor", "torch", "billiard", "joblib")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _EXIT_FUNCTIONS = {"sys.exit", "exit", "quit", "os._exit"}
 # Exception names that catch what a missing fork API raises on Windows.

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Pattern
+from typing import Iterable
 
 from .model import ProcessStart, SemanticModel
 from .parsing import parse_module, run_deep
-from .prefilter import may_contain_findings
+from .prefilter import Prefilter
 from .source import InputError, read_source
 
 _WORD = re.compile(r"\w+")
@@ -60,7 +60,7 @@ class _Module:
 class Project:
     """The checked files as modules: the cross-file answers MP201 and MP202 need."""
 
-    def __init__(self, paths: Iterable[Path] = (), prefilter: Pattern[str] | None = None,
+    def __init__(self, paths: Iterable[Path] = (), prefilter: Prefilter | None = None,
                  process_apis: Iterable[str] = ()) -> None:
         self.process_apis = tuple(process_apis)
         self._modules: dict[tuple[Path, str], _Module] = {}
@@ -73,7 +73,7 @@ class Project:
                 continue
             root, name = module_name(path)
             module = _Module(path.resolve(), root, name, _imported_names(text, name, path.name == "__init__.py"),
-                             text, prefilter is None or may_contain_findings(text, prefilter))
+                             text, prefilter is None or prefilter.may_contain_findings(text))
             self._modules[(root, name)] = module
             self._by_path[module.path] = module
             self._by_name.setdefault(name, []).append(module)
@@ -99,11 +99,11 @@ class Project:
         """True when `module` names a process-starting function of a module it imports."""
         if module.calls_starters is None:
             module.calls_starters = False
-            words = set(_WORD.findall(module.text))
-            module.calls_starters = any(
-                words & _top_level_functions(target.text) and words & self._starter_functions(target)
-                for target in self._imported_modules(module)
-            )
+            starters = [self._starter_functions(target) for target in self._imported_modules(module)]
+            starters = [names for names in starters if names]
+            if starters:  # only then is splitting the text into words worth it
+                words = set(_WORD.findall(module.text))
+                module.calls_starters = any(words & names for names in starters)
         return module.calls_starters
 
     def _imported_modules(self, module: _Module) -> list[_Module]:

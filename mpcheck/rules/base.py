@@ -93,9 +93,11 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text matches one of these regular
-    # expressions (of any enabled rule). Every file the rule can flag must match one.
+    # The prefilter parses a file only when its text contains one of these words (for any
+    # enabled rule) and, if set, matches `trigger_pattern`. Every file the rule can flag
+    # must pass that test.
     triggers: ClassVar[tuple[str, ...]]
+    trigger_pattern: ClassVar[str | None] = None
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []

@@ -33,7 +33,8 @@ class ForkOnlyApi(Rule):
     code = "MP101"
     name = "fork-only-api"
     summary = "Fork-only multiprocessing or os API used without a portability guard"
-    triggers = (r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork",)
+    triggers = ("fork", "Fork")
+    trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
     explanation = Explanation(
         what=(
             "Flags the APIs that exist only where `fork` exists, used where Windows can reach "
