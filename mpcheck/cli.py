@@ -154,15 +154,15 @@ def _run(
     missing = False
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
-    for target in _with_progress(targets, "Fixing" if fixing else "Checking"):
+    for target in targets:
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
             missing = True
-            continue
-        if target == "-":
+        elif target == "-":
             results.append(_stdin(checker, fixing, diff, stdin_filename or "-"))
-            continue
-        result = checker.fix_file(target.path, target.display) if fixing else checker.check_file(target.path, target.display)
+    files = [target for target in targets if isinstance(target, DiscoveredFile)]
+    outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
+    for target, result in zip(files, _with_progress(outcomes, len(files), "Fixing" if fixing else "Checking")):
         if result.changed and not result.has_input_error:
             assert result.source is not None and result.fixed_text is not None
             if diff:
@@ -188,13 +188,13 @@ def _targets(paths: Sequence[str], settings: Settings):
     yield from discover(files, settings)
 
 
-def _with_progress(targets: list, verb: str) -> Iterator:
-    """The targets, behind click's progress bar on stderr for a long run watched on a
+def _with_progress(results: Iterator, count: int, verb: str) -> Iterator:
+    """The results, behind click's progress bar on stderr for a long run watched on a
     terminal; no bar when stderr is a file or a pipe (CI logs, pre-commit)."""
-    if len(targets) < PROGRESS_BAR_MIN_FILES or not sys.stderr.isatty():
-        yield from targets
+    if count < PROGRESS_BAR_MIN_FILES or not sys.stderr.isatty():
+        yield from results
         return
-    with click.progressbar(targets, label=f"{verb} {len(targets)} files", file=sys.stderr) as bar:
+    with click.progressbar(results, length=count, label=f"{verb} {count} files", file=sys.stderr) as bar:
         yield from bar
 
 

@@ -14,6 +14,7 @@ large stack and a raised recursion limit (see `run_deep`).
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +97,14 @@ def _mark_deep_thread() -> None:
     _on_deep_thread.value = True
 
 
+def _forget_deep_thread() -> None:
+    """In a forked child the deep thread does not exist: start another when needed."""
+    global _deep_executor, _deep_lock
+    _deep_executor, _deep_lock = None, threading.Lock()
+
+
 _deep_lock = threading.Lock()
 _deep_executor: ThreadPoolExecutor | None = None
 _on_deep_thread = threading.local()
+if hasattr(os, "register_at_fork"):  # absent on Windows, where nothing forks
+    os.register_at_fork(after_in_child=_forget_deep_thread)
