@@ -1,0 +1,206 @@
+"""Files mpcheck cannot check: each gives one clear MP000 line (or an error for a path that
+does not exist), exit status 2, and every other file is still checked and fixed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import mpcheck
+from mpcheck.engine import Checker
+
+from conftest import FORK_IMPORT
+
+DEEP_BRACKETS = "import os  # may fork\nx = " + "[" * 3000 + "]" * 3000 + "\n"
+# Files are parsed only when the prefilter says a rule could fire: this one mentions fork.
+BROKEN = 'import multiprocessing\nctx = multiprocessing.get_context("fork")\ndef start(:\n    pass\n'
+LONG_SUM = "import os  # may fork\nx = " + " + ".join(["1"] * 20000) + "\n"
+
+
+def test_syntax_error_is_reported_and_the_other_files_are_still_checked(cli, write, in_tmp):
+    write("broken.py", BROKEN)
+    write("app.py", FORK_IMPORT)
+    run = cli("check", ".")
+    assert run.exit_code == 2
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("app.py:1:37: MP101 ")
+    assert lines[1].startswith("broken.py:3:11: MP000 syntax error")
+    assert "1 file could not be checked." in lines[-1]
+
+
+def test_fix_still_fixes_the_other_files_and_leaves_the_broken_one_alone(cli, write, in_tmp):
+    broken = write("broken.py", BROKEN)
+    good = write("good.py", FORK_IMPORT)
+    run = cli("fix", ".")
+    assert run.exit_code == 2
+    assert broken.read_text() == BROKEN
+    assert "ForkOrSpawnProcess" in good.read_text()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(b'import os\nname = "caf\xe9"\nos.fork()\n', "2:12: MP000 file is not valid utf-8: byte 0xe9", id="latin-1-without-cookie"),
+        pytest.param(b'x = "\xff\xfe"\nimport os\nos.fork()\n', "1:6: MP000 file is not valid utf-8: byte 0xff", id="bad-first-line"),
+        pytest.param(b"# -*- coding: klingon -*-\nimport os\n", "1:1: MP000 bad encoding declaration: unknown encoding: klingon", id="unknown-codec"),
+        pytest.param(b"\x7fELF\x02\x01\x01\x00\x00fork", "1:1: MP000 file is binary", id="binary"),
+    ],
+)
+def test_undecodable_files_say_why(cli, write, in_tmp, raw, expected):
+    write("bad.py", raw)
+    run = cli("check", "bad.py")
+    assert run.exit_code == 2
+    assert run.stdout.startswith("bad.py:" + expected), run.stdout
+
+
+def test_latin1_file_with_cookie_is_checked_and_fixed_in_latin1(cli, write, in_tmp):
+    source = b'# -*- coding: latin-1 -*-\nfrom multiprocessing.context import ForkProcess\nLABEL = "d\xe9j\xe0 vu"\n'
+    path = write("legacy.py", source)
+    assert cli("check", "legacy.py").exit_code == 1
+    assert cli("fix", "legacy.py").exit_code == 0
+    fixed = path.read_bytes()
+    assert fixed.startswith(b"# -*- coding: latin-1 -*-\nimport multiprocessing\n")
+    assert fixed.endswith(b'LABEL = "d\xe9j\xe0 vu"\n')  # still latin-1, not UTF-8
+    assert "ForkOrSpawnProcess" in fixed.decode("latin-1")
+
+
+def test_empty_file_is_clean(cli, write, in_tmp):
+    write("empty.py", b"")
+    run = cli("check", "empty.py")
+    assert (run.exit_code, run.stdout) == (0, "All checks passed!\n")
+
+
+def test_nonexistent_path_is_an_error_but_the_rest_is_checked(cli, write, in_tmp):
+    write("app.py", FORK_IMPORT)
+    run = cli("check", "no/such/dir", "app.py")
+    assert run.exit_code == 2
+    assert "error: no/such/dir: no such file or directory" in run.stderr
+    assert run.stdout.startswith("app.py:1:37: MP101")
+
+
+def test_dangling_symlink_is_a_read_error(cli, write, in_tmp):
+    write("app.py", FORK_IMPORT)
+    (in_tmp / "gone.py").symlink_to(in_tmp / "deleted.py")
+    run = cli("check", ".")
+    assert run.exit_code == 2
+    assert "gone.py:1:1: MP000 cannot read file: No such file or directory" in run.stdout
+    assert "app.py:1:37: MP101" in run.stdout
+
+
+def test_unreadable_file_is_reported_not_raised(cli, write, in_tmp, monkeypatch):
+    # We run as root in CI, where chmod cannot stop a read: make the read itself fail.
+    write("secret.py", FORK_IMPORT)
+    write("app.py", FORK_IMPORT)
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    run = cli("fix", ".")
+    assert run.exit_code == 2
+    assert "secret.py:1:1: MP000 cannot read file: Permission denied" in run.stdout
+    assert "ForkOrSpawnProcess" in (in_tmp / "app.py").read_text()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_file_without_read_permission(cli, write, in_tmp):
+    path = write("secret.py", FORK_IMPORT)
+    path.chmod(0)
+    try:
+        run = cli("check", "secret.py")
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert run.exit_code == 2
+    assert "secret.py:1:1: MP000 cannot read file: Permission denied" in run.stdout
+
+
+def test_symlink_loops_neither_hang_nor_crash(cli, write, in_tmp):
+    write("pkg/app.py", FORK_IMPORT)
+    (in_tmp / "pkg" / "again").symlink_to(in_tmp / "pkg", target_is_directory=True)  # directory loop
+    (in_tmp / "pkg" / "ping.py").symlink_to(in_tmp / "pkg" / "pong.py")  # file loop
+    (in_tmp / "pkg" / "pong.py").symlink_to(in_tmp / "pkg" / "ping.py")
+    run = cli("check", "pkg", "pkg/ping.py")
+    assert run.exit_code == 2
+    assert run.stdout.count("pkg/app.py:1:37: MP101") == 1  # not again through pkg/again
+    assert "pkg/ping.py:1:1: MP000 cannot read file: Too many levels of symbolic links" in run.stdout
+    assert "pkg/pong.py:1:1: MP000" in run.stdout
+
+
+@pytest.mark.parametrize("source", [DEEP_BRACKETS, LONG_SUM], ids=["3000-brackets", "20000-term-sum"])
+def test_deeply_nested_expression_is_refused_cleanly(installed, write, source):
+    # In a subprocess: libcst's native parser would kill the whole interpreter on this.
+    write("deep.py", source)
+    app = write("app.py", FORK_IMPORT)
+    for command in ("check", "fix"):
+        run = installed(command, "deep.py", "app.py")
+        assert run.exit_code == 2, run.stderr
+        assert "deep.py:" in run.stdout and "MP000 too deeply nested to check" in run.stdout
+        assert "Traceback" not in run.stderr and "RecursionError" not in run.stderr
+    assert "ForkOrSpawnProcess" in app.read_text()  # the other file was still fixed
+
+
+def test_deep_but_legal_nesting_is_checked():
+    # 90 levels is within CPython's limit; everything downstream recurses once per level.
+    source = FORK_IMPORT + "x = " + "(" * 90 + "1" + ")" * 90 + "\n"
+    assert [d.code for d in mpcheck.check_source(source, "deep.py")] == ["MP101"]
+    assert "ForkOrSpawnProcess" in mpcheck.fix_source(source, "deep.py").text
+
+
+def test_library_api_reports_input_errors_as_mp000():
+    (finding,) = mpcheck.check_source(BROKEN, "x.py")
+    assert (finding.code, finding.line, finding.column) == ("MP000", 3, 11)
+    assert finding.message.startswith("syntax error")
+
+
+def test_fix_never_writes_code_that_does_not_check(cli, write, in_tmp, monkeypatch):
+    """If a fix ever produced code that fails to parse, the file must stay as it was."""
+    import mpcheck.engine as engine
+    from mpcheck.source import InputError
+
+    real_parse = engine.parse_module
+
+    def parse_rejecting_fixed_code(text):
+        if "ForkOrSpawnProcess" in text:
+            raise InputError("syntax error: simulated", 2, 1)
+        return real_parse(text)
+
+    monkeypatch.setattr(engine, "parse_module", parse_rejecting_fixed_code)
+    path = write("app.py", FORK_IMPORT)
+    run = cli("fix", "app.py")
+    assert run.exit_code == 2
+    assert "MP000 a fix produced code that does not check" in run.stdout
+    assert path.read_text() == FORK_IMPORT
+
+
+def test_a_failed_write_leaves_the_original_and_no_temporary_file(write, in_tmp, monkeypatch):
+    from mpcheck import fixer
+
+    path = write("app.py", FORK_IMPORT)
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fixer.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        fixer.write_atomically(path, b"half")
+    assert path.read_text() == FORK_IMPORT
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["app.py", "pyproject.toml"]
+
+
+def test_checker_survives_every_kind_of_bad_input_in_one_run(write, in_tmp):
+    """One Checker, one file after another: an error in one leaves it usable for the next."""
+    checker = Checker()
+    bad = [
+        write("a.py", BROKEN),
+        write("b.py", DEEP_BRACKETS),
+        write("c.py", b"\x00fork"),
+    ]
+    for path in bad:
+        assert checker.check_file(path).has_input_error
+    assert [d.code for d in checker.check_file(write("d.py", FORK_IMPORT)).diagnostics] == ["MP101"]
