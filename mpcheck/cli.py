@@ -201,9 +201,12 @@ def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResu
 
 
 def _print_diff(original: str, fixed: str, display: str) -> None:
+    # git's a/ b/ prefixes; an absolute path is taken from its root (`patch -p1` in /).
+    path = Path(display)
+    shown = path.relative_to(path.anchor).as_posix() if path.is_absolute() else path.as_posix()
     lines = difflib.unified_diff(
         original.splitlines(keepends=True), fixed.splitlines(keepends=True),
-        fromfile=f"a/{display}", tofile=f"b/{display}",
+        fromfile=f"a/{shown}", tofile=f"b/{shown}",
     )
     for line in lines:
         click.echo(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n", nl=False)
