@@ -383,7 +383,18 @@ class SemanticModel:
 
     def _call_facts(self, test: cst.Call, holds: bool, scope: Scope) -> frozenset[str]:
         function = self.resolve(test.func, scope)
-        if function is None or not holds:
+        if function is None:
+            return frozenset()
+        if function.qualname in ("sys.platform.startswith",):
+            prefix = literal_string(argument(test, 0))
+            if prefix is None:
+                return frozenset()
+            kind = "windows" if prefix.startswith(("win", "cygwin")) else "posix"
+            if holds:
+                return frozenset({kind})
+            # `not sys.platform.startswith("win")` rules Windows out; not-"linux" says nothing.
+            return frozenset({"posix"}) if kind == "windows" else frozenset()
+        if not holds:
             return frozenset()
         if function.qualname == "hasattr":
             owner = self.resolve(argument(test, 0), scope)
@@ -391,10 +402,6 @@ class SemanticModel:
             if owner and attribute and owner.qualname in ("os", "multiprocessing.context", "multiprocessing"):
                 if "fork" in attribute.lower() or attribute in ("setsid", "getppid"):
                     return frozenset({"posix"})
-        if function.qualname in ("sys.platform.startswith",):
-            prefix = literal_string(argument(test, 0))
-            if prefix is not None:
-                return frozenset({"windows" if prefix.startswith(("win", "cygwin")) else "posix"})
         return frozenset()
 
     def _comparison_facts(self, test: cst.Comparison, holds: bool, scope: Scope) -> frozenset[str]:

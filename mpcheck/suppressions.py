@@ -13,7 +13,7 @@ from typing import Mapping
 # flake8's own pattern (flake8/defaults.py), so both tools agree on what a noqa is.
 _NOQA = re.compile(
     r"# noqa"
-    r"(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?",
+    r"(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(r"[,\s]+")
