@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 import mpcheck
 from mpcheck.engine import Checker
 
-from conftest import FORK_IMPORT
+from conftest import FORK_IMPORT, mpcheck_command
 
 DEEP_BRACKETS = "import os  # may fork\nx = " + "[" * 3000 + "]" * 3000 + "\n"
 # Files are parsed only when the prefilter says a rule could fire: this one mentions fork.
@@ -204,3 +205,36 @@ def test_checker_survives_every_kind_of_bad_input_in_one_run(write, in_tmp):
     for path in bad:
         assert checker.check_file(path).has_input_error
     assert [d.code for d in checker.check_file(write("d.py", FORK_IMPORT)).diagnostics] == ["MP101"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [BROKEN.encode(), b"\x00\x01 fork binary", 'import os\n# caf\u00e9 fork\n'.encode("utf-16")],
+    ids=["syntax-error", "binary", "utf-16"],
+)
+def test_fix_from_stdin_gives_back_what_it_could_not_fix_unchanged(raw, tmp_path):
+    completed = subprocess.run([*mpcheck_command(), "fix", "-"], input=raw, capture_output=True, cwd=tmp_path, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stdout == raw  # `mpcheck fix - < a > b` must never lose a file
+    assert b"-:1:1: MP000" in completed.stderr or b"-:3:11: MP000" in completed.stderr
+
+
+def test_a_file_that_cannot_be_written_is_reported_and_the_rest_still_fixed(cli, write, in_tmp, monkeypatch):
+    from mpcheck import fixer
+
+    stuck = write("a_stuck.py", FORK_IMPORT)
+    other = write("b_other.py", FORK_IMPORT)
+    real_replace = fixer.os.replace
+
+    def replace(source, target):
+        if str(target).endswith("a_stuck.py"):
+            raise OSError(30, "Read-only file system")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(fixer.os, "replace", replace)
+    run = cli("fix", ".")
+    assert run.exit_code == 2
+    assert "a_stuck.py:1:1: MP000 cannot write the fixed file: Read-only file system" in run.stdout
+    assert stuck.read_text() == FORK_IMPORT
+    assert "ForkOrSpawnProcess" in other.read_text()
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["a_stuck.py", "b_other.py", "pyproject.toml"]
