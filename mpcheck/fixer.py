@@ -9,6 +9,7 @@ and lets the rest try again on the new tree.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -111,10 +112,15 @@ def text_edit(original: str, fixed: str) -> Edit:
     return Edit(line, column, end_line, end_column, fixed[start:end_fixed])
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    # Lines end as Python (and the reported positions) count them: \n, \r\n or a lone \r.
+    line, line_start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, offset):
+        line, line_start = line + 1, match.end()
+    return line, offset - line_start + 1
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -163,3 +163,23 @@ def test_fix_from_stdin_writes_the_fixed_source_to_stdout(installed, flag):
     assert run.exit_code == 0, run.stderr
     assert run.stdout == LEGACY_FIXED
     assert "Fixed 2 findings (0 remaining)." in run.stderr
+
+
+def test_old_mac_line_endings_are_kept_and_positions_count_them():
+    source = "import multiprocessing as mp\rCTX = mp.get_context('fork')\rprint(CTX)"
+    (finding,) = mpcheck.check_source(source, "app.py")
+    edit = finding.fix.edit
+    assert (finding.line, edit.line, edit.column, edit.end_column) == (2, 2, 22, 28)
+    fixed = mpcheck.fix_source(source, "app.py").text
+    assert fixed.split("\r")[1] == 'CTX = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")'
+    assert fixed.count("\r") == 2 and "\n" not in fixed
+
+
+def test_a_file_the_parser_cannot_reproduce_is_not_fixed(cli, write, in_tmp):
+    # libcst drops a lone \r at the very end of a file; writing its output would lose it.
+    raw = b"import multiprocessing as mp\rCTX = mp.get_context('fork')\r"
+    path = write("app.py", raw)
+    run = cli("fix", "app.py")
+    assert run.exit_code == 2
+    assert "app.py:1:1: MP000 the parser cannot reproduce this file exactly" in run.stdout
+    assert path.read_bytes() == raw
