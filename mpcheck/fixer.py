@@ -127,7 +127,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that no reader ever sees a half-written file: write a
     temporary file in the same directory, copy the mode, fsync, rename over."""
     target = path.resolve()  # a symlinked file: replace what it points to, keep the link
-    mode = stat.S_IMODE(target.stat().st_mode)
+    status = target.stat()
+    mode = stat.S_IMODE(status.st_mode)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mpcheck-tmp")
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -135,6 +136,13 @@ def write_atomically(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+            # Root fixing someone else's file must not make it root's; others cannot chown.
+            # (Windows has no owners to keep here, nor os.chown.)
+            try:
+                os.chown(temporary, status.st_uid, status.st_gid)
+            except PermissionError:
+                pass
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -183,3 +183,12 @@ def test_a_file_the_parser_cannot_reproduce_is_not_fixed(cli, write, in_tmp):
     assert run.exit_code == 2
     assert "app.py:1:1: MP000 the parser cannot reproduce this file exactly" in run.stdout
     assert path.read_bytes() == raw
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root can give a file away")
+def test_fixing_someone_elses_file_as_root_keeps_its_owner(cli, write, in_tmp):
+    path = write("app.py", FORK_IMPORT)
+    os.chown(path, 4242, 4343)
+    assert cli("fix", "app.py").exit_code == 0
+    assert (path.stat().st_uid, path.stat().st_gid) == (4242, 4343)
+    assert "ForkOrSpawnProcess" in path.read_text()
