@@ -64,15 +64,16 @@ class _Replacer(cst.CSTTransformer):
 def add_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
     """Insert each import statement after the module's leading imports, unless present."""
     body = list(module.body)
-    existing = {module.code_for_node(line).strip() for line in body if _is_import_line(line)}
-    missing = [statement for statement in statements if statement not in existing]
-    if not missing:
-        return module
     index = 0
     if body and _is_docstring(body[0]):
         index = 1
     while index < len(body) and _is_import_line(body[index]):
         index += 1
+    # Only the leading imports count: one further down binds its name too late for code above it.
+    existing = {module.code_for_node(line).strip() for line in body[:index] if _is_import_line(line)}
+    missing = [statement for statement in statements if statement not in existing]
+    if not missing:
+        return module
     new_lines = [cst.parse_statement(statement) for statement in missing]
     if index == 0 and body:
         # Nothing precedes: the new imports take the first statement's leading comments.

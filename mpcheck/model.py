@@ -279,17 +279,24 @@ class SemanticModel:
             return Symbol(canonical_name(qualname), qualname)
         return None
 
-    def module_alias(self, qualname: str) -> str | None:
-        """A name bound at module level by `import <qualname>` (or `as` alias), if any."""
+    def module_alias(self, qualname: str, before: cst.CSTNode | None = None) -> str | None:
+        """A name bound at module level by `import <qualname>` (or `as` alias), if any; with
+        `before`, only an import that comes ahead of that node (code a fix inserts there
+        must not use a name imported further down)."""
         for name, bindings in self.module_scope.bindings.items():
             if (
                 len(bindings) == 1
                 and bindings[0].kind == "import"
                 and bindings[0].qualname == qualname
                 and name != "*"
+                and (before is None or self._starts_before(bindings[0].node, before))
             ):
                 return name
         return None
+
+    def _starts_before(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        a, b = self.position(first).start, self.position(second).start
+        return (a.line, a.column) < (b.line, b.column)
 
     def is_bound_anywhere(self, name: str) -> bool:
         return any(name in scope.bindings for scope in self.scopes())

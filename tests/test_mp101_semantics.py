@@ -3,11 +3,15 @@ portability guard in any of its usual spellings keeps a use from being flagged."
 
 from __future__ import annotations
 
+import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import mpcheck
+
+from conftest import REPO, run_command
 
 
 def mp101_lines(source: str) -> list[int]:
@@ -94,3 +98,39 @@ def test_a_name_exported_in_all_keeps_its_name():
     fixed = mpcheck.fix_source(source, "compat.py").text
     assert 'ForkProcess = multiprocessing.get_context("fork" if' in fixed
     assert mp101_lines(fixed) == []
+
+
+# Each must run as it is on Linux, and after its safe fix also where spawn is the only start
+# method (the Windows simulation of tests/start_methods).
+RUNNABLE = {
+    "from-import": "from multiprocessing.context import ForkProcess\nP = ForkProcess\n",
+    "from-import-alias": "from multiprocessing.context import ForkProcess as FP\nP = FP\n",
+    "two-names-one-statement": (
+        "from multiprocessing.context import (\n    ForkProcess,  # the fork one\n    ForkContext,\n)\n"
+        "P = ForkProcess\nC = ForkContext\n"
+    ),
+    "kept-sibling": "from multiprocessing.context import ForkProcess, SpawnProcess\nP = (ForkProcess, SpawnProcess)\n",
+    "context-module-alias": "from multiprocessing import context as ctx\nP = ctx.ForkServerProcess\n",
+    "module-imported-later": "from multiprocessing import context as ctx\nP = ctx.ForkProcess\nimport multiprocessing\n",
+    "function-imported-later": "from multiprocessing import get_context\nCTX = get_context('fork')\nimport multiprocessing\n",
+    "subclass": "import multiprocessing.context\nclass Worker(multiprocessing.context.ForkProcess):\n    pass\n",
+    "local-import": "def make():\n    from multiprocessing.context import ForkProcess\n    return ForkProcess\nP = make()\n",
+    "set-start-method": "import multiprocessing as mp\nif __name__ == '__main__':\n    mp.set_start_method('fork'); print(mp.get_start_method())\n",
+    "get-context-keyword": "import multiprocessing\nCTX = multiprocessing.get_context(method='forkserver')\n",
+}
+
+
+def test_fixed_code_runs_on_linux_and_where_only_spawn_exists(tmp_path):
+    def run(name_and_source):
+        name, source = name_and_source
+        fixed = mpcheck.fix_source(source, "app.py").text
+        assert fixed != source and mp101_lines(fixed) == [], name
+        (tmp_path / f"{name}.py").write_text(fixed)
+        env = {"PYTHONPATH": str(REPO / "tests" / "start_methods"), "MPCHECK_SIMULATE": "windows"}
+        return name, [run_command([sys.executable, f"{name}.py"], tmp_path, env=environment)
+                      for environment in ({}, env)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, runs in pool.map(run, RUNNABLE.items()):
+            for run in runs:
+                assert run.exit_code == 0, f"{name}: {run.stderr}"
