@@ -238,3 +238,15 @@ def test_a_file_that_cannot_be_written_is_reported_and_the_rest_still_fixed(cli,
     assert stuck.read_text() == FORK_IMPORT
     assert "ForkOrSpawnProcess" in other.read_text()
     assert sorted(p.name for p in in_tmp.iterdir()) == ["a_stuck.py", "b_other.py", "pyproject.toml"]
+
+
+def test_long_operator_chains_are_refused_on_every_python_version():
+    # CPython 3.10 parses a 20000-term sum, and libcst then takes minutes on it.
+    (finding,) = mpcheck.check_source(LONG_SUM, "sum.py")
+    assert finding.code == "MP000" and finding.message.startswith("too deeply nested to check")
+    chain = "import os  # fork\nvalue = config" + ".child" * 1500 + "\n"
+    (finding,) = mpcheck.check_source(chain, "chain.py")
+    assert (finding.code, finding.line) == ("MP000", 2)
+    # Long but realistic chains are still checked.
+    generated = "import os\nTABLE = " + " + ".join(["'x'"] * 300) + "\nos.fork()\n"
+    assert [d.code for d in mpcheck.check_source(generated, "gen.py")] == ["MP101"]
