@@ -89,8 +89,8 @@ def write(tmp_path):
 
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
-    """Work in tmp_path, so that paths are printed relative and no pyproject.toml above
-    it is found."""
+    """Work in tmp_path, so that paths are printed relative; its empty [tool.mpcheck]
+    stops the search for a configuration above it."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
     return tmp_path
