@@ -1,6 +1,7 @@
 """The legacy app of fixtures/: `mpcheck check` finds its fork-only code, `mpcheck fix`
 turns it into fixtures/legacy_app.fixed byte for byte, and the fixed app still works on
-Linux (same output) and now also where spawn is the default or the only start method.
+Linux (same output) and also where spawn or forkserver is the default, or spawn the only
+start method.
 
 Running "as on Windows" uses tests/start_methods/sitecustomize.py (see there)."""
 
@@ -88,8 +89,9 @@ def test_fixed_app_prints_what_the_original_printed(fixed_app, original_output):
     assert [run.stdout for run in run_all(fixed_app)] == original_output
 
 
-def test_fixed_app_runs_where_spawn_is_the_default(fixed_app, original_output):
-    runs = run_all(fixed_app, simulate="spawn")
+@pytest.mark.parametrize("default", ["spawn", "forkserver"])
+def test_fixed_app_runs_where_another_start_method_is_the_default(fixed_app, original_output, default):
+    runs = run_all(fixed_app, simulate=default)
     assert [(run.exit_code, run.stdout) for run in runs] == [(0, out) for out in original_output]
 
 

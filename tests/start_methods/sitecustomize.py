@@ -1,8 +1,9 @@
 """Make every Python started with this directory on PYTHONPATH behave, for
 multiprocessing, as it would elsewhere (DESIGN.md "Testing notes"):
 
-- MPCHECK_SIMULATE=spawn: the default start method is spawn (macOS; Linux has forkserver
-  from 3.14), while the program's own `set_start_method`/`get_context` calls still work;
+- MPCHECK_SIMULATE=spawn or forkserver: that is the default start method (spawn as on
+  macOS, forkserver as on Linux from 3.14), while the program's own `set_start_method`
+  and `get_context` calls still work;
 - MPCHECK_SIMULATE=windows: spawn is the only start method, as on Windows: the fork
   classes are missing from multiprocessing.context and `get_context("fork")` raises.
 
@@ -15,12 +16,12 @@ import os
 
 _MODE = os.environ.get("MPCHECK_SIMULATE")
 
-if _MODE in ("spawn", "windows"):
+if _MODE in ("spawn", "forkserver", "windows"):
     import multiprocessing
     import multiprocessing.context as _context
 
     _spawn = _context._concrete_contexts["spawn"]
-    _context._default_context._default_context = _spawn
+    _context._default_context._default_context = _context._concrete_contexts.get(_MODE, _spawn)
     if _MODE == "windows":
         _context._concrete_contexts = {"spawn": _spawn}
         for _name in ("ForkProcess", "ForkServerProcess", "ForkContext", "ForkServerContext"):
