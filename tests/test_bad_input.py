@@ -250,3 +250,13 @@ def test_long_operator_chains_are_refused_on_every_python_version():
     # Long but realistic chains are still checked.
     generated = "import os\nTABLE = " + " + ".join(["'x'"] * 300) + "\nos.fork()\n"
     assert [d.code for d in mpcheck.check_source(generated, "gen.py")] == ["MP101"]
+
+
+def test_a_file_too_large_to_be_code_is_refused(cli, write, in_tmp, monkeypatch):
+    from mpcheck import source
+
+    monkeypatch.setattr(source, "MAX_FILE_BYTES", 64)
+    write("data.py", "import os\n" + "# fork\n" * 20)
+    run = cli("check", "data.py")
+    assert run.exit_code == 2
+    assert "data.py:1:1: MP000 file is too large to check (150 bytes, limit 64)" in run.stdout
