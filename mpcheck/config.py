@@ -130,6 +130,8 @@ def load_settings(
             table = document.get("tool", {}).get("mpcheck", {})
         else:  # a dedicated mpcheck.toml: top level, or [tool.mpcheck]
             table = document.get("tool", {}).get("mpcheck", document)
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{config_path}: [tool.mpcheck] must be a table of options")
         values.update(_validate(table, str(config_path), known))
         root = config_path.resolve().parent
     for key, value in (overrides or {}).items():

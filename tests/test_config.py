@@ -71,6 +71,13 @@ def test_bad_configuration_is_a_clear_error(tmp_path, table, message):
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize("document", ["[tool]\nmpcheck = 1\n", '[tool]\nmpcheck = "MP1"\n'])
+def test_a_mpcheck_entry_that_is_not_a_table_is_a_clear_error(tmp_path, document):
+    (tmp_path / "pyproject.toml").write_text(document)
+    with pytest.raises(ConfigError, match=r"\[tool.mpcheck\] must be a table of options"):
+        load_settings(None, KNOWN, search_from=tmp_path)
+
+
 def test_unknown_code_on_the_command_line_is_exit_2(cli, write, in_tmp):
     write("app.py", FORK_IMPORT)
     run = cli("check", "--select", "MP9", "app.py")
