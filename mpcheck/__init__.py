@@ -13,6 +13,8 @@ The library API is what the command line uses:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
 
 __version__ = "0.1.0"
 
@@ -29,15 +31,16 @@ class FixedSource:
 
 
 def check_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
-                 unsafe_fixes: bool = False) -> list[Diagnostic]:
-    """The findings in `text`; input errors (syntax, nesting) come back as MP000."""
-    return Checker(settings, unsafe_fixes).check_text(text, path)
+                 unsafe_fixes: bool = False, project_files: Iterable[Path] = ()) -> list[Diagnostic]:
+    """The findings in `text`; input errors (syntax, nesting) come back as MP000.
+    `project_files`: the other files of the project, for the rules that look across files."""
+    return Checker(settings, unsafe_fixes, project_files).check_text(text, path)
 
 
 def fix_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
-               unsafe_fixes: bool = False) -> FixedSource:
+               unsafe_fixes: bool = False, project_files: Iterable[Path] = ()) -> FixedSource:
     """`text` with every allowed fix applied, re-parsed and re-checked."""
-    result = Checker(settings, unsafe_fixes).fix_text(text, path)
+    result = Checker(settings, unsafe_fixes, project_files).fix_text(text, path)
     return FixedSource(result.fixed_text if result.fixed_text is not None else text, result.fixed, result.diagnostics)
 
 

@@ -11,23 +11,26 @@ from __future__ import annotations
 import difflib
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import click
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
-from .discovery import DiscoveryError, discover
+from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
 from .explain import render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixer import write_atomically
-from .reporting import format_json, format_statistics, format_text, summary_line
+from .reporting import MACHINE_FORMATS, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
 from .source import InputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-OUTPUT_FORMATS = ("text", "json")
+# A run over fewer files ends before a progress bar would tell anyone anything.
+PROGRESS_BAR_MIN_FILES = 300
+# "text" is the old name of "concise", kept so that scripts using it go on working.
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "text")
 
 
 class _DefaultToCheck(click.Group):
@@ -59,7 +62,7 @@ def _common_options(function: Callable) -> Callable:
         click.option("--ignore", metavar="CODES", help="Rule codes or prefixes to disable."),
         click.option("--exclude", metavar="PATTERNS", help="Comma-separated globs of files and directories to skip (replaces the defaults)."),
         click.option("--extend-exclude", metavar="PATTERNS", help="Globs to skip on top of the defaults."),
-        click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True, help="How findings are printed."),
+        click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="concise", show_default=True, help="How findings are printed: concise (path:line:col: CODE message), full (with the source line), json, sarif (2.1.0), github (Actions annotations)."),
         click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (not when a file could not be checked)."),
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A pyproject.toml or mpcheck.toml to read instead of the nearest pyproject.toml."),
@@ -144,13 +147,15 @@ def _run(
         )
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
+    targets = list(_targets(paths, settings))
+    project_files = [target.path for target in targets if isinstance(target, DiscoveredFile)]
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes, project_files=project_files)
     fixing = fix or diff
     results: list[FileResult] = []
     missing = False
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
-    for target in _targets(paths, settings):
+    for target in _with_progress(targets, "Fixing" if fixing else "Checking"):
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
             missing = True
@@ -188,6 +193,16 @@ def _targets(paths: Sequence[str], settings: Settings):
     yield from discover(files, settings)
 
 
+def _with_progress(targets: list, verb: str) -> Iterator:
+    """The targets, behind click's progress bar on stderr for a long run watched on a
+    terminal; no bar when stderr is a file or a pipe (CI logs, pre-commit)."""
+    if len(targets) < PROGRESS_BAR_MIN_FILES or not sys.stderr.isatty():
+        yield from targets
+        return
+    with click.progressbar(targets, label=f"{verb} {len(targets)} files", file=sys.stderr) as bar:
+        yield from bar
+
+
 def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
     raw = sys.stdin.buffer.read()
     result = checker.check_bytes(raw, display)
@@ -220,15 +235,20 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
 
 def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
             fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool) -> None:
-    if output_format == "json":
-        click.echo(format_json(diagnostics), err=to_stderr)
+    if output_format in MACHINE_FORMATS:
+        document = MACHINE_FORMATS[output_format](diagnostics)
+        if document:
+            click.echo(document, err=to_stderr)
         return
     if statistics:
-        for line in format_statistics(diagnostics):
-            click.echo(line, err=to_stderr)
+        lines = format_statistics(diagnostics)
+    elif output_format == "full":
+        texts = {result.path: result.checked_text for result in results if result.checked_text is not None}
+        lines = format_full(diagnostics, texts, color=True)
     else:
-        for line in format_text(diagnostics, color=True):
-            click.echo(line, err=to_stderr)
+        lines = format_text(diagnostics, color=True)
+    for line in lines:
+        click.echo(line, err=to_stderr)
     if quiet:
         return
     if fixing:

@@ -102,17 +102,19 @@ def _is_excluded(path: Path, patterns: tuple[str, ...], base: Path) -> bool:
     """ruff's matching: a pattern matches the file or directory name, or its path
     relative to the configuration's directory."""
     name = path.name
+    if any(fnmatch.fnmatch(name, pattern.rstrip("/")) for pattern in patterns):
+        return True
+    path_patterns = [pattern.rstrip("/") for pattern in patterns if "/" in pattern.rstrip("/")]
+    if not path_patterns:
+        return False  # resolving every path costs more than the rest of discovery
     try:
         relative = path.resolve().relative_to(base.resolve()).as_posix()
     except (ValueError, OSError, RuntimeError):
         relative = path.as_posix()
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern):
-            return True
-        if "/" in pattern and relative.startswith(pattern + "/"):
-            return True
-    return False
+    return any(
+        fnmatch.fnmatch(relative, pattern) or relative.startswith(pattern + "/")
+        for pattern in path_patterns
+    )
 
 
 class _GitIgnore:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable
 
 import libcst as cst
 
 from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
 from .fixer import apply_fixes, text_edit
-from .model import SemanticModel
-from .parsing import parse_module, run_deep
-from .prefilter import build_prefilter, may_contain_findings
+from .parsing import run_deep
+from .prefilter import Prefilter
+from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import find_suppressions, is_suppressed
@@ -45,6 +45,13 @@ class FileResult:
     def changed(self) -> bool:
         return self.fixed_text is not None
 
+    @property
+    def checked_text(self) -> str | None:
+        """The text the diagnostics' positions are in: after fixing, the fixed text."""
+        if self.fixed_text is not None:
+            return self.fixed_text
+        return None if self.source is None else self.source.text
+
 
 @dataclass
 class _Analysis:
@@ -53,12 +60,16 @@ class _Analysis:
 
 
 class Checker:
-    def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False) -> None:
+    def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
+                 project_files: Iterable[Path] = ()) -> None:
+        """`project_files`: every file being checked, so that rules can follow calls and
+        imports across them (see project.py)."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = build_prefilter(self.rules, process_api_names)
+        self.prefilter = Prefilter(self.rules, process_api_names)
+        self.project = Project(project_files, self.prefilter, self.settings.process_apis)
 
     # -- checking -------------------------------------------------------------------
 
@@ -84,18 +95,17 @@ class Checker:
         return FileResult(path, self.check_text(source.text, path), source)
 
     def _analyze(self, text: str, path: str) -> _Analysis:
-        if not self.rules or not may_contain_findings(text, self.prefilter):
+        if not self.rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path))
 
     def _analyze_parsed(self, text: str, path: str) -> _Analysis:
-        module = parse_module(text)
-        model = SemanticModel(module, path)
+        model = self.project.model(path, text)
+        module = model.module
         suppressions = find_suppressions(text)
         found = []
         for rule in self.rules:
-            context = RuleContext(model, self.settings, path)
-            for violation in rule().check(context):
+            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=self.project)):
                 if self.settings.ignored_for_file(rule.code, path):
                     continue
                 position = model.position(violation.node)
@@ -178,9 +188,22 @@ class Checker:
         return result
 
 
+def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:
+    """The rule's violations; a crash in a rule is reported for the file (MP000, exit 2)
+    instead of stopping the whole run, and `fix` then leaves the file alone."""
+    try:
+        return list(rule().check(context))
+    except RecursionError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any bug in a rule must not lose other files
+        raise InputError(
+            f"internal error in {rule.code} ({type(error).__name__}: {error}); the file was not "
+            "checked by it. This is a bug in mpcheck: please report it with the file"
+        ) from error
+
+
 def input_error(path: str, error: InputError) -> Diagnostic:
-    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason)
+    # An empty range at the position the error names: reporters need an end for every finding.
+    return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason,
+                      end_line=error.line, end_column=error.column)
 
-
-def sorted_diagnostics(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    return sorted(diagnostics)

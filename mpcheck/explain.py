@@ -7,11 +7,40 @@ import textwrap
 
 from .rules import Rule
 
-_FIX_AVAILABILITY = {
-    "safe": "Fix is always available with `mpcheck fix` (safe).",
-    "unsafe": "Fix is available with `mpcheck fix --unsafe-fixes` (unsafe).",
-    "none": "No automatic fix: the message and this page give the portable form.",
-}
+# There is no docs website: each rule's page (docs/rules/CODE.md) is read in the repository,
+# and SARIF's helpUri and the like point there.
+REPOSITORY_URL = "https://github.com/mpcheck/mpcheck"
+RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/{code}.md"
+
+_FIX_COMMAND = {"safe": "`mpcheck fix`", "unsafe": "`mpcheck fix --unsafe-fixes`"}
+
+
+def _has_unsafe_alternative(rule: type[Rule]) -> bool:
+    return rule.fix_availability() == "safe" and any(example.unsafe_fixed is not None for example in rule.INVALID)
+
+
+def fix_summary(rule: type[Rule]) -> str:
+    """The fix column of the rules table: safe, unsafe or none."""
+    availability = rule.fix_availability()
+    return f"{availability} (unsafe alternative)" if _has_unsafe_alternative(rule) else availability
+
+
+def _fix_sentence(rule: type[Rule]) -> str:
+    """ruff's "Fix is always/sometimes available", read from the rule's examples."""
+    availability = rule.fix_availability()
+    if availability == "none":
+        return "No automatic fix: the message and this page give the portable form."
+    fixed = [example for example in rule.INVALID
+             if (example.fixed if availability == "safe" else example.unsafe_fixed) is not None]
+    how_often = "always" if len(fixed) == len(rule.INVALID) else "sometimes"
+    sentence = f"Fix is {how_often} available with {_FIX_COMMAND[availability]} ({availability})."
+    if _has_unsafe_alternative(rule):
+        sentence += f" {_FIX_COMMAND['unsafe']} offers an unsafe alternative."
+    return sentence
+
+
+def rule_docs_url(code: str) -> str:
+    return RULE_DOCS_URL.format(code=code)
 
 
 def _code_block(code: str) -> str:
@@ -23,7 +52,7 @@ def render_rule(rule: type[Rule]) -> str:
     sections = [
         f"# {rule.code}: {rule.name}",
         rule.summary + ".",
-        _FIX_AVAILABILITY[rule.fix_availability()],
+        _fix_sentence(rule),
         "## What it does",
         explanation.what,
         "## Why is this bad?",
@@ -42,6 +71,8 @@ def render_rule(rule: type[Rule]) -> str:
             sections += ["After `mpcheck fix`:", _code_block(before_after.fixed_source)]
         if before_after.unsafe_fixed_source:
             sections += ["After `mpcheck fix --unsafe-fixes`:", _code_block(before_after.unsafe_fixed_source)]
+    if explanation.options:
+        sections += ["## Options", "\n".join(f"- {option}" for option in explanation.options)]
     if explanation.references:
         sections += ["## References", "\n".join(f"- {reference}" for reference in explanation.references)]
     return "\n\n".join(sections) + "\n"

@@ -23,8 +23,9 @@ only when a file has a finding (`position`), which is the rare case.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -46,6 +47,27 @@ _CANONICAL_NAMES = {
     "concurrent.futures.thread.ThreadPoolExecutor": "concurrent.futures.ThreadPoolExecutor",
 }
 _GET_CONTEXT = "multiprocessing.get_context"
+# Calls that start processes (canonical names), and how a message names them.
+_PROCESS_STARTERS = {
+    "multiprocessing.Process().start": "Process.start()",
+    "multiprocessing.Pool": "Pool()",
+    "multiprocessing.Manager": "Manager()",
+    "multiprocessing.managers.SyncManager().start": "SyncManager.start()",
+    "multiprocessing.managers.BaseManager().start": "BaseManager.start()",
+    # The executor starts its workers at the first submit, not when it is made: a module-level
+    # executor used only under the main guard costs each child an idle object, nothing more.
+    "concurrent.futures.ProcessPoolExecutor().submit": "ProcessPoolExecutor.submit()",
+    "concurrent.futures.ProcessPoolExecutor().map": "ProcessPoolExecutor.map()",
+}
+# torch.multiprocessing.spawn/start_processes; canonical_name maps torch.multiprocessing away.
+_TORCH_STARTERS = {"multiprocessing.spawn", "multiprocessing.start_processes"}
+_DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+# Text that every file starting processes by itself contains (the rules' prefilter
+# triggers): names resolve only through imports, so the module providing the starter is
+# named in the file. "multiprocess" covers multiprocessing and the dill-based multiprocess;
+# concurrent.futures starts processes only through a ProcessPoolExecutor, which is named
+# however the module is imported ("concurrent" alone passed every asyncio module).
+PROCESS_STARTER_WORDS = ("multiprocess", "ProcessPoolExecutor", "torch", "billiard", "joblib")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _EXIT_FUNCTIONS = {"sys.exit", "exit", "quit", "os._exit"}
 # Exception names that catch what a missing fork API raises on Windows.
@@ -95,10 +117,10 @@ class Binding:
     """One statement that binds a name in a scope."""
 
     name: str
-    kind: str  # "import", "assign", "def", "class", "with", "param", "other"
+    kind: str  # "import", "assign", "def", "class", "with", "param", "element", "other"
     node: cst.CSTNode  # the statement or parameter that binds it
     scope: Scope
-    value: cst.BaseExpression | None = None  # assign/with: the expression bound
+    value: cst.BaseExpression | None = None  # assign/with: the expression bound; element: the iterable
     qualname: str | None = None  # import: the dotted name imported
     from_function: bool = False  # a module global set inside a function via `global`
 
@@ -172,6 +194,38 @@ class ImportSite(Site):
     bound_name: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class ProcessStart:
+    """A place that starts processes: `node` (a call or a loop) and what starts them, through
+    `chain`, the functions called on the way (`("main", "run_jobs")`)."""
+
+    node: cst.CSTNode
+    starter: str  # "Pool()", "Process.start()", ...
+    chain: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if not self.chain:
+            return self.starter
+        return f"{self.starter} (through {' -> '.join(name + '()' for name in self.chain)})"
+
+
+class ProcessIndex(Protocol):
+    """What the model asks a project about functions of other modules (see project.py)."""
+
+    def function_process_start(self, qualname: str, from_path: str, process_apis: Iterable[str],
+                               seen: frozenset[int]) -> ProcessStart | None:
+        """How calling `qualname` from the file `from_path` starts processes; its chain
+        begins with the function's absolute dotted name."""
+
+
+@dataclass(frozen=True)
+class MainGuardPlan:
+    """Module-level statements split into those that stay and those a main guard takes."""
+
+    kept: list[cst.CSTNode]
+    moved: list[cst.CSTNode]
+
+
 class SemanticModel:
     def __init__(self, module: cst.Module, path: str = "<stdin>") -> None:
         self.module = module
@@ -181,9 +235,11 @@ class SemanticModel:
         self.references: list[Site] = []  # Name and Attribute loads
         self.imports: list[ImportSite] = []
         self.functions: list[Site] = []  # FunctionDef sites
+        self.loops: list[Site] = []  # For sites
         self._resolving: set[int] = set()
         self._resolved: dict[int, Symbol | None] = {}
         self._positions = None
+        self._function_calls: dict[int, list[Site]] | None = None
         _ModelBuilder(self).build()
 
     # -- names -----------------------------------------------------------------------
@@ -255,6 +311,8 @@ class SemanticModel:
             return Symbol(canonical_name(binding.qualname), binding.qualname)
         if binding.kind in ("assign", "with"):
             return self.resolve(binding.value, binding.scope)
+        if binding.kind == "element":
+            return self._element_symbol(binding.value, binding.scope)
         if binding.kind == "def":
             qualname = _join(binding.scope.qualname, binding.name)
             return Symbol(qualname, qualname, definition=binding.node)
@@ -270,6 +328,21 @@ class SemanticModel:
                                       base_symbol.start_method, binding.node)
             qualname = _join(binding.scope.qualname, binding.name)
             return Symbol(qualname, qualname, definition=binding.node)
+        return None
+
+    def _element_symbol(self, iterable: cst.BaseExpression | None, scope: Scope) -> Symbol | None:
+        """What the items of `iterable` are, when they are all the same thing:
+        `for worker in workers` over `workers = [Process(...) for ...]`."""
+        if isinstance(iterable, cst.Name):
+            bindings = self.lookup(iterable.value, scope)
+            if len(bindings) == 1 and bindings[0].kind == "assign":
+                return self._element_symbol(bindings[0].value, bindings[0].scope)
+            return None
+        if isinstance(iterable, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return self.resolve(iterable.elt, self._scope_by_node.get(id(iterable), scope))
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) and iterable.elements:
+            symbols = {self.resolve(element.value, scope) for element in iterable.elements}
+            return symbols.pop() if len(symbols) == 1 else None
         return None
 
     def _star_import_symbol(self, name: str) -> Symbol | None:
@@ -382,6 +455,15 @@ class SemanticModel:
             if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
                 return self.facts(bindings[0].value, holds, bindings[0].scope, depth + 1)
             return frozenset()
+        if isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name) and test.value.value in ("self", "cls"):
+            # `have_fork = hasattr(os, "fork")` in the class body, `if self.have_fork:` in a method
+            class_scope = scope
+            while class_scope.parent is not None and class_scope.kind != "class":
+                class_scope = class_scope.parent
+            bindings = class_scope.bindings.get(test.attr.value, []) if class_scope.kind == "class" else []
+            if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
+                return self.facts(bindings[0].value, holds, class_scope, depth + 1)
+            return frozenset()
         if isinstance(test, cst.Call):
             return self._call_facts(test, holds, scope)
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
@@ -457,6 +539,205 @@ class SemanticModel:
         if holds:
             return frozenset({kind})
         return frozenset({"posix"}) if kind == "windows" else frozenset()
+
+    # -- processes ----------------------------------------------------------------------
+
+    def process_starter(self, call: cst.Call, scope: Scope, process_apis: Iterable[str] = ()) -> str | None:
+        """How `call` starts processes, named for a message ("Pool()"), or None.
+
+        Thread pools (`ThreadPool`, `ThreadPoolExecutor`, `multiprocessing.dummy`) and
+        contexts that explicitly fork (no re-import) are not starters."""
+        function = self.resolve(call.func, scope)
+        if function is None or function.start_method == "fork":
+            return None
+        qualname = function.qualname
+        if qualname in _PROCESS_STARTERS:
+            return _PROCESS_STARTERS[qualname]
+        if function.written.startswith("torch.multiprocessing.") and qualname in _TORCH_STARTERS:
+            return f"torch.{qualname}()"
+        if qualname == "joblib.Parallel" and literal_string(argument(call, 1, "backend")) == "multiprocessing":
+            return 'Parallel(backend="multiprocessing")'
+        if qualname.endswith(".run_in_executor"):
+            executor = self.resolve(argument(call, 0, "executor"), scope)
+            if executor is not None and executor.qualname == "concurrent.futures.ProcessPoolExecutor()":
+                return "run_in_executor(ProcessPoolExecutor())"
+        if qualname in process_apis:
+            return f"{qualname}()"
+        return None
+
+    def process_start(self, call: cst.Call, scope: Scope, process_apis: Iterable[str] = (),
+                      project: ProcessIndex | None = None, _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+        """Whether running `call` starts processes: a starter itself, or a call to a function
+        of this file (or, given `project`, of another checked module) that starts some."""
+        starter = self.process_starter(call, scope, process_apis)
+        if starter is not None:
+            return ProcessStart(call, starter)
+        function = self.resolve(call.func, scope)
+        if function is None:
+            return None
+        if function.definition is None and project is not None:
+            # The project names the function absolutely (a relative import is resolved).
+            inner = project.function_process_start(function.qualname, self.path, process_apis, _seen)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain)
+        if not isinstance(function.definition, cst.FunctionDef):
+            return None
+        inner = self.function_process_start(function.definition, process_apis, project, _seen)
+        return None if inner is None else ProcessStart(call, inner.starter, (function.qualname, *inner.chain))
+
+    def function_process_start(self, definition: cst.FunctionDef, process_apis: Iterable[str] = (),
+                               project: ProcessIndex | None = None,
+                               _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+        """The first way calling the function `definition` starts processes, if any."""
+        if id(definition) in _seen:
+            return None  # recursion
+        seen = _seen | {id(definition)}
+        for site in self._calls_by_function().get(id(definition), ()):
+            found = self.process_start(site.node, site.scope, process_apis, project, seen)
+            if found is not None:
+                return found
+        for site in self.loops:
+            if self._enclosing_function(site.scope) is definition and self._iterates_worker_loader(site):
+                return ProcessStart(site.node, _DATA_LOADER_STARTER)
+        return None
+
+    def function_named(self, name: str) -> cst.FunctionDef | None:
+        """The module-level function `name` of this file, when it is bound exactly once."""
+        bindings = self.module_scope.bindings.get(name, [])
+        if len(bindings) == 1 and isinstance(bindings[0].node, cst.FunctionDef):
+            return bindings[0].node
+        return None
+
+    def import_time_process_starts(self, process_apis: Iterable[str] = (),
+                                   project: ProcessIndex | None = None) -> list[ProcessStart]:
+        """Every place where importing this module starts processes."""
+        starts = []
+        for site in self.calls:
+            if self.runs_at_import(site):
+                found = self.process_start(site.node, site.scope, process_apis, project)
+                if found is not None:
+                    starts.append(found)
+        for site in self.loops:
+            if self.runs_at_import(site) and self._iterates_worker_loader(site):
+                starts.append(ProcessStart(site.node, _DATA_LOADER_STARTER))
+        return starts
+
+    def _calls_by_function(self) -> dict[int, list[Site]]:
+        if self._function_calls is None:
+            self._function_calls = {}
+            for site in self.calls:
+                function = self._enclosing_function(site.scope)
+                if function is not None:
+                    self._function_calls.setdefault(id(function), []).append(site)
+        return self._function_calls
+
+    @staticmethod
+    def _enclosing_function(scope: Scope) -> cst.CSTNode | None:
+        current: Scope | None = scope
+        while current is not None and current.kind != "function":
+            current = current.parent
+        return None if current is None else current.node
+
+    def _iterates_worker_loader(self, loop: Site) -> bool:
+        """`for batch in loader` (or `enumerate(loader)`) over a torch DataLoader with workers."""
+        assert isinstance(loop.node, cst.For)
+        iterable = loop.node.iter
+        if isinstance(iterable, cst.Call):
+            wrapper = self.resolve(iterable.func, loop.scope)
+            if wrapper is not None and wrapper.qualname in ("enumerate", "iter", "zip", "tqdm.tqdm"):
+                iterable = argument(iterable, 0)
+        if isinstance(iterable, cst.Name):
+            bindings = self.lookup(iterable.value, loop.scope)
+            if len(bindings) == 1 and bindings[0].kind == "assign":
+                iterable = bindings[0].value
+        if not isinstance(iterable, cst.Call):
+            return False
+        loader = self.resolve(iterable.func, loop.scope)
+        if loader is None or loader.qualname != "torch.utils.data.DataLoader":
+            return False
+        workers = argument(iterable, 2, "num_workers")
+        if workers is None:
+            return False  # the default is 0: batches are loaded in this process
+        return not (isinstance(workers, cst.Integer) and int(workers.value, 0) == 0)
+
+    # -- the module's top level -----------------------------------------------------------
+
+    def module_reads(self) -> dict[cst.CSTNode, set[str]]:
+        """For each module-level statement, the module-level names it reads, including the
+        ones the bodies of its functions and classes read."""
+        reads: dict[cst.CSTNode, set[str]] = {}
+        for scope in self.scopes():
+            for name, node in scope.loads:
+                if self._binding_scope(name, scope) is self.module_scope:
+                    statement = self._top_statements.get(id(node))
+                    if statement is not None:
+                        reads.setdefault(statement, set()).add(name)
+        return reads
+
+    def module_binds(self) -> dict[cst.CSTNode, set[str]]:
+        """For each module-level statement, the module-level names it binds."""
+        binds: dict[cst.CSTNode, set[str]] = {}
+        for name, bindings in self.module_scope.bindings.items():
+            for binding in bindings:
+                statement = self._top_statements.get(id(binding.node))
+                if statement is not None and not binding.from_function:
+                    binds.setdefault(statement, set()).add(name)
+        return binds
+
+    def main_guard_plan(self, must_move: Iterable[cst.CSTNode]) -> MainGuardPlan | None:
+        """Which module-level statements go under `if __name__ == "__main__":` so that
+        `must_move` no longer runs at import, and which stay so that spawned children still
+        see what functions and classes read: imports, definitions, and the assignments (and
+        in-place changes) of the names those read. None when no order-preserving split exists
+        (a moved statement reads a name a later kept statement rebinds)."""
+        body = list(self.module.body)
+        reads, binds = self.module_reads(), self.module_binds()
+        assigned = {name for statement in body for name in binds.get(statement, ()) if not _is_definition(statement)}
+        changes = {statement: binds.get(statement, set()) | (_changed_roots(statement) & assigned) for statement in body}
+        tainted = set(must_move) | {statement for statement in body if self.is_main_guard(statement)}
+        while True:
+            kept = [statement for statement in body
+                    if (_is_definition(statement) or _is_constant_assignment(statement)) and statement not in tainted]
+            needed = set().union(*(reads.get(statement, set()) for statement in kept))
+            growing = True
+            while growing:
+                growing = False
+                for statement in body:
+                    if statement not in tainted and statement not in kept and changes[statement] & needed:
+                        kept.append(statement)
+                        needed |= reads.get(statement, set())
+                        growing = True
+            moved_binds = set().union(*(binds.get(s, set()) for s in body if s not in kept))
+            newly_tainted = {
+                statement for statement in kept
+                if not _is_definition(statement) and reads.get(statement, set()) & moved_binds - set().union(
+                    *(binds.get(s, set()) for s in kept))
+            }
+            if not newly_tainted:
+                break
+            tainted |= newly_tainted
+        kept_set = set(kept)
+        moved = [statement for statement in body if statement not in kept_set]
+        if any(isinstance(statement, cst.If) and statement.orelse is not None and self.is_main_guard(statement)
+               for statement in moved):
+            return None  # its else branch runs on import: a new guard around it would make it dead
+        for index, statement in enumerate(body):
+            if statement in kept_set:
+                continue
+            later_changes = set().union(*(changes[s] for s in body[index + 1:] if s in kept_set))
+            if reads.get(statement, set()) & later_changes:
+                return None
+        return MainGuardPlan([statement for statement in body if statement in kept_set], moved)
+
+    def top_level_statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The module-level statement that contains `node` (a call or a loop)."""
+        for candidate in self.module.body:
+            if _contains(candidate, node):
+                return candidate
+        raise ValueError("node is not in this module")
+
+    def is_main_guard(self, statement: cst.CSTNode) -> bool:
+        """`if __name__ == "__main__":` (and equivalent tests) at module level."""
+        return isinstance(statement, cst.If) and "main" in self.facts(statement.test, True, self.module_scope)
 
     # -- positions ----------------------------------------------------------------------
 
@@ -573,11 +854,170 @@ def _ends_by_leaving(body: cst.BaseSuite, model: SemanticModel, scope: Scope) ->
     return False
 
 
-class _ModelBuilder(cst.CSTVisitor):
+def _is_definition(statement: cst.CSTNode) -> bool:
+    """Imports, defs, classes, docstrings, `pass`, and if/try blocks made only of those:
+    statements that define names and do no work."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return True
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(
+            isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass))
+            or (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+            for small in statement.body
+        )
+    if isinstance(statement, (cst.If, cst.Try)):
+        blocks = [statement.body]
+        if isinstance(statement, cst.If) and statement.orelse is not None:
+            blocks.append(statement.orelse if isinstance(statement.orelse, cst.If) else statement.orelse.body)
+        if isinstance(statement, cst.Try):
+            blocks += [handler.body for handler in statement.handlers]
+            blocks += [part.body for part in (statement.orelse, statement.finalbody) if part is not None]
+        return all(
+            _is_definition(block) if isinstance(block, cst.If)
+            else isinstance(block, cst.IndentedBlock) and all(_is_definition(inner) for inner in block.body)
+            for block in blocks
+        )
+    return False
+
+
+def _is_constant_assignment(statement: cst.CSTNode) -> bool:
+    """`NAME = <expression without calls>`: doing it again in every child changes nothing."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Assign):
+            targets = [target.target for target in small.targets]
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            targets = [small.target]
+        else:
+            return False
+        if not all(isinstance(target, cst.Name) for target in targets) or _has_effects(small.value):
+            return False
+    return True
+
+
+def _has_effects(expression: cst.CSTNode) -> bool:
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Call, cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    stack = [tree]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _changed_roots(statement: cst.CSTNode) -> set[str]:
+    """Names whose value `statement` changes in place: `TABLE[k] = v`, `CONFIG.x = 1`,
+    `ITEMS.append(x)`, `COUNT += 1`, also inside its blocks (not inside defs or classes)."""
+    roots: set[str] = set()
+
+    class _Collector(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            _add_root(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            _add_root(node.target)
+
+        def visit_Expr(self, node: cst.Expr) -> None:
+            if isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Attribute):
+                _add_root(node.value.func.value)
+
+    def _add_root(target: cst.BaseExpression) -> None:
+        while isinstance(target, (cst.Attribute, cst.Subscript)):
+            target = target.value
+        if isinstance(target, cst.Name):
+            roots.add(target.value)
+
+    statement.visit(_Collector())
+    return roots
+
+
+# Fields that hold only whitespace, punctuation or operators: never a name, call or scope.
+_SYNTAX_ONLY_FIELDS = (
+    "whitespace", "leading_lines", "lines_after_decorators", "lpar", "rpar", "comma", "dot",
+    "equal", "header", "footer", "trailing_whitespace", "semicolon", "colon", "operator",
+    "asynchronous", "star",
+)
+
+
+class _Walker:
+    """libcst's visitor protocol -- visit_X/leave_X and visit_X_field/leave_X_field hooks,
+    a visit returning False skips the children -- at a fraction of CSTVisitor's cost.
+
+    CSTVisitor looks up a hook by name for every field of every node, whitespace included;
+    building the model that way cost more than parsing. Here each node type's hooks and
+    child fields are looked up once, and syntax-only fields are never walked.
+    """
+
+    _plans: dict
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._plans = {}
+
+    def _plan(self, node_type: type) -> tuple:
+        plan = self._plans.get(node_type)
+        if plan is None:
+            name = node_type.__name__
+            fields = []
+            for field_ in dataclasses.fields(node_type):
+                if field_.name.startswith(_SYNTAX_ONLY_FIELDS):
+                    continue
+                fields.append((
+                    field_.name,
+                    getattr(type(self), f"visit_{name}_{field_.name}", None),
+                    getattr(type(self), f"leave_{name}_{field_.name}", None),
+                ))
+            plan = (getattr(type(self), f"visit_{name}", None), getattr(type(self), f"leave_{name}", None), tuple(fields))
+            self._plans[node_type] = plan
+        return plan
+
+    def walk(self, node: cst.CSTNode) -> None:
+        visit, leave, fields = self._plan(type(node))
+        if self.on_visit(node) and (visit is None or visit(self, node) is not False):
+            for name, visit_field, leave_field in fields:
+                value = getattr(node, name)
+                if visit_field is not None:
+                    visit_field(self, node)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif isinstance(value, (tuple, list)):
+                    for child in value:
+                        if isinstance(child, cst.CSTNode):
+                            self.walk(child)
+                if leave_field is not None:
+                    leave_field(self, node)
+        if leave is not None:
+            leave(self, node)
+        self.on_leave(node)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return True
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        pass
+
+
+class _ModelBuilder(_Walker):
     """The single pass that fills a SemanticModel."""
 
     def __init__(self, model: SemanticModel) -> None:
-        super().__init__()
         self.model = model
         self.scope = model.module_scope
         self.guards: tuple = ()
@@ -590,9 +1030,11 @@ class _ModelBuilder(cst.CSTVisitor):
         self.name_is_not_a_reference = 0
         model._node_scopes = {}
         model._scope_by_node = {}
+        # id(node) -> the module-level statement it is in, for names and bindings.
+        model._top_statements = {}
 
     def build(self) -> None:
-        self.model.module.visit(self)
+        self.walk(self.model.module)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -604,16 +1046,19 @@ class _ModelBuilder(cst.CSTVisitor):
             self.statements.append((node, self.blocks[-1]))
         elif isinstance(node, (cst.Module, cst.IndentedBlock)):
             self.blocks.append(node)
-        return super().on_visit(node)
+        return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
         if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self.statements.pop()
         elif isinstance(original_node, (cst.Module, cst.IndentedBlock)):
             self.blocks.pop()
 
+    def top_statement(self) -> cst.CSTNode | None:
+        return self.statements[1][0] if len(self.statements) > 1 else None
+
     def bind(self, name: str, kind: str, node: cst.CSTNode, value=None, qualname=None) -> None:
+        self.model._top_statements[id(node)] = self.top_statement()
         scope = self.scope
         from_function = False
         if name in scope.global_names and scope is not self.model.module_scope:
@@ -774,7 +1219,11 @@ class _ModelBuilder(cst.CSTVisitor):
         self.scope = saved
 
     def visit_For(self, node: cst.For) -> None:
-        self.bind_target(node.target, "other", node)
+        self.model.loops.append(self.site(node))
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, "element", node, node.iter)
+        else:
+            self.bind_target(node.target, "other", node)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
@@ -846,6 +1295,7 @@ class _ModelBuilder(cst.CSTVisitor):
         if self.name_is_not_a_reference:
             return
         self.model._node_scopes[id(node)] = self.scope
+        self.model._top_statements[id(node)] = self.top_statement()
         self.scope.loads.append((node.value, node))
         self.model.references.append(self.site(node))
 

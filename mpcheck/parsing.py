@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import warnings
 from typing import Callable, TypeVar
 
@@ -86,37 +87,41 @@ def _node_deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
 
 
 def run_deep(function: Callable[[], _T]) -> _T:
-    """Run `function` in a thread whose stack and recursion limit fit deep trees.
+    """Run `function` on a thread whose stack and recursion limit fit deep trees.
 
-    A RecursionError that still escapes becomes an InputError for the file instead of a
-    traceback.
+    One such thread serves the whole run (starting a thread per file cost 10 ms each);
+    a call made from that thread runs directly. A RecursionError that still escapes
+    becomes an InputError for the file instead of a traceback.
     """
-    outcome: list[tuple[bool, object]] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, function()))
-        except RecursionError:
-            outcome.append((False, InputError(_TOO_DEEP)))
-        except BaseException as error:  # re-raised in the calling thread
-            outcome.append((False, error))
-
-    old_stack = threading.stack_size()
-    old_limit = sys.getrecursionlimit()
+    if getattr(_on_deep_thread, "value", False):
+        return _call_deep(function)
+    global _deep_executor
     with _deep_lock:
-        threading.stack_size(_DEEP_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=target, name="mpcheck-deep")
-            worker.start()
-        finally:
-            threading.stack_size(old_stack)
-    if old_limit < _DEEP_RECURSION_LIMIT:
-        sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
-    worker.join()
-    ok, value = outcome[0]
-    if not ok:
-        raise value  # type: ignore[misc]
-    return value  # type: ignore[return-value]
+        if _deep_executor is None:
+            if sys.getrecursionlimit() < _DEEP_RECURSION_LIMIT:
+                sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+            _deep_executor = ThreadPoolExecutor(1, thread_name_prefix="mpcheck-deep", initializer=_mark_deep_thread)
+            old_stack = threading.stack_size(_DEEP_STACK_BYTES)
+            try:
+                future = _deep_executor.submit(_call_deep, function)  # starts the thread
+            finally:
+                threading.stack_size(old_stack)
+        else:
+            future = _deep_executor.submit(_call_deep, function)
+    return future.result()
+
+
+def _call_deep(function: Callable[[], _T]) -> _T:
+    try:
+        return function()
+    except RecursionError:
+        raise InputError(_TOO_DEEP) from None
+
+
+def _mark_deep_thread() -> None:
+    _on_deep_thread.value = True
 
 
 _deep_lock = threading.Lock()
+_deep_executor: ThreadPoolExecutor | None = None
+_on_deep_thread = threading.local()

@@ -1,4 +1,4 @@
-"""Turning diagnostics into output: text, json, and the statistics table.
+"""Turning diagnostics into output: the formats of `--output-format`, and the statistics table.
 
 Reporters only format; what is a finding, and its exit status, is decided before them.
 """
@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Sequence
+from pathlib import Path, PurePath
+from typing import Callable, Mapping, Sequence
+from urllib.parse import quote
 
 import click
 
+from . import __version__
+from .explain import REPOSITORY_URL, render_rule, rule_docs_url
 from .findings import INPUT_ERROR_CODE, Diagnostic
-from .rules import RULES_BY_CODE
-
-# The JSON document's layout. Bump on any incompatible change; documented in docs/.
-JSON_SCHEMA_VERSION = 1
+from .rules import ALL_RULES, RULES_BY_CODE
 
 
 def format_text(diagnostics: Sequence[Diagnostic], color: bool) -> list[str]:
@@ -30,34 +31,234 @@ def format_text(diagnostics: Sequence[Diagnostic], color: bool) -> list[str]:
     return lines
 
 
+def format_full(diagnostics: Sequence[Diagnostic], texts: Mapping[str, str], color: bool) -> list[str]:
+    """ruff's full format: the concise line, then the source line with carets under the
+    finding, and the fix it offers. `texts` maps a path to the text its findings are in."""
+    lines = []
+    for diagnostic, header in zip(diagnostics, format_text(diagnostics, color)):
+        lines.append(header)
+        source_lines = texts.get(diagnostic.path, "").splitlines()
+        if 0 < diagnostic.line <= len(source_lines):
+            lines.extend(_source_excerpt(diagnostic, source_lines[diagnostic.line - 1], color))
+        if diagnostic.fix is not None:
+            lines.append(f"  = fix ({diagnostic.fix.applicability.value}): {diagnostic.fix.description}")
+        lines.append("")
+    return lines
+
+
+def _source_excerpt(diagnostic: Diagnostic, source_line: str, color: bool) -> list[str]:
+    number = str(diagnostic.line)
+    gutter = " " * len(number)
+    start = diagnostic.column - 1
+    # A finding that ends on a later line is underlined to the end of its first line.
+    end = diagnostic.end_column - 1 if diagnostic.end_line == diagnostic.line else len(source_line)
+    # Tabs stay tabs under the source so that the carets line up however tabs are shown.
+    indent = "".join(char if char == "\t" else " " for char in source_line[:start])
+    carets = "^" * max(1, end - start)
+    if color:
+        carets = click.style(carets, fg="red", bold=True)
+    return [
+        f"{gutter} |",
+        f"{number} | {source_line}",
+        f"{gutter} | {indent}{carets} {diagnostic.code}",
+        f"{gutter} |",
+    ]
+
+
+_INPUT_ERROR_NAME = "input-error"
+
+# The JSON document's layout. Bump on any incompatible change (adding keys is compatible).
+JSON_SCHEMA_VERSION = 1
+
+
 def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
     fix = None
     if diagnostic.fix is not None:
         edit = diagnostic.fix.edit
         fix = {
             "applicability": diagnostic.fix.applicability.value,
-            "message": diagnostic.fix.description,
-            "edits": [
-                {
-                    "content": edit.content,
-                    "location": {"row": edit.line, "column": edit.column},
-                    "end_location": {"row": edit.end_line, "column": edit.end_column},
-                }
-            ],
+            "description": diagnostic.fix.description,
+            "edit": {
+                "line": edit.line,
+                "column": edit.column,
+                "end_line": edit.end_line,
+                "end_column": edit.end_column,
+                "content": edit.content,
+            },
         }
     return {
-        "filename": diagnostic.path,
+        "file": diagnostic.path,
+        "line": diagnostic.line,
+        "column": diagnostic.column,
+        "end_line": diagnostic.end_line,
+        "end_column": diagnostic.end_column,
         "code": diagnostic.code,
-        "name": diagnostic.name,
+        "name": diagnostic.name or _INPUT_ERROR_NAME,
         "message": diagnostic.message,
-        "location": {"row": diagnostic.line, "column": diagnostic.column},
-        "end_location": {"row": diagnostic.end_line or diagnostic.line, "column": diagnostic.end_column or diagnostic.column},
         "fix": fix,
     }
 
 
 def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps([diagnostic_to_json(d) for d in diagnostics], indent=2, ensure_ascii=False)
+    """`--output-format json`: one document, stable for a given `schema_version`::
+
+        {
+          "schema_version": 1,
+          "mpcheck_version": "0.1.0",
+          "diagnostics": [
+            {
+              "file": "src/app.py",      # the path as given, or as found in a directory given
+              "line": 1,                 # where the finding starts and ends: 1-based lines,
+              "column": 37,              # columns counting characters from 1,
+              "end_line": 1,             # the end exclusive
+              "end_column": 48,
+              "code": "MP101",           # MP000: the file could not be read or parsed
+              "name": "fork-only-api",   # "input-error" for MP000
+              "message": "...",
+              "fix": null                # or, when `mpcheck fix` with the same flags fixes it:
+                # {"applicability": "safe" or "unsafe",   # unsafe: needs --unsafe-fixes
+                #  "description": "...",
+                #  "edit": {"line": 1, "column": 1, "end_line": 3, "end_column": 1,
+                #           "content": "..."}}            # replaces [start, end) of the file
+            }
+          ]
+        }
+
+    Diagnostics are sorted by file, line, column and code. An edit's positions are in the
+    file as it was checked (after `mpcheck fix`, the fixed file).
+    """
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "mpcheck_version": __version__,
+        "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+_SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+_INPUT_ERROR_DESCRIPTOR = {
+    "id": INPUT_ERROR_CODE,
+    "name": _INPUT_ERROR_NAME,
+    "shortDescription": {"text": "The file could not be read or parsed, so it was not checked"},
+    "fullDescription": {"text": "The file could not be read, decoded or parsed as Python source; none of its code was checked."},
+    "help": {"text": "Correct what the message names (syntax, encoding, nesting) and check the file again."},
+    "defaultConfiguration": {"level": "error"},
+}
+
+
+def _sarif_rules() -> list[dict]:
+    descriptors = []
+    for rule in ALL_RULES:
+        page = render_rule(rule)
+        descriptors.append({
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.explanation.what},
+            "help": {"text": page, "markdown": page},
+            "helpUri": rule_docs_url(rule.code),
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"fix": rule.fix_availability()},
+        })
+    return [*descriptors, _INPUT_ERROR_DESCRIPTOR]
+
+
+def _sarif_artifact(path: str) -> dict:
+    """Relative paths stay relative to the directory mpcheck ran in (%SRCROOT%), which is
+    how GitHub code scanning finds them in the repository."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def _sarif_region(line: int, column: int, end_line: int, end_column: int) -> dict:
+    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+
+
+def _sarif_result(diagnostic: Diagnostic, rule_index: Mapping[str, int]) -> dict:
+    artifact = _sarif_artifact(diagnostic.path)
+    result = {
+        "ruleId": diagnostic.code,
+        "ruleIndex": rule_index[diagnostic.code],
+        "level": "error",
+        "message": {"text": diagnostic.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": artifact,
+            "region": _sarif_region(diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column),
+        }}],
+    }
+    if diagnostic.fix is not None:
+        edit = diagnostic.fix.edit
+        result["fixes"] = [{
+            "description": {"text": diagnostic.fix.description},
+            "artifactChanges": [{
+                "artifactLocation": artifact,
+                "replacements": [{
+                    "deletedRegion": _sarif_region(edit.line, edit.column, edit.end_line, edit.end_column),
+                    "insertedContent": {"text": edit.content},
+                }],
+            }],
+            "properties": {"applicability": diagnostic.fix.applicability.value},
+        }]
+    return result
+
+
+def format_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    """SARIF 2.1.0 as GitHub code scanning reads it: one run, a descriptor for every rule
+    (and for MP000), a result per diagnostic with its region and the fix it offers."""
+    rules = _sarif_rules()
+    rule_index = {descriptor["id"]: index for index, descriptor in enumerate(rules)}
+    document = {
+        "$schema": _SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "mpcheck",
+                "version": __version__,
+                "informationUri": REPOSITORY_URL,
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+            # Columns count characters, not the UTF-16 code units SARIF assumes by default.
+            "columnKind": "unicodeCodePoints",
+            "results": [_sarif_result(d, rule_index) for d in diagnostics],
+        }],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _escape_github_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_github_property(text: str) -> str:
+    return _escape_github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on its line."""
+    lines = []
+    for d in diagnostics:
+        properties = {
+            "file": d.path,
+            "line": d.line,
+            "col": d.column,
+            "endLine": d.end_line,
+            "endColumn": d.end_column,
+            "title": d.code,
+        }
+        rendered = ",".join(f"{key}={_escape_github_property(str(value))}" for key, value in properties.items())
+        lines.append(f"::error {rendered}::{_escape_github_data(d.message)}")
+    return "\n".join(lines)
+
+
+# Formats for tools, not people: the document alone, no summary line.
+MACHINE_FORMATS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
+    "json": format_json,
+    "sarif": format_sarif,
+    "github": format_github,
+}
 
 
 def format_statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
@@ -68,7 +269,7 @@ def format_statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         rule = RULES_BY_CODE.get(code)
-        name = rule.name if rule else "input-error"
+        name = rule.name if rule else _INPUT_ERROR_NAME
         marker = "[*]" if code in fixable else "   "
         lines.append(f"{count:>{width}}\t{code}\t{marker} {name}")
     return lines

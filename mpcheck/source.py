@@ -52,7 +52,7 @@ def decode_source(raw: bytes) -> SourceText:
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        declared = "" if encoding.startswith("utf-8") else f" (as declared by its coding cookie)"
+        declared = "" if encoding.startswith("utf-8") else " (as declared by its coding cookie)"
         raise InputError(
             f"file is not valid {encoding}{declared}: byte 0x{raw[error.start]:02x} cannot be decoded",
             line,

@@ -1,14 +1,9 @@
-"""Shared helpers: run mpcheck the three ways a user can (click's runner, the installed
-console script, `python -m mpcheck`), and write small source trees."""
+"""Fixtures: run mpcheck through click's runner or the installed console script, and
+write small source trees (helpers that are not fixtures live in support.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,17 +11,7 @@ from click.testing import CliRunner
 
 from mpcheck.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "fixtures"
-
-FORK_IMPORT = "from multiprocessing.context import ForkProcess\n"
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
+from .support import Run, mpcheck_command, run_command
 
 
 @pytest.fixture
@@ -38,27 +23,6 @@ def cli():
         return Run(result.exit_code, result.stdout, result.stderr)
 
     return invoke
-
-
-def mpcheck_command() -> list[str]:
-    """The console script installed next to the interpreter running the tests."""
-    script = Path(sys.executable).with_name("mpcheck")
-    if not script.exists():
-        found = shutil.which("mpcheck")
-        if found is None:
-            pytest.fail("the mpcheck console script is not installed (pip install -e '.[test]')")
-        script = Path(found)
-    return [str(script)]
-
-
-def run_command(command: list[str], cwd: Path, input: bytes | None = None, env: dict | None = None,
-                timeout: float = 60) -> Run:
-    completed = subprocess.run(
-        command, cwd=cwd, input=input, capture_output=True, timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"),
-               completed.stderr.decode("utf-8", "replace"))
 
 
 @pytest.fixture

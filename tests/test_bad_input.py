@@ -13,7 +13,7 @@ import pytest
 import mpcheck
 from mpcheck.engine import Checker
 
-from conftest import FORK_IMPORT, mpcheck_command
+from .support import FORK_IMPORT, mpcheck_command
 
 DEEP_BRACKETS = "import os  # may fork\nx = " + "[" * 3000 + "]" * 3000 + "\n"
 # Files are parsed only when the prefilter says a rule could fire: this one mentions fork.
@@ -161,17 +161,17 @@ def test_library_api_reports_input_errors_as_mp000():
 
 def test_fix_never_writes_code_that_does_not_check(cli, write, in_tmp, monkeypatch):
     """If a fix ever produced code that fails to parse, the file must stay as it was."""
-    import mpcheck.engine as engine
+    import mpcheck.project as project
     from mpcheck.source import InputError
 
-    real_parse = engine.parse_module
+    real_parse = project.parse_module
 
     def parse_rejecting_fixed_code(text):
         if "ForkOrSpawnProcess" in text:
             raise InputError("syntax error: simulated", 2, 1)
         return real_parse(text)
 
-    monkeypatch.setattr(engine, "parse_module", parse_rejecting_fixed_code)
+    monkeypatch.setattr(project, "parse_module", parse_rejecting_fixed_code)
     path = write("app.py", FORK_IMPORT)
     run = cli("fix", "app.py")
     assert run.exit_code == 2

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import FORK_IMPORT, mpcheck_command, run_command
+from .support import FORK_IMPORT, mpcheck_command, run_command
 
 TWO_FINDINGS = FORK_IMPORT + "import os\n\nif __name__ == '__main__':\n    os.fork()\n"
 MESSAGE_1 = "app.py:1:37: MP101 `ForkProcess` does not exist on Windows"
@@ -71,20 +71,20 @@ def test_select_ignore_extend_select(cli, project):
 def test_json_output(cli, project):
     run = cli("check", "--output-format", "json", "app.py")
     assert run.exit_code == 1
-    findings = json.loads(run.stdout)
-    assert [(f["filename"], f["code"], f["location"]["row"], f["location"]["column"]) for f in findings] == [
+    findings = json.loads(run.stdout)["diagnostics"]
+    assert [(f["file"], f["code"], f["line"], f["column"]) for f in findings] == [
         ("app.py", "MP101", 1, 37), ("app.py", "MP101", 5, 5),
     ]
     assert findings[0]["name"] == "fork-only-api"
     assert findings[0]["fix"]["applicability"] == "safe"
-    assert "ForkOrSpawnProcess" in findings[0]["fix"]["edits"][0]["content"]
+    assert "ForkOrSpawnProcess" in findings[0]["fix"]["edit"]["content"]
     assert findings[1]["fix"] is None
 
 
 def test_json_output_includes_input_errors(cli, write, in_tmp):
     write("broken.py", "import os  # fork\ndef f(:\n")
-    findings = json.loads(cli("check", "--output-format", "json", "broken.py").stdout)
-    assert [(f["code"], f["location"]["row"]) for f in findings] == [("MP000", 2)]
+    findings = json.loads(cli("check", "--output-format", "json", "broken.py").stdout)["diagnostics"]
+    assert [(f["code"], f["line"]) for f in findings] == [("MP000", 2)]
 
 
 def test_statistics(cli, project):

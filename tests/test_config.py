@@ -9,7 +9,7 @@ import pytest
 
 from mpcheck.config import ConfigError, Settings, load_settings
 
-from conftest import FORK_IMPORT
+from .support import FORK_IMPORT
 
 KNOWN = ("MP101", "MP102", "MP201")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from mpcheck.config import Settings
 from mpcheck.discovery import DiscoveredFile, DiscoveryError, discover
 
-from conftest import FORK_IMPORT
+from .support import FORK_IMPORT
 
 
 def found(paths, **settings) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 import mpcheck
 
-from conftest import FORK_IMPORT
+from .support import FORK_IMPORT
 
 LEGACY = '''\
 """Render workers."""

@@ -7,7 +7,7 @@ import doctest
 import mpcheck
 from mpcheck.config import Settings
 
-from conftest import FORK_IMPORT
+from .support import FORK_IMPORT
 
 
 def test_module_docstring_examples_hold():

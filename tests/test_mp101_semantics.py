@@ -11,7 +11,7 @@ import pytest
 
 import mpcheck
 
-from conftest import REPO, run_command
+from .support import REPO, run_command
 
 
 def mp101_lines(source: str) -> list[int]:

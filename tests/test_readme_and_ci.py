@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+from .support import REPO
 
 FENCED_SHELL = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 

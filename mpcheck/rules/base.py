@@ -17,6 +17,7 @@ from ..findings import Violation
 if TYPE_CHECKING:
     from ..config import Settings
     from ..model import SemanticModel
+    from ..project import Project
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Explanation:
     use_instead: str  # the portable form
     fix_safety: str  # what the fix does and when it is unsafe, or why there is none
     references: tuple[str, ...] = ()  # FACTS.md sections and documentation links
+    # The [tool.mpcheck] keys the rule reads, each "`key`: what it changes for this rule".
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,19 @@ class RuleContext:
     settings: Settings
     path: str
     violations: list[Violation] = field(default_factory=list)
+    # The other checked files (project.py); an empty project when checking one text.
+    project: Project | None = None
 
 
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text contains one of these strings
-    # (for any enabled rule). They must be found in every file the rule can flag.
+    # The prefilter parses a file only when its text contains one of these words (for any
+    # enabled rule) and, if set, matches `trigger_pattern`. Every file the rule can flag
+    # must pass that test.
     triggers: ClassVar[tuple[str, ...]]
+    trigger_pattern: ClassVar[str | None] = None
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []

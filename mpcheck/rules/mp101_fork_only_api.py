@@ -34,6 +34,7 @@ class ForkOnlyApi(Rule):
     name = "fork-only-api"
     summary = "Fork-only multiprocessing or os API used without a portability guard"
     triggers = ("fork", "Fork")
+    trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
     explanation = Explanation(
         what=(
             "Flags the APIs that exist only where `fork` exists, used where Windows can reach "
@@ -92,6 +93,7 @@ class ForkOnlyApi(Rule):
             "FACTS.md section 2: Fork-only APIs on Windows; set_start_method rules",
             "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
         ),
+        options=("`platforms`: reported only when `windows` is one of them (the default lists all three)",),
     )
 
     VALID = [
@@ -148,6 +150,18 @@ class ForkOnlyApi(Rule):
             if not IS_WINDOWS:
                 import multiprocessing
                 multiprocessing.set_start_method("fork")
+            """
+        ),
+        Valid(
+            """
+            import os
+
+            class Handler:
+                have_fork = hasattr(os, "fork")
+
+                def run_script(self):
+                    if self.have_fork:
+                        return os.fork()
             """
         ),
         Valid(

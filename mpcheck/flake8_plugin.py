@@ -1,0 +1,49 @@
+"""The flake8 plugin: `flake8 --select MP` reports what `mpcheck check` reports.
+
+Registered under the `flake8.extension` entry point as `MP`. It adapts and decides
+nothing: one `Checker` run per file gives every rule's findings at once. flake8 keeps
+what is its own -- which files, which codes (`--select`, `--extend-select`), `# noqa`,
+and syntax errors (its E999; flake8 does not call plugins on a file it cannot parse).
+From `[tool.mpcheck]` it takes what changes the findings themselves: `platforms`,
+`process-apis` and `per-file-ignores`.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import __version__
+from .config import Settings, load_settings
+from .engine import Checker
+from .rules import RULES_BY_CODE
+
+
+@functools.lru_cache(maxsize=None)
+def _checker_for(working_directory: Path) -> Checker:
+    """One checker per directory flake8 runs in, as `mpcheck check` would load it there."""
+    settings = load_settings(None, RULES_BY_CODE, search_from=working_directory)
+    # Every rule runs; flake8's own selection decides which codes are shown.
+    every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
+    return Checker(every_rule)
+
+
+class MpcheckPlugin:
+    name = "mpcheck"
+    version = __version__
+
+    # flake8 calls a plugin that takes `tree` once per file, and only on a file that parsed.
+    # The tree itself is not used: libcst parses the text again, keeping what fixes need.
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        # flake8 has already read and decoded the file (or stdin): use its lines, not the path.
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        checker = _checker_for(Path.cwd())
+        for diagnostic in checker.check_text("".join(self.lines), self.filename):
+            # flake8 columns are 0-based; it adds 1 when it prints them.
+            yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)

@@ -1,0 +1,240 @@
+"""MP202: the entry script of a frozen application starts processes without freeze_support()."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import libcst as cst
+
+from ..findings import Applicability, Fix, Violation
+from ..model import PROCESS_STARTER_WORDS, SemanticModel, argument, literal_string
+from .base import Explanation, Invalid, Rule, RuleContext, Valid
+
+_FREEZE_SUPPORT = "multiprocessing.freeze_support"
+# What a script reads when it knows it may run frozen (PyInstaller sets both).
+_FROZEN_ATTRIBUTES = ("sys.frozen", "sys._MEIPASS")
+
+
+class MissingFreezeSupport(Rule):
+    code = "MP202"
+    name = "missing-freeze-support"
+    summary = "Entry script of a frozen application starts processes without `multiprocessing.freeze_support()`"
+    # Processes started through another checked module's function: the project index
+    # (project.py) has the engine parse the file anyway.
+    triggers = PROCESS_STARTER_WORDS
+    explanation = Explanation(
+        what=(
+            "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "
+            "(directly or through the functions it calls) and belongs to an application frozen "
+            "into an executable, when the block never calls `multiprocessing.freeze_support()`. "
+            "A project counts as frozen when its tree has a PyInstaller `.spec` file or lists "
+            "`pyinstaller` in its dependencies (pyproject.toml, setup.cfg, setup.py, "
+            "requirements files), or when the script itself reads `sys.frozen` or "
+            "`sys._MEIPASS`."
+        ),
+        why=(
+            "A frozen executable has no separate interpreter to run the child: spawn starts the "
+            "executable itself with `--multiprocessing-fork` arguments, and only "
+            "`freeze_support()` turns that run into a worker. Without it the child runs the "
+            "program again from the top; the guard does not stop it, because the child is "
+            "`__main__` too, and multiprocessing refuses the nested start with the "
+            "\"bootstrapping phase\" RuntimeError:\n\n"
+            "    RuntimeError:\n"
+            "            An attempt has been made to start a new process before the\n"
+            "            current process has finished its bootstrapping phase.\n"
+            "            ...\n"
+            "                if __name__ == '__main__':\n"
+            "                    freeze_support()\n"
+            "                    ...\n\n"
+            "Where: frozen applications on Windows (spawn, every version). On Python 3.13.4+ and "
+            "3.14, `freeze_support()` acts on any platform whose start method is spawn (macOS, "
+            "and Linux where spawn is chosen); before that, frozen macOS and Linux apps depend on "
+            "the freezer's own runtime hook (FACTS.md section 4)."
+        ),
+        example=(
+            "import multiprocessing\n\n"
+            "def convert(path):\n    ...\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    with multiprocessing.Pool() as pool:\n"
+            "        pool.map(convert, [\"a.wav\", \"b.wav\"])\n"
+        ),
+        use_instead=(
+            "import multiprocessing\n\n"
+            "def convert(path):\n    ...\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    multiprocessing.freeze_support()\n"
+            "    with multiprocessing.Pool() as pool:\n"
+            "        pool.map(convert, [\"a.wav\", \"b.wav\"])\n"
+        ),
+        fix_safety=(
+            "The fix inserts `multiprocessing.freeze_support()` as the first statement of the "
+            "guard (adding `import multiprocessing` when the module has no such import). It is "
+            "safe: `freeze_support()` does nothing unless the program runs frozen as a spawned "
+            "child."
+        ),
+        options=(
+            "`process-apis`: the project's own functions that start processes count as starters here too",
+        ),
+        references=(
+            "FACTS.md section 4: `freeze_support()` and frozen executables",
+            "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.freeze_support",
+        ),
+    )
+
+    VALID = [
+        Valid(
+            """
+            import multiprocessing
+            import sys
+
+            BUNDLE = getattr(sys, "frozen", False)
+
+            if __name__ == "__main__":
+                multiprocessing.freeze_support()
+                multiprocessing.Process(target=print).start()
+            """
+        ),
+        Valid(
+            """
+            # Not a frozen application: nothing tells us so.
+            import multiprocessing
+
+            if __name__ == "__main__":
+                multiprocessing.Process(target=print).start()
+            """
+        ),
+        Valid(
+            """
+            import sys
+
+            if getattr(sys, "frozen", False):
+                print("frozen")
+            if __name__ == "__main__":
+                print("no processes here")
+            """
+        ),
+    ]
+
+    INVALID = [
+        Invalid(
+            """
+            import multiprocessing as mp
+            import sys
+
+            ASSETS = sys._MEIPASS if hasattr(sys, "_MEIPASS") else "assets"
+
+            def render(name):
+                print("rendering", name)
+
+            def main():
+                workers = [mp.Process(target=render, args=(name,)) for name in ("a", "b")]
+                for worker in workers:
+                    worker.start()
+
+            if __name__ == "__main__":
+                # Entry point of the desktop app.
+                main()
+            """,
+            line=14,
+            column=4,
+            message="Process.start() (through main())",
+            fixed="""
+            import multiprocessing as mp
+            import sys
+
+            ASSETS = sys._MEIPASS if hasattr(sys, "_MEIPASS") else "assets"
+
+            def render(name):
+                print("rendering", name)
+
+            def main():
+                workers = [mp.Process(target=render, args=(name,)) for name in ("a", "b")]
+                for worker in workers:
+                    worker.start()
+
+            if __name__ == "__main__":
+                mp.freeze_support()
+                # Entry point of the desktop app.
+                main()
+            """,
+        ),
+        Invalid(
+            """
+            import sys
+            from concurrent.futures import ProcessPoolExecutor
+
+            if __name__ == "__main__":
+                print("frozen:", getattr(sys, "frozen", False))
+                with ProcessPoolExecutor() as executor:
+                    print(list(executor.map(abs, [-1, -2])))
+            """,
+            message="ProcessPoolExecutor.map()",
+            fixed="""
+            import sys
+            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing
+
+            if __name__ == "__main__":
+                multiprocessing.freeze_support()
+                print("frozen:", getattr(sys, "frozen", False))
+                with ProcessPoolExecutor() as executor:
+                    print(list(executor.map(abs, [-1, -2])))
+            """,
+        ),
+    ]
+
+    def check(self, context: RuleContext) -> Iterable[Violation]:
+        model = context.model
+        frozen = _reads_frozen_state(model) or (context.project is not None and context.project.is_frozen_app(context.path))
+        if not frozen or _calls_freeze_support(model):
+            return
+        for guard in model.module.body:
+            if not (model.is_main_guard(guard) and isinstance(guard, cst.If) and isinstance(guard.body, cst.IndentedBlock)):
+                continue
+            start = next(
+                (found for site in model.calls
+                 if not site.in_function and model.top_level_statement(site.node) is guard
+                 and (found := model.process_start(site.node, site.scope, context.settings.process_apis, context.project))),
+                None,
+            )
+            if start is None:
+                continue
+            alias = model.module_alias("multiprocessing")
+            call = cst.parse_statement(f"{alias or 'multiprocessing'}.freeze_support()")
+            first, *rest = guard.body.body
+            body = [call.with_changes(leading_lines=()), first, *rest]
+            fix = Fix(
+                Applicability.SAFE,
+                "Call `multiprocessing.freeze_support()` first in the main guard",
+                {guard.body: guard.body.with_changes(body=body)},
+                imports=() if alias else ("import multiprocessing",),
+            )
+            yield Violation(
+                guard.test,
+                f"{start.describe()} in the entry script of a frozen application without "
+                "`multiprocessing.freeze_support()`: each frozen child runs the program again "
+                "(RuntimeError: bootstrapping phase); call it first in the guard",
+                (fix,),
+            )
+
+
+def _reads_frozen_state(model: SemanticModel) -> bool:
+    for site in model.references:
+        symbol = model.resolve(site.node, site.scope)
+        if symbol is not None and symbol.qualname in _FROZEN_ATTRIBUTES:
+            return True
+    for site in model.calls:
+        function = model.resolve(site.node.func, site.scope)
+        if function is not None and function.qualname in ("getattr", "hasattr"):
+            owner = model.resolve(argument(site.node, 0), site.scope)
+            name = literal_string(argument(site.node, 1))
+            if owner is not None and f"{owner.qualname}.{name}" in _FROZEN_ATTRIBUTES:
+                return True
+    return False
+
+
+def _calls_freeze_support(model: SemanticModel) -> bool:
+    return any(
+        (function := model.resolve(site.node.func, site.scope)) is not None and function.qualname == _FREEZE_SUPPORT
+        for site in model.calls
+    )

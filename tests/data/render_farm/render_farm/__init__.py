@@ -1,0 +1,1 @@
+"""Render frames of an animation on every core."""

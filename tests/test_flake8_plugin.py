@@ -1,0 +1,72 @@
+"""The flake8 plugin, run through the real `flake8` executable on fixture projects."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import mpcheck
+
+DATA = Path(__file__).parent / "data"
+RENDER_FARM = DATA / "render_farm"
+LINUX_ONLY = DATA / "linux_only_service"
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / tool), *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_flake8_reports_exactly_what_mpcheck_check_reports():
+    with ThreadPoolExecutor(2) as pool:
+        flake8 = pool.submit(run, "flake8", "--select", "MP", "render_farm", cwd=RENDER_FARM)
+        check = pool.submit(run, "mpcheck", "check", "--quiet", "--output-format", "text", "render_farm", cwd=RENDER_FARM)
+    flake8, check = flake8.result(), check.result()
+    assert (flake8.returncode, check.returncode) == (1, 1), (flake8.stderr, check.stderr)
+    assert flake8.stdout.splitlines() == check.stdout.splitlines()
+    # Not two empty outputs: the fixture's three findings, and not the one under `# noqa: MP101`.
+    reported = [line.split(" ", 1)[0] for line in flake8.stdout.splitlines()]
+    assert reported == ["render_farm/app.py:5:37:", "render_farm/frames.py:22:15:", "render_farm/frames.py:35:8:"]
+
+
+def test_extend_select_runs_next_to_pyflakes():
+    result = run("flake8", "--extend-select", "MP", "render_farm/app.py", cwd=RENDER_FARM)
+    codes = [line.split()[1] for line in result.stdout.splitlines()]
+    assert "F401" in codes and "MP101" in codes
+
+
+def test_stdin_is_checked_from_the_lines_flake8_read():
+    source = (RENDER_FARM / "render_farm" / "app.py").read_text()
+    result = run("flake8", "--select", "MP", "--stdin-display-name", "app.py", "-", cwd=RENDER_FARM, stdin=source)
+    assert result.stdout.startswith("app.py:5:37: MP101 `ForkProcess` does not exist on Windows")
+
+
+def test_platforms_from_tool_mpcheck_are_honoured(tmp_path):
+    # The service declares Linux and macOS only: fork is fine there.
+    assert run("flake8", "--select", "MP", ".", cwd=LINUX_ONLY).stdout == ""
+    # The same code in a project with no such declaration is flagged.
+    shutil.copy(LINUX_ONLY / "ingest.py", tmp_path)
+    flagged = run("flake8", "--select", "MP", ".", cwd=tmp_path).stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in flagged] == ["./ingest.py:13:10:", "./ingest.py:18:8:"]
+
+
+def test_plugin_is_registered_with_its_version():
+    assert f"mpcheck: {mpcheck.__version__}" in run("flake8", "--version", cwd=DATA).stdout
+
+
+def test_per_file_ignores_from_tool_mpcheck_are_honoured(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.mpcheck]\nper-file-ignores = { "legacy/*" = ["MP101"] }\n')
+    for directory in ("legacy", "service"):
+        (tmp_path / directory).mkdir()
+        shutil.copy(LINUX_ONLY / "ingest.py", tmp_path / directory)
+    with ThreadPoolExecutor(2) as pool:
+        flake8 = pool.submit(run, "flake8", "--select", "MP", "legacy", "service", cwd=tmp_path)
+        check = pool.submit(run, "mpcheck", "check", "--quiet", "legacy", "service", cwd=tmp_path)
+    lines = flake8.result().stdout.splitlines()
+    assert lines == check.result().stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["service/ingest.py:13:10:", "service/ingest.py:18:8:"]

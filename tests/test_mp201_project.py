@@ -1,0 +1,209 @@
+"""MP201 and MP202 across the files of a checked tree: calls into other modules, the fix's
+safety when a module is imported, the `process-apis` option, frozen-app detection, and the
+same answers from the CLI and the library API."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import mpcheck
+from mpcheck.cli import main
+from mpcheck.engine import Checker
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+JOBS = """
+    from multiprocessing import Pool
+
+    def helper(items):
+        with Pool(2) as pool:
+            return pool.map(abs, items)
+
+    def run_all(items):
+        return helper(items)
+"""
+
+
+def _mp201(diagnostics):
+    return [d for d in diagnostics if d.code == "MP201"]
+
+
+def test_call_into_another_checked_module_is_reported_with_its_chain(tmp_path):
+    _write(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/jobs.py": JOBS,
+        "shop/cli.py": "from .jobs import run_all\n\nprint(run_all([-1, 2]))\n",
+    })
+    files = sorted(tmp_path.rglob("*.py"))
+    checker = Checker(project_files=files)
+    findings = _mp201(checker.check_file(tmp_path / "shop/cli.py").diagnostics)
+    assert len(findings) == 1
+    assert findings[0].line == 3
+    assert "Pool() (through shop.jobs.run_all() -> helper())" in findings[0].message
+    assert findings[0].fix is not None and findings[0].fix.applicability.value == "safe"
+    # Alone, the file gives no hint that run_all starts processes.
+    assert _mp201(mpcheck.check_source((tmp_path / "shop/cli.py").read_text(), "cli.py")) == []
+
+
+def test_cli_follows_calls_across_files_even_without_process_names_in_the_caller(tmp_path):
+    _write(tmp_path, {"jobs.py": JOBS, "nightly.py": "import jobs\n\njobs.run_all([1])\n"})
+    result = CliRunner().invoke(main, ["check", "-q", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "nightly.py:3:1: MP201 Pool() (through jobs.run_all() -> helper())" in result.output
+
+
+def test_fix_is_unsafe_when_another_checked_module_imports_the_module(tmp_path):
+    _write(tmp_path, {
+        "warmup.py": """
+            from multiprocessing import Pool
+
+            def square(n):
+                return n * n
+
+            with Pool(2) as pool:
+                CACHE = pool.map(square, range(3))
+        """,
+        "app.py": "import warmup\n\nprint(warmup.CACHE)\n",
+    })
+    runner = CliRunner()
+    assert runner.invoke(main, ["fix", "-q", str(tmp_path)]).exit_code == 1
+    assert "if __name__" not in (tmp_path / "warmup.py").read_text()
+    assert runner.invoke(main, ["fix", "-q", "--unsafe-fixes", str(tmp_path)]).exit_code == 0
+    assert 'if __name__ == "__main__":\n    with Pool(2) as pool:' in (tmp_path / "warmup.py").read_text()
+
+
+def test_process_apis_names_a_projects_own_wrapper(tmp_path):
+    source = "from toolkit.parallel import fan_out\n\nfan_out(print, [1, 2])\n"
+    assert _mp201(mpcheck.check_source(source)) == []
+    settings = mpcheck.Settings(process_apis=("toolkit.parallel.fan_out",))
+    findings = _mp201(mpcheck.check_source(source, settings=settings))
+    assert [d.message.split(":")[0] for d in findings] == ["toolkit.parallel.fan_out() at import time"]
+
+
+def test_process_apis_from_pyproject(tmp_path):
+    _write(tmp_path, {
+        "pyproject.toml": '[tool.mpcheck]\nprocess-apis = ["toolkit.parallel.fan_out"]\n',
+        "run.py": "from toolkit.parallel import fan_out\nfan_out(print, [1])\n",
+    })
+    result = CliRunner().invoke(main, ["check", "-q", "--config", str(tmp_path / "pyproject.toml"), str(tmp_path / "run.py")])
+    assert "MP201 toolkit.parallel.fan_out() at import time" in result.output
+
+
+def test_fix_keeps_what_workers_read_and_leaves_no_finding():
+    source = textwrap.dedent("""
+        import multiprocessing
+        import os
+
+        LIMIT = int(os.environ.get("LIMIT", "3"))
+        print("limit", LIMIT)
+
+        def work(n):
+            return min(n, LIMIT)
+
+        with multiprocessing.Pool(2) as pool:
+            print(pool.map(work, range(5)))
+    """).lstrip()
+    fixed = mpcheck.fix_source(source)
+    assert fixed.remaining == []
+    assert 'LIMIT = int(os.environ.get("LIMIT", "3"))\n\ndef work' in fixed.text
+    assert 'if __name__ == "__main__":\n    print("limit", LIMIT)\n' in fixed.text
+
+
+def test_no_fix_when_moving_would_reorder_a_read_and_a_rebinding():
+    source = textwrap.dedent("""
+        from multiprocessing import Pool
+        MODE = "draft"
+        print(MODE)
+        MODE = "final"
+
+        def work(n):
+            return MODE, n
+
+        with Pool(2) as pool:
+            print(pool.map(work, [1]))
+    """).lstrip()
+    findings = _mp201(mpcheck.check_source(source))
+    assert len(findings) == 1 and findings[0].fix is None
+
+
+def test_frozen_app_detected_from_a_spec_file_or_dependencies(tmp_path):
+    script = "import multiprocessing\n\nif __name__ == '__main__':\n    multiprocessing.Pool(2).close()\n"
+    _write(tmp_path, {"desktop/pyproject.toml": "[project]\nname = 'desktop'\n", "desktop/main.py": script,
+                      "tool/requirements.txt": "PyInstaller==6.3\n", "tool/run.py": script,
+                      "plain/setup.cfg": "[metadata]\nname = plain\n", "plain/run.py": script})
+    (tmp_path / "desktop/main.spec").write_text("# PyInstaller spec\n")
+    files = sorted(tmp_path.rglob("*.py"))
+    checker = Checker(project_files=files)
+    codes = {path.parent.name: [d.code for d in checker.check_file(path).diagnostics] for path in files}
+    assert codes == {"desktop": ["MP202"], "tool": ["MP202"], "plain": []}
+    fixed = checker.fix_file(tmp_path / "desktop/main.py").fixed_text
+    assert "if __name__ == '__main__':\n    multiprocessing.freeze_support()\n    multiprocessing.Pool(2)" in fixed
+
+
+def test_explain_names_the_error_and_where_it_breaks():
+    result = CliRunner().invoke(main, ["explain", "MP201"])
+    assert result.exit_code == 0
+    for text in ("bootstrapping phase", "BrokenProcessPool", "Windows", "macOS", "Python 3.14", "forkserver"):
+        assert text in result.output
+    assert "freeze_support" in CliRunner().invoke(main, ["explain", "MP202"]).output
+
+
+def test_library_api_takes_the_project_files_too(tmp_path):
+    _write(tmp_path, {"jobs.py": JOBS, "nightly.py": "import jobs\n\njobs.run_all([1])\n"})
+    text = (tmp_path / "nightly.py").read_text()
+    files = sorted(tmp_path.glob("*.py"))
+    findings = _mp201(mpcheck.check_source(text, str(tmp_path / "nightly.py"), project_files=files))
+    assert [d.line for d in findings] == [3]
+    fixed = mpcheck.fix_source(text, str(tmp_path / "nightly.py"), project_files=files)
+    assert fixed.text == 'import jobs\n\nif __name__ == "__main__":\n    jobs.run_all([1])\n'
+
+
+def test_a_conditional_guard_is_nested_and_a_guard_with_else_blocks_the_fix():
+    work = "from multiprocessing import Pool\nwith Pool(2) as pool:\n    pool.map(abs, [1])\n"
+    debug_guard = work + 'if __name__ == "__main__" and DEBUG:\n    print("debug")\n'
+    fixed = mpcheck.fix_source(debug_guard).text
+    assert fixed.endswith('if __name__ == "__main__":\n    with Pool(2) as pool:\n        pool.map(abs, [1])\n'
+                          '    if __name__ == "__main__" and DEBUG:\n        print("debug")\n')
+    with_else = work + 'if __name__ == "__main__":\n    print("main")\nelse:\n    print("imported")\n'
+    findings = _mp201(mpcheck.check_source(with_else))
+    assert findings and all(d.fix is None for d in findings)
+
+
+STARTERS = [
+    ("import multiprocessing as mp\nmp.Process(target=print).start()\n", "Process.start()"),
+    ("from multiprocessing import get_context\nctx = get_context('spawn')\nctx.Process(target=print).start()\n",
+     "Process.start()"),
+    ("from multiprocessing import Pool as P\nP(2).close()\n", "Pool()"),
+    ("from multiprocessing.pool import Pool\npool = Pool(2)\n", "Pool()"),
+    ("from multiprocessing.managers import SyncManager\nmanager = SyncManager()\nmanager.start()\n",
+     "SyncManager.start()"),
+    ("import multiprocessing\nwith multiprocessing.Manager() as manager:\n    pass\n", "Manager()"),
+    ("from concurrent import futures\nfutures.ProcessPoolExecutor().submit(abs, 1)\n", "ProcessPoolExecutor.submit()"),
+    ("import asyncio\nfrom concurrent.futures import ProcessPoolExecutor\npool = ProcessPoolExecutor()\n"
+     "asyncio.get_event_loop().run_in_executor(pool, abs, 1)\n", "run_in_executor(ProcessPoolExecutor())"),
+    ("import torch.multiprocessing as tmp\ntmp.start_processes(print, nprocs=2)\n", "torch.multiprocessing.start_processes()"),
+    ("import billiard\nbilliard.Pool(2)\n", "Pool()"),
+    ("from multiprocessing.pool import ThreadPool\nThreadPool(2).map(abs, [1])\n", None),
+    ("from multiprocessing.dummy import Pool\nPool(2).map(abs, [1])\n", None),
+    ("from concurrent.futures import ThreadPoolExecutor\nThreadPoolExecutor().submit(abs, 1)\n", None),
+    ("import multiprocessing\nmultiprocessing.Process(target=print)\n", None),  # made, never started
+]
+
+
+@pytest.mark.parametrize(("source", "starter"), STARTERS)
+def test_process_starters_are_resolved_and_thread_pools_are_not(source, starter):
+    messages = [d.message for d in _mp201(mpcheck.check_source(source))]
+    if starter is None:
+        assert messages == []
+    else:
+        assert messages and messages[0].startswith(f"{starter} at import time"), messages
