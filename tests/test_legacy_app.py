@@ -1,25 +1,24 @@
 """The legacy app of fixtures/: `mpcheck check` finds its fork-only code, `mpcheck fix`
 turns it into fixtures/legacy_app.fixed byte for byte, and the fixed app still works on
 Linux (same output) and also where spawn or forkserver is the default, or spawn the only
-start method.
-
-Running "as on Windows" uses tests/start_methods/sitecustomize.py (see there)."""
+start method (the oracle's Windows simulation, see tests/oracle.py)."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from .support import FIXTURES, REPO, Run, mpcheck_command, run_command
+from .oracle import SIMULATED_WINDOWS, Program, Run, run_program
+from .support import FIXTURES, REPO, mpcheck_command, run_command
 
 ORIGINAL = FIXTURES / "legacy_app"
 EXPECTED = FIXTURES / "legacy_app.fixed"
-SIMULATION = REPO / "tests" / "start_methods"
-PROGRAMS = (["transcode.py"], ["transcode.py", "1.2"], ["probe.py"])
+# scripts/daemon.py detaches from the terminal: it is checked, not run.
+PROGRAMS = (("transcode.py",), ("transcode.py", "1.2"), ("probe.py",))
+TIMEOUT = 120
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -30,14 +29,9 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
-def run_program(app: Path, args: list[str], simulate: str = "") -> Run:
-    env = {"PYTHONPATH": str(SIMULATION), "MPCHECK_SIMULATE": simulate, "PYTHONDONTWRITEBYTECODE": "1"}
-    return run_command([sys.executable, *args], app, env=env, timeout=120)
-
-
-def run_all(app: Path, simulate: str = "") -> list[Run]:
+def run_all(app: Path, method: str = "fork") -> list[Run]:
     with ThreadPoolExecutor(max_workers=len(PROGRAMS)) as pool:
-        return list(pool.map(lambda args: run_program(app, args, simulate), PROGRAMS))
+        return list(pool.map(lambda args: run_program(Program(app, args), method, timeout=TIMEOUT), PROGRAMS))
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +50,7 @@ def fixed_app(tmp_path_factory) -> Path:
 def original_output() -> list[str]:
     runs = run_all(ORIGINAL)
     for run in runs:
-        assert run.exit_code == 0, run.stderr
+        assert run.returncode == 0, run.describe()
     return [run.stdout for run in runs]
 
 
@@ -94,21 +88,21 @@ def test_fixed_app_prints_what_the_original_printed(fixed_app, original_output):
     assert [run.stdout for run in run_all(fixed_app)] == original_output
 
 
-@pytest.mark.parametrize("default", ["spawn", "forkserver"])
-def test_fixed_app_runs_where_another_start_method_is_the_default(fixed_app, original_output, default):
-    runs = run_all(fixed_app, simulate=default)
-    assert [(run.exit_code, run.stdout) for run in runs] == [(0, out) for out in original_output]
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_fixed_app_runs_where_another_start_method_is_the_default(fixed_app, original_output, method):
+    runs = run_all(fixed_app, method)
+    assert [(run.returncode, run.stdout) for run in runs] == [(0, out) for out in original_output]
 
 
 def test_fixed_app_runs_where_spawn_is_the_only_start_method(fixed_app, original_output):
-    runs = run_all(fixed_app, simulate="windows")
-    assert [(run.exit_code, run.stdout) for run in runs] == [(0, out) for out in original_output]
+    runs = run_all(fixed_app, SIMULATED_WINDOWS)
+    assert [(run.returncode, run.stdout) for run in runs] == [(0, out) for out in original_output]
 
 
 def test_original_app_fails_where_spawn_is_the_only_start_method():
     """The simulation is faithful: it reproduces the MuseTalk error on the original."""
-    run = run_program(ORIGINAL, ["-c", "import clipforge.render"], simulate="windows")
-    assert run.exit_code == 1
+    run = run_program(Program(ORIGINAL, ("-c", "import clipforge.render")), SIMULATED_WINDOWS)
+    assert run.returncode == 1
     assert "ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'" in run.stderr
-    run = run_program(ORIGINAL, ["transcode.py"], simulate="windows")
-    assert run.exit_code == 1 and "ValueError: cannot find context for 'fork'" in run.stderr
+    run = run_program(Program(ORIGINAL, ("transcode.py",)), SIMULATED_WINDOWS)
+    assert run.returncode == 1 and "ValueError: cannot find context for 'fork'" in run.stderr

@@ -3,7 +3,6 @@ portability guard in any of its usual spellings keeps a use from being flagged."
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +10,7 @@ import pytest
 
 import mpcheck
 
-from .support import REPO, run_command
+from .oracle import SIMULATED_WINDOWS, Program, run_program
 
 
 def mp101_lines(source: str) -> list[int]:
@@ -101,7 +100,7 @@ def test_a_name_exported_in_all_keeps_its_name():
 
 
 # Each must run as it is on Linux, and after its safe fix also where spawn is the only start
-# method (the Windows simulation of tests/start_methods).
+# method (the oracle's Windows simulation).
 RUNNABLE = {
     "from-import": "from multiprocessing.context import ForkProcess\nP = ForkProcess\n",
     "from-import-alias": "from multiprocessing.context import ForkProcess as FP\nP = FP\n",
@@ -126,11 +125,10 @@ def test_fixed_code_runs_on_linux_and_where_only_spawn_exists(tmp_path):
         fixed = mpcheck.fix_source(source, "app.py").text
         assert fixed != source and mp101_lines(fixed) == [], name
         (tmp_path / f"{name}.py").write_text(fixed)
-        env = {"PYTHONPATH": str(REPO / "tests" / "start_methods"), "MPCHECK_SIMULATE": "windows"}
-        return name, [run_command([sys.executable, f"{name}.py"], tmp_path, env=environment)
-                      for environment in ({}, env)]
+        program = Program(tmp_path, (f"{name}.py",))
+        return name, [run_program(program, method) for method in ("fork", SIMULATED_WINDOWS)]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for name, runs in pool.map(run, RUNNABLE.items()):
             for run in runs:
-                assert run.exit_code == 0, f"{name}: {run.stderr}"
+                assert run.returncode == 0, f"{name}: {run.describe()}"
