@@ -18,12 +18,13 @@ import click
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
-from .engine import Checker, FileResult
+from .engine import Checker, FileResult, input_error
 from .explain import render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixer import write_atomically
 from .reporting import MACHINE_FORMATS, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
+from .source import InputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # A run over fewer files ends before a progress bar would tell anyone anything.
@@ -168,7 +169,11 @@ def _run(
             if diff:
                 _print_diff(result.source.text, result.fixed_text, result.path)
             else:
-                write_atomically(target.path, result.source.encode(result.fixed_text))
+                try:
+                    write_atomically(target.path, result.source.encode(result.fixed_text))
+                except OSError as error:  # the file is as it was: report it, go on with the rest
+                    reason = f"cannot write the fixed file: {error.strerror or error}"
+                    result = FileResult(result.path, [input_error(result.path, InputError(reason))])
         results.append(result)
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
@@ -201,24 +206,28 @@ def _with_progress(results: Iterator, count: int, verb: str) -> Iterator:
 def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
     raw = sys.stdin.buffer.read()
     result = checker.check_bytes(raw, display)
-    if not fixing or result.has_input_error or result.source is None:
-        return result
-    fixed = checker.fix_text(result.source.text, display)
-    fixed.source = result.source
-    if diff:
-        if fixed.changed:
-            _print_diff(result.source.text, fixed.fixed_text, display)
-    else:
-        # Like ruff: `mpcheck fix -` writes the fixed source to stdout, findings to stderr.
-        sys.stdout.buffer.write(result.source.encode(fixed.fixed_text or result.source.text))
+    if fixing and not result.has_input_error and result.source is not None:
+        source = result.source
+        result = checker.fix_text(source.text, display)
+        result.source = source
+        if diff and result.changed:
+            _print_diff(source.text, result.fixed_text, display)
+    if fixing and not diff:
+        # Like ruff: `mpcheck fix -` writes the source to stdout, findings to stderr; input
+        # it could not fix comes back byte for byte, so `fix - < a > b` never loses a file.
+        changed = result.source is not None and result.fixed_text is not None
+        sys.stdout.buffer.write(result.source.encode(result.fixed_text) if changed else raw)  # type: ignore[union-attr, arg-type]
         sys.stdout.flush()
-    return fixed
+    return result
 
 
 def _print_diff(original: str, fixed: str, display: str) -> None:
+    # git's a/ b/ prefixes; an absolute path is taken from its root (`patch -p1` in /).
+    path = Path(display)
+    shown = path.relative_to(path.anchor).as_posix() if path.is_absolute() else path.as_posix()
     lines = difflib.unified_diff(
         original.splitlines(keepends=True), fixed.splitlines(keepends=True),
-        fromfile=f"a/{display}", tofile=f"b/{display}",
+        fromfile=f"a/{shown}", tofile=f"b/{shown}",
     )
     for line in lines:
         click.echo(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n", nl=False)

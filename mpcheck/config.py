@@ -85,6 +85,7 @@ def _path_matches(relative: str, pattern: str) -> bool:
 
 _LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis"}
 _KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore"}
+_EXTENDING_KEYS = {"extend-select", "extend-exclude"}
 
 
 def find_config(start: Path) -> Path | None:
@@ -129,11 +130,15 @@ def load_settings(
             table = document.get("tool", {}).get("mpcheck", {})
         else:  # a dedicated mpcheck.toml: top level, or [tool.mpcheck]
             table = document.get("tool", {}).get("mpcheck", document)
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{config_path}: [tool.mpcheck] must be a table of options")
         values.update(_validate(table, str(config_path), known))
         root = config_path.resolve().parent
     for key, value in (overrides or {}).items():
         if value is not None:
-            values.update(_validate({key: value}, "command line", known))
+            validated = _validate({key: value}, "command line", known)[key]
+            # As with ruff, --extend-* add to what the file says; every other flag replaces it.
+            values[key] = (*values.get(key, ()), *validated) if key in _EXTENDING_KEYS else validated
     return _build(values, root)
 
 
@@ -163,6 +168,8 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
             for pattern, codes in value.items():
                 if isinstance(codes, str):
                     codes = [codes]
+                if not isinstance(codes, (list, tuple)) or not all(isinstance(code, str) for code in codes):
+                    raise ConfigError(f"{origin}: `per-file-ignores.{pattern}` must be a list of rule codes")
                 for code in codes:
                     _check_code(code, origin, f"per-file-ignores.{pattern}", known)
                 table_value[pattern] = tuple(codes)

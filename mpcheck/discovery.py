@@ -48,7 +48,7 @@ def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFil
         else:
             # A file named explicitly is checked even if it is not *.py, unless excluded
             # (pre-commit passes every staged file by name).
-            if _is_excluded(path, excludes, settings.root):
+            if any(_is_excluded(part, excludes, settings.root) for part in _self_and_parents(path, settings.root)):
                 continue
             key = _identity(path)
             if key not in seen:
@@ -86,6 +86,16 @@ def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore 
             if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(child, is_dir=False)):
                 continue
             yield child
+
+
+def _self_and_parents(path: Path, base: Path) -> list[Path]:
+    """The file and the directories it is in below `base`: `build/gen.py` is excluded by
+    `build` as it would be when the walk reached it."""
+    try:
+        relative = path.resolve().relative_to(base.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return [path]
+    return [base / relative, *(base / parent for parent in relative.parents if parent.parts)]
 
 
 def _is_excluded(path: Path, patterns: tuple[str, ...], base: Path) -> bool:

@@ -184,6 +184,9 @@ class Checker:
                 fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
                 if not fixes:
                     break
+                if analysis.module.code != current:
+                    # libcst drops a lone \r at the end of a file: a rewrite would lose it.
+                    raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
                 new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes])
                 new_text = new_module.code
                 if new_text == current:

@@ -9,6 +9,7 @@ and lets the rest try again on the new tree.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -63,15 +64,16 @@ class _Replacer(cst.CSTTransformer):
 def add_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
     """Insert each import statement after the module's leading imports, unless present."""
     body = list(module.body)
-    existing = {module.code_for_node(line).strip() for line in body if _is_import_line(line)}
-    missing = [statement for statement in statements if statement not in existing]
-    if not missing:
-        return module
     index = 0
     if body and _is_docstring(body[0]):
         index = 1
     while index < len(body) and _is_import_line(body[index]):
         index += 1
+    # Only the leading imports count: one further down binds its name too late for code above it.
+    existing = {module.code_for_node(line).strip() for line in body[:index] if _is_import_line(line)}
+    missing = [statement for statement in statements if statement not in existing]
+    if not missing:
+        return module
     new_lines = [cst.parse_statement(statement) for statement in missing]
     if index == 0 and body:
         # Nothing precedes: the new imports take the first statement's leading comments.
@@ -111,17 +113,23 @@ def text_edit(original: str, fixed: str) -> Edit:
     return Edit(line, column, end_line, end_column, fixed[start:end_fixed])
 
 
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    # Lines end as Python (and the reported positions) count them: \n, \r\n or a lone \r.
+    line, line_start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, offset):
+        line, line_start = line + 1, match.end()
+    return line, offset - line_start + 1
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that no reader ever sees a half-written file: write a
     temporary file in the same directory, copy the mode, fsync, rename over."""
     target = path.resolve()  # a symlinked file: replace what it points to, keep the link
-    mode = stat.S_IMODE(target.stat().st_mode)
+    status = target.stat()
+    mode = stat.S_IMODE(status.st_mode)
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mpcheck-tmp")
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -129,6 +137,13 @@ def write_atomically(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+        if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+            # Root fixing someone else's file must not make it root's; others cannot chown.
+            # (Windows has no owners to keep here, nor os.chown.)
+            try:
+                os.chown(temporary, status.st_uid, status.st_gid)
+            except PermissionError:
+                pass
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -352,17 +352,24 @@ class SemanticModel:
             return Symbol(canonical_name(qualname), qualname)
         return None
 
-    def module_alias(self, qualname: str) -> str | None:
-        """A name bound at module level by `import <qualname>` (or `as` alias), if any."""
+    def module_alias(self, qualname: str, before: cst.CSTNode | None = None) -> str | None:
+        """A name bound at module level by `import <qualname>` (or `as` alias), if any; with
+        `before`, only an import that comes ahead of that node (code a fix inserts there
+        must not use a name imported further down)."""
         for name, bindings in self.module_scope.bindings.items():
             if (
                 len(bindings) == 1
                 and bindings[0].kind == "import"
                 and bindings[0].qualname == qualname
                 and name != "*"
+                and (before is None or self._starts_before(bindings[0].node, before))
             ):
                 return name
         return None
+
+    def _starts_before(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        a, b = self.position(first).start, self.position(second).start
+        return (a.line, a.column) < (b.line, b.column)
 
     def is_bound_anywhere(self, name: str) -> bool:
         return any(name in scope.bindings for scope in self.scopes())
@@ -465,7 +472,18 @@ class SemanticModel:
 
     def _call_facts(self, test: cst.Call, holds: bool, scope: Scope) -> frozenset[str]:
         function = self.resolve(test.func, scope)
-        if function is None or not holds:
+        if function is None:
+            return frozenset()
+        if function.qualname in ("sys.platform.startswith",):
+            prefix = literal_string(argument(test, 0))
+            if prefix is None:
+                return frozenset()
+            kind = "windows" if prefix.startswith(("win", "cygwin")) else "posix"
+            if holds:
+                return frozenset({kind})
+            # `not sys.platform.startswith("win")` rules Windows out; not-"linux" says nothing.
+            return frozenset({"posix"}) if kind == "windows" else frozenset()
+        if not holds:
             return frozenset()
         if function.qualname == "hasattr":
             owner = self.resolve(argument(test, 0), scope)
@@ -473,10 +491,6 @@ class SemanticModel:
             if owner and attribute and owner.qualname in ("os", "multiprocessing.context", "multiprocessing"):
                 if "fork" in attribute.lower() or attribute in ("setsid", "getppid"):
                     return frozenset({"posix"})
-        if function.qualname in ("sys.platform.startswith",):
-            prefix = literal_string(argument(test, 0))
-            if prefix is not None:
-                return frozenset({"windows" if prefix.startswith(("win", "cygwin")) else "posix"})
         return frozenset()
 
     def _comparison_facts(self, test: cst.Comparison, holds: bool, scope: Scope) -> frozenset[str]:

@@ -42,8 +42,11 @@ def decode_source(raw: bytes) -> SourceText:
         raise InputError("file is binary (it contains NUL bytes), not Python source")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as error:  # an unknown codec in the coding cookie, or BOM + cookie clash
-        raise InputError(f"bad encoding declaration: {error.msg}", error.lineno or 1) from None
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" not in error.msg:  # unknown codec, BOM + cookie clash
+            raise InputError(f"bad encoding declaration: {error.msg}", error.lineno or 1) from None
+        # No cookie and the first lines are not UTF-8: decoding below says where.
+        encoding = "utf-8"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:

@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Sequence
 
 START_METHODS = ("fork", "spawn", "forkserver")
+# Not a start method: spawn as the only one, with the fork-only names of
+# multiprocessing.context missing and get_context("fork") failing, as on Windows.
+SIMULATED_WINDOWS = "windows"
 DEFAULT_TIMEOUT = 10.0
 
 # Runs in every interpreter that starts with this PYTHONPATH, children included. It swaps
@@ -36,10 +39,20 @@ _SITECUSTOMIZE = """\
 import os
 _method = os.environ.get("MPCHECK_ORACLE_START_METHOD")
 if _method:
+    import multiprocessing
     import multiprocessing.context as _context
+    _spawn = _context._concrete_contexts["spawn"]
     # multiprocessing's functions are bound to this DefaultContext object: change what it
     # defaults to, not which object it is.
-    _context._default_context._default_context = _context._concrete_contexts[_method]
+    _context._default_context._default_context = _context._concrete_contexts.get(_method, _spawn)
+    if _method == "windows":
+        _context._concrete_contexts = {"spawn": _spawn}
+        for _name in ("ForkProcess", "ForkServerProcess", "ForkContext", "ForkServerContext"):
+            if hasattr(_context, _name):
+                delattr(_context, _name)
+        _context.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
+        # Bound when multiprocessing was imported: rebind the one just replaced.
+        multiprocessing.get_all_start_methods = _context._default_context.get_all_start_methods
 """
 
 
@@ -81,8 +94,8 @@ def _sitecustomize_dir() -> str:
 
 def run_program(program: Program, method: str, python: str = sys.executable,
                 timeout: float = DEFAULT_TIMEOUT) -> Run:
-    """Run `program` with `method` as the default start method."""
-    if method not in START_METHODS:
+    """Run `program` with `method` as the default start method (or SIMULATED_WINDOWS)."""
+    if method not in (*START_METHODS, SIMULATED_WINDOWS):
         raise ValueError(f"unknown start method {method!r}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env.update(

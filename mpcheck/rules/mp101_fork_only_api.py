@@ -370,7 +370,7 @@ class ForkOnlyApi(Rule):
         if bound == name and rewrite.can_rename(model, name, portable_name, import_from):
             renames = rewrite.rename_references(model, import_from, name, portable_name)
             bound = portable_name
-        module_name = model.module_alias(package)
+        module_name = model.module_alias(package, before=site.statement)
         new_lines: list[cst.BaseStatement] = []
         if module_name is None:
             module_name = package
@@ -431,7 +431,7 @@ class ForkOnlyApi(Rule):
         if package_symbol is not None and package_symbol.written == package:
             module_code = cst.Module([]).code_for_node(package_expr)
         else:
-            alias = model.module_alias(package)
+            alias = model.module_alias(package, before=node)
             module_code = alias or package
             imports = () if alias else (f"import {package}",)
         attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
@@ -481,8 +481,9 @@ class ForkOnlyApi(Rule):
         if isinstance(node.func, cst.Attribute):
             module_code = cst.Module([]).code_for_node(node.func.value)
         else:
-            module_code = model.module_alias("multiprocessing") or "multiprocessing"
-            if model.module_alias("multiprocessing") is None:
+            alias = model.module_alias("multiprocessing", before=node)
+            module_code = alias or "multiprocessing"
+            if alias is None:
                 imports = ("import multiprocessing",)
         yield Fix(
             Applicability.SAFE,

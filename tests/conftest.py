@@ -1,0 +1,60 @@
+"""Fixtures: run mpcheck through click's runner or the installed console script, and
+write small source trees (helpers that are not fixtures live in support.py)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mpcheck.cli import main
+
+from .support import Run, mpcheck_command, run_command
+
+
+@pytest.fixture
+def cli():
+    """Invoke the click command in-process: cli("check", "x.py", input=...)."""
+
+    def invoke(*args: str, input: str | bytes | None = None, color: bool = False) -> Run:
+        result = CliRunner().invoke(main, list(args), input=input, color=color, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def installed(tmp_path):
+    """Run the installed `mpcheck` command as a subprocess, in tmp_path unless told."""
+
+    def invoke(*args: str, cwd: Path | None = None, input: bytes | None = None) -> Run:
+        return run_command([*mpcheck_command(), *args], cwd or tmp_path, input)
+
+    return invoke
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write("pkg/mod.py", source) creates the file (dedented) under tmp_path."""
+
+    def create(relative: str, source: str | bytes = "") -> Path:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, bytes):
+            path.write_bytes(source)
+        else:
+            path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return path
+
+    return create
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Work in tmp_path, so that paths are printed relative; its empty [tool.mpcheck]
+    stops the search for a configuration above it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    return tmp_path
