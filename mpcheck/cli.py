@@ -163,7 +163,8 @@ def _run(
             results.append(_stdin(checker, fixing, diff, stdin_filename or "-"))
     files = [target for target in targets if isinstance(target, DiscoveredFile)]
     outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
-    for target, result in zip(files, _with_progress(outcomes, len(files), "Fixing" if fixing else "Checking")):
+    # The results come first in zip so that their iterator, and the bar, runs to its end.
+    for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
         if result.changed and not result.has_input_error:
             assert result.source is not None and result.fixed_text is not None
             if diff:
