@@ -29,7 +29,7 @@ class Explanation:
     example: str  # code that breaks
     use_instead: str  # the portable form
     fix_safety: str  # what the fix does and when it is unsafe, or why there is none
-    references: tuple[str, ...] = ()  # FACTS.md sections and documentation links
+    references: tuple[str, ...] = ()  # sections of docs/facts.md and documentation links
     # The [tool.mpcheck] keys the rule reads, each "`key`: what it changes for this rule".
     options: tuple[str, ...] = ()
 

@@ -56,7 +56,7 @@ class ForkOnlyApi(Rule):
             "`ValueError: cannot find context for 'fork'`, and `os.fork()` raises "
             "`AttributeError: module 'os' has no attribute 'fork'`. Every Python version on "
             "Windows is affected; `forkserver` is missing there too. macOS and Linux have both "
-            "methods (FACTS.md section 2)."
+            "methods (docs/facts.md section 2)."
         ),
         example=(
             "from multiprocessing.context import ForkProcess\n\n"
@@ -90,7 +90,7 @@ class ForkOnlyApi(Rule):
             "with `if hasattr(os, \"fork\"):`."
         ),
         references=(
-            "FACTS.md section 2: Fork-only APIs on Windows; set_start_method rules",
+            "docs/facts.md section 2: Fork-only APIs on Windows; set_start_method rules",
             "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
         ),
         options=("`platforms`: reported only when `windows` is one of them (the default lists all three)",),
