@@ -9,6 +9,7 @@ that could not be read or parsed.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -144,6 +145,7 @@ def _run(
                 "exclude": _split(exclude),
                 "extend-exclude": _split(extend_exclude),
             },
+            search_from=_config_search_start(paths, stdin_filename),
         )
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
@@ -184,6 +186,19 @@ def _run(
     if diff:
         return EXIT_FINDINGS if any(result.changed for result in results) and not exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN
+
+
+def _config_search_start(paths: Sequence[str], stdin_filename: str | None) -> Path:
+    """Where to look for pyproject.toml: the directory holding every checked path (ruff
+    and flake8 users expect `mpcheck check other/project` to use that project's
+    settings), the current directory when nothing names a place."""
+    directories = []
+    for path in (stdin_filename if path == "-" else path for path in paths):
+        if path:
+            directory = path if os.path.isdir(path) else os.path.dirname(path) or "."
+            if os.path.isdir(directory):
+                directories.append(os.path.abspath(directory))
+    return Path(os.path.commonpath(directories)) if directories else Path.cwd()
 
 
 def _targets(paths: Sequence[str], settings: Settings):

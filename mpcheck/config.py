@@ -93,11 +93,9 @@ def find_config(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
-            try:
-                if "mpcheck" in _read_toml(candidate).get("tool", {}):
-                    return candidate
-            except ConfigError:
-                raise
+            tool = _read_toml(candidate).get("tool", {})
+            if isinstance(tool, Mapping) and "mpcheck" in tool:
+                return candidate
     return None
 
 
@@ -113,12 +111,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load_settings(
     config_path: Path | None,
-    known_codes: Iterable[str],
+    known_codes: Iterable[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     search_from: Path | None = None,
 ) -> Settings:
-    """Settings from `config_path` (or the nearest pyproject.toml with [tool.mpcheck]),
-    with `overrides` (option name -> value, from the command line) applied on top."""
+    """Settings from `config_path` (or the nearest pyproject.toml with [tool.mpcheck] from
+    `search_from` upwards), with `overrides` (option name -> value, from the command line)
+    applied on top. `known_codes` defaults to every registered rule's code."""
+    if known_codes is None:
+        from .rules import RULES_BY_CODE  # here: the rules import this module's types
+
+        known_codes = RULES_BY_CODE
     known = tuple(known_codes)
     values: dict[str, Any] = {}
     root = Path.cwd()

@@ -133,3 +133,32 @@ def test_extend_flags_add_to_the_file_and_other_flags_replace_it(tmp_path):
     assert settings.select == ("MP102",)
     assert settings.extend_select == ("MP101", "MP201")
     assert settings.extend_exclude == ("legacy", "gen")
+
+
+def test_config_is_found_from_the_checked_paths_not_only_the_current_directory(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.mpcheck]\nignore = ["MP101"]\n')
+    (project / "src" / "jobs.py").write_text("import os\n\ndef detach():\n    return os.fork()\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    from click.testing import CliRunner
+
+    from mpcheck.cli import main
+
+    result = CliRunner().invoke(main, ["check", str(project / "src")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["check", str(project / "src" / "jobs.py")])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_pyproject_whose_tool_key_is_not_a_table_is_skipped(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("tool = 1\n")
+    settings = load_settings(None, search_from=tmp_path)
+    assert settings.is_enabled("MP101")
+
+
+def test_load_settings_knows_the_rule_codes_by_itself(tmp_path):
+    with pytest.raises(ConfigError, match="unknown rule code `MP999`"):
+        load_settings(None, overrides={"select": ["MP999"]}, search_from=tmp_path)
