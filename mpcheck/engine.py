@@ -70,8 +70,6 @@ class Checker:
         imports across them (see project.py)."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
-        project_files = tuple(project_files)
-        self._arguments = (self.settings, unsafe_fixes, project_files)  # to rebuild it in a worker
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = Prefilter(self.rules, process_api_names)
@@ -150,22 +148,21 @@ class Checker:
     def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False) -> Iterator[FileResult]:
         """`check_file` (or `fix_file`) of each (path, display) pair, in order.
 
-        A large run is spread over worker processes, one per core: parsing is the cost and
-        one core parses at a time. Workers only compute; the caller writes files.
+        A large run is spread over forked worker processes, one per core: parsing is the
+        cost and one core parses at a time. Workers inherit this checker and only compute;
+        the caller writes files. Only a process with no other thread may fork safely
+        (Python 3.12 warns), and a spawned worker would re-import the caller's main module
+        (a REPL or stdin has none), so without fork the run is serial.
         """
         workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-        if len(files) < _PARALLEL_MIN_FILES or workers < 2:
+        can_fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+        if len(files) < _PARALLEL_MIN_FILES or workers < 2 or not can_fork:
             for path, display in files:
                 yield self.fix_file(path, display) if fixing else self.check_file(path, display)
             return
-        # fork hands the workers this checker ready-made, but only a process with no other
-        # thread may fork safely (Python 3.12 warns); otherwise spawn, whose workers
-        # rebuild the checker from its arguments.
-        can_fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if can_fork else "spawn")
         global _worker_checker
         _worker_checker = self
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=self._arguments) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             jobs = [(path, display, fixing) for path, display in files]
             yield from pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
 
@@ -221,13 +218,7 @@ class Checker:
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_MIN_FILES = 200
 _MAX_WORKERS = 8
-_worker_checker: Checker | None = None
-
-
-def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...]) -> None:
-    global _worker_checker
-    if _worker_checker is None:  # spawn and forkserver start without the parent's objects
-        _worker_checker = Checker(settings, unsafe_fixes, project_files)
+_worker_checker: Checker | None = None  # the checker forked workers inherit
 
 
 def _run_job(job: tuple[Path, str, bool]) -> FileResult:

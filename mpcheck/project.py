@@ -50,7 +50,7 @@ class _Module:
     name: str
     imports: set[str]  # absolute dotted names imported (modules or module.attribute)
     text: str = field(repr=False)
-    names_process_apis: bool  # the prefilter passes its own text
+    names_process_apis: bool  # imports a process API (or names a process-apis function)
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
     starters: frozenset[str] | None = None  # its module-level functions that start processes
@@ -72,8 +72,9 @@ class Project:
             except InputError:
                 continue
             root, name = module_name(path)
-            module = _Module(path.resolve(), root, name, _imported_names(text, name, path.name == "__init__.py"),
-                             text, prefilter is None or prefilter.may_contain_findings(text))
+            imports = _imported_names(text, name, path.name == "__init__.py")
+            module = _Module(path.resolve(), root, name, imports, text,
+                             _can_start_processes_itself(text, imports, prefilter, self.process_apis))
             self._modules[(root, name)] = module
             self._by_path[module.path] = module
             self._by_name.setdefault(name, []).append(module)
@@ -194,6 +195,24 @@ class Project:
         """True when the project the file belongs to is frozen into an executable: a
         PyInstaller `.spec` file in its tree, or pyinstaller among its dependencies."""
         return _frozen_project(Path(path).resolve().parent)
+
+
+# Top-level packages whose import is needed to start processes without a checked module's help.
+_PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib"})
+
+
+def _can_start_processes_itself(text: str, imports: set[str], prefilter: Prefilter | None,
+                                process_apis: tuple[str, ...]) -> bool:
+    """Whether a module's own functions may start processes: it passes the prefilter and
+    imports a process package (a mention in a comment is not enough: `logging` names
+    multiprocessing, and parsing it for every module importing logging cost seconds),
+    or it names one of the project's own process-starting functions."""
+    if prefilter is not None and not prefilter.may_contain_findings(text):
+        return False
+    return (
+        any(name.split(".", 1)[0] in _PROCESS_PACKAGES for name in imports)
+        or any(api.rsplit(".", 1)[-1] in text for api in process_apis)
+    )
 
 
 @lru_cache(maxsize=256)
