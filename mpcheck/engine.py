@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -84,19 +84,24 @@ class Checker:
             return [input_error(path, error)]
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
-        shown = display_path or str(path)
-        try:
-            source = read_source(path)
-        except InputError as error:
-            return FileResult(shown, [input_error(shown, error)])
-        return FileResult(shown, self.check_text(source.text, shown), source)
+        return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
 
     def check_bytes(self, raw: bytes, path: str) -> FileResult:
+        return self._process(lambda: decode_source(raw), path, fixing=False)
+
+    def fix_file(self, path: Path, display_path: str | None = None) -> FileResult:
+        return self._process(lambda: read_source(path), display_path or str(path), fixing=True)
+
+    def _process(self, load: Callable[[], SourceText], shown: str, fixing: bool) -> FileResult:
         try:
-            source = decode_source(raw)
+            source = load()
         except InputError as error:
-            return FileResult(path, [input_error(path, error)])
-        return FileResult(path, self.check_text(source.text, path), source)
+            return FileResult(shown, [input_error(shown, error)])
+        if not fixing:
+            return FileResult(shown, self.check_text(source.text, shown), source)
+        result = self.fix_text(source.text, shown)
+        result.source = source
+        return result
 
     def _analyze(self, text: str, path: str) -> _Analysis:
         if not self.rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
@@ -202,16 +207,6 @@ class Checker:
         result = FileResult(path, remaining, fixed=fixed)
         if current != text:
             result.fixed_text = current
-        return result
-
-    def fix_file(self, path: Path, display_path: str | None = None) -> FileResult:
-        shown = display_path or str(path)
-        try:
-            source = read_source(path)
-        except InputError as error:
-            return FileResult(shown, [input_error(shown, error)])
-        result = self.fix_text(source.text, shown)
-        result.source = source
         return result
 
 
