@@ -66,15 +66,14 @@ def _identity(path: Path) -> Path:
 def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore | None) -> Iterator[Path]:
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         current = Path(directory)
-        if ignore is not None:
-            ignore.enter(current)
+        resolved = ignore.enter(current) if ignore is not None else current
         kept = []
         for name in sorted(dirnames):
             child = current / name
             if (
                 _is_excluded(child, excludes, base)
                 or (child / "pyvenv.cfg").exists()
-                or (ignore is not None and ignore.ignores(child, is_dir=True))
+                or (ignore is not None and ignore.ignores(resolved / name, is_dir=True))
             ):
                 continue
             kept.append(name)
@@ -83,7 +82,7 @@ def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore 
             if not name.endswith(".py"):
                 continue
             child = current / name
-            if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(child, is_dir=False)):
+            if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(resolved / name, is_dir=False)):
                 continue
             yield child
 
@@ -143,18 +142,17 @@ class _GitIgnore:
             return
         self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 
-    def enter(self, directory: Path) -> None:
+    def enter(self, directory: Path) -> Path:
+        """Load the directory's .gitignore; return the directory resolved, which entries
+        found in it are matched under (resolved once per directory, not per file)."""
         absolute = directory.resolve()
         if absolute not in self.visited:
             self.visited.add(absolute)
             self._load(absolute)
+        return absolute
 
-    def ignores(self, path: Path, is_dir: bool) -> bool:
-        absolute = path.absolute()
-        try:
-            absolute = path.parent.resolve() / path.name
-        except (OSError, RuntimeError):
-            pass
+    def ignores(self, absolute: Path, is_dir: bool) -> bool:
+        """`absolute`: an entry of a directory `enter` returned."""
         for base, spec in self.specs:
             try:
                 relative = absolute.relative_to(base).as_posix()

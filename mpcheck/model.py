@@ -246,16 +246,8 @@ class SemanticModel:
 
     def lookup(self, name: str, scope: Scope) -> list[Binding]:
         """The bindings `name` refers to when read in `scope` (Python's LEGB, minus builtins)."""
-        current: Scope | None = scope
-        first = True
-        while current is not None:
-            if name in current.global_names:
-                return self.module_scope.bindings.get(name, [])
-            if (first or current.kind != "class") and name in current.bindings:
-                return current.bindings[name]
-            first = False
-            current = current.parent
-        return []
+        owner = self._binding_scope(name, scope)
+        return owner.bindings.get(name, []) if owner is not None else []
 
     def resolve(self, expr: cst.CSTNode | None, scope: Scope | None = None) -> Symbol | None:
         """What `expr` names, or None when it is not a name this model can follow."""
@@ -402,6 +394,8 @@ class SemanticModel:
         return captured
 
     def _binding_scope(self, name: str, scope: Scope) -> Scope | None:
+        """The scope whose binding of `name` a read in `scope` sees; class bodies are
+        skipped from inside their methods, `global` goes to the module."""
         current: Scope | None = scope
         first = True
         while current is not None:

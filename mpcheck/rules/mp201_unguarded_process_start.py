@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
-from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel, literal_string
+from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -418,7 +418,7 @@ def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
     guard_body: list[cst.BaseStatement] = []
     test: cst.BaseExpression = cst.parse_expression(_GUARD_TEST)
     for statement in plan.moved:
-        if isinstance(statement, cst.If) and _is_plain_guard(statement):
+        if isinstance(statement, cst.If) and _is_plain_guard(model, statement):
             test = statement.test
             inner = list(statement.body.body)
             if inner:
@@ -469,20 +469,15 @@ def _leading_blank_lines(statement: cst.CSTNode) -> list[cst.EmptyLine]:
     return lines
 
 
-def _is_plain_guard(statement: cst.If) -> bool:
-    """`if __name__ == "__main__":` exactly, with no else: its body can join the new guard.
-    (A guard with a further condition stays whole, nested in the new one.)"""
-    test = statement.test
-    if statement.orelse is not None or not isinstance(statement.body, cst.IndentedBlock):
-        return False
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return False
-    comparison = test.comparisons[0]
-    sides = {
-        side.value if isinstance(side, cst.Name) else literal_string(side)
-        for side in (test.left, comparison.comparator)
-    }
-    return isinstance(comparison.operator, cst.Equal) and sides == {"__name__", "__main__"}
+def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
+    """A main guard whose test is the one comparison, with no else: its body can join the
+    new guard. (A guard with a further condition, `and ...`, stays whole, nested in it.)"""
+    return (
+        model.is_main_guard(statement)
+        and isinstance(statement.test, cst.Comparison)
+        and statement.orelse is None
+        and isinstance(statement.body, cst.IndentedBlock)
+    )
 
 
 def _indented(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
