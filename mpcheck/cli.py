@@ -20,7 +20,7 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
-from .explain import render_rule
+from .explain import fix_summary, render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixer import write_atomically
 from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
@@ -93,7 +93,7 @@ def fix_command(**options) -> None:
 @main.command()
 def rules() -> None:
     """List the rules: code, name, whether `fix` can fix it, and what it flags."""
-    rows = [(rule.code, rule.name, rule.fix_availability(), rule.summary) for rule in ALL_RULES]
+    rows = [(rule.code, rule.name, fix_summary(rule), rule.summary) for rule in ALL_RULES]
     widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
     header = ("CODE", "NAME", "FIX", "SUMMARY")
     for row in [header, *rows]:

@@ -158,7 +158,7 @@ def _sarif_rules() -> list[dict]:
             "help": {"text": page, "markdown": page},
             "helpUri": rule_docs_url(rule.code),
             "defaultConfiguration": {"level": "error"},
-            "properties": {"fix": rule.fix_availability()},
+            "properties": {"fix": rule.fix_availability().kind},
         })
     return [*descriptors, _INPUT_ERROR_DESCRIPTOR]
 
