@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .support import FORK_IMPORT
+from .support import FORK_IMPORT, REPO
 
 # A module that computes a table at import time with a pool, and a script that reads it:
 # moving the pool under a main guard would leave `tables.SQUARES` undefined for the script,
@@ -202,3 +202,15 @@ def test_an_unknown_code_is_still_a_usage_error(cli, write, in_tmp):
     run = cli("check", "--ignore", "MP001", "app.py")
     assert run.exit_code == 2
     assert "unknown rule code `MP001`" in run.stderr and "MP000, MP101" in run.stderr
+
+
+def test_the_guide_quotes_these_lines_as_they_are_printed():
+    guide = (REPO / "docs" / "guide.md").read_text(encoding="utf-8")
+    for printed in (
+        "Found 2 findings (1 fixable, 1 more with `--unsafe-fixes`).",  # test_check_counts_...
+        "Fixed 1 finding (1 remaining; 1 more fixable with `--unsafe-fixes`).",  # test_fix_and_diff_...
+        "No Python files found under the given path(s)",
+        "1 file could not be checked (MP000 is ignored).",
+        "error: src/ap.py: no such file or directory",
+    ):
+        assert printed in guide, printed
