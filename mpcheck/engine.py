@@ -25,7 +25,7 @@ from .prefilter import Prefilter
 from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
-from .suppressions import Suppressions
+from .suppressions import Suppressions, find_file_exemption
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
@@ -109,7 +109,7 @@ class Checker:
     def _analyze(self, text: str, path: str) -> _Analysis:
         """The findings in `text`. A file is parsed only when a rule that applies to it
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
-        suppressions = Suppressions.of(text)
+        suppressions = Suppressions(text)
         rules = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
@@ -161,7 +161,7 @@ class Checker:
         """The result for a file that could not be read or parsed: one MP000, or none when
         the settings or the file's own `# mpcheck: noqa` name MP000 (`text`: the file's text,
         when it could be decoded)."""
-        exemption = Suppressions.of(text).file if text is not None else None
+        exemption = find_file_exemption(text) if text is not None else None
         if self.settings.input_errors_hidden(path) or (
             exemption is not None and any(names_input_errors(code) for code in exemption.prefixes)
         ):
