@@ -1,9 +1,10 @@
 """The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`.
 
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
-`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found, 1 findings (or, for
-`fix`, findings left; for `--diff`, changes that would be made), 2 a usage error or a file
-that could not be read or parsed.
+`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
+file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
+changes that would be made), 2 a usage error, a path that does not exist, or a file that
+could not be read or parsed (unless MP000 is ignored).
 """
 
 from __future__ import annotations
