@@ -32,7 +32,8 @@ class FixedSource:
 
 def check_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
                  unsafe_fixes: bool = False, project_files: Iterable[Path] = ()) -> list[Diagnostic]:
-    """The findings in `text`; input errors (syntax, nesting) come back as MP000.
+    """The findings in `text`; input errors (syntax, nesting) come back as MP000 unless
+    `settings` ignore MP000. `# noqa` and `# mpcheck: noqa` comments are honoured.
     `project_files`: the other files of the project, for the rules that look across files."""
     return Checker(settings, unsafe_fixes, project_files).check_text(text, path)
 

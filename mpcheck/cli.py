@@ -1,9 +1,10 @@
 """The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`.
 
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
-`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found, 1 findings (or, for
-`fix`, findings left; for `--diff`, changes that would be made), 2 a usage error or a file
-that could not be read or parsed.
+`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
+file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
+changes that would be made), 2 a usage error, a path that does not exist, or a file that
+could not be read or parsed (unless MP000 is ignored).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
-from .explain import render_rule
+from .explain import fix_summary, render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixer import write_atomically
-from .reporting import MACHINE_FORMATS, format_full, format_statistics, format_text, summary_line
+from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
 from .source import InputError
 
@@ -93,7 +94,7 @@ def fix_command(**options) -> None:
 @main.command()
 def rules() -> None:
     """List the rules: code, name, whether `fix` can fix it, and what it flags."""
-    rows = [(rule.code, rule.name, rule.fix_availability(), rule.summary) for rule in ALL_RULES]
+    rows = [(rule.code, rule.name, fix_summary(rule), rule.summary) for rule in ALL_RULES]
     widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
     header = ("CODE", "NAME", "FIX", "SUMMARY")
     for row in [header, *rows]:
@@ -154,16 +155,20 @@ def _run(
     checker = Checker(settings, unsafe_fixes=unsafe_fixes, project_files=project_files)
     fixing = fix or diff
     results: list[FileResult] = []
-    missing = False
+    missing = 0
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
     for target in targets:
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
-            missing = True
+            missing += 1
         elif target == "-":
             results.append(_stdin(checker, fixing, diff, stdin_filename or "-"))
     files = [target for target in targets if isinstance(target, DiscoveredFile)]
+    if not files and not results and not missing:
+        # ruff's warning and exit status (0): a tree without Python files is not an error,
+        # but nothing was checked, so there is no summary to give (see _report).
+        click.echo("warning: No Python files found under the given path(s)", err=True)
     outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
@@ -180,7 +185,7 @@ def _run(
         results.append(result)
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
-    _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr)
+    _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr, missing)
     if missing or any(d.code == INPUT_ERROR_CODE for d in diagnostics):
         return EXIT_ERROR
     if diff:
@@ -250,7 +255,7 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
 
 
 def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
-            fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool) -> None:
+            fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool, missing: int) -> None:
     if output_format in MACHINE_FORMATS:
         document = MACHINE_FORMATS[output_format](diagnostics)
         if document:
@@ -265,18 +270,13 @@ def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool,
         lines = format_text(diagnostics, color=True)
     for line in lines:
         click.echo(line, err=to_stderr)
-    if quiet:
+    if quiet or not (results or missing):  # nothing was checked: nothing passed either
         return
+    unchecked = sum(1 for result in results if result.unchecked)
     if fixing:
         fixed = sum(len(result.fixed) for result in results)
-        if diff:
-            click.echo(f"Would fix {fixed} {'finding' if fixed == 1 else 'findings'}.", err=True)
-            return
-        remaining = sum(1 for d in diagnostics if d.code != INPUT_ERROR_CODE)
-        message = f"Fixed {fixed} {'finding' if fixed == 1 else 'findings'} ({remaining} remaining)."
-        if remaining and not any(d.fixable for d in diagnostics):
-            message += " The rest have no automatic fix: `mpcheck explain CODE` shows the portable form."
-        click.echo(message, err=to_stderr)
+        line = fix_summary_line(fixed, diagnostics, diff=diff, unchecked=unchecked, missing=missing)
+        click.echo(line, err=to_stderr or diff)
         return
     hint = "Run `mpcheck fix` to fix them." if any(d.fixable for d in diagnostics) else None
-    click.echo(summary_line(diagnostics, hint), err=to_stderr)
+    click.echo(summary_line(diagnostics, hint, unchecked=unchecked, missing=missing), err=to_stderr)

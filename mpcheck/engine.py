@@ -18,14 +18,14 @@ from typing import Callable, Iterable, Iterator, Sequence
 import libcst as cst
 
 from .config import Settings
-from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
+from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
 from .fixer import apply_fixes, text_edit
 from .parsing import run_deep
 from .prefilter import Prefilter
 from .project import Project
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
-from .suppressions import find_suppressions, is_suppressed
+from .suppressions import Suppressions, find_file_exemption
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
@@ -40,6 +40,8 @@ class FileResult:
     source: SourceText | None = None
     fixed_text: str | None = None  # set when fixing changed the text
     fixed: list[Diagnostic] = field(default_factory=list)  # what the fixes resolved
+    # The file could not be checked, and the settings hide that (MP000 is ignored for it).
+    unchecked: bool = False
 
     @property
     def has_input_error(self) -> bool:
@@ -78,10 +80,13 @@ class Checker:
     # -- checking -------------------------------------------------------------------
 
     def check_text(self, text: str, path: str = "<stdin>") -> list[Diagnostic]:
+        return self._check(text, path).diagnostics
+
+    def _check(self, text: str, path: str) -> FileResult:
         try:
-            return [entry[2] for entry in self._analyze(text, path).found]
+            return FileResult(path, [entry[2] for entry in self._analyze(text, path).found])
         except InputError as error:
-            return [input_error(path, error)]
+            return self._unchecked(path, error, text)
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
         return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
@@ -96,29 +101,31 @@ class Checker:
         try:
             source = load()
         except InputError as error:
-            return FileResult(shown, [input_error(shown, error)])
-        if not fixing:
-            return FileResult(shown, self.check_text(source.text, shown), source)
-        result = self.fix_text(source.text, shown)
+            return self._unchecked(shown, error)
+        result = self.fix_text(source.text, shown) if fixing else self._check(source.text, shown)
         result.source = source
         return result
 
     def _analyze(self, text: str, path: str) -> _Analysis:
-        if not self.rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
+        """The findings in `text`. A file is parsed only when a rule that applies to it
+        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
+        suppressions = Suppressions(text)
+        rules = [
+            rule for rule in self.rules
+            if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
+        ]
+        if not rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
             return _Analysis(cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path))
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
 
-    def _analyze_parsed(self, text: str, path: str) -> _Analysis:
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
         model = self.project.model(path, text)
         module = model.module
-        suppressions = find_suppressions(text)
         found = []
-        for rule in self.rules:
+        for rule in rules:
             for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=self.project)):
-                if self.settings.ignored_for_file(rule.code, path):
-                    continue
                 position = model.position(violation.node)
-                if is_suppressed(rule.code, position.start.line, suppressions):
+                if suppressions.suppresses(rule.code, position.start.line):
                     continue
                 fix = self.chosen_fix(violation)
                 diagnostic = Diagnostic(
@@ -131,6 +138,8 @@ class Checker:
                     end_column=position.end.column + 1,
                     fix=self._fix_info(module, text, fix) if fix else None,
                     name=rule.name,
+                    hidden_unsafe_fix=fix is None and any(
+                        option.applicability is Applicability.UNSAFE for option in violation.fixes),
                 )
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
@@ -147,6 +156,17 @@ class Checker:
     def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
         fixed_module, _ = apply_fixes(module, [fix])
         return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
+
+    def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
+        """The result for a file that could not be read or parsed: one MP000, or none when
+        the settings or the file's own `# mpcheck: noqa` name MP000 (`text`: the file's text,
+        when it could be decoded)."""
+        exemption = find_file_exemption(text) if text is not None else None
+        if self.settings.input_errors_hidden(path) or (
+            exemption is not None and any(names_input_errors(code) for code in exemption.prefixes)
+        ):
+            return FileResult(path, unchecked=True)
+        return FileResult(path, [input_error(path, error)])
 
     # -- many files -----------------------------------------------------------------
 
@@ -198,7 +218,7 @@ class Checker:
             remaining = [entry[2] for entry in self._analyze(current, path).found]
         except InputError as error:
             if current is text:
-                return FileResult(path, [input_error(path, error)])
+                return self._unchecked(path, error, text)
             error = InputError(
                 f"a fix produced code that does not check ({error.reason}); the file was left "
                 "unchanged. This is a bug in mpcheck: please report it with the file"

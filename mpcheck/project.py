@@ -25,10 +25,6 @@ from .source import InputError, read_source
 _WORD = re.compile(r"\w+")
 _TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)|import[ \t]+([^#\n]+))", re.M)
-# Files whose presence (or whose mention of pyinstaller) says the project ships frozen apps.
-_DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements-dev.txt",
-                     "Pipfile", "environment.yml")
-_PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 
 def module_name(path: Path) -> tuple[Path, str]:
@@ -190,12 +186,6 @@ class Project:
                 module.model = None
         return module.model
 
-    @staticmethod
-    def is_frozen_app(path: str) -> bool:
-        """True when the project the file belongs to is frozen into an executable: a
-        PyInstaller `.spec` file in its tree, or pyinstaller among its dependencies."""
-        return _frozen_project(Path(path).resolve().parent)
-
 
 # Top-level packages whose import is needed to start processes without a checked module's help.
 _PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib"})
@@ -250,20 +240,3 @@ def _absolute(dotted: str, own_name: str, is_package: bool) -> str | None:
     base = package[: len(package) - (level - 1)]
     rest = dotted[level:]
     return ".".join(base + ([rest] if rest else []))
-
-
-@lru_cache(maxsize=None)
-def _frozen_project(directory: Path) -> bool:
-    if any(directory.glob("*.spec")):
-        return True
-    for name in _DEPENDENCY_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            try:
-                if "pyinstaller" in candidate.read_text(encoding="utf-8", errors="replace").lower():
-                    return True
-            except OSError:
-                pass
-    if any((directory / marker).exists() for marker in _PROJECT_MARKERS) or directory.parent == directory:
-        return False
-    return _frozen_project(directory.parent)

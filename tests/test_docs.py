@@ -53,9 +53,11 @@ def test_options_a_rule_documents_are_configuration_keys(rule):
 
 def test_stale_pages_are_found_and_rewritten(tmp_path, capsys):
     pages = tmp_path / "rules"
-    assert docs.main([str(pages), "--check"]) == 1  # nothing generated yet
-    assert docs.main([str(pages)]) == 0
-    assert docs.main([str(pages), "--check"]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text((REPOSITORY / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 1  # nothing generated yet
+    assert docs.main([str(pages), "--readme", str(readme)]) == 0
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 0
 
     some_rule = ALL_RULES[0].code
     (pages / f"{some_rule}.md").write_text("hand-edited\n", encoding="utf-8")
@@ -63,10 +65,10 @@ def test_stale_pages_are_found_and_rewritten(tmp_path, capsys):
     (pages / "notes.txt").write_text("not a rule page\n", encoding="utf-8")
     assert docs.stale_pages(pages) == [f"{some_rule}.md", "MP999.md"]
     capsys.readouterr()
-    assert docs.main([str(pages), "--check"]) == 1
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 1
     assert docs.REGENERATE_COMMAND in capsys.readouterr().err
 
-    assert docs.main([str(pages)]) == 0
+    assert docs.main([str(pages), "--readme", str(readme)]) == 0
     assert docs.stale_pages(pages) == []
     assert not (pages / "MP999.md").exists() and (pages / "notes.txt").exists()
 

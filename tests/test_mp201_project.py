@@ -141,7 +141,7 @@ def test_frozen_app_detected_from_a_spec_file_or_dependencies(tmp_path):
     _write(tmp_path, {"desktop/pyproject.toml": "[project]\nname = 'desktop'\n", "desktop/main.py": script,
                       "tool/requirements.txt": "PyInstaller==6.3\n", "tool/run.py": script,
                       "plain/setup.cfg": "[metadata]\nname = plain\n", "plain/run.py": script})
-    (tmp_path / "desktop/main.spec").write_text("# PyInstaller spec\n")
+    (tmp_path / "desktop/main.spec").write_text("a = Analysis(['main.py'])\npyz = PYZ(a.pure)\nexe = EXE(pyz, a.scripts)\n")
     files = sorted(tmp_path.rglob("*.py"))
     checker = Checker(project_files=files)
     codes = {path.parent.name: [d.code for d in checker.check_file(path).diagnostics] for path in files}

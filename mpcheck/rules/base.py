@@ -102,14 +102,57 @@ class Rule:
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
+    # When the fix the examples show as safe is offered as unsafe instead, if ever: a
+    # condition single-file examples cannot show ("another module imports the file").
+    unsafe_fix_when: ClassVar[str] = ""
+
     def check(self, context: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
 
     @classmethod
-    def fix_availability(cls) -> str:
-        """"safe", "unsafe" or "none", read from the rule's examples."""
-        if any(example.fixed is not None for example in cls.INVALID):
-            return "safe"
-        if any(example.unsafe_fixed is not None for example in cls.INVALID):
-            return "unsafe"
-        return "none"
+    def fix_availability(cls) -> FixAvailability:
+        """What `fix` does for this rule's findings, read from its INVALID examples (each
+        shows a safe fix, an unsafe one only, or none) and `unsafe_fix_when`."""
+        kinds = {
+            "safe" if example.fixed is not None else "unsafe" if example.unsafe_fixed is not None else "none"
+            for example in cls.INVALID
+        }
+        return FixAvailability(
+            kinds=frozenset(kinds),
+            unsafe_alternative=any(example.fixed is not None and example.unsafe_fixed is not None for example in cls.INVALID),
+            unsafe_when=cls.unsafe_fix_when,
+        )
+
+
+@dataclass(frozen=True)
+class FixAvailability:
+    """The fixes a rule offers. `rules`, `explain`, docs/rules and the README's rule table
+    all print it from here, so they cannot disagree."""
+
+    kinds: frozenset[str]  # of "safe", "unsafe" (only with --unsafe-fixes), "none": one per example
+    unsafe_alternative: bool = False  # --unsafe-fixes replaces a safe fix with another one
+    unsafe_when: str = ""  # the condition under which the safe fix is unsafe instead
+
+    @property
+    def kind(self) -> str:
+        """The best fix any finding gets: "safe", "unsafe" or "none"."""
+        return next(kind for kind in ("safe", "unsafe", "none") if kind in self.kinds)
+
+    @property
+    def always(self) -> bool:
+        """Every finding gets a fix (of some kind)."""
+        return "none" not in self.kinds
+
+    def summary(self) -> str:
+        """One cell of a table: `safe`, `unsafe` or `none`, then what varies, e.g.
+        `safe (unsafe alternative; sometimes none)`."""
+        notes = []
+        if self.unsafe_alternative:
+            notes.append("unsafe alternative")
+        if self.unsafe_when:
+            notes.append(f"unsafe when {self.unsafe_when}")
+        if self.kind == "safe" and "unsafe" in self.kinds:
+            notes.append("sometimes unsafe only")
+        if self.kind != "none" and not self.always:
+            notes.append("sometimes none")
+        return f"{self.kind} ({'; '.join(notes)})" if notes else self.kind

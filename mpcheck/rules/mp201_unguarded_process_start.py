@@ -21,6 +21,7 @@ class UnguardedProcessStart(Rule):
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
     triggers = PROCESS_STARTER_WORDS
+    unsafe_fix_when = "another module imports the file"
     explanation = Explanation(
         what=(
             "Flags code that starts processes while its module is being imported: at module "
@@ -384,6 +385,26 @@ class UnguardedProcessStart(Rule):
                 # loky (the default backend) needs no guard; the multiprocessing backend does.
                 roots = Parallel(n_jobs=2, backend="multiprocessing")(delayed(sqrt)(i) for i in range(4))
             """,
+        ),
+        Invalid(
+            """
+            from multiprocessing import Pool
+
+            LABEL = "draft"
+            print("building the", LABEL, "report")
+            LABEL = "final"
+
+
+            def render(page):
+                return f"{LABEL} page {page}"
+
+
+            with Pool(2) as pool:
+                print(pool.map(render, range(3)))
+            """,
+            line=12,
+            column=6,
+            # No fix: moving the print under the guard would make it read "final".
         ),
     ]
 
