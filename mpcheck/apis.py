@@ -16,6 +16,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+# Text that every file starting processes by itself contains (the prefilter's words for the
+# rules about starting processes): names resolve only through imports, so the module providing
+# the starter is named in the file. "multiprocess" covers multiprocessing and the dill-based
+# multiprocess; concurrent.futures starts processes only through a ProcessPoolExecutor, which
+# is named however the module is imported.
+PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "torch", "billiard", "joblib", "pathos")
+
 # -- module families --------------------------------------------------------------------------
 
 # Packages that are the multiprocessing API under another name: (prefix, flavour). Their
@@ -269,6 +276,13 @@ _APIS = [
 
 CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}
 
+# `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
+# executor is a process pool (recognised from the executor argument, not the loop's name).
+RUN_IN_EXECUTOR = "run_in_executor"
+RUN_IN_PROCESS_POOL = Api(
+    "asyncio.AbstractEventLoop().run_in_executor", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+    "run_in_executor(ProcessPoolExecutor())", callable_argument=_arg(1, "func"), pickled_under=_ALL)
+
 
 def lookup(name: str) -> Api | None:
     """The catalogue entry of a canonical name, or None."""
@@ -280,9 +294,6 @@ def has_role(name: str, role: Role) -> bool:
     return api is not None and bool(api.roles & role)
 
 
-# `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
-# executor is a process pool (recognised from the executor argument, not the loop's name).
-RUN_IN_EXECUTOR = "run_in_executor"
 # joblib: `Parallel(backend="multiprocessing")` starts multiprocessing workers (needs the guard,
 # pickles by reference); every other backend is loky or threads.
 JOBLIB_PARALLEL = "joblib.Parallel"

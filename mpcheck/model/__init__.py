@@ -29,7 +29,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from .. import apis
 from .builder import ModelBuilder, dotted_name
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
-    imported_symbol, keyword_argument, literal_string, member, value_of
+    imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, \
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
@@ -129,6 +129,23 @@ class SemanticModel:
         if len(stars) != 1 or stars[0].qualname is None or stars[0].qualname.startswith("."):
             return None
         return imported_symbol(f"{stars[0].qualname}.{name}")
+
+    def symbol_of_name(self, dotted: str) -> Symbol | None:
+        """What a module-level name of this file names (`run`, `Runner().run`)."""
+        return symbol_of_name(self, dotted)
+
+    def module_alias(self, qualname: str, before: cst.CSTNode | None = None) -> str | None:
+        """A name bound at module level by `import <qualname>` (or with `as`) and by nothing
+        else; with `before` (a module-level statement), only an import that comes ahead of it
+        (code inserted there must not use a name imported further down)."""
+        order = {id(statement): index for index, statement in enumerate(self.module.body)}
+        limit = order.get(id(before), len(order)) if before is not None else len(order)
+        for name, bindings in self.module_scope.bindings.items():
+            if len(bindings) == 1 and bindings[0].kind is Kind.IMPORT and bindings[0].qualname == qualname \
+                    and isinstance(bindings[0].node, cst.ImportAlias) \
+                    and order.get(id(bindings[0].site.top), len(order)) < limit:
+                return name
+        return None
 
     def value_of(self, expr: cst.CSTNode | None):
         """The constant value of `expr` where it stands, or `UNKNOWN` (see names.value_of)."""

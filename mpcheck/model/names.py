@@ -75,7 +75,7 @@ def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
         if scope is not None and base.qualname.removesuffix("()") == scope.qualname:
             return None  # a class of this file with no such attribute (or one set at run time)
     written = f"{base.written}.{attribute}"
-    name, flavour = apis.family(f"{base.qualname}.{attribute}")
+    name, flavour = apis.family(written)
     canonical, method = apis.canonical(name)
     return Symbol(canonical, written, base.flavour or flavour, method or base.start_method)
 
@@ -209,6 +209,30 @@ def element_symbol(model: SemanticModel, iterable: cst.BaseExpression | None) ->
         symbols = {model.resolve(element.value) for element in iterable.elements}
         return symbols.pop() if len(symbols) == 1 else None
     return None
+
+
+def symbol_of_name(model: SemanticModel, dotted: str) -> Symbol | None:
+    """The Symbol of a module-level name of this file, followed through calls and
+    attributes: `Runner().run` is the `run` method of an instance of the class `Runner`."""
+    head, _, rest = dotted.partition(".")
+    first, marker, _ = head.partition("(")
+    bindings = [b for b in model.module_scope.final.get(first, ()) if not b.nested]
+    symbols = {binding_symbol(model, binding) for binding in bindings}
+    if len(symbols) != 1:
+        return None
+    symbol = symbols.pop()
+    parts = ([marker] if marker else []) + ([f".{part}" for part in rest.split(".")] if rest else [])
+    for part in parts:
+        if symbol is None:
+            return None
+        if part.endswith("()") and part != "()":
+            symbol = member(model, symbol, part[1:-2])
+            symbol = instance_of(symbol) if symbol is not None else None
+        elif part == "(" or part == "()":
+            symbol = instance_of(symbol)
+        else:
+            symbol = member(model, symbol, part[1:])
+    return symbol
 
 
 # -- values -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 import libcst as cst
@@ -40,11 +40,14 @@ DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
 @dataclass(frozen=True)
 class ProcessStart:
     """A place that starts processes: `node` (a call, or the DataLoader iterated) and what
-    starts them, through `chain`, the functions called on the way (`("main", "run_jobs")`)."""
+    starts them, through `chain`, the functions called on the way (`("main", "run_jobs")`).
+    `site`: where running this file's code starts them (the call, or the loop over the
+    loader)."""
 
     node: cst.CSTNode
     starter: str  # "Pool()", "Process.start()", ...
     chain: tuple[str, ...] = ()
+    site: Site | None = field(default=None, compare=False)  # where in this file they start (the call, the iteration)
 
     def describe(self) -> str:
         if not self.chain:
@@ -79,7 +82,7 @@ class ProcessCall:
 class ProjectIndex(Protocol):
     """What the model asks the project about names of other modules (project.py)."""
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset) -> ProcessStart | None:
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, tracker: bool = False) -> ProcessStart | None:
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
         its chain begins with the absolute dotted name called."""
 
@@ -91,7 +94,7 @@ class ProcessFacts:
         self.process_apis = frozenset(process_apis)
         self.project = project
         self._calls_by_function: dict[int, list[Site]] | None = None
-        self._starts: dict[int, ProcessStart | None] = {}
+        self._starts: dict[tuple[int, bool], ProcessStart | None] = {}
         self._loaders: list[tuple[cst.Call, Site]] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
@@ -170,16 +173,16 @@ class ProcessFacts:
         executor = self.model.resolve(argument(call, 0, "executor"))
         if executor is None or executor.qualname != "concurrent.futures.ProcessPoolExecutor()":
             return None
-        api = apis.lookup("concurrent.futures.ProcessPoolExecutor().submit")
-        assert api is not None
+        api = apis.RUN_IN_PROCESS_POOL
         data = tuple(arg.value for arg in call.args[2:] if arg.keyword is None)
         return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
                            api.pickled_under)
 
-    def starter(self, site: Site) -> str | None:
+    def starter(self, site: Site, tracker: bool = False) -> str | None:
         """How the call at `site` starts processes by itself, named for a message ("Pool()"),
         or None. Thread pools and contexts that explicitly fork (no re-import) are not
-        starters."""
+        starters. With `tracker`, so are the objects whose creation starts the resource
+        tracker process under spawn and forkserver (`SharedMemory`, a `Queue` or `Lock`)."""
         call = site.node
         assert isinstance(call, cst.Call)
         symbol = self.model.resolve(call.func)
@@ -187,6 +190,8 @@ class ProcessFacts:
             return None
         if symbol.qualname in self.process_apis:
             return f"{symbol.qualname}()"
+        if tracker and symbol.start_method != "fork" and apis.has_role(symbol.qualname, Role.RESOURCE_TRACKER):
+            return f"{apis.CATALOGUE[symbol.qualname].label} (the resource tracker)"
         process_call = self.process_call(site)
         if process_call is not None:
             if not process_call.starts or process_call.start_method == "fork":
@@ -199,51 +204,74 @@ class ProcessFacts:
                 return 'Parallel(backend="multiprocessing")'
         return None
 
-    def process_start(self, site: Site, _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+    def process_start(self, site: Site, _seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
         """Whether running the call at `site` starts processes: a starter itself, or a call to
         a function of this file (or, with a project index, of another module) that starts
-        some."""
+        some. `tracker`: see `starter`."""
         call = site.node
         assert isinstance(call, cst.Call)
-        starter = self.starter(site)
+        starter = self.starter(site, tracker)
         if starter is not None:
-            return ProcessStart(call, starter)
+            return ProcessStart(call, starter, (), site)
         symbol = self.model.resolve(call.func)
         if symbol is None:
             return None
         if symbol.definition is None:
-            if self.project is None or symbol.qualname.split(".", 1)[0] in _NOT_PROJECT:
+            if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
                 return None
-            inner = self.project.process_start(symbol.qualname, self.model.path, _seen)
-            return None if inner is None else ProcessStart(call, inner.starter, inner.chain)
+            inner = self.project.process_start(symbol.written, self.model.path, _seen, tracker)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         for function in self.callees(call):
-            inner = self.function_process_start(function, _seen)
+            inner = self.function_process_start(function, _seen, tracker)
             if inner is not None:
-                return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain))
+                return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
         return None
 
-    def function_process_start(self, function: cst.FunctionDef, _seen: frozenset[int] = frozenset()) -> ProcessStart | None:
+    def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
+                               tracker: bool = False) -> ProcessStart | None:
         """The first way running `function` starts processes, if any."""
-        key = id(function)
-        if key in _seen:
+        key = (id(function), tracker)
+        if id(function) in _seen:
             return None  # recursion
         if key in self._starts:
             return self._starts[key]
-        seen = _seen | {key}
+        seen = _seen | {id(function)}
         found = None
         for site in self.calls_of(function):
-            found = self.process_start(site, seen)
+            found = self.process_start(site, seen, tracker)
             if found is not None:
                 break
         if found is None:
             for loader, iteration in self.loader_iterations():
                 owner = iteration.scope.enclosing_function()
                 if owner is not None and owner.node is function:
-                    found = ProcessStart(loader, DATA_LOADER_STARTER)
+                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration)
                     break
         if not _seen:  # memoise only complete answers (not cut short by recursion)
             self._starts[key] = found
         return found
+
+    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
+        """How calling the module-level name `dotted` of this file (`run`, `Runner` -- its
+        constructor --, `Runner().run`, `Runner.create`) starts processes, following
+        re-exports (`from .batch import run`) through the project; the chain starts with
+        `dotted`."""
+        symbol = self.model.symbol_of_name(dotted)
+        if symbol is None:
+            return None
+        if symbol.definition is None:
+            if self.project is None:
+                return None
+            inner = self.project.process_start(symbol.written, self.model.path, seen, tracker)
+            return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+        function: cst.CSTNode | None = symbol.definition
+        if isinstance(function, cst.ClassDef) and not symbol.is_instance:
+            found = class_member(self.model, function, "__init__", instance=True)
+            function = found.definition if found is not None else None
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        inner = self.function_process_start(function, seen, tracker)
+        return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
 
     def _function_name(self, function: cst.FunctionDef) -> str:
         scope = self.model.scope_of_definition(function)
@@ -259,7 +287,7 @@ class ProcessFacts:
                     starts.append(found)
         for loader, iteration in self.loader_iterations():
             if self.model.runs_at_import(iteration):
-                starts.append(ProcessStart(loader, DATA_LOADER_STARTER))
+                starts.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration))
         return starts
 
     # -- DataLoader --------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
 import libcst as cst
 
+from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
-from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
+from ..model import DATA_LOADER_STARTER, SemanticModel
+from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -20,8 +23,8 @@ class UnguardedProcessStart(Rule):
     summary = "Processes started at import time, outside an `if __name__ == \"__main__\":` guard"
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_STARTER_WORDS
-    unsafe_fix_when = "another module imports the file"
+    triggers = PROCESS_WORDS
+    unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(
             "Flags code that starts processes while its module is being imported: at module "
@@ -307,8 +310,8 @@ class UnguardedProcessStart(Rule):
             for batch in loader:
                 print(batch.sum())
             """,
-            line=5,
-            message="DataLoader(num_workers>0) iterated at import time",
+            line=4,
+            message="DataLoader(num_workers>0) iterated on line 5 at import time",
             fixed="""
             import torch
             from torch.utils.data import DataLoader
@@ -412,25 +415,99 @@ class UnguardedProcessStart(Rule):
         model = context.model
         if PurePath(context.path).name == "__main__.py":
             return  # spawn never re-runs a package's __main__.py (spawn._fixup_main_from_name)
-        starts = model.import_time_process_starts(context.settings.process_apis, context.project)
+        starts = model.processes.import_time_starts()
         if not starts:
             return
         fixes: tuple[Fix, ...] = ()
-        must_move = {model.top_level_statement(start.node) for start in starts}
-        plan = model.main_guard_plan(must_move)
+        top = TopLevel(model)
+        must_move = {top.of(start.site.top) for start in starts if start.site is not None}
+        plan = main_guard_plan(model, top, {statement.index for statement in must_move if statement})
         if plan is not None:
-            imported = context.project is not None and context.project.is_imported(context.path)
-            applicability = Applicability.UNSAFE if imported else Applicability.SAFE
+            applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
         for start in starts:
+            described = start.describe()
+            if start.starter == DATA_LOADER_STARTER and start.site is not None:
+                line = model.position(start.site.node).start.line
+                described = f"DataLoader(num_workers>0) iterated on line {line}"
             yield Violation(
                 start.node,
-                f"{start.describe()} at import time: spawned and forkserver children re-import this module and "
+                f"{described} at import time: spawned and forkserver children re-import this module and "
                 "start processes again (RuntimeError: bootstrapping phase); put it under "
                 "`if __name__ == \"__main__\":`",
                 fixes,
             )
+
+
+def _is_script(context: RuleContext) -> bool:
+    """Whether the file runs only as a script, so that guarding its work changes nothing for
+    anyone who imports it: not a package module, not imported by another module of its
+    project, not the target of an entry point. Unknown (stdin): not a script."""
+    project = context.project
+    if project is None:
+        return False
+    return not (project.is_package_module(context.path) or project.is_imported(context.path)
+                or project.is_entry_point(context.path))
+
+
+@dataclass(frozen=True)
+class MainGuardPlan:
+    """Module-level statements split into those that stay and those a main guard takes."""
+
+    kept: list[cst.CSTNode]
+    moved: list[cst.CSTNode]
+
+
+def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) -> MainGuardPlan | None:
+    """Which module-level statements go under `if __name__ == "__main__":` so that the
+    statements `must_move` (indexes) no longer run at import, and which stay, or None when
+    no split keeps the program's behaviour:
+
+    - definitions stay (imports, functions, classes); so does whatever kept code reads at
+      import time (class bodies, decorators, defaults, functions called at import) and what
+      functions that may run in a child read later; constant assignments stay when what they
+      read stays;
+    - kept code may not need what a `must_move` statement makes (the NameError the fix would
+      cause), moved code may not read a name kept code rebinds after it, and a moved statement
+      that does work may not precede kept work (their effects would swap order: a seed set
+      after the weights it was meant for).
+    """
+    statements = top.statements
+    guards = {s.index for s in statements if model.is_main_guard(s.node)}
+    fixed = must_move | guards
+    if any(isinstance(statements[i].node, cst.If) and statements[i].node.orelse is not None for i in guards):
+        return None  # its else branch runs on import: a new guard around it would make it dead
+    keep = {s.index for s in statements if s.is_definition and s.index not in fixed}
+    constants = {s.index for s in statements if is_constant_assignment(s.node) and s.index not in fixed}
+    while True:
+        required: set[int] = set()
+        for index in keep:
+            statement = statements[index]
+            for providers in statement.reads_now.values():
+                required |= providers
+            if top.may_run_in_child(statement):
+                for name in statement.reads_later:
+                    required |= {other.index for other in statements if name in other.binds or name in other.changes}
+        for index in constants - keep:
+            if all(providers <= keep for providers in statements[index].reads_now.values()):
+                required.add(index)
+        required -= keep
+        if required & fixed:
+            return None  # kept code needs what the process-starting code makes
+        if not required:
+            break
+        keep |= required
+    moved = [s for s in statements if s.index not in keep]
+    for statement in moved:
+        later = [s for s in statements[statement.index + 1:] if s.index in keep]
+        rebound = set().union(*(s.binds | s.changes for s in later)) if later else set()
+        if set(statement.reads_now) & rebound or statement.binds & rebound:
+            return None  # the moved code would see (or overwrite) a later value
+        if not is_constant_assignment(statement.node) and any(
+                not s.is_definition and not is_constant_assignment(s.node) for s in later):
+            return None  # moving this work after kept work would swap their effects
+    return MainGuardPlan([s.node for s in statements if s.index in keep], [s.node for s in moved])
 
 
 def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
