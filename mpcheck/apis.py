@@ -276,6 +276,31 @@ _APIS = [
 
 CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}
 
+# Calls that configure the whole process: a spawned child must run them too to work as a
+# forked one does (it inherited the parent's configuration), so a fix that guards the main
+# script's work keeps them at module level.
+PROCESS_CONFIGURATION = frozenset({
+    "logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig", "logging.disable",
+    "logging.captureWarnings", "warnings.filterwarnings", "warnings.simplefilter", "sys.path.insert",
+    "sys.path.append", "sys.path.extend", "sys.setrecursionlimit", "os.environ.setdefault", "os.environ.update",
+    "os.putenv", "os.chdir", "os.umask", "socket.setdefaulttimeout", "locale.setlocale", "random.seed",
+    "numpy.random.seed", "torch.manual_seed", "torch.set_num_threads", "torch.set_default_dtype",
+    "torch.set_grad_enabled", "torch.use_deterministic_algorithms", "matplotlib.use", "faulthandler.enable",
+    "signal.signal", "multiprocessing.set_executable", "multiprocessing.set_forkserver_preload",
+    "multiprocessing.util.log_to_stderr", "multiprocessing.log_to_stderr",
+})
+# Calls whose result is a plain value and whose running again in a child changes nothing
+# anyone sees: an assignment of one stays at module level like a constant.
+HARMLESS_CALLS = frozenset({
+    "logging.getLogger", "argparse.ArgumentParser", "re.compile", "pathlib.Path", "os.path.join",
+    "os.path.dirname", "os.path.abspath", "os.path.basename", "os.path.expanduser", "os.path.realpath",
+    "os.getenv", "os.environ.get", "os.cpu_count", "multiprocessing.cpu_count", "collections.namedtuple",
+    "collections.defaultdict", "collections.OrderedDict", "collections.Counter", "collections.deque",
+    "typing.TypeVar", "typing.NewType", "functools.partial", "dataclasses.field", "threading.local",
+    "int", "float", "str", "bool", "bytes", "dict", "list", "set", "frozenset", "tuple", "range", "len",
+    "min", "max", "sorted", "enumerate", "zip", "object", "type",
+})
+
 # `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
 # executor is a process pool (recognised from the executor argument, not the loop's name).
 RUN_IN_EXECUTOR = "run_in_executor"

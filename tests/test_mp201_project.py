@@ -169,15 +169,18 @@ def test_library_api_takes_the_project_files_too(tmp_path):
     assert fixed.text == 'import jobs\n\nif __name__ == "__main__":\n    jobs.run_all([1])\n'
 
 
-def test_a_conditional_guard_is_nested_and_a_guard_with_else_blocks_the_fix(tmp_path):
+def test_a_conditional_guard_and_a_guard_with_else_are_left_as_written(tmp_path):
     work = "from multiprocessing import Pool\nwith Pool(2) as pool:\n    pool.map(abs, [1])\n"
     debug_guard = work + 'if __name__ == "__main__" and DEBUG:\n    print("debug")\n'
     fixed = mpcheck.fix_source(debug_guard, str(tmp_path / "debug.py")).text
     assert fixed.endswith('if __name__ == "__main__":\n    with Pool(2) as pool:\n        pool.map(abs, [1])\n'
-                          '    if __name__ == "__main__" and DEBUG:\n        print("debug")\n')
+                          'if __name__ == "__main__" and DEBUG:\n    print("debug")\n')
     with_else = work + 'if __name__ == "__main__":\n    print("main")\nelse:\n    print("imported")\n'
-    findings = _mp201(mpcheck.check_source(with_else, str(tmp_path / "debug.py")))
-    assert findings and all(d.fix is None for d in findings)
+    # A guard with an else branch stays as written: its else runs on import, as before.
+    fixed = mpcheck.fix_source(with_else, str(tmp_path / "debug.py")).text
+    assert fixed == ('from multiprocessing import Pool\n\nif __name__ == "__main__":\n    with Pool(2) as pool:\n'
+                     '        pool.map(abs, [1])\nif __name__ == "__main__":\n    print("main")\nelse:\n'
+                     '    print("imported")\n')
 
 
 STARTERS = [

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from .scopes import Binding, Kind, Reference, ScopeKind
+from .. import apis
+from .scopes import Kind, Reference
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -79,6 +80,8 @@ class TopLevel:
                 continue
             if reference.site.function_depth == 0:
                 providers = {self.of(b.site.top).index for b in reference.bindings if self.of(b.site.top)}
+                providers |= {other.index for other in self.statements[: statement.index]
+                              if reference.name in other.changes}  # what filled it in place
                 statement.reads_now.setdefault(reference.name, set()).update(providers)
             else:
                 statement.reads_later.add(reference.name)
@@ -152,6 +155,56 @@ class TopLevel:
 
     def may_run_in_child(self, statement: Statement) -> bool:
         return statement.index in self._child
+
+    def is_harmless(self, statement: Statement) -> bool:
+        """`NAME = value` whose every call is in the catalogue's HARMLESS_CALLS (and
+        call-free assignments): running it again in a child changes nothing anyone sees."""
+        node = statement.node
+        if not isinstance(node, cst.SimpleStatementLine):
+            return False
+        for small in node.body:
+            if isinstance(small, cst.Assign):
+                targets, value = [target.target for target in small.targets], small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                targets, value = [small.target], small.value
+            else:
+                return False
+            if not all(isinstance(target, cst.Name) for target in targets) or not self._harmless_value(value):
+                return False
+        return True
+
+    def _harmless_value(self, value: cst.BaseExpression) -> bool:
+        stack: list[cst.CSTNode] = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.Await, cst.Yield, cst.NamedExpr, cst.Lambda)):
+                return False
+            if isinstance(node, cst.Call):
+                function = self.model.resolve(node.func)
+                if function is None or function.qualname not in apis.HARMLESS_CALLS:
+                    return False
+            stack.extend(node.children)
+        return True
+
+    def configures_process(self, statement: Statement) -> bool:
+        """Calls that configure the process (`logging.basicConfig(...)`, `random.seed(0)`,
+        `os.environ["X"] = ...`): a spawned child needs them as a forked one had them."""
+        node = statement.node
+        if not isinstance(node, cst.SimpleStatementLine):
+            return False
+        for small in node.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                function = self.model.resolve(small.value.func)
+                if function is None or function.qualname not in apis.PROCESS_CONFIGURATION:
+                    return False
+            elif isinstance(small, cst.Assign) and all(
+                    isinstance(target.target, cst.Subscript)
+                    and (owner := self.model.resolve(target.target.value)) is not None
+                    and owner.qualname == "os.environ" for target in small.targets):
+                continue
+            else:
+                return False
+        return True
 
 
 def is_definition(statement: cst.CSTNode) -> bool:
