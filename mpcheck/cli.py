@@ -152,6 +152,8 @@ def run_command(start_method: str | None, no_fork: bool, timeout: float | None, 
     it; 125 for a usage error of `mpcheck run`; 126 when COMMAND cannot be executed, 127
     when it is not found. With --compare: 0 when every run agrees with fork, 1 when not.
     """
+    if os.name != "posix":
+        raise _run_usage_error("mpcheck run needs Linux or macOS; on Windows, spawn is already the only start method")
     method = start_method or "spawn"
     try:
         check_start_method(method, no_fork)

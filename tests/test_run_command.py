@@ -5,6 +5,7 @@ semaphores, processes left behind, and `--compare` on the fixtures' programs."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -156,6 +157,45 @@ def test_processes_the_command_leaves_behind_are_ended(tmp_path, tagged):
     assert (run.exit_code, run.stdout) == (0, "helper started\n")
     assert "the command exited (0) leaving processes in its process group: ending them" in run.stderr
     assert processes(tag) == [] and time.monotonic() - started < 60
+
+
+@linux_only
+def test_on_a_terminal_the_command_reads_it_and_gets_ctrl_z_and_ctrl_c():
+    """As when run directly: the command's group is the terminal's foreground group."""
+    import pty
+
+    program = ("import multiprocessing, time\nname = input('name? ')\n"
+               "print('hello', name, multiprocessing.get_start_method(), flush=True)\nwhile True: time.sleep(0.1)\n")
+    pid, terminal = pty.fork()  # the child leads a session whose terminal is the pty, as a shell's job
+    if pid == 0:
+        os.execv(mpcheck_command()[0], [*mpcheck_command(), "run", "--", sys.executable, "-c", program])
+    shown = bytearray()
+
+    def read_until(text: bytes) -> None:
+        deadline = time.monotonic() + 30
+        while text not in shown:
+            assert select.select([terminal], [], [], max(0.0, deadline - time.monotonic()))[0], bytes(shown)
+            shown.extend(os.read(terminal, 1024))
+
+    status = None
+    try:
+        read_until(b"name? ")
+        os.write(terminal, b"bob\n")
+        read_until(b"hello bob spawn")
+        os.write(terminal, b"\x1a")  # Ctrl-Z stops the command, and mpcheck with it
+        _, status = os.waitpid(pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        os.kill(pid, signal.SIGCONT)  # `fg`
+        time.sleep(0.3)
+        os.write(terminal, b"\x03")  # Ctrl-C goes to the command
+        read_until(b"KeyboardInterrupt")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(terminal)  # the kernel hangs up what still runs on it
+        if status is None or os.WIFSTOPPED(status):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGINT
 
 
 @pytest.mark.slow

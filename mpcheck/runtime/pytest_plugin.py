@@ -43,7 +43,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         os.environ.update(startmethod.environment(method, options.mp_no_fork))
         startmethod.apply(method, options.mp_no_fork)
     except ValueError as error:
-        raise pytest.UsageError(f"--mp-start-method={method} --mp-no-fork: {error}") from None
+        given = f"--mp-start-method={method}" + (" --mp-no-fork" if options.mp_no_fork else "")
+        raise pytest.UsageError(f"{given}: {error}") from None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

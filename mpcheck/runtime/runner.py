@@ -38,7 +38,11 @@ EXIT_CANNOT_EXECUTE = 126
 EXIT_NOT_FOUND = 127
 DEFAULT_KILL_AFTER = 5.0
 _POLL = 0.02
-_INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# How long to wait for the end of the output once the group is gone: a process that left the
+# group (setsid) may still hold the pipe.
+_READER_GRACE = 5.0
+# Importable on Windows too (the CLI imports this module), where there is no SIGHUP.
+_INTERRUPTING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 Notify = Callable[[str], None]
 
@@ -173,9 +177,12 @@ class _Run:
                 interrupted = error.signum if isinstance(error, _Interrupted) else signal.SIGINT
                 self._take_terminal()
                 self.notify(f"interrupted by {signal.Signals(interrupted).name}: ending the command's process group")
-                self._end_group(kill_after)
+                try:
+                    self._end_group(kill_after)
+                except (KeyboardInterrupt, _Interrupted):  # asked again: no more waiting
+                    _signal_group(self.group, signal.SIGKILL)
         for reader in self.readers:
-            reader.join(timeout=kill_after)  # a process that left the group may hold the pipe
+            reader.join(timeout=_READER_GRACE)
         stdout, stderr = (self.output.get(name, b"").decode("utf-8", "replace") if self.readers else None
                           for name in ("stdout", "stderr"))
         return (None if timed_out or interrupted is not None else returncode), stdout, stderr, timed_out, interrupted

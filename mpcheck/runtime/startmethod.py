@@ -54,6 +54,8 @@ def check(method: str, no_fork: bool = False) -> None:
     (without fork there is only spawn, as on Windows)."""
     if method not in START_METHODS:
         raise ValueError(f"unknown start method {method!r} (choose from {', '.join(START_METHODS)})")
+    if sys.platform == "win32" and method != "spawn":
+        raise ValueError(f"Windows has no {method!r}: spawn is its only start method")
     if no_fork and method != "spawn":
         raise ValueError(f"without fork, spawn is the only start method (as on Windows), not {method!r}")
 
@@ -87,10 +89,9 @@ def apply(method: str, no_fork: bool = False) -> None:
     first = not _settings
     _settings.update(method=method, no_fork=no_fork or _settings.get("no_fork", False))
     if _settings["no_fork"]:
-        import posix
-        for module in (os, posix):
+        for module in (os, sys.modules.get("posix")):  # posix: what os re-exports (absent on Windows)
             for name in FORK_ONLY_OS_NAMES:
-                if hasattr(module, name):
+                if module is not None and hasattr(module, name):
                     delattr(module, name)
     context = sys.modules.get("multiprocessing.context")
     if context is not None:
