@@ -5,7 +5,8 @@
 `mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
 file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
 changes that would be made), 2 a usage error, a path that does not exist, or a file that
-could not be read or parsed (unless MP000 is ignored).
+could not be read or parsed (unless MP000 is ignored). `mpcheck run` exits with the status
+of the command it runs (its --help lists the statuses of its own).
 """
 
 from __future__ import annotations
