@@ -1,10 +1,12 @@
-"""The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`.
+"""The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`,
+`mpcheck run`.
 
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
 `mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
 file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
 changes that would be made), 2 a usage error, a path that does not exist, or a file that
-could not be read or parsed (unless MP000 is ignored).
+could not be read or parsed (unless MP000 is ignored). `mpcheck run` exits with the status
+of the command it runs (its --help lists the statuses of its own).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixer import write_atomically
 from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
+from .runtime import runner
+from .runtime.startmethod import START_METHODS, check as check_start_method
 from .source import InputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -109,6 +113,70 @@ def explain(code: str) -> None:
     if rule is None:
         raise click.UsageError(f"unknown rule code {code!r}; `mpcheck rules` lists them")
     click.echo(render_rule(rule), nl=False)
+
+
+class _WrapperCommand(click.Command):
+    """A command that runs another: its own usage errors exit 125, as timeout(1)'s do, so
+    that they cannot be taken for an exit status of the command it runs."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            error.exit_code = runner.EXIT_RUN_ERROR
+            raise
+
+
+def _run_usage_error(message: str) -> click.UsageError:
+    error = click.UsageError(message)
+    error.exit_code = runner.EXIT_RUN_ERROR
+    return error
+
+
+@main.command(name="run", cls=_WrapperCommand,
+              context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--start-method", type=click.Choice(START_METHODS), default=None,
+              help="The default start method to give every Python process: spawn (Windows, macOS; the default), forkserver (Linux from Python 3.14) or fork (Linux up to 3.13).")
+@click.option("--no-fork", is_flag=True, help="Also remove fork, as on Windows: spawn is the only start method, get_context('fork') raises ValueError, ForkProcess and os.fork are absent.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="End the command's whole process group after SECONDS (exit status 124).")
+@click.option("--kill-after", type=click.FloatRange(min=0), default=runner.DEFAULT_KILL_AFTER, show_default=True, metavar="SECONDS", help="How long processes get after SIGTERM before SIGKILL.")
+@click.option("--compare", is_flag=True, help="Run COMMAND under fork and under the start method (default: spawn and forkserver) and report whether exit status and stdout agree (exit 0 when they do, 1 when not).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run_command(start_method: str | None, no_fork: bool, timeout: float | None, kill_after: float, compare: bool,
+                command: tuple[str, ...]) -> None:
+    """Run COMMAND with another default multiprocessing start method in every Python process
+    it starts (children, `python -m pytest`, subprocesses), as on macOS and Windows (spawn) or
+    Linux from Python 3.14 (forkserver). The program's own set_start_method() and
+    get_context() calls behave as they would there. Put `--` before COMMAND.
+
+    Exit status: the command's (128+N when signal N ended it); 124 when the timeout ended
+    it; 125 for a usage error of `mpcheck run`; 126 when COMMAND cannot be executed, 127
+    when it is not found. With --compare: 0 when every run agrees with fork, 1 when not.
+    """
+    if os.name != "posix":
+        raise _run_usage_error("mpcheck run needs Linux or macOS; on Windows, spawn is already the only start method")
+    method = start_method or "spawn"
+    try:
+        check_start_method(method, no_fork)
+    except ValueError as error:
+        raise _run_usage_error(f"--no-fork: {error}") from None
+    options = {"timeout": timeout, "kill_after": kill_after}
+    try:
+        if not compare:
+            sys.exit(runner.run(command, method, no_fork=no_fork, **options).exit_status)
+        if start_method == "fork":
+            raise _run_usage_error("--compare compares fork with another start method; choose spawn or forkserver")
+        methods = [start_method] if start_method else ["spawn"] if no_fork else ["spawn", "forkserver"]
+        reference, comparisons = runner.compare(command, methods, no_fork=no_fork, **options)
+    except OSError as error:
+        runner.notify_stderr(f"cannot run {command[0]}: {error.strerror or error}")
+        sys.exit(runner.EXIT_NOT_FOUND if isinstance(error, FileNotFoundError) else runner.EXIT_CANNOT_EXECUTE)
+    for line in runner.format_comparison(reference, comparisons):
+        click.echo(line, nl=False)
+    interrupted = [outcome.interrupted for outcome in (reference, *(c.outcome for c in comparisons)) if outcome.interrupted]
+    if interrupted:
+        sys.exit(128 + interrupted[0])
+    sys.exit(EXIT_CLEAN if all(comparison.agrees for comparison in comparisons) else EXIT_FINDINGS)
 
 
 def _split(value: str | None) -> list[str] | None:
