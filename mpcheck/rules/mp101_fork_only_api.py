@@ -499,20 +499,23 @@ class ForkOnlyApi(Rule):
                 imports = ("import multiprocessing",)
         function = model.resolve(node.func)
         statement = site.statement
-        if function is not None and function.qualname == "multiprocessing.set_start_method":
+        alone = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+            and isinstance(statement.body[0], cst.Expr) and statement.body[0].value is node
+        if function is not None and function.qualname == "multiprocessing.set_start_method" and alone:
             # Set it only where the method exists; elsewhere the platform's default (spawn)
             # stays. A conditional argument would pick "spawn" instead, and a spawned child
             # re-running a module-level call dies (RuntimeError: context has already been set).
-            if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
-                    and isinstance(statement.body[0], cst.Expr) and statement.body[0].value is node:
-                test = f"{cst.Module([]).code_for_node(method_arg)} in {module_code}.get_all_start_methods()"
-                guarded = cst.If(
-                    test=rewrite.expression(test),
-                    body=cst.IndentedBlock(body=[statement.with_changes(leading_lines=())]),
-                    leading_lines=statement.leading_lines,
-                )
-                yield Fix(Applicability.SAFE, f"Set {method} only where the platform has it",
-                          {statement: guarded}, imports)
+            test = f"{cst.Module([]).code_for_node(method_arg)} in {module_code}.get_all_start_methods()"
+            guarded = cst.If(
+                test=rewrite.expression(test),
+                body=cst.IndentedBlock(body=[statement.with_changes(leading_lines=())]),
+                leading_lines=statement.leading_lines,
+            )
+            yield Fix(Applicability.SAFE, f"Set {method} only where the platform has it",
+                      {statement: guarded}, imports)
+        elif function is not None and function.qualname == "multiprocessing.set_start_method" \
+                and model.runs_at_import(site):
+            pass  # on a line with other statements, at import: no fix that spawned children survive
         elif isinstance(method_arg, (cst.SimpleString, cst.ConcatenatedString, cst.Name)):
             code = cst.Module([]).code_for_node(method_arg)
             if isinstance(method_arg, cst.Name):
