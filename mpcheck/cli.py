@@ -219,8 +219,7 @@ def _run(
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     targets = list(_targets(paths, settings))
-    project_files = [target.path for target in targets if isinstance(target, DiscoveredFile)]
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes, project_files=project_files)
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
     fixing = fix or diff
     results: list[FileResult] = []
     missing = 0

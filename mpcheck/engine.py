@@ -22,7 +22,9 @@ from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo,
 from .fixer import apply_fixes, text_edit
 from .parsing import run_deep
 from .prefilter import Prefilter
-from .project import Project
+from .model import SemanticModel
+from .parsing import parse_module
+from .project import Projects
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
@@ -68,14 +70,14 @@ class _Analysis:
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
                  project_files: Iterable[Path] = ()) -> None:
-        """`project_files`: every file being checked, so that rules can follow calls and
-        imports across them (see project.py)."""
+        """`project_files`: the modules of the project, when the caller knows them (the
+        library API); otherwise each file's project is found from the file (see project.py)."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = Prefilter(self.rules, process_api_names)
-        self.project = Project(project_files, self.prefilter, self.settings.process_apis)
+        self.projects = Projects(self.settings.process_apis, project_files)
 
     # -- checking -------------------------------------------------------------------
 
@@ -114,16 +116,19 @@ class Checker:
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
+        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
-        model = self.project.model(path, text)
+        project = self.projects.for_path(path)
+        if project is not None:
+            project.set_text(Path(path), text)
+        model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module
         found = []
         for rule in rules:
-            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=self.project)):
+            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
                 position = model.position(violation.node)
                 if suppressions.suppresses(rule.code, position.start.line):
                     continue
@@ -144,6 +149,12 @@ class Checker:
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
         return _Analysis(module, found)
+
+    def _imports_a_starter(self, path: str) -> bool:
+        """A file whose text names no process API can still start processes through a
+        module of its project that does."""
+        project = self.projects.for_path(path)
+        return project is not None and project.may_start_processes(path)
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""

@@ -59,37 +59,22 @@ def test_the_current_rules_say_what_their_code_does():
     # Spelled out once, so that a change to a rule's fixes shows up here and in review.
     assert {rule.code: fix_summary(rule) for rule in ALL_RULES} == {
         "MP101": "safe (unsafe alternative; sometimes none)",  # os.fork() has none
-        "MP201": "safe (unsafe when another module imports the file; sometimes none)",
+        "MP201": "safe (unsafe when another module imports the file, or it is a package module or an entry point; sometimes none)",
         "MP202": "safe",
     }
 
 
 def test_mp201_fix_is_unsafe_when_another_module_imports_the_file(tmp_path):
-    # What `unsafe_fix_when` claims, and the single-file examples cannot show.
+    # What `unsafe_fix_when` claims, and the single-file examples cannot show. The importer is
+    # found from the file's project, whichever files the run was given (pre-commit, flake8).
     (tmp_path / "tables.py").write_text(
         "from multiprocessing import Pool\n\n\ndef square(n):\n    return n * n\n\n\n"
         "with Pool(2) as pool:\n    SQUARES = pool.map(square, range(16))\n")
-    (tmp_path / "report.py").write_text("import tables\n\nprint(tables.SQUARES[-1])\n")
     text = (tmp_path / "tables.py").read_text()
     alone = mpcheck.check_source(text, str(tmp_path / "tables.py"))
-    imported = mpcheck.check_source(text, str(tmp_path / "tables.py"), project_files=sorted(tmp_path.glob("*.py")))
     assert [(d.code, d.fix.applicability.value if d.fix else None) for d in alone] == [("MP201", "safe")]
-    assert [(d.code, d.fix, d.hidden_unsafe_fix) for d in imported] == [("MP201", None, True)]
+    (tmp_path / "report.py").write_text("import tables\n\nprint(tables.SQUARES[-1])\n")
+    for project_files in ((), sorted(tmp_path.glob("*.py"))):
+        imported = mpcheck.check_source(text, str(tmp_path / "tables.py"), project_files=project_files)
+        assert [(d.code, d.fix, d.hidden_unsafe_fix) for d in imported] == [("MP201", None, True)]
     assert "another module imports" in RULES_BY_CODE["MP201"].unsafe_fix_when
-
-
-def test_a_readme_table_that_disagrees_with_the_registry_is_stale(tmp_path, capsys):
-    readme = tmp_path / "README.md"
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    assert not docs.readme_is_stale(REPO / "README.md"), f"run `{docs.REGENERATE_COMMAND}` and commit README.md"
-    readme.write_text(text.replace("| missing-freeze-support | safe |", "| missing-freeze-support | none |"), encoding="utf-8")
-    assert docs.readme_is_stale(readme)
-    assert docs.main(["--check", "--readme", str(readme)]) == 1
-    assert str(readme) in capsys.readouterr().err
-    assert docs.main(["--readme", str(readme), str(tmp_path / "rules")]) == 0
-    assert readme.read_text(encoding="utf-8") == text
-
-
-def test_a_readme_without_the_markers_is_an_error():
-    with pytest.raises(ValueError, match="no `<!-- The rule table"):
-        docs.readme_with_table("# A project\n\n| code | name |\n")

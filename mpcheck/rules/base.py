@@ -17,7 +17,7 @@ from ..findings import Violation
 if TYPE_CHECKING:
     from ..config import Settings
     from ..model import SemanticModel
-    from ..project import Project
+    from ..project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ class RuleContext:
     settings: Settings
     path: str
     violations: list[Violation] = field(default_factory=list)
-    # The other checked files (project.py); an empty project when checking one text.
-    project: Project | None = None
+    # The project the file belongs to (project.py); None for a text with no path (stdin).
+    project: ProjectIndex | None = None
 
 
 class Rule:

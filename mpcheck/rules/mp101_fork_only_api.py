@@ -7,8 +7,10 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from .. import rewrite
+from .. import apis
 from ..findings import Applicability, Fix, Violation
-from ..model import ImportSite, SemanticModel, Site, argument, literal_string
+from ..model import Binding, Kind, SemanticModel, Site, argument
+from ..model.names import imported_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Fork-only classes of multiprocessing.context: (the context attribute that gives the same
@@ -21,7 +23,6 @@ _FORK_ONLY_CLASSES = {
 }
 _CONTEXT_MODULE = "multiprocessing.context"
 _START_METHOD_FUNCTIONS = {"multiprocessing.get_context", "multiprocessing.set_start_method"}
-_OS_FORK_FUNCTIONS = {"os.fork", "os.forkpty", "os.register_at_fork"}
 
 
 def _portable_method(method: str, module: str) -> str:
@@ -264,7 +265,8 @@ class ForkOnlyApi(Rule):
             import multiprocessing
 
             def main():
-                set_start_method(method="forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+                if "forkserver" in multiprocessing.get_all_start_methods():
+                    set_start_method(method="forkserver")
             """,
             unsafe_fixed="""
             from multiprocessing import set_start_method
@@ -332,45 +334,55 @@ class ForkOnlyApi(Rule):
         if "windows" not in context.settings.platforms:
             return
         model = context.model
-        for site in model.imports:
-            yield from self._check_import(model, site)
-        for site in model.references:
-            if isinstance(site.node, cst.Attribute):
-                yield from self._check_attribute(model, site)
+        for binding in model.imports:
+            yield from self._check_import(model, binding)
+        called = {id(site.node.func): site for site in model.calls if isinstance(site.node, cst.Call)}
+        for site in model.attributes:
+            # `os.fork()` is reported at the call, `multiprocessing.context.ForkProcess` at the name
+            yield from self._check_attribute(model, called.get(id(site.node), site))
         for site in model.calls:
             yield from self._check_call(model, site)
 
     # -- from multiprocessing.context import ForkProcess ------------------------------
 
-    def _check_import(self, model: SemanticModel, site: ImportSite) -> Iterator[Violation]:
-        module, _, name = site.qualname.rpartition(".")
-        if module != _CONTEXT_MODULE or name not in _FORK_ONLY_CLASSES or site.alias is None:
+    def _check_import(self, model: SemanticModel, binding: Binding) -> Iterator[Violation]:
+        if binding.kind is not Kind.IMPORT or not isinstance(binding.node, cst.ImportAlias) or binding.qualname is None:
             return
-        if model.fork_is_guarded(site, ("ImportError",)):
+        site = binding.site
+        if not isinstance(site.statement, cst.SimpleStatementLine) or \
+                not any(isinstance(small, cst.ImportFrom) for small in site.statement.body):
+            return  # `import multiprocessing.context` is fine; a fork-only name is imported with `from`
+        spelled = imported_symbol(binding.qualname).spelled
+        if not apis.has_role(spelled, apis.Role.FORK_ONLY) or not model.runs_at_runtime(site) \
+                or model.fork_is_guarded(site, ("ImportError",)):
             return
-        package = site.written[: -len(".context." + name)]
+        module, _, name = spelled.rpartition(".")
+        fixes: tuple[Fix, ...] = ()
+        if name in _FORK_ONLY_CLASSES:
+            package = binding.qualname[: -len(".context." + name)]
+            fixes = tuple(fix for fix in (self._import_fix(model, binding, name, package),
+                                          self._import_spawn_fix(model, binding, name)) if fix)
         yield Violation(
-            site.alias,
+            binding.node,
             f"`{name}` does not exist on Windows (ImportError: cannot import name '{name}' "
-            f"from 'multiprocessing.context'); choose the start method by platform",
-            fixes=tuple(
-                fix for fix in (self._import_fix(model, site, name, package),
-                                self._import_spawn_fix(model, site, name)) if fix
-            ),
+            f"from '{module}'); " + ("choose the start method by platform" if name in _FORK_ONLY_CLASSES
+                                     else f"guard the import with `if hasattr({module}, \"{name}\"):`"),
+            fixes=fixes,
         )
 
-    def _import_fix(self, model: SemanticModel, site: ImportSite, name: str, package: str) -> Fix | None:
+    def _import_fix(self, model: SemanticModel, binding: Binding, name: str, package: str) -> Fix | None:
+        site = binding.site
         if not rewrite.only_statement_on_line(site):
             return None
         statement = site.statement
         import_from = statement.body[0]
         attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
-        bound = site.bound_name
+        bound = binding.name
         renames: dict = {}
-        if bound == name and rewrite.can_rename(model, name, portable_name, import_from):
-            renames = rewrite.rename_references(model, import_from, name, portable_name)
+        if bound == name and rewrite.can_rename(model, binding, portable_name):
+            renames = rewrite.rename_references(binding, portable_name)
             bound = portable_name
-        module_name = model.module_alias(package, before=site.statement)
+        module_name = model.module_alias(package, before=site.top)
         new_lines: list[cst.BaseStatement] = []
         if module_name is None:
             module_name = package
@@ -378,7 +390,7 @@ class ForkOnlyApi(Rule):
         context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
         assignment = rewrite.statement(f"{bound} = {value}")
-        remaining = [alias for alias in import_from.names if alias is not site.alias]
+        remaining = [alias for alias in import_from.names if alias is not binding.node]
         replacement: list[cst.BaseStatement] = []
         if remaining:
             remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
@@ -391,34 +403,46 @@ class ForkOnlyApi(Rule):
         replacements = {statement: cst.FlattenSentinel(replacement), **renames}
         return Fix(Applicability.SAFE, f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere", replacements)
 
-    def _import_spawn_fix(self, model: SemanticModel, site: ImportSite, name: str) -> Fix | None:
+    def _import_spawn_fix(self, model: SemanticModel, binding: Binding, name: str) -> Fix | None:
         spawn_name = _FORK_ONLY_CLASSES[name][3]
-        alias = site.alias
+        alias = binding.node
+        assert isinstance(alias, cst.ImportAlias)
         replacements: dict = {alias.name: cst.Name(spawn_name)}
         if alias.asname is None:
-            if not rewrite.can_rename(model, name, spawn_name, site.node):
+            if not rewrite.can_rename(model, binding, spawn_name):
                 return None
-            replacements.update(rewrite.rename_references(model, site.node, name, spawn_name))
+            replacements.update(rewrite.rename_references(binding, spawn_name))
         return Fix(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform", replacements)
 
     # -- multiprocessing.context.ForkProcess -----------------------------------------
 
     def _check_attribute(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+        """`site`: the attribute, or the call it is the function of."""
         node = site.node
-        assert isinstance(node, cst.Attribute)
-        name = node.attr.value
-        if name not in _FORK_ONLY_CLASSES:
+        symbol = model.resolve(node.func if isinstance(node, cst.Call) else node)
+        if symbol is None or not apis.has_role(symbol.spelled, apis.Role.FORK_ONLY):
             return
-        symbol = model.resolve(node, site.scope)
-        if symbol is None or symbol.qualname != f"{_CONTEXT_MODULE}.{name}":
+        if not model.runs_at_runtime(site) or model.fork_is_guarded(site, ("AttributeError",)):
             return
-        if model.fork_is_guarded(site, ("AttributeError",)):
+        module, _, name = symbol.spelled.rpartition(".")
+        if module == "os":
+            yield Violation(
+                node,
+                f"`os.{name}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
+                f"'{name}'); start a multiprocessing.Process instead, or guard it with "
+                f"`if hasattr(os, \"{name}\"):`",
+            )
             return
+        if isinstance(node, cst.Call):
+            site = next(attribute for attribute in model.attributes if attribute.node is node.func)
+            node = node.func
+        fixes = (self._attribute_fix(model, site, name, symbol.written),) if name in _FORK_ONLY_CLASSES else ()
         yield Violation(
             node,
-            f"`{name}` does not exist on Windows (AttributeError: module 'multiprocessing.context' "
-            f"has no attribute '{name}'); choose the start method by platform",
-            fixes=tuple(fix for fix in [self._attribute_fix(model, site, name, symbol.written)] if fix),
+            f"`{name}` does not exist on Windows (AttributeError: module '{module}' "
+            f"has no attribute '{name}'); " + ("choose the start method by platform" if name in _FORK_ONLY_CLASSES
+                                              else f"guard it with `if hasattr({module}, \"{name}\"):`"),
+            fixes=tuple(fix for fix in fixes if fix),
         )
 
     def _attribute_fix(self, model: SemanticModel, site: Site, name: str, written: str) -> Fix | None:
@@ -426,12 +450,12 @@ class ForkOnlyApi(Rule):
         assert isinstance(node, cst.Attribute)
         package = written[: -len(".context." + name)]
         package_expr = node.value.value if isinstance(node.value, cst.Attribute) else None
-        package_symbol = model.resolve(package_expr, site.scope) if package_expr is not None else None
+        package_symbol = model.resolve(package_expr) if package_expr is not None else None
         imports: tuple[str, ...] = ()
         if package_symbol is not None and package_symbol.written == package:
             module_code = cst.Module([]).code_for_node(package_expr)
         else:
-            alias = model.module_alias(package, before=node)
+            alias = model.module_alias(package, before=site.top)
             module_code = alias or package
             imports = () if alias else (f"import {package}",)
         attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
@@ -445,25 +469,13 @@ class ForkOnlyApi(Rule):
     def _check_call(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
         node = site.node
         assert isinstance(node, cst.Call)
-        function = model.resolve(node.func, site.scope)
-        if function is None:
-            return
-        if function.qualname in _OS_FORK_FUNCTIONS:
-            if model.fork_is_guarded(site, ("AttributeError",)):
-                return
-            short = function.qualname
-            yield Violation(
-                node,
-                f"`{short}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
-                f"'{short[3:]}'); start a multiprocessing.Process instead, or guard it with "
-                f"`if hasattr(os, \"{short[3:]}\"):`",
-            )
-            return
-        if function.qualname not in _START_METHOD_FUNCTIONS:
+        function = model.resolve(node.func)
+        if function is None or function.qualname not in _START_METHOD_FUNCTIONS:
             return
         method_arg = argument(node, 0, "method")
-        method = literal_string(method_arg)
-        if method not in ("fork", "forkserver") or model.fork_is_guarded(site, ("ValueError",)):
+        method = model.value_of(method_arg)
+        if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
+                or model.fork_is_guarded(site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
         code = cst.Module([]).code_for_node(method_arg)
@@ -481,16 +493,41 @@ class ForkOnlyApi(Rule):
         if isinstance(node.func, cst.Attribute):
             module_code = cst.Module([]).code_for_node(node.func.value)
         else:
-            alias = model.module_alias("multiprocessing", before=node)
+            alias = model.module_alias("multiprocessing", before=site.top)
             module_code = alias or "multiprocessing"
             if alias is None:
                 imports = ("import multiprocessing",)
-        yield Fix(
-            Applicability.SAFE,
-            f"Use {method} where the platform has it, spawn elsewhere",
-            {method_arg: rewrite.expression(_portable_method(method, module_code))},
-            imports,
-        )
+        function = model.resolve(node.func)
+        statement = site.statement
+        alone = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+            and isinstance(statement.body[0], cst.Expr) and statement.body[0].value is node
+        if function is not None and function.qualname == "multiprocessing.set_start_method" and alone:
+            # Set it only where the method exists; elsewhere the platform's default (spawn)
+            # stays. A conditional argument would pick "spawn" instead, and a spawned child
+            # re-running a module-level call dies (RuntimeError: context has already been set).
+            test = f"{cst.Module([]).code_for_node(method_arg)} in {module_code}.get_all_start_methods()"
+            guarded = cst.If(
+                test=rewrite.expression(test),
+                body=cst.IndentedBlock(body=[statement.with_changes(leading_lines=())]),
+                leading_lines=statement.leading_lines,
+            )
+            yield Fix(Applicability.SAFE, f"Set {method} only where the platform has it",
+                      {statement: guarded}, imports)
+        elif function is not None and function.qualname == "multiprocessing.set_start_method" \
+                and model.runs_at_import(site):
+            pass  # on a line with other statements, at import: no fix that spawned children survive
+        elif isinstance(method_arg, (cst.SimpleString, cst.ConcatenatedString, cst.Name)):
+            code = cst.Module([]).code_for_node(method_arg)
+            if isinstance(method_arg, cst.Name):
+                portable = f'{code} if {code} in {module_code}.get_all_start_methods() else "spawn"'
+            else:
+                portable = _portable_method(method, module_code)
+            yield Fix(
+                Applicability.SAFE,
+                f"Use {method} where the platform has it, spawn elsewhere",
+                {method_arg: rewrite.expression(portable)},
+                imports,
+            )
         if isinstance(method_arg, cst.SimpleString):
             yield Fix(Applicability.UNSAFE, "Use spawn on every platform",
                       {method_arg: rewrite.string_like(method_arg, "spawn")})

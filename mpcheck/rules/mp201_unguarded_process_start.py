@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
 import libcst as cst
 
+from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
-from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
+from ..model import DATA_LOADER_STARTER, SemanticModel
+from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -20,8 +23,8 @@ class UnguardedProcessStart(Rule):
     summary = "Processes started at import time, outside an `if __name__ == \"__main__\":` guard"
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_STARTER_WORDS
-    unsafe_fix_when = "another module imports the file"
+    triggers = PROCESS_WORDS
+    unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(
             "Flags code that starts processes while its module is being imported: at module "
@@ -307,8 +310,8 @@ class UnguardedProcessStart(Rule):
             for batch in loader:
                 print(batch.sum())
             """,
-            line=5,
-            message="DataLoader(num_workers>0) iterated at import time",
+            line=4,
+            message="DataLoader(num_workers>0) iterated on line 5 at import time",
             fixed="""
             import torch
             from torch.utils.data import DataLoader
@@ -404,7 +407,46 @@ class UnguardedProcessStart(Rule):
             """,
             line=12,
             column=6,
-            # No fix: moving the print under the guard would make it read "final".
+            # The print keeps its place: moved after the rebinding, it would read "final".
+            fixed="""
+            from multiprocessing import Pool
+
+            LABEL = "draft"
+
+            if __name__ == "__main__":
+                print("building the", LABEL, "report")
+            LABEL = "final"
+
+
+            def render(page):
+                return f"{LABEL} page {page}"
+
+
+            if __name__ == "__main__":
+                with Pool(2) as pool:
+                    print(pool.map(render, range(3)))
+            """,
+        ),
+        Invalid(
+            """
+            from multiprocessing import Pool
+
+
+            def square(n):
+                return n * n
+
+
+            with Pool(2) as pool:
+                SQUARES = pool.map(square, range(4))
+
+
+            class Table:
+                rows = SQUARES
+            """,
+            line=8,
+            column=6,
+            # No fix: the class body reads SQUARES while the module is imported; under a guard
+            # SQUARES would not exist there (NameError in every spawned child).
         ),
     ]
 
@@ -412,73 +454,150 @@ class UnguardedProcessStart(Rule):
         model = context.model
         if PurePath(context.path).name == "__main__.py":
             return  # spawn never re-runs a package's __main__.py (spawn._fixup_main_from_name)
-        starts = model.import_time_process_starts(context.settings.process_apis, context.project)
+        starts = model.processes.import_time_starts()
         if not starts:
             return
         fixes: tuple[Fix, ...] = ()
-        must_move = {model.top_level_statement(start.node) for start in starts}
-        plan = model.main_guard_plan(must_move)
+        top = TopLevel(model)
+        must_move = {top.of(start.site.top) for start in starts if start.site is not None}
+        plan = main_guard_plan(model, top, {statement.index for statement in must_move if statement})
         if plan is not None:
-            imported = context.project is not None and context.project.is_imported(context.path)
-            applicability = Applicability.UNSAFE if imported else Applicability.SAFE
+            applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
         for start in starts:
+            described = start.describe()
+            if start.starter == DATA_LOADER_STARTER and start.site is not None:
+                line = model.position(start.site.node).start.line
+                described = f"DataLoader(num_workers>0) iterated on line {line}"
             yield Violation(
                 start.node,
-                f"{start.describe()} at import time: spawned and forkserver children re-import this module and "
+                f"{described} at import time: spawned and forkserver children re-import this module and "
                 "start processes again (RuntimeError: bootstrapping phase); put it under "
                 "`if __name__ == \"__main__\":`",
                 fixes,
             )
 
 
+def _is_script(context: RuleContext) -> bool:
+    """Whether the file runs only as a script, so that guarding its work changes nothing for
+    anyone who imports it: not a package module, not imported by another module of its
+    project, not the target of an entry point. Unknown (stdin): not a script."""
+    project = context.project
+    if project is None:
+        return False
+    return not (project.is_package_module(context.path) or project.is_imported(context.path)
+                or project.is_entry_point(context.path))
+
+
+@dataclass(frozen=True)
+class MainGuardPlan:
+    """Which module-level statements keep running at import (`kept`, indexes into the
+    module's body) and which run only in the main process from now on."""
+
+    top: TopLevel
+    kept: frozenset[int]
+
+
+def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) -> MainGuardPlan | None:
+    """Which module-level statements go under `if __name__ == "__main__":` so that the
+    statements `must_move` (indexes) no longer run at import; None when no split keeps the
+    program working.
+
+    What a spawned child needs stays: definitions (imports, functions, classes), what kept code
+    reads while the module is imported (class bodies, decorators, defaults, functions called at
+    import), what functions that may run in a child read later, and -- when what they read
+    stays -- constant and harmless assignments and calls that configure the process (logging,
+    seeds, `sys.path`): a forked child inherited that configuration. Everything else is the
+    main script's work and goes under guards that keep its order (see `_guarded_module`).
+    No plan exists when kept code needs what the process-starting code makes (the NameError
+    such a fix would cause), or when that code sits in a guard with an `else` (which runs on
+    import and would become dead).
+    """
+    statements = top.statements
+    if any(model.is_main_guard(statements[index].node) for index in must_move):
+        return None  # its else branch starts processes on import
+    keep = {s.index for s in statements if s.is_definition and s.index not in must_move}
+    optional = {s.index for s in statements if s.index not in must_move and s.index not in keep
+                and not model.is_main_guard(s.node)
+                and (is_constant_assignment(s.node) or top.is_harmless(s) or top.configures_process(s))}
+    while True:
+        required: set[int] = set()
+        for index in keep:
+            statement = statements[index]
+            for providers in statement.reads_now.values():
+                required |= providers
+            if top.may_run_in_child(statement):
+                for name in statement.reads_later:
+                    required |= {other.index for other in statements if name in other.binds or name in other.changes}
+        for index in optional - keep:
+            if all(providers <= keep for providers in statements[index].reads_now.values()):
+                required.add(index)
+        required -= keep
+        if required & must_move:
+            return None  # kept code needs what the process-starting code makes
+        if not required:
+            break
+        keep |= required
+    for statement in statements:
+        if model.is_main_guard(statement.node) and not _is_plain_guard(model, statement.node):
+            keep.add(statement.index)  # `if __name__ == "__main__" and ...:` / with else: left as written
+    return MainGuardPlan(top, frozenset(keep))
+
+
 def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
-    """The module with `plan.moved` in one main guard at its end; existing plain guards are
-    merged into it."""
+    """The module with the statements the plan does not keep under main guards, in their
+    order: a run of them becomes one guard, placed before the next kept statement that does
+    work or binds what the run reads or binds (kept definitions in between move above it).
+    Existing plain guards in a run are merged into it."""
+    body: list[cst.BaseStatement] = []
+    run: list = []
+    for statement in plan.top.statements:
+        node = statement.node
+        if statement.index not in plan.kept:
+            run.append(statement)
+            continue
+        if run and _ends_run(plan, run, statement):
+            body.append(_guard(model, run, body[-1] if body else None))
+            run = []
+        elif run and body and not _leading_blank_lines(node):
+            # Moving up past the run, it keeps the run's distance from what precedes it.
+            node = node.with_changes(leading_lines=[*_leading_blank_lines(run[0].node), *node.leading_lines])
+        body.append(node)
+    if run:
+        body.append(_guard(model, run, body[-1] if body else None))
+    return model.module.with_changes(body=body)
+
+
+def _ends_run(plan: MainGuardPlan, run: list, kept) -> bool:
+    """A kept statement the run cannot move past: it does work (the order of effects would
+    change), or it binds or changes a name the run reads or binds."""
+    if not (kept.is_definition or is_constant_assignment(kept.node) or plan.top.is_harmless(kept)):
+        return True
+    touched = set().union(*(set(statement.reads_now) | statement.binds for statement in run))
+    return bool(touched & (kept.binds | kept.changes))
+
+
+def _guard(model: SemanticModel, run: list, previous: cst.CSTNode | None) -> cst.If:
     guard_body: list[cst.BaseStatement] = []
     test: cst.BaseExpression = cst.parse_expression(_GUARD_TEST)
-    for statement in plan.moved:
-        if isinstance(statement, cst.If) and _is_plain_guard(model, statement):
-            test = statement.test
-            inner = list(statement.body.body)
+    for statement in run:
+        node = statement.node
+        if isinstance(node, cst.If) and _is_plain_guard(model, node):
+            test = node.test
+            inner = list(node.body.body)
             if inner:
-                inner[0] = inner[0].with_changes(
-                    leading_lines=[*_indented(statement.leading_lines), *inner[0].leading_lines])
+                inner[0] = inner[0].with_changes(leading_lines=[*_indented(node.leading_lines), *inner[0].leading_lines])
             guard_body.extend(inner)
         else:
-            guard_body.append(statement.with_changes(leading_lines=_indented(statement.leading_lines)))
+            guard_body.append(node.with_changes(leading_lines=_indented(node.leading_lines)))
     first = guard_body[0]
     comments = list(first.leading_lines)
     while comments and comments[0].comment is None:
         comments.pop(0)
     guard_body[0] = first.with_changes(leading_lines=comments)
-    previous = plan.kept[-1] if plan.kept else None
     blank_lines = 2 if isinstance(previous, (cst.FunctionDef, cst.ClassDef)) else 1 if previous else 0
-    guard = cst.If(
-        test=test,
-        body=cst.IndentedBlock(body=guard_body),
-        leading_lines=[cst.EmptyLine()] * blank_lines,
-    )
-    return model.module.with_changes(body=[*_kept_with_spacing(model.module.body, plan.kept), guard])
-
-
-def _kept_with_spacing(body: Sequence[cst.BaseStatement], kept: list[cst.CSTNode]) -> list[cst.CSTNode]:
-    """The kept statements; one that followed a moved statement takes over the blank lines
-    that separated them, so that imports and the code after them stay apart."""
-    result = []
-    kept_set = set(kept)
-    first_moved = None  # the first of the moved statements since the last kept one
-    for statement in body:
-        if statement not in kept_set:
-            first_moved = first_moved or statement
-            continue
-        if first_moved is not None and result and not _leading_blank_lines(statement):
-            statement = statement.with_changes(
-                leading_lines=[*_leading_blank_lines(first_moved), *statement.leading_lines])
-        first_moved = None
-        result.append(statement)
-    return result
+    return cst.If(test=test, body=cst.IndentedBlock(body=guard_body), leading_lines=[cst.EmptyLine()] * blank_lines)
 
 
 def _leading_blank_lines(statement: cst.CSTNode) -> list[cst.EmptyLine]:

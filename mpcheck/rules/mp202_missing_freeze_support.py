@@ -8,10 +8,10 @@ import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
 from ..frozen import frozen_evidence
-from ..model import PROCESS_STARTER_WORDS, SemanticModel, argument, literal_string
+from ..apis import FREEZE_SUPPORT, PROCESS_WORDS
+from ..model import SemanticModel, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_FREEZE_SUPPORT = "multiprocessing.freeze_support"
 # What a script reads when it knows it may run frozen (PyInstaller sets both).
 _FROZEN_ATTRIBUTES = ("sys.frozen", "sys._MEIPASS")
 
@@ -22,7 +22,7 @@ class MissingFreezeSupport(Rule):
     summary = "Entry script of a frozen application starts processes without `multiprocessing.freeze_support()`"
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_STARTER_WORDS
+    triggers = PROCESS_WORDS
     explanation = Explanation(
         what=(
             "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "
@@ -198,9 +198,8 @@ class MissingFreezeSupport(Rule):
             if not (model.is_main_guard(guard) and isinstance(guard, cst.If) and isinstance(guard.body, cst.IndentedBlock)):
                 continue
             start = next(
-                (found for site in model.calls
-                 if not site.in_function and model.top_level_statement(site.node) is guard
-                 and (found := model.process_start(site.node, site.scope, context.settings.process_apis, context.project))),
+                (found for site in model.processes.calls_of(None)
+                 if site.top is guard and (found := model.processes.process_start(site, tracker=True))),
                 None,
             )
             if start is None:
@@ -209,7 +208,7 @@ class MissingFreezeSupport(Rule):
                 evidence = _frozen_evidence(model, context.path)
                 if not evidence:
                     return
-            alias = model.module_alias("multiprocessing")
+            alias = model.module_alias("multiprocessing", before=guard)
             call = cst.parse_statement(f"{alias or 'multiprocessing'}.freeze_support()")
             first, *rest = guard.body.body
             body = [call.with_changes(leading_lines=()), first, *rest]
@@ -240,14 +239,14 @@ def _frozen_evidence(model: SemanticModel, path: str) -> str:
 
 def _frozen_state_read(model: SemanticModel) -> str | None:
     """`sys.frozen` or `sys._MEIPASS` when the script reads it (also through getattr/hasattr)."""
-    for site in model.references:
-        symbol = model.resolve(site.node, site.scope)
+    for site in model.attributes:
+        symbol = model.resolve(site.node)
         if symbol is not None and symbol.qualname in _FROZEN_ATTRIBUTES:
             return symbol.qualname
     for site in model.calls:
-        function = model.resolve(site.node.func, site.scope)
+        function = model.resolve(site.node.func)
         if function is not None and function.qualname in ("getattr", "hasattr"):
-            owner = model.resolve(argument(site.node, 0), site.scope)
+            owner = model.resolve(argument(site.node, 0))
             name = literal_string(argument(site.node, 1))
             if owner is not None and f"{owner.qualname}.{name}" in _FROZEN_ATTRIBUTES:
                 return f"{owner.qualname}.{name}"
@@ -256,6 +255,6 @@ def _frozen_state_read(model: SemanticModel) -> str | None:
 
 def _calls_freeze_support(model: SemanticModel) -> bool:
     return any(
-        (function := model.resolve(site.node.func, site.scope)) is not None and function.qualname == _FREEZE_SUPPORT
+        (function := model.resolve(site.node.func)) is not None and function.qualname == FREEZE_SUPPORT
         for site in model.calls
     )
