@@ -2,7 +2,7 @@
 
 A frozen app (PyInstaller, cx_Freeze, Nuitka, py2exe) re-runs its own executable for every
 spawned child, and only `multiprocessing.freeze_support()` turns that run into the child
-(docs/facts.md section 4). What says a project is frozen, looked for from the file's
+(`mpcheck facts 4`). What says a project is frozen, looked for from the file's
 directory up to its project root (the nearest directory with .git, pyproject.toml,
 setup.py or setup.cfg; without one, the file's directory only):
 

@@ -55,7 +55,7 @@ class MissingFreezeSupport(Rule):
             "Where: frozen applications on Windows (spawn, every version). On Python 3.13.4+ and "
             "3.14, `freeze_support()` acts on any platform whose start method is spawn (macOS, "
             "and Linux where spawn is chosen); before that, frozen macOS and Linux apps depend on "
-            "the freezer's own runtime hook (docs/facts.md section 4)."
+            "the freezer's own runtime hook (`mpcheck facts 4`)."
         ),
         example=(
             "import multiprocessing\n\n"
@@ -82,7 +82,7 @@ class MissingFreezeSupport(Rule):
             "`process-apis`: the project's own functions that start processes count as starters here too",
         ),
         references=(
-            "docs/facts.md section 4: `freeze_support()` and frozen executables",
+            "`mpcheck facts 4` (docs/facts.md section 4): `freeze_support()` and frozen executables",
             "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.freeze_support",
         ),
     )
