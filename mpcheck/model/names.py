@@ -115,8 +115,9 @@ def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbo
         return Symbol(apis.CONTEXT, function.written[: -len(".get_context")] or "multiprocessing",
                       function.flavour, method)
     context_method = apis.CONTEXT_CLASSES.get(function.spelled)
-    if context_method is not None:
-        return Symbol(apis.CONTEXT, function.written, function.flavour, context_method)
+    if context_method is not None:  # `SpawnContext()`: written as the package it came from, like get_context's
+        package = function.written.removesuffix(function.spelled[len(apis.CONTEXT):])
+        return Symbol(apis.CONTEXT, package, function.flavour, context_method)
     return instance_of(function)
 
 
