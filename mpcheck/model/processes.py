@@ -140,11 +140,13 @@ class ProcessFacts:
             return None
         if symbol.flavour in apis.PICKLE_BY_VALUE:
             return None
-        method = symbol.start_method
-        if api.name.startswith("torch.multiprocessing."):
-            method = self.model.value_of(argument(call, None, "start_method"))
-            method = method if isinstance(method, str) else "spawn"
-        elif api.name == "concurrent.futures.ProcessPoolExecutor":
+        method = symbol.start_method or api.start_method
+        if api.start_method_argument is not None:
+            given = argument(call, api.start_method_argument.position, api.start_method_argument.keyword)
+            if given is not None:
+                value = self.model.value_of(given)
+                method = value if isinstance(value, str) else "unknown"
+        if api.name == "concurrent.futures.ProcessPoolExecutor":
             method = self._context_method(argument(call, 1, "mp_context"), method)
         elif api.name == "multiprocessing.Pool":
             method = self._context_method(argument(call, 4, "context"), method)
