@@ -183,6 +183,8 @@ class Api:
     `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`).
     `start_method`: the start method it uses whatever the default context is, unless
     `start_method_argument` names another (torch's `start_processes(start_method=...)`).
+    `context_argument`: where a multiprocessing context may be given, whose start method the
+    object made then uses (`Pool(context=...)`, `ProcessPoolExecutor(mp_context=...)`).
     """
 
     name: str
@@ -194,6 +196,7 @@ class Api:
     pickled_under: frozenset[str] = frozenset()
     start_method: str | None = None
     start_method_argument: Argument | None = None
+    context_argument: Argument | None = None
     note: str = ""
 
 
@@ -214,7 +217,7 @@ _APIS = [
     # -- pools and executors
     Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_arg(2, "initargs"),),
-        pickled_under=_NOT_FORK),
+        pickled_under=_NOT_FORK, context_argument=_arg(4, "context")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
           callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),), pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
@@ -223,7 +226,7 @@ _APIS = [
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_arg(3, "initargs"),),
-        pickled_under=_NOT_FORK,
+        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"),
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
     Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),

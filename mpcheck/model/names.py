@@ -114,11 +114,28 @@ def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbo
             method = value if isinstance(value, str) else "unknown"
         return Symbol(apis.CONTEXT, function.written[: -len(".get_context")] or "multiprocessing",
                       function.flavour, method)
-    context_method = apis.CONTEXT_CLASSES.get(function.spelled)
-    if context_method is not None:  # `SpawnContext()`: written as the package it came from, like get_context's
+    fixed = apis.CONTEXT_CLASSES.get(function.spelled)
+    if fixed is not None:  # `SpawnContext()`: written as the package it came from, like get_context's
         package = function.written.removesuffix(function.spelled[len(apis.CONTEXT):])
-        return Symbol(apis.CONTEXT, package, function.flavour, context_method)
+        return Symbol(apis.CONTEXT, package, function.flavour, fixed)
+    api = apis.lookup(function.qualname)
+    if api is not None and api.context_argument is not None:  # Pool(context=...): its workers' method
+        given = argument(call, api.context_argument.position, api.context_argument.keyword)
+        made = instance_of(function)
+        return Symbol(made.qualname, made.written, made.flavour, context_method(model, given, made.start_method),
+                      made.definition)
     return instance_of(function)
+
+
+def context_method(model: SemanticModel, context: cst.BaseExpression | None, default: str | None) -> str | None:
+    """The start method of the multiprocessing context `context` (an argument; None when
+    not given: `default`); "unknown" when it is not a context the model can follow."""
+    if context is None:
+        return default
+    symbol = model.resolve(context)
+    if symbol is None or symbol.qualname != apis.CONTEXT:
+        return "unknown"
+    return symbol.start_method
 
 
 def instance_of(cls: Symbol) -> Symbol:

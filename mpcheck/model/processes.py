@@ -21,7 +21,7 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, class_member, literal_string
+from .names import UNKNOWN, Symbol, argument, class_member, context_method, literal_string
 from .scopes import Kind, Site
 
 if TYPE_CHECKING:
@@ -146,10 +146,9 @@ class ProcessFacts:
             if given is not None:
                 value = self.model.value_of(given)
                 method = value if isinstance(value, str) else "unknown"
-        if api.name == "concurrent.futures.ProcessPoolExecutor":
-            method = self._context_method(argument(call, 1, "mp_context"), method)
-        elif api.name == "multiprocessing.Pool":
-            method = self._context_method(argument(call, 4, "context"), method)
+        if api.context_argument is not None:
+            method = context_method(self.model, argument(call, api.context_argument.position,
+                                                         api.context_argument.keyword), method)
         pickled = api.pickled_under
         if method in apis.START_METHODS:
             pickled = pickled & {method}
@@ -160,14 +159,6 @@ class ProcessFacts:
             data += [arg.value for arg in call.args[1:] if arg.keyword is None]
         return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
                            frozenset(pickled))
-
-    def _context_method(self, context: cst.BaseExpression | None, default: str | None) -> str | None:
-        if context is None:
-            return default
-        symbol = self.model.resolve(context)
-        if symbol is None or symbol.qualname != apis.CONTEXT:
-            return "unknown"
-        return symbol.start_method
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
