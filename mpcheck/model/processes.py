@@ -61,8 +61,9 @@ class ProcessCall:
 
     `callable`: the expression pickled as a callable (target=, the function given to map,
     initializer=...), `data`: the expressions whose values are pickled, `pickled_under`: the
-    start methods under which they are (none when the call's context forks explicitly and
-    the API pickles only under spawn/forkserver). `start_method`: the context's, None for the
+    start methods under which they are pickled by reference (none when the call's context
+    forks explicitly and the API pickles only under spawn/forkserver, or when the package
+    pickles by value: dill's `multiprocess`). `start_method`: the context's, None for the
     platform default.
     """
 
@@ -138,8 +139,6 @@ class ProcessFacts:
             return self._run_in_executor(site, symbol)
         if api is None or not api.roles & (Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA):
             return None
-        if symbol.flavour in apis.PICKLE_BY_VALUE:
-            return None
         method = symbol.start_method or api.start_method
         if api.start_method_argument is not None:
             given = argument(call, api.start_method_argument.position, api.start_method_argument.keyword)
@@ -149,7 +148,7 @@ class ProcessFacts:
         if api.context_argument is not None:
             method = context_method(self.model, argument(call, api.context_argument.position,
                                                          api.context_argument.keyword), method)
-        pickled = api.pickled_under
+        pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
         callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
