@@ -526,6 +526,9 @@ class ModelBuilder(Walker):
                 for entry in read.chain:
                     if entry[0] is self.scope:
                         entry[1] = entry[1] | again.get(read.reference.name, _EMPTY)
+        if isinstance(node, cst.While) and _always_true(node.test):
+            self.state = merge(*frame.breaks)  # `while True:` is left only by a break
+            return False
         self.state = merge(before, again)
         if node.orelse is not None:
             self.walk(node.orelse)
@@ -784,6 +787,13 @@ def _nonlocal_owner(scope: Scope, name: str) -> Scope | None:
             return current
         current = current.parent
     return None
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    """`True` or a non-zero integer literal: a `while` test that never fails."""
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and int(test.value.replace("_", ""), 0) != 0
 
 
 def _caught_names(handlers) -> frozenset[str]:
