@@ -22,7 +22,8 @@ from typing import Iterable
 import libcst as cst
 
 from .scopes import (
-    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryRegion, WithRegion,
+    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryElseRegion, TryRegion,
+    WithRegion,
 )
 from .walker import Walker
 
@@ -558,7 +559,9 @@ class ModelBuilder(Walker):
             ends.append(self.state)
         self.state = after_body
         if node.orelse is not None:
+            self.push(TryElseRegion(node))
             self.walk(node.orelse)
+            self.pop()
         after = merge(self.state, *ends)
         if node.finalbody is not None:
             self.state = merge(after, start)

@@ -18,7 +18,7 @@ import libcst as cst
 
 from .. import apis
 from .names import UNKNOWN, argument, literal_string
-from .scopes import Binding, Condition, Kind, Scope, Site, TryRegion
+from .scopes import Binding, Condition, Kind, Scope, Site, TryElseRegion, TryRegion
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -162,9 +162,9 @@ class FactFinder:
 
     def _probe(self, binding: Binding) -> Facts:
         """A binding in a `try` body after a statement that needs fork (`get_context("fork")`,
-        `os.fork`, `from multiprocessing.context import ForkProcess`) is reached only where
-        fork exists: elsewhere that statement raised."""
-        regions = [region for region in binding.site.regions if isinstance(region, TryRegion)]
+        `os.fork`, `from multiprocessing.context import ForkProcess`), or in its `else:`
+        clause, is reached only where fork exists: elsewhere that statement raised."""
+        regions = [region for region in binding.site.regions if isinstance(region, (TryRegion, TryElseRegion))]
         if not regions:
             return NOTHING
         try_node = regions[-1].node
