@@ -306,16 +306,17 @@ def value_of(model: SemanticModel, expr: cst.CSTNode | None, _depth: int = 0) ->
 def argument(call: cst.Call, position: int | None, keyword: str | None = None) -> cst.BaseExpression | None:
     """The expression passed as positional `position` or as `keyword=` (None under `*args`
     before that position, where it cannot be known)."""
+    if keyword is not None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
     index = 0
     for arg in call.args:
-        if arg.keyword is not None:
-            if keyword is not None and arg.keyword.value == keyword:
-                return arg.value
-        elif arg.star == "*":
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if arg.star == "*":
             if position is not None and index <= position:
                 return None
-        elif arg.star == "**":
-            continue
         else:
             if position is not None and index == position:
                 return arg.value
