@@ -82,8 +82,9 @@ def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
 
 def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str, instance: bool,
                  _seen: frozenset[int] = frozenset()) -> Symbol | None:
-    """The attribute of a class of this file, looked up in its body and then in its bases
-    of this file, in order (the common single-inheritance MRO)."""
+    """The attribute of a class of this file, looked up in its body (for an `instance`, then
+    in what its methods assign to `self`) and then in its bases of this file, in order (the
+    common single-inheritance MRO)."""
     if id(definition) in _seen:
         return None
     scope = model.scope_of_definition(definition)
@@ -92,6 +93,10 @@ def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str,
     bindings = [b for b in scope.final.get(attribute, ()) if not b.nested]
     if bindings:
         symbols = {_binding_symbol(model, binding, instance) for binding in bindings}
+        return symbols.pop() if len(symbols) == 1 else None
+    values = attribute_stores(model, definition, attribute) if instance else []
+    if values:  # `self.process = Process(...)` in a method
+        symbols = {model.resolve(value) for value in values}
         return symbols.pop() if len(symbols) == 1 else None
     for base in definition.bases:
         if base.keyword is not None:
@@ -102,6 +107,15 @@ def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str,
             if found is not None:
                 return found
     return None
+
+
+def attribute_stores(model: SemanticModel, definition: cst.ClassDef, attribute: str) -> list[cst.BaseExpression]:
+    """The values assigned to `attribute` of instances of the class `definition` of this
+    file: `self.loader = DataLoader(...)` in its methods, `job.loader = ...` elsewhere."""
+    return [store.value for store in model.stores
+            if store.value is not None and isinstance(store.target, cst.Attribute)
+            and store.target.attr.value == attribute
+            and (owner := model.resolve(store.target.value)) is not None and owner.definition is definition]
 
 
 def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbol:

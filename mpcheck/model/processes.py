@@ -21,7 +21,7 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, class_member, context_method, literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, literal_string
 from .scopes import Kind, Site
 
 if TYPE_CHECKING:
@@ -384,9 +384,5 @@ def binding_values(model: SemanticModel, expr: cst.BaseExpression) -> list[cst.B
     if isinstance(expr, cst.Attribute):
         owner = model.resolve(expr.value)
         if owner is not None and isinstance(owner.definition, cst.ClassDef):
-            return [store.value for store in model.stores
-                    if store.value is not None and isinstance(store.target, cst.Attribute)
-                    and store.target.attr.value == expr.attr.value
-                    and (symbol := model.resolve(store.target.value)) is not None
-                    and symbol.definition is owner.definition]
+            return attribute_stores(model, owner.definition, expr.attr.value)
     return []
