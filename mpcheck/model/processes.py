@@ -213,10 +213,37 @@ class ProcessFacts:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, tracker)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
-        for function in self.callees(call):
+        callees = self.callees(call)
+        for function in callees:
             inner = self.function_process_start(function, _seen, tracker)
             if inner is not None:
                 return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
+        if not callees and isinstance(symbol.definition, cst.ClassDef) and not symbol.is_instance:
+            inner = self._inherited_start(symbol.definition, _seen, tracker)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
+        return None
+
+    def _inherited_start(self, definition: cst.ClassDef, seen: frozenset, tracker: bool) -> ProcessStart | None:
+        """How constructing the class `definition` of this file, which defines no `__init__`
+        (nor do its bases of this file), starts processes through the one it inherits from a
+        class of another module of the project."""
+        base = self._foreign_base(definition, frozenset())
+        if base is None or self.project is None or base.written.split(".", 1)[0] in _NOT_PROJECT:
+            return None
+        return self.project.process_start(base.written, self.model.path, seen, tracker)
+
+    def _foreign_base(self, definition: cst.ClassDef, seen: frozenset[int]) -> Symbol | None:
+        """The first base class, through bases of this file, that is not of this file."""
+        for base in definition.bases:
+            symbol = self.model.resolve(base.value) if base.keyword is None else None
+            if symbol is None:
+                continue
+            if not isinstance(symbol.definition, cst.ClassDef):
+                return symbol
+            if id(symbol.definition) not in seen:
+                found = self._foreign_base(symbol.definition, seen | {id(definition)})
+                if found is not None:
+                    return found
         return None
 
     def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
@@ -259,7 +286,11 @@ class ProcessFacts:
         function: cst.CSTNode | None = symbol.definition
         if isinstance(function, cst.ClassDef) and not symbol.is_instance:
             found = class_member(self.model, function, "__init__", instance=True)
-            function = found.definition if found is not None else None
+            if found is None:
+                inherited = self._inherited_start(function, seen, tracker)
+                return None if inherited is None else \
+                    ProcessStart(inherited.node, inherited.starter, (dotted, *inherited.chain))
+            function = found.definition
         if not isinstance(function, cst.FunctionDef):
             return None
         inner = self.function_process_start(function, seen, tracker)
