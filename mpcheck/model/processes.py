@@ -42,12 +42,14 @@ class ProcessStart:
     """A place that starts processes: `node` (a call, or the DataLoader iterated) and what
     starts them, through `chain`, the functions called on the way (`("main", "run_jobs")`).
     `site`: where running this file's code starts them (the call, or the loop over the
-    loader)."""
+    loader). `iteration`: for a DataLoader of this file, where it is iterated (the loop, or
+    the iterating call, possibly in a function the chain leads to)."""
 
     node: cst.CSTNode
     starter: str  # "Pool()", "Process.start()", ...
     chain: tuple[str, ...] = ()
     site: Site | None = field(default=None, compare=False)  # where in this file they start (the call, the iteration)
+    iteration: Site | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         if not self.chain:
@@ -216,8 +218,9 @@ class ProcessFacts:
         callees = self.callees(call)
         for function in callees:
             inner = self.function_process_start(function, _seen, tracker)
-            if inner is not None:
-                return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
+            if inner is not None:  # a loader of this file is reported where it is made
+                return ProcessStart(call if inner.iteration is None else inner.node, inner.starter,
+                                    (self._function_name(function), *inner.chain), site, inner.iteration)
         if not callees and isinstance(symbol.definition, cst.ClassDef) and not symbol.is_instance:
             inner = self._inherited_start(symbol.definition, _seen, tracker)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
@@ -264,7 +267,7 @@ class ProcessFacts:
             for loader, iteration in self.loader_iterations():
                 owner = iteration.scope.enclosing_function()
                 if owner is not None and owner.node is function:
-                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration)
+                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
                     break
         if not _seen:  # memoise only complete answers (not cut short by recursion)
             self._starts[key] = found
@@ -301,31 +304,30 @@ class ProcessFacts:
         return scope.qualname if scope is not None else function.name.value
 
     def import_time_starts(self) -> list[ProcessStart]:
-        """Every place where importing this module starts processes."""
-        starts = []
+        """Every place where importing this module starts processes, in the order of the
+        module's statements (a DataLoader iterated twice at import time starts workers twice:
+        two entries with the same `node`)."""
+        found: list[ProcessStart] = []
         for site in self.calls_of(None):
             if self.model.runs_at_import(site):
-                found = self.process_start(site)
-                if found is not None:
-                    starts.append(found)
+                start = self.process_start(site)
+                if start is not None:
+                    found.append(start)
         for loader, iteration in self.loader_iterations():
             if self.model.runs_at_import(iteration):
-                starts.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration))
-        return starts
+                found.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration))
+        order = {id(statement): index for index, statement in enumerate(self.model.module.body)}
+        found.sort(key=lambda start: order.get(id(start.site.top), len(order)) if start.site else len(order))
+        return found
 
     # -- DataLoader --------------------------------------------------------------------------------
 
     def loader_iterations(self) -> list[tuple[cst.Call, Site]]:
-        """`(DataLoader(...) with workers, the site that iterates it)`, the first iteration of
-        each loader."""
+        """`(DataLoader(...) with workers, a site that iterates it)`, for every iteration of
+        each loader (the module's first, then the function bodies')."""
         if self._loaders is None:
-            self._loaders = []
-            seen: set[int] = set()
-            for site in self._iteration_sites():
-                for loader in self._loaders_in(site.node, 0):
-                    if id(loader) not in seen:
-                        seen.add(id(loader))
-                        self._loaders.append((loader, site))
+            self._loaders = [(loader, site) for site in self._iteration_sites()
+                             for loader in self._loaders_in(site.node, 0)]
         return self._loaders
 
     def _iteration_sites(self) -> Iterator[Site]:
