@@ -363,34 +363,24 @@ def test_version_tests_give_a_range(comparison, versions):
 
 
 MAIN_GUARDS = {
-    "plain": 'if __name__ == "__main__":\n    main()\n',
-    "single-quotes": "if __name__ == '__main__':\n    main()\n",
-    "reversed": 'if "__main__" == __name__:\n    main()\n',
-    "and-another-test": 'if __name__ == "__main__" and len(sys.argv) > 1:\n    main()\n',
+    "plain": ('if __name__ == "__main__":\n    main()\n', True),
+    "single-quotes": ("if __name__ == '__main__':\n    main()\n", True),
+    "reversed": ('if "__main__" == __name__:\n    main()\n', True),
+    "and-another-test": ('if __name__ == "__main__" and len(sys.argv) > 1:\n    main()\n', True),
+    "not-equal": ('if __name__ != "__main__":\n    main()\n', False),
+    "other-module": ('if __name__ == "app":\n    main()\n', False),
+    "or-another-test": ('if __name__ == "__main__" or len(sys.argv) > 1:\n    main()\n', False),
+    "shadowed-name": ('__name__ = "__main__"\nif __name__ != "x":\n    main()\n', False),
 }
 
 
-@pytest.mark.parametrize("guard", MAIN_GUARDS.values(), ids=MAIN_GUARDS.keys())
-def test_main_guards(guard):
+@pytest.mark.parametrize(("guard", "is_guard"), MAIN_GUARDS.values(), ids=MAIN_GUARDS.keys())
+def test_main_guards(guard, is_guard):
     model = model_of("import sys\nfrom multiprocessing import Pool\n\ndef main():\n    Pool(2)\n\n" + guard)
     call = site_at(model, "main()")
-    assert model.under_main_guard(call) and not model.runs_at_import(call)
-    assert model.is_main_guard(model.module.body[-1])
-
-
-NOT_MAIN_GUARDS = {
-    "not-equal": 'if __name__ != "__main__":\n    main()\n',
-    "other-module": 'if __name__ == "app":\n    main()\n',
-    "or-another-test": 'if __name__ == "__main__" or len(sys.argv) > 1:\n    main()\n',
-    "shadowed-name": '__name__ = "__main__"\nif __name__ != "x":\n    main()\n',
-}
-
-
-@pytest.mark.parametrize("guard", NOT_MAIN_GUARDS.values(), ids=NOT_MAIN_GUARDS.keys())
-def test_tests_that_are_not_main_guards(guard):
-    model = model_of("import sys\nfrom multiprocessing import Pool\n\ndef main():\n    Pool(2)\n\n" + guard)
-    call = site_at(model, "main()")
-    assert not model.under_main_guard(call) and model.runs_at_import(call)
+    assert model.under_main_guard(call) == is_guard
+    assert model.runs_at_import(call) != is_guard
+    assert model.is_main_guard(model.module.body[-1]) == is_guard
 
 
 def test_runs_at_import_excludes_function_bodies():
