@@ -166,38 +166,39 @@ def test_a_function_defined_under_a_test_keeps_it():
 
 # -- code that never runs ------------------------------------------------------------------
 
-NEVER_RUNS = {
-    "type-checking": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from multiprocessing.context import ForkProcess\n",
-    "typing-type-checking": "import typing\n\nif typing.TYPE_CHECKING:\n    from multiprocessing.context import ForkProcess\n",
-    "typing-extensions": "import typing_extensions as te\n\nif te.TYPE_CHECKING:\n    from multiprocessing.context import ForkProcess\n",
-    "else-of-not-type-checking": "from typing import TYPE_CHECKING\n\nif not TYPE_CHECKING:\n    pass\nelse:\n    from multiprocessing.context import ForkProcess\n",
-    "if-false": "if False:\n    from multiprocessing.context import ForkProcess\n",
-    "if-zero": "if 0:\n    from multiprocessing.context import ForkProcess\n",
-    "while-false": "while False:\n    from multiprocessing.context import ForkProcess\n",
-    "and-false": "import os\n\nif os.name == 'posix' and False:\n    from multiprocessing.context import ForkProcess\n",
+INDENTED_FORK_IMPORT = "    from multiprocessing.context import ForkProcess\n"
+NEVER_RUNS = {  # what comes before the indented import
+    "type-checking": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n",
+    "typing-type-checking": "import typing\n\nif typing.TYPE_CHECKING:\n",
+    "typing-extensions": "import typing_extensions as te\n\nif te.TYPE_CHECKING:\n",
+    "else-of-not-type-checking": "from typing import TYPE_CHECKING\n\nif not TYPE_CHECKING:\n    pass\nelse:\n",
+    "if-false": "if False:\n",
+    "if-zero": "if 0:\n",
+    "while-false": "while False:\n",
+    "and-false": "import os\n\nif os.name == 'posix' and False:\n",
 }
 
 
 @pytest.mark.parametrize("source", NEVER_RUNS.values(), ids=NEVER_RUNS.keys())
 def test_code_that_never_runs(source):
-    model = model_of(source)
+    model = model_of(source + INDENTED_FORK_IMPORT)
     binding = next(binding for binding in model.imports if binding.name == "ForkProcess")
     assert not model.runs_at_runtime(binding.site)
     assert not model.runs_at_import(binding.site)
 
 
 RUNS = {
-    "if-true": "if True:\n    from multiprocessing.context import ForkProcess\n",
-    "else-of-type-checking": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    pass\nelse:\n    from multiprocessing.context import ForkProcess\n",
-    "user-flag-false": "DEBUG = False\n\nif DEBUG:\n    from multiprocessing.context import ForkProcess\n",
-    "local-type-checking-name": "TYPE_CHECKING = True\n\nif TYPE_CHECKING:\n    from multiprocessing.context import ForkProcess\n",
-    "or-false": "import os\n\nif os.getenv('X') or False:\n    from multiprocessing.context import ForkProcess\n",
+    "if-true": "if True:\n",
+    "else-of-type-checking": "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    pass\nelse:\n",
+    "user-flag-false": "DEBUG = False\n\nif DEBUG:\n",
+    "local-type-checking-name": "TYPE_CHECKING = True\n\nif TYPE_CHECKING:\n",
+    "or-false": "import os\n\nif os.getenv('X') or False:\n",
 }
 
 
 @pytest.mark.parametrize("source", RUNS.values(), ids=RUNS.keys())
 def test_code_that_runs(source):
-    model = model_of(source)
+    model = model_of(source + INDENTED_FORK_IMPORT)
     binding = next(binding for binding in model.imports if binding.name == "ForkProcess")
     assert model.runs_at_runtime(binding.site)
 

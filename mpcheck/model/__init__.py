@@ -41,8 +41,8 @@ from .scopes import (
 __all__ = [
     "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion", "argument", "dotted_name",
-    "dotted_name_of", "keyword_argument", "literal_string",
+    "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion", "argument",
+    "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
