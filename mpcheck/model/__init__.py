@@ -34,15 +34,15 @@ from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessSt
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .scopes import (
-    Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryRegion,
-    WithRegion,
+    Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryElseRegion,
+    TryRegion, WithRegion,
 )
 
 __all__ = [
     "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryRegion", "UNKNOWN", "WithRegion", "argument", "dotted_name",
-    "dotted_name_of", "keyword_argument", "literal_string",
+    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
+    "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
 _BUILTIN_NAMES = frozenset(dir(builtins))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Iterable, Sequence
 
@@ -465,11 +465,15 @@ class UnguardedProcessStart(Rule):
             applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
+        reported: set[int] = set()
         for start in starts:
+            if id(start.node) in reported:
+                continue  # one finding per loader, at its first iteration
+            reported.add(id(start.node))
+            if start.iteration is not None:
+                line = model.position(start.iteration.node).start.line
+                start = replace(start, starter=f"{DATA_LOADER_STARTER} on line {line}")
             described = start.describe()
-            if start.starter == DATA_LOADER_STARTER and start.site is not None:
-                line = model.position(start.site.node).start.line
-                described = f"DataLoader(num_workers>0) iterated on line {line}"
             yield Violation(
                 start.node,
                 f"{described} at import time: spawned and forkserver children re-import this module and "
