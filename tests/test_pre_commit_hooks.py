@@ -40,7 +40,9 @@ FIXED = '''\
 
 import sys
 import multiprocessing
-ForkOrSpawnProcess = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Process
+ForkOrSpawnProcess = multiprocessing.get_context(
+    "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+).Process
 
 
 def thumbnail(path):

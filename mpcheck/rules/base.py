@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
+import libcst as cst
+
 from ..findings import Violation
+from ..fixes import FixContext
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -87,6 +91,19 @@ class RuleContext:
     violations: list[Violation] = field(default_factory=list)
     # The other checked files (project.py); an empty project when checking one text.
     project: Project | None = None
+
+    @cached_property
+    def fix_context(self) -> FixContext:
+        """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
+        starts one."""
+        return FixContext(self.model.module, _names_in_use(self.model))
+
+
+def _names_in_use(model: SemanticModel) -> frozenset[str]:
+    """Every name bound in any scope of the module, or read in it."""
+    names = {name for scope in model.scopes() for name in scope.bindings}
+    names.update(site.node.value for site in model.references if isinstance(site.node, cst.Name))
+    return frozenset(names)
 
 
 class Rule:

@@ -8,7 +8,8 @@ import libcst as cst
 
 from .. import rewrite
 from ..findings import Applicability, Fix, Violation
-from ..model import ImportSite, SemanticModel, Site, argument, literal_string
+from ..fixes import string_like
+from ..model import ImportSite, Site, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Fork-only classes of multiprocessing.context: (the context attribute that gives the same
@@ -189,7 +190,9 @@ class ForkOnlyApi(Rule):
             message="ForkProcess",
             fixed="""
             import multiprocessing
-            ForkOrSpawnProcess = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Process
+            ForkOrSpawnProcess = multiprocessing.get_context(
+                "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            ).Process
 
             def render(frame):
                 print("frame", frame)
@@ -219,7 +222,9 @@ class ForkOnlyApi(Rule):
             fixed="""
             import multiprocessing as mp
             from multiprocessing.context import SpawnContext as Spawn
-            ForkOrSpawnContext = type(mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
+            ForkOrSpawnContext = type(
+                mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            )
 
             CONTEXT_CLASS = ForkOrSpawnContext  # chosen at import
             """,
@@ -242,7 +247,7 @@ class ForkOnlyApi(Rule):
             fixed="""
             import torch.multiprocessing as tmp
 
-            ctx = tmp.get_context("fork" if "fork" in tmp.get_all_start_methods() else "spawn")
+            ctx = tmp.get_context('fork' if 'fork' in tmp.get_all_start_methods() else 'spawn')
             """,
             unsafe_fixed="""
             import torch.multiprocessing as tmp
@@ -264,7 +269,13 @@ class ForkOnlyApi(Rule):
             import multiprocessing
 
             def main():
-                set_start_method(method="forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+                set_start_method(
+                    method=(
+                        "forkserver"
+                        if "forkserver" in multiprocessing.get_all_start_methods()
+                        else "spawn"
+                    )
+                )
             """,
             unsafe_fixed="""
             from multiprocessing import set_start_method
@@ -288,7 +299,11 @@ class ForkOnlyApi(Rule):
             import multiprocessing.context
 
             def start(target):
-                process = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn").Process(target=target)
+                process = multiprocessing.get_context(
+                    "forkserver"
+                    if "forkserver" in multiprocessing.get_all_start_methods()
+                    else "spawn"
+                ).Process(target=target)
                 process.start()
                 return process
             """,
@@ -315,7 +330,9 @@ class ForkOnlyApi(Rule):
             line=2,
             fixed="""
             import billiard
-            FP = billiard.get_context("fork" if "fork" in billiard.get_all_start_methods() else "spawn").Process  # celery's fork of multiprocessing
+            FP = billiard.get_context(
+                "fork" if "fork" in billiard.get_all_start_methods() else "spawn"
+            ).Process  # celery's fork of multiprocessing
 
             FP(target=print).start()
             """,
@@ -333,16 +350,17 @@ class ForkOnlyApi(Rule):
             return
         model = context.model
         for site in model.imports:
-            yield from self._check_import(model, site)
+            yield from self._check_import(context, site)
         for site in model.references:
             if isinstance(site.node, cst.Attribute):
-                yield from self._check_attribute(model, site)
+                yield from self._check_attribute(context, site)
         for site in model.calls:
-            yield from self._check_call(model, site)
+            yield from self._check_call(context, site)
 
     # -- from multiprocessing.context import ForkProcess ------------------------------
 
-    def _check_import(self, model: SemanticModel, site: ImportSite) -> Iterator[Violation]:
+    def _check_import(self, context: RuleContext, site: ImportSite) -> Iterator[Violation]:
+        model = context.model
         module, _, name = site.qualname.rpartition(".")
         if module != _CONTEXT_MODULE or name not in _FORK_ONLY_CLASSES or site.alias is None:
             return
@@ -354,56 +372,58 @@ class ForkOnlyApi(Rule):
             f"`{name}` does not exist on Windows (ImportError: cannot import name '{name}' "
             f"from 'multiprocessing.context'); choose the start method by platform",
             fixes=tuple(
-                fix for fix in (self._import_fix(model, site, name, package),
-                                self._import_spawn_fix(model, site, name)) if fix
+                fix for fix in (self._import_fix(context, site, name, package),
+                                self._import_spawn_fix(context, site, name)) if fix
             ),
         )
 
-    def _import_fix(self, model: SemanticModel, site: ImportSite, name: str, package: str) -> Fix | None:
+    def _import_fix(self, context: RuleContext, site: ImportSite, name: str, package: str) -> Fix | None:
+        model = context.model
         if not rewrite.only_statement_on_line(site):
             return None
         statement = site.statement
         import_from = statement.body[0]
         attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
+        fix = context.fix_context.fix()
         bound = site.bound_name
-        renames: dict = {}
         if bound == name and rewrite.can_rename(model, name, portable_name, import_from):
-            renames = rewrite.rename_references(model, import_from, name, portable_name)
+            for reference, renamed in rewrite.rename_references(model, import_from, name, portable_name).items():
+                fix.replace(reference, renamed)
             bound = portable_name
-        module_name = model.module_alias(package, before=site.statement)
-        new_lines: list[cst.BaseStatement] = []
-        if module_name is None:
-            module_name = package
-            new_lines.append(rewrite.statement(f"import {package}"))
+        module_name = fix.need_module(package, before=statement)
         context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
-        assignment = rewrite.statement(f"{bound} = {value}")
+        assignment = fix.statement(f"{bound} = {value}")
         remaining = [alias for alias in import_from.names if alias is not site.alias]
         replacement: list[cst.BaseStatement] = []
         if remaining:
             remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             replacement.append(statement.with_changes(body=[import_from.with_changes(names=remaining)]))
-        replacement.extend(new_lines)
         replacement.append(assignment)
         # Keep the comments and blank lines that belonged to the import line.
         replacement[0] = replacement[0].with_changes(leading_lines=statement.leading_lines)
         replacement[-1] = replacement[-1].with_changes(trailing_whitespace=statement.trailing_whitespace)
-        replacements = {statement: cst.FlattenSentinel(replacement), **renames}
-        return Fix(Applicability.SAFE, f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere", replacements)
+        fix.replace(statement, cst.FlattenSentinel(replacement))
+        return fix.build(Applicability.SAFE,
+                         f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere")
 
-    def _import_spawn_fix(self, model: SemanticModel, site: ImportSite, name: str) -> Fix | None:
+    def _import_spawn_fix(self, context: RuleContext, site: ImportSite, name: str) -> Fix | None:
+        model = context.model
         spawn_name = _FORK_ONLY_CLASSES[name][3]
         alias = site.alias
-        replacements: dict = {alias.name: cst.Name(spawn_name)}
+        fix = context.fix_context.fix()
+        fix.replace(alias.name, cst.Name(spawn_name))
         if alias.asname is None:
             if not rewrite.can_rename(model, name, spawn_name, site.node):
                 return None
-            replacements.update(rewrite.rename_references(model, site.node, name, spawn_name))
-        return Fix(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform", replacements)
+            for reference, renamed in rewrite.rename_references(model, site.node, name, spawn_name).items():
+                fix.replace(reference, renamed)
+        return fix.build(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform")
 
     # -- multiprocessing.context.ForkProcess -----------------------------------------
 
-    def _check_attribute(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+    def _check_attribute(self, context: RuleContext, site: Site) -> Iterator[Violation]:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Attribute)
         name = node.attr.value
@@ -418,31 +438,31 @@ class ForkOnlyApi(Rule):
             node,
             f"`{name}` does not exist on Windows (AttributeError: module 'multiprocessing.context' "
             f"has no attribute '{name}'); choose the start method by platform",
-            fixes=tuple(fix for fix in [self._attribute_fix(model, site, name, symbol.written)] if fix),
+            fixes=(self._attribute_fix(context, site, name, symbol.written),),
         )
 
-    def _attribute_fix(self, model: SemanticModel, site: Site, name: str, written: str) -> Fix | None:
+    def _attribute_fix(self, context: RuleContext, site: Site, name: str, written: str) -> Fix:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Attribute)
         package = written[: -len(".context." + name)]
         package_expr = node.value.value if isinstance(node.value, cst.Attribute) else None
         package_symbol = model.resolve(package_expr, site.scope) if package_expr is not None else None
-        imports: tuple[str, ...] = ()
+        fix = context.fix_context.fix()
         if package_symbol is not None and package_symbol.written == package:
             module_code = cst.Module([]).code_for_node(package_expr)
         else:
-            alias = model.module_alias(package, before=node)
-            module_code = alias or package
-            imports = () if alias else (f"import {package}",)
+            module_code = fix.need_module(package, before=node)
         attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
         context_expr = f"{module_code}.get_context({_portable_method(method, module_code)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
-        return Fix(Applicability.SAFE, f"Use the {method} context where the platform has it, spawn elsewhere",
-                   {node: rewrite.expression(value)}, imports)
+        fix.replace(node, fix.expression(value))
+        return fix.build(Applicability.SAFE, f"Use the {method} context where the platform has it, spawn elsewhere")
 
     # -- get_context("fork"), set_start_method("fork"), os.fork() --------------------
 
-    def _check_call(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+    def _check_call(self, context: RuleContext, site: Site) -> Iterator[Violation]:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Call)
         function = model.resolve(node.func, site.scope)
@@ -471,26 +491,20 @@ class ForkOnlyApi(Rule):
             node,
             f"`{call_name}({code})` fails on Windows (ValueError: cannot find context for "
             f"{method!r}); choose the start method by platform",
-            fixes=tuple(self._start_method_fixes(model, site, method_arg, method)),
+            fixes=tuple(self._start_method_fixes(context, site, method_arg, method)),
         )
 
-    def _start_method_fixes(self, model: SemanticModel, site: Site, method_arg, method: str) -> Iterator[Fix]:
+    def _start_method_fixes(self, context: RuleContext, site: Site, method_arg, method: str) -> Iterator[Fix]:
         node = site.node
         assert isinstance(node, cst.Call)
-        imports: tuple[str, ...] = ()
+        fix = context.fix_context.fix()
         if isinstance(node.func, cst.Attribute):
             module_code = cst.Module([]).code_for_node(node.func.value)
         else:
-            alias = model.module_alias("multiprocessing", before=node)
-            module_code = alias or "multiprocessing"
-            if alias is None:
-                imports = ("import multiprocessing",)
-        yield Fix(
-            Applicability.SAFE,
-            f"Use {method} where the platform has it, spawn elsewhere",
-            {method_arg: rewrite.expression(_portable_method(method, module_code))},
-            imports,
-        )
+            module_code = fix.need_module("multiprocessing", before=node)
+        fix.replace(method_arg, fix.expression(_portable_method(method, module_code)))
+        yield fix.build(Applicability.SAFE, f"Use {method} where the platform has it, spawn elsewhere")
         if isinstance(method_arg, cst.SimpleString):
-            yield Fix(Applicability.UNSAFE, "Use spawn on every platform",
-                      {method_arg: rewrite.string_like(method_arg, "spawn")})
+            spawn = context.fix_context.fix()
+            spawn.replace(method_arg, string_like(method_arg, "spawn"))
+            yield spawn.build(Applicability.UNSAFE, "Use spawn on every platform")

@@ -382,7 +382,9 @@ class UnguardedProcessStart(Rule):
 
             if __name__ == "__main__":
                 # loky (the default backend) needs no guard; the multiprocessing backend does.
-                roots = Parallel(n_jobs=2, backend="multiprocessing")(delayed(sqrt)(i) for i in range(4))
+                roots = Parallel(n_jobs=2, backend="multiprocessing")(
+                    delayed(sqrt)(i) for i in range(4)
+                )
             """,
         ),
     ]
@@ -401,7 +403,9 @@ class UnguardedProcessStart(Rule):
             imported = context.project is not None and context.project.is_imported(context.path)
             applicability = Applicability.UNSAFE if imported else Applicability.SAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
-            fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
+            fix = context.fix_context.fix()
+            fix.replace(model.module, _guarded_module(model, plan))
+            fixes = (fix.build(applicability, description),)
         for start in starts:
             yield Violation(
                 start.node,
