@@ -50,7 +50,9 @@ def thumbnail(path):
 
 
 if __name__ == "__main__":
-    workers = [ForkOrSpawnProcess(target=thumbnail, args=(path,)) for path in sys.argv[1:]]
+    workers = [
+        ForkOrSpawnProcess(target=thumbnail, args=(path,)) for path in sys.argv[1:]
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
