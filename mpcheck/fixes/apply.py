@@ -197,6 +197,7 @@ class _Applier(cst.CSTTransformer):
         self.moved: dict[int, cst.BaseStatement] = {}
         self.moving: set[int] = set()
         self.placed: set[str] = set()
+        self.filling: set[str] = set()
         self.seen_statements: set[int] = set()
 
     def run(self, module: cst.Module) -> cst.Module:
@@ -262,10 +263,15 @@ class _Applier(cst.CSTTransformer):
         name = _placeholder_name(statement)
         if name is None or name not in self.plan.placeholders:
             return None
+        if name in self.filling:
+            raise ValueError("a statement is moved into itself")
         if name in self.placed:
             raise ValueError("a placeholder from take() is used twice")
+        self.filling.add(name)
+        statement = self._moved_statement(self.plan.placeholders[name])
+        self.filling.discard(name)
         self.placed.add(name)
-        return self._moved_statement(self.plan.placeholders[name])
+        return statement
 
     # -- blocks --------------------------------------------------------------------------------
 
