@@ -7,7 +7,6 @@ import textwrap
 from typing import Callable, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from mpcheck.findings import Applicability, Fix
 from mpcheck.fixes import FixBuilder, FixContext, apply_fixes
@@ -25,8 +24,7 @@ class Module:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tree = cst.parse_module(text)
-        # What the semantic model supplies: every name bound or read anywhere.
-        self.context = FixContext(self.tree, {name.value for name in m.findall(self.tree, m.Name())}, text)
+        self.context = FixContext(self.tree, names_in_use(self.tree), text)
 
     def fix(self) -> FixBuilder:
         return self.context.fix()
@@ -48,6 +46,33 @@ class Module:
     def apply(self, fixes: Sequence[Fix]) -> tuple[str, list[Fix]]:
         fixed, applied = apply_fixes(self.tree, fixes, self.text)
         return fixed.code, applied
+
+
+def names_in_use(tree: cst.Module) -> set[str]:
+    """What the semantic model supplies: every name bound or read anywhere; the module
+    paths of imports are neither."""
+    names: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+            bound = node.asname.name if node.asname else node.name
+            while isinstance(bound, cst.Attribute):
+                bound = bound.value
+            assert isinstance(bound, cst.Name)
+            names.add(bound.value)
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    self.visit_ImportAlias(alias)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    tree.visit(Names())
+    return names
 
 
 def _walk(node: cst.CSTNode):

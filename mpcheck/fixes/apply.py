@@ -119,12 +119,16 @@ class _Plan:
         return True
 
     def _import_anchor(self, request: ImportRequest) -> tuple[cst.BaseStatement | None, bool]:
+        if request.after is not None:
+            return request.after, True
         if request.before is not None:
             return request.before, False
         index, after = self.layout.header
         return (self.layout.body[index] if index >= 0 else None), after
 
     def _position(self, request: ImportRequest) -> int:
+        if request.after is not None:
+            return self.layout.top_index(request.after) + 1
         if request.before is not None:
             return self.layout.top_index(request.before)
         return self.layout.insertion_index()
@@ -149,7 +153,7 @@ class _Plan:
             else:
                 code = first.code()
             placed.setdefault((anchor_id, after), []).append(cst.parse_statement(code))
-            if first.before is None:
+            if first.before is None and first.after is None:
                 with_the_others.add((anchor_id, after))
         for (anchor_id, after), statements in placed.items():
             if (anchor_id, after) in with_the_others and not self.layout.has_imports:

@@ -191,8 +191,13 @@ class FixBuilder:
     def _request(self, request: ImportRequest, index: int) -> None:
         layout = self.context.layout
         if layout.insertion_index() > index:
-            # The import block comes after the code that needs it: put the import right there.
-            request = ImportRequest(request.module, request.name, request.alias, layout.body[index])
+            # The import block ends after the code that needs it: after the last import
+            # ahead of that code, or else right before it.
+            last = layout.last_import_before(index)
+            if last is not None:
+                request = ImportRequest(request.module, request.name, request.alias, after=last)
+            else:
+                request = ImportRequest(request.module, request.name, request.alias, before=layout.body[index])
         self._imports[request.key] = request
         self._new_names.setdefault(request.bound, ("import", request.key))
 

@@ -12,14 +12,15 @@ import libcst as cst
 @dataclass(frozen=True)
 class ImportRequest:
     """An import a fix needs: `import module [as alias]`, or `from module import name [as
-    alias]` when `name` is set. `before`: a module-level statement the import must precede
-    (the fix uses it there and the module's import block comes later); None: with the
-    module's other imports."""
+    alias]` when `name` is set. Where it goes: with the module's other imports, unless the
+    fix uses it ahead of where they end; then right `after` the last import ahead of that
+    use, or right `before` the module-level statement that uses it."""
 
     module: str
     name: str | None = None
     alias: str | None = None
     before: cst.BaseStatement | None = None
+    after: cst.BaseStatement | None = None  # or: a module-level import it must follow
 
     @property
     def key(self) -> tuple[str, str | None, str | None]:
@@ -168,6 +169,18 @@ class ModuleLayout:
     def has_imports(self) -> bool:
         index, after = self.header
         return after and not _is_docstring(self.body[index])
+
+    def last_import_before(self, index: int) -> cst.BaseStatement | None:
+        """The last statement of the leading import block that holds imports and comes
+        before statement `index`."""
+        body = self.body
+        position = 1 if body and _is_docstring(body[0]) else 0
+        found = None
+        while position < min(index, len(body)) and _allowed_before_imports(body[position]):
+            if _has_imports(body[position]):
+                found = body[position]
+            position += 1
+        return found
 
     def insertion_index(self) -> int:
         """The index in `module.body` an import added with the others would take."""
