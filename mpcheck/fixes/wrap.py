@@ -434,14 +434,21 @@ def _add_optional_parens(leaves: list[_Leaf]) -> list[_Leaf]:
             in_lambda = True
         elif leaf.text == ":" and in_lambda:
             in_lambda = False
-        elif not in_lambda and (leaf.text == "=" or leaf.text in _AUGMENTED or (index == 0 and leaf.text == "return")):
+        elif not in_lambda and (leaf.text == "=" or leaf.text in _AUGMENTED or
+                                (index == 0 and leaf.text in ("return", "del", "assert"))):
             start = index + 1
     end = len(leaves)
     while end > 0 and leaves[end - 1].is_comment:
         end -= 1
     spans: list[tuple[int, int]] = []
-    if start is not None and start < end and not _wrapped_whole(leaves, start, end):
-        spans.append((start, end))
+    parts = [(start, end)] if start is not None else []
+    if leaves[0].text == "assert":  # the test and the message each
+        comma = next((index for index, leaf in enumerate(leaves) if leaf.depth == 0 and leaf.text == ","), None)
+        if comma is not None:
+            parts = [(1, comma), (comma + 1, end)]
+    for begin, finish in parts:
+        if begin < finish and not _wrapped_whole(leaves, begin, finish):
+            spans.append((begin, finish))
     spans.extend(_ternary_spans(leaves, start or 0))
     openings: dict[int, list[_Leaf]] = {}
     closings: dict[int, list[_Leaf]] = {}
