@@ -16,9 +16,11 @@ from .apply import apply_fixes
 from .builder import FixBuilder, FixContext, FixEdit, Insert, Remove, Replace, Take
 from .files import text_edit, write_atomically
 from .imports import ImportRequest
-from .style import Style, fresh_name, requote, string_like
+from .lines import blank_run, split_leading_lines
+from .style import Style, fresh_name, string_like
 
 __all__ = [
     "FixBuilder", "FixContext", "FixEdit", "ImportRequest", "Insert", "Remove", "Replace", "Style", "Take",
-    "apply_fixes", "fresh_name", "requote", "string_like", "text_edit", "write_atomically",
+    "apply_fixes", "blank_run", "fresh_name", "split_leading_lines", "string_like", "text_edit",
+    "write_atomically",
 ]

@@ -23,6 +23,7 @@ import libcst as cst
 from ..findings import Fix
 from .builder import PLACEHOLDER_PREFIX, Insert, Remove, Replace, Take
 from .imports import ImportRequest, ModuleLayout, is_import_line
+from .lines import blank_run, is_blank, split_leading_lines
 from .style import Style
 from .wrap import wrap_line
 
@@ -57,6 +58,7 @@ class _Plan:
         self.claimed: set[int] = set()  # nodes an edit replaces, removes or moves
         self.anchors: set[int] = set()  # statements something is inserted next to
         self.sealed: set[int] = set()  # nodes strictly inside a fixed replacement or a removal
+        self.carried: set[int] = set()  # nodes inside taken statements (they leave before a removal)
         self.names: dict[str, object] = {}
         self.imports: dict[tuple, ImportRequest] = {}
         self.separated: set[int] = set()  # inserted imports the next statement keeps a blank line from
@@ -65,35 +67,45 @@ class _Plan:
         targets: list[cst.CSTNode] = []
         anchors: list[cst.CSTNode] = []
         roots: list[cst.CSTNode] = []
+        kinds: dict[int, list[str]] = {}
         for edit in fix.edits:
             if isinstance(edit, Replace):
                 targets.append(edit.node)
+                kinds.setdefault(id(edit.node), []).append("function" if edit.composes else "value")
                 if not edit.composes:
                     roots.append(edit.node)
             elif isinstance(edit, Remove):
                 targets.append(edit.statement)
+                kinds.setdefault(id(edit.statement), []).append("remove")
                 roots.append(edit.statement)
             elif isinstance(edit, Take):
                 targets.append(edit.statement)
+                kinds.setdefault(id(edit.statement), []).append("take")
             elif isinstance(edit, Insert):
                 anchors.append(edit.anchor)
         anchors.extend(anchor for anchor in (self._import_anchor(request)[0] for request in fix.imports)
                        if anchor is not None)
-        target_ids = [id(node) for node in targets]
-        if len(set(target_ids)) != len(target_ids):
+        takes = [edit.statement for edit in fix.edits if isinstance(edit, Take)]
+        target_ids = list(kinds)
+        # one edit per node; a statement may be edited (by a function) and moved
+        if any(len(found) > 1 and sorted(found) != ["function", "take"] for found in kinds.values()):
             raise ValueError(f"fix {fix.description!r} edits the same node twice")
+        # A statement taken out of a removed or fixed-replaced subtree leaves before it goes,
+        # with the edits inside it: those are not dropped.
+        carried = set().union(*(_subtree_ids(statement) for statement in takes)) if takes else set()
         interiors = [_subtree_ids(root) - {id(root)} for root in roots]
         for interior in interiors:
-            if any(id(node) in interior for node in (*targets, *anchors)):
+            if any(id(node) in interior and id(node) not in carried for node in (*targets, *anchors)):
                 raise ValueError(
                     f"fix {fix.description!r} replaces a node with a fixed value and also edits inside it; "
                     "pass a function to replace() so that the inner edits compose")
         # conflicts with the fixes admitted before
-        if any(key in self.claimed or key in self.sealed for key in target_ids):
+        if any(key in self.claimed for key in target_ids):
             return False
-        if any(id(anchor) in self.sealed for anchor in anchors):
+        if any(id(node) in self.sealed and id(node) not in self.carried and id(node) not in carried
+               for node in (*targets, *anchors)):
             return False
-        if any(not interior.isdisjoint(self.claimed) or not interior.isdisjoint(self.anchors) for interior in interiors):
+        if any(not (interior - self.carried).isdisjoint(self.claimed | self.anchors) for interior in interiors):
             return False
         if any(name in self.names and self.names[name] != binder for name, binder in fix.names):
             return False
@@ -108,6 +120,7 @@ class _Plan:
             elif isinstance(edit, Insert):
                 (self.after if edit.after else self.before).setdefault(id(edit.anchor), []).extend(edit.statements)
         self.claimed.update(target_ids)
+        self.carried |= carried
         self.anchors.update(id(anchor) for anchor in anchors)
         for interior in interiors:
             self.sealed |= interior
@@ -283,7 +296,7 @@ class _Applier(cst.CSTTransformer):
         plan = self.plan
         module_level = isinstance(original, cst.Module)
         out: list[cst.BaseStatement] = []
-        changed: list[bool] = []
+        changed: list[int] = []  # _KEPT, _SEAM or _NEW per statement of `out`
         gap: list[cst.EmptyLine] = []
         seam = False  # a statement left from here: the next one's spacing is new
 
@@ -294,7 +307,7 @@ class _Applier(cst.CSTTransformer):
                     statement = statement.with_changes(leading_lines=_merge(gap, statement.leading_lines))
                     gap = []
                 out.append(statement)
-                changed.append(new or seam)
+                changed.append(_NEW if new else _SEAM if seam else _KEPT)
                 seam = False
 
         for statement in original.body:
@@ -306,11 +319,12 @@ class _Applier(cst.CSTTransformer):
             taken = key in plan.taken
             gone = taken or key in plan.removed or not results
             if gone:
-                gap += _blank_run(statement.leading_lines) if taken else _detached(statement.leading_lines)
+                left = blank_run(statement.leading_lines) if taken else split_leading_lines(statement.leading_lines)[0]
+                gap = _merge(gap, left)
             elif before:
-                detached, attached = _split(results[0].leading_lines)
+                detached, attached = split_leading_lines(results[0].leading_lines)
                 results[0] = results[0].with_changes(leading_lines=attached)
-                gap += detached
+                gap = _merge(gap, detached)
             if gone:
                 seam = True
             emit(before, True)
@@ -323,7 +337,7 @@ class _Applier(cst.CSTTransformer):
                 gap.pop()
             footer = _merge(gap, footer)
         if not out and not module_level:
-            out, changed = [cst.SimpleStatementLine([cst.Pass()])], [True]
+            out, changed = [cst.SimpleStatementLine([cst.Pass()])], [_NEW]
         body = _normalize(out, changed, module_level, self.plan.separated)
         return updated.with_changes(body=body, footer=footer)
 
@@ -346,46 +360,20 @@ class _Filler(cst.CSTTransformer):
         if isinstance(updated_node, cst.IndentedBlock) and any(
                 _placeholder_name(statement) for statement in original_node.body):
             body = list(updated_node.body)
-            return updated_node.with_changes(body=_normalize(body, [True] * len(body), False, set()))
+            return updated_node.with_changes(body=_normalize(body, [_NEW] * len(body), False, set()))
         return updated_node
 
 
 # -- blank lines and comments ----------------------------------------------------------------
 
 
-def _is_blank(line: cst.EmptyLine) -> bool:
-    return line.comment is None
-
-
-def _blank_run(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    run = []
-    for line in lines:
-        if not _is_blank(line):
-            break
-        run.append(line)
-    return run
-
-
-def _split(lines: Sequence[cst.EmptyLine]) -> tuple[list[cst.EmptyLine], list[cst.EmptyLine]]:
-    """(detached, attached): the comment lines right above a statement are attached to it."""
-    lines = list(lines)
-    index = len(lines)
-    while index > 0 and not _is_blank(lines[index - 1]):
-        index -= 1
-    return lines[:index], lines[index:]
-
-
-def _detached(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    return _split(lines)[0]
-
-
 def _merge(first: Sequence[cst.EmptyLine], second: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
     """`first` then `second`, the blank lines where they meet counted once (the longer run)."""
     first, second = list(first), list(second)
     tail = 0
-    while tail < len(first) and _is_blank(first[len(first) - 1 - tail]):
+    while tail < len(first) and is_blank(first[len(first) - 1 - tail]):
         tail += 1
-    head = len(_blank_run(second))
+    head = len(blank_run(second))
     kept = first[:len(first) - tail] if tail else first
     return [*kept, *[_BLANK] * max(tail, head), *second[head:]]
 
@@ -394,30 +382,35 @@ def _is_definition(statement: cst.CSTNode) -> bool:
     return isinstance(statement, (cst.FunctionDef, cst.ClassDef))
 
 
-def _normalize(body: list[cst.BaseStatement], changed: list[bool], module_level: bool,
+_KEPT, _SEAM, _NEW = 0, 1, 2  # a statement as it was; one a removal left next to others; a new one
+
+
+def _normalize(body: list[cst.BaseStatement], changed: list[int], module_level: bool,
                separated: set[int]) -> list[cst.BaseStatement]:
-    """Blank lines at the seams the edits made, as black writes them."""
+    """Blank lines at the seams the edits made, as black writes them: none at the top of a
+    block; around a new or moved definition two at module level, one in a block; at most
+    two/one. A statement that stayed keeps its spacing unless a new statement before it
+    needs more (a definition, the module's first import)."""
     cap = 2 if module_level else 1
     result = list(body)
     for index, statement in enumerate(body):
-        seam = changed[index] or (index > 0 and changed[index - 1])
-        if not seam:
+        before = changed[index - 1] if index else _KEPT
+        if changed[index] == _KEPT and before != _NEW:
             continue
-        lines = [_BLANK if _is_blank(line) else line for line in statement.leading_lines]
-        run = len(_blank_run(lines))
+        lines = [_BLANK if is_blank(line) else line for line in statement.leading_lines]
+        run = len(blank_run(lines))
         if index == 0:
-            wanted = 0 if changed[index] else run
+            wanted = 0
         else:
-            # A statement the edits did not move keeps its own spacing unless what now
-            # precedes it needs more (a new definition, a new first import).
             previous = body[index - 1]
             least = 0
-            if _is_definition(previous) or (changed[index] and _is_definition(statement)):
+            new = changed[index] == _NEW
+            if (_is_definition(previous) and (new or before == _NEW)) or (new and _is_definition(statement)):
                 least = cap
             if id(previous) in separated and not is_import_line(statement):
                 least = max(least, 1)
             wanted = max(run, least)
-            if changed[index]:
+            if changed[index] != _KEPT:
                 wanted = min(wanted, cap)
         lines = [*[_BLANK] * wanted, *lines[run:]]
         if lines != list(statement.leading_lines):

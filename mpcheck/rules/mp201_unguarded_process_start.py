@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
+from ..fixes import FixBuilder, blank_run, split_leading_lines
 from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -403,9 +404,7 @@ class UnguardedProcessStart(Rule):
             imported = context.project is not None and context.project.is_imported(context.path)
             applicability = Applicability.UNSAFE if imported else Applicability.SAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
-            fix = context.fix_context.fix()
-            fix.replace(model.module, _guarded_module(model, plan))
-            fixes = (fix.build(applicability, description),)
+            fixes = (_guard_fix(context, plan).build(applicability, description),)
         for start in starts:
             yield Violation(
                 start.node,
@@ -416,61 +415,32 @@ class UnguardedProcessStart(Rule):
             )
 
 
-def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
-    """The module with `plan.moved` in one main guard at its end; existing plain guards are
-    merged into it."""
-    guard_body: list[cst.BaseStatement] = []
-    test: cst.BaseExpression = cst.parse_expression(_GUARD_TEST)
+def _guard_fix(context: RuleContext, plan: MainGuardPlan) -> FixBuilder:
+    """Move `plan.moved` into one main guard at the end of the module; the bodies of
+    existing plain guards join it (with the comments right above those guards)."""
+    model = context.model
+    fix = context.fix_context.fix()
+    test: cst.BaseExpression | None = None
+    body: list[cst.BaseStatement] = []
     for statement in plan.moved:
         if isinstance(statement, cst.If) and _is_plain_guard(model, statement):
             test = statement.test
             inner = list(statement.body.body)
-            if inner:
-                inner[0] = inner[0].with_changes(
-                    leading_lines=[*_indented(statement.leading_lines), *inner[0].leading_lines])
-            guard_body.extend(inner)
+            # its first statement takes the guard's blank lines and the comments right above it
+            lines = [*blank_run(statement.leading_lines), *split_leading_lines(statement.leading_lines)[1]]
+            fix.replace(inner[0], lambda node, lines=lines: node.with_changes(
+                leading_lines=[*lines, *node.leading_lines]))
+            body.extend(fix.take(line) for line in inner)
+            fix.remove(statement)
         else:
-            guard_body.append(statement.with_changes(leading_lines=_indented(statement.leading_lines)))
-    first = guard_body[0]
-    comments = list(first.leading_lines)
-    while comments and comments[0].comment is None:
-        comments.pop(0)
-    guard_body[0] = first.with_changes(leading_lines=comments)
-    previous = plan.kept[-1] if plan.kept else None
-    blank_lines = 2 if isinstance(previous, (cst.FunctionDef, cst.ClassDef)) else 1 if previous else 0
+            body.append(fix.take(statement))
     guard = cst.If(
-        test=test,
-        body=cst.IndentedBlock(body=guard_body),
-        leading_lines=[cst.EmptyLine()] * blank_lines,
+        test=test or fix.expression(_GUARD_TEST),
+        body=cst.IndentedBlock(body),
+        leading_lines=[cst.EmptyLine(indent=False)],
     )
-    return model.module.with_changes(body=[*_kept_with_spacing(model.module.body, plan.kept), guard])
-
-
-def _kept_with_spacing(body: Sequence[cst.BaseStatement], kept: list[cst.CSTNode]) -> list[cst.CSTNode]:
-    """The kept statements; one that followed a moved statement takes over the blank lines
-    that separated them, so that imports and the code after them stay apart."""
-    result = []
-    kept_set = set(kept)
-    first_moved = None  # the first of the moved statements since the last kept one
-    for statement in body:
-        if statement not in kept_set:
-            first_moved = first_moved or statement
-            continue
-        if first_moved is not None and result and not _leading_blank_lines(statement):
-            statement = statement.with_changes(
-                leading_lines=[*_leading_blank_lines(first_moved), *statement.leading_lines])
-        first_moved = None
-        result.append(statement)
-    return result
-
-
-def _leading_blank_lines(statement: cst.CSTNode) -> list[cst.EmptyLine]:
-    lines = []
-    for line in statement.leading_lines:
-        if line.comment is not None:
-            break
-        lines.append(line)
-    return lines
+    fix.insert_after(model.module.body[-1], [guard])
+    return fix
 
 
 def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
@@ -482,16 +452,3 @@ def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
         and statement.orelse is None
         and isinstance(statement.body, cst.IndentedBlock)
     )
-
-
-def _indented(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    """Leading lines of a module-level statement as they read inside a block: blank lines
-    carry no indentation, and two blank lines (between top-level definitions) become one."""
-    result: list[cst.EmptyLine] = []
-    for line in lines:
-        if line.comment is None:
-            if result and result[-1].comment is None:
-                continue
-            line = line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(""))
-        result.append(line)
-    return result
