@@ -361,13 +361,12 @@ def test_take_builds_a_new_block_around_moved_statements():
     ''')
 
     def with_block(module, fix):
+        # the shape of a `with`-block codemod: a template whose body holes are moved statements
         pool = module.statement("pool = ")
-        body = [fix.take(module.statement("print(")), fix.take(module.statement("pool.close()"))]
+        block = fix.statement("with {pool} as pool:\n    {first}\n    {second}\n", pool=module.node("multiprocessing.Pool(2)"),
+                              first=fix.take(module.statement("print(")), second=fix.take(module.statement("pool.close()")))
         fix.remove(module.statement("pool.join()"))
-        new = cst.With(items=[cst.WithItem(cst.parse_expression("multiprocessing.Pool(2)"),
-                                           asname=cst.AsName(cst.Name("pool")))],
-                       body=cst.IndentedBlock(body))
-        fix.replace(pool, new.with_changes(leading_lines=pool.leading_lines))
+        fix.replace(pool, block.with_changes(leading_lines=pool.leading_lines))
 
     assert fixed_text(text, with_block) == source('''
         import multiprocessing

@@ -26,27 +26,15 @@ def use_fork_where_it_exists(module, fix):
 # -- quotes ----------------------------------------------------------------------------------------
 
 
-def test_generated_strings_take_the_files_majority_quote():
-    text = source('''
-        import multiprocessing as mp
-
-        NAME = 'render'
-        ctx = mp.get_context('fork')
-    ''')
-    fixed = fixed_text(text, use_fork_where_it_exists)
-    assert "ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')\n" in fixed
-
-
-def test_docstrings_do_not_count_and_a_tie_is_double():
-    text = source('''
-        """Workers."""
-        import multiprocessing as mp
-
-        NAME = "render"
-        ctx = mp.get_context('fork')
-    ''')
-    fixed = fixed_text(text, use_fork_where_it_exists)
-    assert 'ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")\n' in fixed
+@pytest.mark.parametrize(("strings", "quote"), [
+    ("NAME = 'render'", "'"),  # the file's majority
+    ('NAME = "render"', '"'),  # a tie (docstrings do not count) is double
+    ('A = "a"\nB = "b"', '"'),  # two to one
+])
+def test_generated_strings_take_the_files_quote(strings, quote):
+    text = f'"""Workers."""\nimport multiprocessing as mp\n\n{strings}\nctx = mp.get_context(\'fork\')\n'
+    expected = "ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')\n"
+    assert expected.replace("'", quote) in fixed_text(text, use_fork_where_it_exists)
 
 
 def test_a_string_holding_the_quote_keeps_the_other_one():
