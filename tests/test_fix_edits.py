@@ -446,3 +446,23 @@ def test_one_fix_with_many_sites_applies_in_one_round():
         fix.replace(call, lambda node: node.with_changes(attr=cst.Name("get_spawn_context")))
     text, applied = module.apply([fix.build(Applicability.SAFE, "all")])
     assert len(applied) == 1 and text.count("mp.get_spawn_context(") == 3
+
+
+def test_an_insertion_next_to_a_statement_another_fix_moves_waits():
+    module = Module(PIPELINE)
+    mover = module.fix()
+    mover.move([module.statement("SIZES =")], after=module.statement("import os"))
+    inserter = module.fix()
+    inserter.insert_before(module.statement("SIZES ="), [inserter.statement("LIMIT = 3")])
+    fixes = [mover.build(Applicability.SAFE, "move"), inserter.build(Applicability.SAFE, "insert")]
+    assert module.apply(fixes)[1] == fixes[:1]
+
+
+def test_an_edit_inside_a_statement_another_fix_removes_waits():
+    module = Module(PIPELINE)
+    remover = module.fix()
+    remover.remove(module.statement("def resize"))
+    editor = module.fix()
+    editor.replace(module.node("SIZES", cst.Name, 1), lambda node: node.with_changes(value="LIMITS"))
+    fixes = [remover.build(Applicability.SAFE, "remove"), editor.build(Applicability.SAFE, "edit")]
+    assert module.apply(fixes)[1] == fixes[:1]

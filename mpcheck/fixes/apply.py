@@ -58,7 +58,7 @@ class _Plan:
         self.claimed: set[int] = set()  # nodes an edit replaces, removes or moves
         self.anchors: set[int] = set()  # statements something is inserted next to
         self.sealed: set[int] = set()  # nodes strictly inside a fixed replacement or a removal
-        self.carried: set[int] = set()  # nodes inside taken statements (they leave before a removal)
+        self.gone: set[int] = set()  # statements removed or moved away
         self.names: dict[str, object] = {}
         self.imports: dict[tuple, ImportRequest] = {}
         self.separated: set[int] = set()  # inserted imports the next statement keeps a blank line from
@@ -99,13 +99,17 @@ class _Plan:
                 raise ValueError(
                     f"fix {fix.description!r} replaces a node with a fixed value and also edits inside it; "
                     "pass a function to replace() so that the inner edits compose")
-        # conflicts with the fixes admitted before
+        # conflicts with the fixes admitted before: one edit per node; nothing inside what
+        # another fix replaces with a fixed value or removes; no insertion next to a
+        # statement another fix removes or moves (where would it go?)
         if any(key in self.claimed for key in target_ids):
             return False
-        if any(id(node) in self.sealed and id(node) not in self.carried and id(node) not in carried
-               for node in (*targets, *anchors)):
+        if any(id(node) in self.sealed for node in (*targets, *anchors)):
             return False
-        if any(not (interior - self.carried).isdisjoint(self.claimed | self.anchors) for interior in interiors):
+        if any(not interior.isdisjoint(self.claimed) or not interior.isdisjoint(self.anchors) for interior in interiors):
+            return False
+        if any(id(anchor) in self.gone for anchor in anchors) or any(
+                kind in ("remove", "take") and key in self.anchors for key, found in kinds.items() for kind in found):
             return False
         if any(name in self.names and self.names[name] != binder for name, binder in fix.names):
             return False
@@ -120,7 +124,7 @@ class _Plan:
             elif isinstance(edit, Insert):
                 (self.after if edit.after else self.before).setdefault(id(edit.anchor), []).extend(edit.statements)
         self.claimed.update(target_ids)
-        self.carried |= carried
+        self.gone.update(key for key, found in kinds.items() if "remove" in found or "take" in found)
         self.anchors.update(id(anchor) for anchor in anchors)
         for interior in interiors:
             self.sealed |= interior

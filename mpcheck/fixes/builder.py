@@ -216,10 +216,6 @@ class FixBuilder:
 
     # -- the result -----------------------------------------------------------------------------
 
-    @property
-    def empty(self) -> bool:
-        return not self._edits
-
     def build(self, applicability: Applicability, description: str) -> Fix:
         """The fix. Raises ValueError when it has no edits."""
         if not self._edits:

@@ -24,7 +24,8 @@ class Style:
     """The style of one module, read lazily from it.
 
     `quote`: the quote character most of its one-line string literals use (double on a tie
-    or when it has none); `indent` and `newline`: the module's own (libcst detects them);
+    or when it has none); `indent`: the module's indentation unit (libcst detects it, and
+    the newline, which new nodes take from the module when it is written);
     `line_length`: 88, or the module's longest line if that is longer.
     """
 
@@ -35,10 +36,6 @@ class Style:
     @property
     def indent(self) -> str:
         return self.module.default_indent
-
-    @property
-    def newline(self) -> str:
-        return self.module.default_newline
 
     @cached_property
     def line_length(self) -> int:
