@@ -79,8 +79,10 @@ class FixBuilder:
     Nodes are nodes of the tree the rule saw (`FixContext.module`). Statement edits take
     statements of a module or an indented block (not the small statements of a `;` line).
     Edits that overlap within one fix raise ValueError when the fix is applied (a fixed
-    replacement of a node whose subtree holds another edit of the same fix); across fixes
-    they are a conflict, and the later fix waits for the next round.
+    replacement of a node whose subtree holds another edit of the same fix, two edits of
+    one node, a statement moved into itself, a placeholder not used once); across fixes
+    they are a conflict, and the later fix waits for the next round. Statement methods
+    raise TypeError for a node that is not a statement.
     """
 
     def __init__(self, context: FixContext) -> None:
@@ -94,8 +96,10 @@ class FixBuilder:
 
     def replace(self, node: cst.CSTNode, value: Replacement | ReplacementFunction) -> None:
         """Replace `node` with `value`: a node, `FlattenSentinel` or `RemovalSentinel`, or a
-        function that receives the node with the inner edits already made and returns one.
-        Use a function whenever other edits may sit inside `node`."""
+        function that receives the node with the inner edits (of this fix and of the other
+        fixes of the round) already made and returns one. Use a function whenever other
+        edits may sit inside `node`: a fixed value there is an error within this fix and a
+        conflict with another. A statement replaced keeps only the comments `value` has."""
         self._edits.append(Replace(node, value))
 
     def insert_before(self, anchor: cst.BaseStatement, statements: Sequence[cst.BaseStatement]) -> None:
@@ -137,6 +141,7 @@ class FixBuilder:
     # -- names and imports ------------------------------------------------------------------
 
     def taken_names(self) -> frozenset[str]:
+        """The names in use in the module and those this fix has added."""
         return self.context.names_in_use | frozenset(self._new_names)
 
     def fresh_name(self, base: str) -> str:
@@ -150,7 +155,8 @@ class FixBuilder:
         """The expression that names `module` in code placed at `before`: the name an
         existing module-level import made ahead of `before` binds (`mp` for `import
         multiprocessing as mp`), else `module` itself with `import module` added (or
-        `import module as module_2` when the top name is taken by something else)."""
+        `import module as module_2` when the top name is taken by something else).
+        Raises ValueError when `before` is not in the module."""
         layout = self.context.layout
         index = layout.top_index(before)
         existing = layout.module_expression(module, index)
@@ -171,7 +177,8 @@ class FixBuilder:
         """The expression for `module.name` in code placed at `before`: the name bound by an
         existing `from module import name` ahead of it; else `alias.name` through an existing
         import of `module`; else `name` with `from module import name` added when `name` is
-        free; else `module.name` through `need_module`."""
+        free; else `module.name` through `need_module`. Raises ValueError when `before` is
+        not in the module."""
         layout = self.context.layout
         index = layout.top_index(before)
         existing = layout.name_expression(module, name, index)
@@ -212,6 +219,7 @@ class FixBuilder:
         return self.style.statement(template, **holes)
 
     def string(self, value: str) -> cst.SimpleString:
+        """See `Style.string`."""
         return self.style.string(value)
 
     # -- the result -----------------------------------------------------------------------------
