@@ -466,3 +466,28 @@ def test_an_edit_inside_a_statement_another_fix_removes_waits():
     editor.replace(module.node("SIZES", cst.Name, 1), lambda node: node.with_changes(value="LIMITS"))
     fixes = [remover.build(Applicability.SAFE, "remove"), editor.build(Applicability.SAFE, "edit")]
     assert module.apply(fixes)[1] == fixes[:1]
+
+
+def test_a_fix_editing_inside_a_statement_another_fix_moves_shares_its_round():
+    text = source('''
+        import multiprocessing as mp
+
+
+        def work(x):
+            return x
+
+
+        ctx = mp.get_context("forkserver")
+        with ctx.Pool(2) as pool:
+            print(pool.map(work, [1]))
+    ''')
+    result = mpcheck.Checker().fix_text(text, "work.py")
+    assert (result.rounds, sorted(d.code for d in result.fixed)) == (1, ["MP101", "MP201"])
+    assert result.fixed_text.endswith(source('''
+        if __name__ == "__main__":
+            ctx = mp.get_context(
+                "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+            )
+            with ctx.Pool(2) as pool:
+                print(pool.map(work, [1]))
+    '''))

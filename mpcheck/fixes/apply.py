@@ -39,8 +39,9 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], text: str | None = Non
     if not applied:
         return module, []
     plan.add_imports()
-    fixed = _Applier(plan).run(module)
-    return _wrap_long_lines(fixed, Style(module, text)), applied
+    applier = _Applier(plan)
+    fixed = applier.run(module)
+    return _wrap_long_lines(fixed, applier.dirty, Style(module, text)), applied
 
 
 class _Plan:
@@ -214,8 +215,18 @@ class _Applier(cst.CSTTransformer):
     def __init__(self, plan: _Plan) -> None:
         super().__init__()
         self.plan = plan
+        # what became of each edited statement, and how many places it took in libcst's
+        # own rebuilt block (the others are there one for one)
         self.outcomes: dict[int, list[cst.BaseStatement]] = {}
+        self.places: dict[int, int] = {}
+        # statements an edit touches, whose block is rebuilt here
+        self.edited = set(plan.before) | set(plan.after) | plan.removed | set(plan.taken) | set(plan.replacements)
         self.moved: dict[int, cst.BaseStatement] = {}
+        # module-level statements an edit reached (where a line may have grown), by id
+        self.top_level = {id(statement) for statement in plan.module.body}
+        self.edits_made = 0
+        self.started: dict[int, int] = {}
+        self.dirty: set[int] = set()
         self.moving: set[int] = set()
         self.placed: set[str] = set()
         self.filling: set[str] = set()
@@ -236,30 +247,46 @@ class _Applier(cst.CSTTransformer):
     # -- the traversal ---------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        return id(node) not in self.moved
+        key = id(node)
+        if key in self.top_level:
+            self.started[key] = self.edits_made
+        return key not in self.moved
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
         key = id(original_node)
+        result = self._leave(key, original_node, updated_node)
+        if key in self.top_level and self.edits_made != self.started.get(key):
+            self.dirty.update(id(statement) for statement in _as_list(result))
+        return result
+
+    def _leave(self, key: int, original_node, updated_node):
         if key in self.moved:  # moved ahead of the traversal: already computed
-            self.outcomes[key] = []
-            return updated_node
-        if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
+            self.outcomes[key], self.places[key] = [], 0
+            return cst.RemovalSentinel.REMOVE
+        kind = type(original_node)
+        if (kind is cst.Module or kind is cst.IndentedBlock) and any(
+                id(statement) in self.edited for statement in original_node.body):
             updated_node = self._rebuild(original_node, updated_node)
+            self.edits_made += 1
+        if key not in self.edited:
+            return updated_node
         replace = self.plan.replacements.get(key)
         result = updated_node
         if replace is not None:
             result = replace.value(updated_node) if replace.composes else replace.value
             result = self._fill(result)
+            self.edits_made += 1
         if isinstance(original_node, cst.BaseStatement):
             statements = _as_list(result)
             if key in self.plan.taken:
                 if len(statements) != 1:
                     raise ValueError("a moved statement must be one statement after its own edits")
                 self.moved[key] = statements[0]
-                statements = []
+                statements, result = [], cst.RemovalSentinel.REMOVE
             elif key in self.plan.removed:
-                statements = []
+                statements, result = [], cst.RemovalSentinel.REMOVE
             self.outcomes[key] = statements
+            self.places[key] = len(_as_list(result))
         return result
 
     def _moved_statement(self, take: Take) -> cst.BaseStatement:
@@ -301,12 +328,14 @@ class _Applier(cst.CSTTransformer):
         module_level = isinstance(original, cst.Module)
         out: list[cst.BaseStatement] = []
         changed: list[int] = []  # _KEPT, _SEAM or _NEW per statement of `out`
+        reached: list[bool] = []  # per statement of `out`: new, or an edit reached it
         gap: list[cst.EmptyLine] = []
         seam = False  # a statement left from here: the next one's spacing is new
 
-        def emit(statements: list[cst.BaseStatement], new: bool) -> None:
+        def emit(statements: list[cst.BaseStatement], new: bool, edited: bool = False) -> None:
             nonlocal gap, seam
             for statement in statements:
+                reached.append(new or edited)
                 if gap:
                     statement = statement.with_changes(leading_lines=_merge(gap, statement.leading_lines))
                     gap = []
@@ -314,12 +343,19 @@ class _Applier(cst.CSTTransformer):
                 changed.append(_NEW if new else _SEAM if seam else _KEPT)
                 seam = False
 
+        position = 0  # in libcst's rebuilt body
         for statement in original.body:
             key = id(statement)
             self.seen_statements.add(key)
             before = [self._inserted(s) for s in plan.before.get(key, ())]
             after = [self._inserted(s) for s in plan.after.get(key, ())]
-            results = list(self.outcomes.get(key, [statement]))
+            if key in self.outcomes:
+                results = list(self.outcomes[key])
+                position += self.places[key]
+            else:
+                results = [updated.body[position]]
+                position += 1
+            edited = any(id(result) in self.dirty for result in results)
             taken = key in plan.taken
             gone = taken or key in plan.removed or not results
             if gone:
@@ -332,7 +368,7 @@ class _Applier(cst.CSTTransformer):
             if gone:
                 seam = True
             emit(before, True)
-            emit(results, False)  # a statement replaced in place keeps its neighbours' spacing
+            emit(results, False, edited)  # a statement replaced in place keeps its neighbours' spacing
             emit(after, True)
         footer = list(updated.footer)
         comments = [line for line in gap if line.comment is not None]
@@ -341,8 +377,10 @@ class _Applier(cst.CSTTransformer):
                 gap.pop()
             footer = _merge(gap, footer)
         if not out and not module_level:
-            out, changed = [cst.SimpleStatementLine([cst.Pass()])], [_NEW]
+            out, changed, reached = [cst.SimpleStatementLine([cst.Pass()])], [_NEW], [True]
         body = _normalize(out, changed, module_level, self.plan.separated)
+        if module_level:
+            self.dirty = {id(statement) for statement, flag in zip(body, reached) if flag}
         return updated.with_changes(body=body, footer=footer)
 
     def _inserted(self, statement: cst.BaseStatement) -> cst.BaseStatement:
@@ -425,13 +463,17 @@ def _normalize(body: list[cst.BaseStatement], changed: list[int], module_level: 
 # -- long lines ----------------------------------------------------------------------------------
 
 
-def _wrap_long_lines(module: cst.Module, style: Style) -> cst.Module:
-    limit = style.line_length
-    if all(len(line) <= limit for line in module.code.splitlines()):
-        return module
-    fixed = module.visit(_LineWrapper(module, style))
-    assert isinstance(fixed, cst.Module)
-    return fixed
+def _wrap_long_lines(module: cst.Module, dirty: set[int], style: Style) -> cst.Module:
+    """Wrap the long lines of the module-level statements in `dirty` (those an edit
+    reached: no other line can have grown past the limit, which is at least the file's
+    longest line)."""
+    body = list(module.body)
+    wrapper: _LineWrapper | None = None
+    for index, statement in enumerate(body):
+        if id(statement) in dirty:
+            wrapper = wrapper or _LineWrapper(module, style)
+            body[index] = statement.visit(wrapper)  # type: ignore[assignment]
+    return module if wrapper is None else module.with_changes(body=body)
 
 
 class _LineWrapper(cst.CSTTransformer):
