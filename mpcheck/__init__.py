@@ -14,13 +14,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 __version__ = "0.1.0"
 
-from .config import ConfigError, Settings, load_settings  # noqa: E402
-from .engine import Checker  # noqa: E402
-from .findings import Applicability, Diagnostic  # noqa: E402
+if TYPE_CHECKING:
+    from .config import ConfigError, Settings, load_settings
+    from .engine import Checker
+    from .findings import Applicability, Diagnostic
+
+# Imported on first use: `import mpcheck.runtime.pytest_plugin`, which pytest does in every
+# environment mpcheck is installed in, must not pay for libcst and the rules.
+_LAZY = {
+    "ConfigError": "config", "Settings": "config", "load_settings": "config",
+    "Checker": "engine", "Applicability": "findings", "Diagnostic": "findings",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mpcheck' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -32,14 +50,19 @@ class FixedSource:
 
 def check_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
                  unsafe_fixes: bool = False, project_files: Iterable[Path] = ()) -> list[Diagnostic]:
-    """The findings in `text`; input errors (syntax, nesting) come back as MP000.
+    """The findings in `text`; input errors (syntax, nesting) come back as MP000 unless
+    `settings` ignore MP000. `# noqa` and `# mpcheck: noqa` comments are honoured.
     `project_files`: the other files of the project, for the rules that look across files."""
+    from .engine import Checker
+
     return Checker(settings, unsafe_fixes, project_files).check_text(text, path)
 
 
 def fix_source(text: str, path: str = "<stdin>", *, settings: Settings | None = None,
                unsafe_fixes: bool = False, project_files: Iterable[Path] = ()) -> FixedSource:
     """`text` with every allowed fix applied, re-parsed and re-checked."""
+    from .engine import Checker
+
     result = Checker(settings, unsafe_fixes, project_files).fix_text(text, path)
     return FixedSource(result.fixed_text if result.fixed_text is not None else text, result.fixed, result.diagnostics)
 

@@ -1,9 +1,12 @@
-"""The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`.
+"""The command line: `mpcheck check`, `mpcheck fix`, `mpcheck rules`, `mpcheck explain`,
+`mpcheck run`.
 
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
-`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found, 1 findings (or, for
-`fix`, findings left; for `--diff`, changes that would be made), 2 a usage error or a file
-that could not be read or parsed.
+`mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
+file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
+changes that would be made), 2 a usage error, a path that does not exist, or a file that
+could not be read or parsed (unless MP000 is ignored). `mpcheck run` exits with the status
+of the command it runs (its --help lists the statuses of its own).
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
-from .explain import render_rule
+from .explain import fix_summary, render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
 from .fixes import write_atomically
-from .reporting import MACHINE_FORMATS, format_full, format_statistics, format_text, summary_line
+from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
+from .runtime import runner
+from .runtime.startmethod import START_METHODS, check as check_start_method
 from .source import InputError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -93,7 +98,7 @@ def fix_command(**options) -> None:
 @main.command()
 def rules() -> None:
     """List the rules: code, name, whether `fix` can fix it, and what it flags."""
-    rows = [(rule.code, rule.name, rule.fix_availability(), rule.summary) for rule in ALL_RULES]
+    rows = [(rule.code, rule.name, fix_summary(rule), rule.summary) for rule in ALL_RULES]
     widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
     header = ("CODE", "NAME", "FIX", "SUMMARY")
     for row in [header, *rows]:
@@ -108,6 +113,70 @@ def explain(code: str) -> None:
     if rule is None:
         raise click.UsageError(f"unknown rule code {code!r}; `mpcheck rules` lists them")
     click.echo(render_rule(rule), nl=False)
+
+
+class _WrapperCommand(click.Command):
+    """A command that runs another: its own usage errors exit 125, as timeout(1)'s do, so
+    that they cannot be taken for an exit status of the command it runs."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            error.exit_code = runner.EXIT_RUN_ERROR
+            raise
+
+
+def _run_usage_error(message: str) -> click.UsageError:
+    error = click.UsageError(message)
+    error.exit_code = runner.EXIT_RUN_ERROR
+    return error
+
+
+@main.command(name="run", cls=_WrapperCommand,
+              context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--start-method", type=click.Choice(START_METHODS), default=None,
+              help="The default start method to give every Python process: spawn (Windows, macOS; the default), forkserver (Linux from Python 3.14) or fork (Linux up to 3.13).")
+@click.option("--no-fork", is_flag=True, help="Also remove fork, as on Windows: spawn is the only start method, get_context('fork') raises ValueError, ForkProcess and os.fork are absent.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="End the command's whole process group after SECONDS (exit status 124).")
+@click.option("--kill-after", type=click.FloatRange(min=0), default=runner.DEFAULT_KILL_AFTER, show_default=True, metavar="SECONDS", help="How long processes get after SIGTERM before SIGKILL.")
+@click.option("--compare", is_flag=True, help="Run COMMAND under fork and under the start method (default: spawn and forkserver) and report whether exit status and stdout agree (exit 0 when they do, 1 when not).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run_command(start_method: str | None, no_fork: bool, timeout: float | None, kill_after: float, compare: bool,
+                command: tuple[str, ...]) -> None:
+    """Run COMMAND with another default multiprocessing start method in every Python process
+    it starts (children, `python -m pytest`, subprocesses), as on macOS and Windows (spawn) or
+    Linux from Python 3.14 (forkserver). The program's own set_start_method() and
+    get_context() calls behave as they would there. Put `--` before COMMAND.
+
+    Exit status: the command's (128+N when signal N ended it); 124 when the timeout ended
+    it; 125 for a usage error of `mpcheck run`; 126 when COMMAND cannot be executed, 127
+    when it is not found. With --compare: 0 when every run agrees with fork, 1 when not.
+    """
+    if os.name != "posix":
+        raise _run_usage_error("mpcheck run needs Linux or macOS; on Windows, spawn is already the only start method")
+    method = start_method or "spawn"
+    try:
+        check_start_method(method, no_fork)
+    except ValueError as error:
+        raise _run_usage_error(f"--no-fork: {error}") from None
+    options = {"timeout": timeout, "kill_after": kill_after}
+    try:
+        if not compare:
+            sys.exit(runner.run(command, method, no_fork=no_fork, **options).exit_status)
+        if start_method == "fork":
+            raise _run_usage_error("--compare compares fork with another start method; choose spawn or forkserver")
+        methods = [start_method] if start_method else ["spawn"] if no_fork else ["spawn", "forkserver"]
+        reference, comparisons = runner.compare(command, methods, no_fork=no_fork, **options)
+    except OSError as error:
+        runner.notify_stderr(f"cannot run {command[0]}: {error.strerror or error}")
+        sys.exit(runner.EXIT_NOT_FOUND if isinstance(error, FileNotFoundError) else runner.EXIT_CANNOT_EXECUTE)
+    for line in runner.format_comparison(reference, comparisons):
+        click.echo(line, nl=False)
+    interrupted = [outcome.interrupted for outcome in (reference, *(c.outcome for c in comparisons)) if outcome.interrupted]
+    if interrupted:
+        sys.exit(128 + interrupted[0])
+    sys.exit(EXIT_CLEAN if all(comparison.agrees for comparison in comparisons) else EXIT_FINDINGS)
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -150,20 +219,23 @@ def _run(
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     targets = list(_targets(paths, settings))
-    project_files = [target.path for target in targets if isinstance(target, DiscoveredFile)]
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes, project_files=project_files)
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
     fixing = fix or diff
     results: list[FileResult] = []
-    missing = False
+    missing = 0
     # `mpcheck fix -` writes the fixed source to stdout; the report then goes to stderr.
     report_to_stderr = fix and not diff and "-" in paths
     for target in targets:
         if isinstance(target, DiscoveryError):
             click.echo(f"error: {target.display}: {target.reason}", err=True)
-            missing = True
+            missing += 1
         elif target == "-":
             results.append(_stdin(checker, fixing, diff, stdin_filename or "-"))
     files = [target for target in targets if isinstance(target, DiscoveredFile)]
+    if not files and not results and not missing:
+        # ruff's warning and exit status (0): a tree without Python files is not an error,
+        # but nothing was checked, so there is no summary to give (see _report).
+        click.echo("warning: No Python files found under the given path(s)", err=True)
     outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
@@ -180,7 +252,7 @@ def _run(
         results.append(result)
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
-    _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr)
+    _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr, missing)
     if missing or any(d.code == INPUT_ERROR_CODE for d in diagnostics):
         return EXIT_ERROR
     if diff:
@@ -250,7 +322,7 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
 
 
 def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
-            fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool) -> None:
+            fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool, missing: int) -> None:
     if output_format in MACHINE_FORMATS:
         document = MACHINE_FORMATS[output_format](diagnostics)
         if document:
@@ -265,18 +337,13 @@ def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool,
         lines = format_text(diagnostics, color=True)
     for line in lines:
         click.echo(line, err=to_stderr)
-    if quiet:
+    if quiet or not (results or missing):  # nothing was checked: nothing passed either
         return
+    unchecked = sum(1 for result in results if result.unchecked)
     if fixing:
         fixed = sum(len(result.fixed) for result in results)
-        if diff:
-            click.echo(f"Would fix {fixed} {'finding' if fixed == 1 else 'findings'}.", err=True)
-            return
-        remaining = sum(1 for d in diagnostics if d.code != INPUT_ERROR_CODE)
-        message = f"Fixed {fixed} {'finding' if fixed == 1 else 'findings'} ({remaining} remaining)."
-        if remaining and not any(d.fixable for d in diagnostics):
-            message += " The rest have no automatic fix: `mpcheck explain CODE` shows the portable form."
-        click.echo(message, err=to_stderr)
+        line = fix_summary_line(fixed, diagnostics, diff=diff, unchecked=unchecked, missing=missing)
+        click.echo(line, err=to_stderr or diff)
         return
     hint = "Run `mpcheck fix` to fix them." if any(d.fixable for d in diagnostics) else None
-    click.echo(summary_line(diagnostics, hint), err=to_stderr)
+    click.echo(summary_line(diagnostics, hint, unchecked=unchecked, missing=missing), err=to_stderr)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .findings import INPUT_ERROR_CODE, names_input_errors
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -54,11 +56,19 @@ class Settings:
         return selected >= 0 and selected > ignored
 
     def ignored_for_file(self, code: str, path: str) -> bool:
+        return any(_matches(code, prefix) for prefix in self._per_file_codes(path))
+
+    def input_errors_hidden(self, path: str) -> bool:
+        """True when `ignore` or a `per-file-ignores` entry for `path` names MP000: the file
+        is then left unchecked without a report or an exit status of 2 (see the guide)."""
+        return any(names_input_errors(code) for code in (*self.ignore, *self._per_file_codes(path)))
+
+    def _per_file_codes(self, path: str) -> list[str]:
+        """The codes `per-file-ignores` lists for `path`."""
+        if not self.per_file_ignores:
+            return []
         relative = _relative_posix(path, self.root)
-        for pattern, codes in self.per_file_ignores.items():
-            if _path_matches(relative, pattern) and any(_matches(code, prefix) for prefix in codes):
-                return True
-        return False
+        return [code for pattern, codes in self.per_file_ignores.items() if _path_matches(relative, pattern) for code in codes]
 
 
 def _matches(code: str, selector: str) -> bool:
@@ -184,9 +194,11 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
 
 
 def _check_code(code: str, origin: str, key: str, known: tuple[str, ...]) -> None:
-    if code == "ALL" or any(known_code.startswith(code) for known_code in known):
+    """`known`: the rule codes; MP000 (input errors) is always known."""
+    codes = (INPUT_ERROR_CODE, *known)
+    if code == "ALL" or any(known_code.startswith(code) for known_code in codes):
         return
-    raise ConfigError(f"{origin}: unknown rule code `{code}` in `{key}` (known: {', '.join(known)})")
+    raise ConfigError(f"{origin}: unknown rule code `{code}` in `{key}` (known: {', '.join(codes)})")
 
 
 def _closest(key: str, choices: Iterable[str]) -> str | None:

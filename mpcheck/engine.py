@@ -18,14 +18,16 @@ from typing import Callable, Iterable, Iterator, Sequence
 import libcst as cst
 
 from .config import Settings
-from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation
+from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
 from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
 from .prefilter import Prefilter
-from .project import Project
+from .model import SemanticModel
+from .parsing import parse_module
+from .project import Projects
 from .rules import ALL_RULES, Rule, RuleContext
 from .source import InputError, SourceText, decode_source, read_source
-from .suppressions import find_suppressions, is_suppressed
+from .suppressions import Suppressions, find_file_exemption
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
@@ -40,6 +42,8 @@ class FileResult:
     source: SourceText | None = None
     fixed_text: str | None = None  # set when fixing changed the text
     fixed: list[Diagnostic] = field(default_factory=list)  # what the fixes resolved
+    # The file could not be checked, and the settings hide that (MP000 is ignored for it).
+    unchecked: bool = False
     rounds: int = 0  # fix rounds that changed the text
 
     @property
@@ -67,22 +71,25 @@ class _Analysis:
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
                  project_files: Iterable[Path] = ()) -> None:
-        """`project_files`: every file being checked, so that rules can follow calls and
-        imports across them (see project.py)."""
+        """`project_files`: the modules of the project, when the caller knows them (the
+        library API); otherwise each file's project is found from the file (see project.py)."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = Prefilter(self.rules, process_api_names)
-        self.project = Project(project_files, self.prefilter, self.settings.process_apis)
+        self.projects = Projects(self.settings.process_apis, project_files)
 
     # -- checking -------------------------------------------------------------------
 
     def check_text(self, text: str, path: str = "<stdin>") -> list[Diagnostic]:
+        return self._check(text, path).diagnostics
+
+    def _check(self, text: str, path: str) -> FileResult:
         try:
-            return [entry[2] for entry in self._analyze(text, path).found]
+            return FileResult(path, [entry[2] for entry in self._analyze(text, path).found])
         except InputError as error:
-            return [input_error(path, error)]
+            return self._unchecked(path, error, text)
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
         return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
@@ -97,29 +104,34 @@ class Checker:
         try:
             source = load()
         except InputError as error:
-            return FileResult(shown, [input_error(shown, error)])
-        if not fixing:
-            return FileResult(shown, self.check_text(source.text, shown), source)
-        result = self.fix_text(source.text, shown)
+            return self._unchecked(shown, error)
+        result = self.fix_text(source.text, shown) if fixing else self._check(source.text, shown)
         result.source = source
         return result
 
     def _analyze(self, text: str, path: str) -> _Analysis:
-        if not self.rules or not (self.prefilter.may_contain_findings(text) or self.project.may_start_processes(path)):
+        """The findings in `text`. A file is parsed only when a rule that applies to it
+        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
+        suppressions = Suppressions(text)
+        rules = [
+            rule for rule in self.rules
+            if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
+        ]
+        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
             return _Analysis(cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path))
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
 
-    def _analyze_parsed(self, text: str, path: str) -> _Analysis:
-        model = self.project.model(path, text)
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
+        project = self.projects.for_path(path)
+        if project is not None:
+            project.set_text(Path(path), text)
+        model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module
-        suppressions = find_suppressions(text)
         found = []
-        for rule in self.rules:
-            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=self.project)):
-                if self.settings.ignored_for_file(rule.code, path):
-                    continue
+        for rule in rules:
+            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
                 position = model.position(violation.node)
-                if is_suppressed(rule.code, position.start.line, suppressions):
+                if suppressions.suppresses(rule.code, position.start.line):
                     continue
                 fix = self.chosen_fix(violation)
                 diagnostic = Diagnostic(
@@ -132,10 +144,18 @@ class Checker:
                     end_column=position.end.column + 1,
                     fix=self._fix_info(module, text, fix) if fix else None,
                     name=rule.name,
+                    hidden_unsafe_fix=fix is None and any(
+                        option.applicability is Applicability.UNSAFE for option in violation.fixes),
                 )
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
         return _Analysis(module, found)
+
+    def _imports_a_starter(self, path: str) -> bool:
+        """A file whose text names no process API can still start processes through a
+        module of its project that does."""
+        project = self.projects.for_path(path)
+        return project is not None and project.may_start_processes(path)
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
@@ -148,6 +168,17 @@ class Checker:
     def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
         fixed_module, _ = apply_fixes(module, [fix], text)
         return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
+
+    def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
+        """The result for a file that could not be read or parsed: one MP000, or none when
+        the settings or the file's own `# mpcheck: noqa` name MP000 (`text`: the file's text,
+        when it could be decoded)."""
+        exemption = find_file_exemption(text) if text is not None else None
+        if self.settings.input_errors_hidden(path) or (
+            exemption is not None and any(names_input_errors(code) for code in exemption.prefixes)
+        ):
+            return FileResult(path, unchecked=True)
+        return FileResult(path, [input_error(path, error)])
 
     # -- many files -----------------------------------------------------------------
 
@@ -201,7 +232,7 @@ class Checker:
             remaining = [entry[2] for entry in self._analyze(current, path).found]
         except InputError as error:
             if current is text:
-                return FileResult(path, [input_error(path, error)])
+                return self._unchecked(path, error, text)
             error = InputError(
                 f"a fix produced code that does not check ({error.reason}); the file was left "
                 "unchanged. This is a bug in mpcheck: please report it with the file"

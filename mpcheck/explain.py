@@ -15,28 +15,27 @@ RULE_DOCS_URL = REPOSITORY_URL + "/blob/main/docs/rules/{code}.md"
 _FIX_COMMAND = {"safe": "`mpcheck fix`", "unsafe": "`mpcheck fix --unsafe-fixes`"}
 
 
-def _has_unsafe_alternative(rule: type[Rule]) -> bool:
-    return rule.fix_availability() == "safe" and any(example.unsafe_fixed is not None for example in rule.INVALID)
-
-
 def fix_summary(rule: type[Rule]) -> str:
-    """The fix column of the rules table: safe, unsafe or none."""
-    availability = rule.fix_availability()
-    return f"{availability} (unsafe alternative)" if _has_unsafe_alternative(rule) else availability
+    """The fix column of the rules table (`mpcheck rules`, docs/rules/index.md, README)."""
+    return rule.fix_availability().summary()
 
 
 def _fix_sentence(rule: type[Rule]) -> str:
-    """ruff's "Fix is always/sometimes available", read from the rule's examples."""
+    """ruff's "Fix is always/sometimes available", from the same facts as `fix_summary`."""
     availability = rule.fix_availability()
-    if availability == "none":
+    if availability.kind == "none":
         return "No automatic fix: the message and this page give the portable form."
-    fixed = [example for example in rule.INVALID
-             if (example.fixed if availability == "safe" else example.unsafe_fixed) is not None]
-    how_often = "always" if len(fixed) == len(rule.INVALID) else "sometimes"
-    sentence = f"Fix is {how_often} available with {_FIX_COMMAND[availability]} ({availability})."
-    if _has_unsafe_alternative(rule):
-        sentence += f" {_FIX_COMMAND['unsafe']} offers an unsafe alternative."
-    return sentence
+    how_often = "always" if availability.always and len(availability.kinds) == 1 else "sometimes"
+    sentences = [f"Fix is {how_often} available with {_FIX_COMMAND[availability.kind]} ({availability.kind})."]
+    if availability.unsafe_alternative:
+        sentences.append(f"{_FIX_COMMAND['unsafe']} offers an unsafe alternative.")
+    if availability.unsafe_when:
+        sentences.append(f"The fix is unsafe, and needs `--unsafe-fixes`, when {availability.unsafe_when}.")
+    if availability.kind == "safe" and "unsafe" in availability.kinds:
+        sentences.append("Some findings only get an unsafe fix.")
+    if not availability.always:
+        sentences.append("Some findings have no automatic fix.")
+    return " ".join(sentences)
 
 
 def rule_docs_url(code: str) -> str:

@@ -77,6 +77,8 @@ class Diagnostic:
     fix: FixInfo | None = field(default=None, compare=False)
     # The rule's name (e.g. "fork-only-api"); empty for input errors (MP000).
     name: str = field(default="", compare=False)
+    # No fix was allowed, but `--unsafe-fixes` would allow one.
+    hidden_unsafe_fix: bool = field(default=False, compare=False)
 
     @property
     def fixable(self) -> bool:
@@ -84,5 +86,14 @@ class Diagnostic:
 
 
 # The code of findings that are not about multiprocessing at all: the file could not be
-# read or parsed. They are always reported and make the exit status 2.
+# read or parsed. They are reported whatever `select` says and make the exit status 2,
+# unless an `ignore` entry names them (see `names_input_errors`).
 INPUT_ERROR_CODE = "MP000"
+
+
+def names_input_errors(selector: str) -> bool:
+    """True when the `ignore`, `per-file-ignores` or `# mpcheck: noqa` entry `selector`
+    hides input errors: MP000 itself, or MP0/MP00, prefixes of it that name no rule. `MP`
+    and `ALL` turn rules off; they say nothing about files that cannot be read."""
+    selector = selector.upper()
+    return selector.startswith("MP0") and INPUT_ERROR_CODE.startswith(selector)

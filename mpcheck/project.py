@@ -1,40 +1,45 @@
-"""What mpcheck knows across the files it checks: which module each file is, who imports
-whom, and which functions of other checked modules start processes.
+"""The project a file belongs to: its modules, who imports whom, its entry points, and which
+functions of other modules start processes.
 
-Built once per run from the files being checked (the CLI passes what it discovered; the
-library API can pass paths too) and handed to every rule in RuleContext. It stays cheap:
-imports are read with a regex from the raw text, and a file is parsed only when another
-file calls one of its functions at import time and the file can start processes at all
-(the prefilter says so). Checking a single text without a project works with what that
-file gives.
+Cross-file facts must not depend on which paths a run was given: pre-commit passes only the
+staged files and flake8 one file at a time. So the project is found from the file itself --
+its root is the nearest directory upwards holding .git, pyproject.toml, setup.py or setup.cfg
+(without one: the parent of the file's top-level package, or its own directory) -- and indexed
+once per process, lazily, when a rule first asks. The index reads each module's imports with a
+regex; a module is parsed only when a question needs its model (a function of it is called at
+import time somewhere). An index that had to stop (more than `MAX_FILES` modules) is
+incomplete, and then answers the safety questions conservatively (`is_imported` is True).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from .config import Settings
+from .discovery import DiscoveredFile, discover
+from .frozen import project_root
 from .model import ProcessStart, SemanticModel
 from .parsing import parse_module, run_deep
-from .prefilter import Prefilter
 from .source import InputError, read_source
 
-_WORD = re.compile(r"\w+")
-_TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+MAX_FILES = 20_000
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)|import[ \t]+([^#\n]+))", re.M)
-# Files whose presence (or whose mention of pyinstaller) says the project ships frozen apps.
-_DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "requirements-dev.txt",
-                     "Pipfile", "environment.yml")
-_PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+_DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
+_ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
+# Top-level packages whose import is needed to start processes without another module's help.
+_PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib",
+                               "pathos", "loky"})
 
 
 def module_name(path: Path) -> tuple[Path, str]:
     """The directory a file is imported from and its dotted module name there:
-    `src/app/jobs.py` with `src/app/__init__.py` is `jobs` of package `app` in `src`."""
-    path = path.resolve()
+    `src/app/jobs.py` with `src/app/__init__.py` is `app.jobs`, imported from `src`."""
+    path = Path(os.path.abspath(path))
     parts = [] if path.name == "__init__.py" else [path.stem]
     directory = path.parent
     while (directory / "__init__.py").is_file():
@@ -43,181 +48,223 @@ def module_name(path: Path) -> tuple[Path, str]:
     return directory, ".".join(parts)
 
 
-@dataclass
+def find_root(path: Path) -> Path:
+    """Where the project of the file at `path` starts (see the module docstring)."""
+    start = Path(os.path.abspath(path)).parent
+    marked = project_root(start)
+    if marked is not None:
+        return marked
+    return module_name(Path(os.path.abspath(path)))[0]
+
+
+@dataclass(eq=False)
 class _Module:
     path: Path
-    root: Path
+    root: Path  # the directory it is imported from
     name: str
-    imports: set[str]  # absolute dotted names imported (modules or module.attribute)
-    text: str = field(repr=False)
-    names_process_apis: bool  # imports a process API (or names a process-apis function)
+    imports: frozenset[str]  # absolute dotted names imported (modules or module.attribute)
+    names_process_packages: bool
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
-    starters: frozenset[str] | None = None  # its module-level functions that start processes
-    calls_starters: bool | None = None
+    starts: bool | None = None  # may running its functions start processes (text test)
 
 
-class Project:
-    """The checked files as modules: the cross-file answers MP201 and MP202 need."""
+class ProjectIndex:
+    """The modules of one project. `files`: the modules, when the caller knows them (the
+    library API's `project_files`); otherwise they are found under `root`. `texts` overrides
+    what is on disk for some paths (the text being checked)."""
 
-    def __init__(self, paths: Iterable[Path] = (), prefilter: Prefilter | None = None,
-                 process_apis: Iterable[str] = ()) -> None:
+    def __init__(self, root: Path, files: Iterable[Path] | None = None, process_apis: Iterable[str] = (),
+                 texts: dict[Path, str] | None = None) -> None:
+        self.root = root
         self.process_apis = tuple(process_apis)
-        self._modules: dict[tuple[Path, str], _Module] = {}
+        self.texts = dict(texts or {})
+        self.complete = True
         self._by_path: dict[Path, _Module] = {}
         self._by_name: dict[str, list[_Module]] = {}
+        self._importers: dict[int, set[int]] | None = None
+        self._entry_modules: frozenset[str] | None = None
+        paths = list(files) if files is not None else self._walk()
         for path in paths:
-            try:
-                text = read_source(path).text
-            except InputError:
-                continue
-            root, name = module_name(path)
-            imports = _imported_names(text, name, path.name == "__init__.py")
-            module = _Module(path.resolve(), root, name, imports, text,
-                             _can_start_processes_itself(text, imports, prefilter, self.process_apis))
-            self._modules[(root, name)] = module
-            self._by_path[module.path] = module
-            self._by_name.setdefault(name, []).append(module)
-        self._imports = {id(module): list(self._resolve_imports(module)) for module in self._modules.values()}
-        self._importers: set[int] | None = None
+            self._add(Path(os.path.abspath(path)))
 
-    def _starter_functions(self, module: _Module) -> frozenset[str]:
-        """The module-level functions of `module` that start processes; the module is
-        parsed only when its text names a process API or it calls into such functions."""
-        if module.starters is None:
-            module.starters = frozenset()  # what an import cycle sees while this is computed
-            if module.names_process_apis or self._calls_starters(module):
-                model = self._model(module)
-                if model is not None:
-                    module.starters = frozenset(
-                        name for name in _top_level_functions(module.text)
-                        if (function := model.function_named(name)) is not None
-                        and model.function_process_start(function, self.process_apis, self) is not None
-                    )
-        return module.starters
+    def _walk(self) -> list[Path]:
+        found: list[Path] = []
+        for item in discover([str(self.root)], Settings(root=self.root)):
+            if isinstance(item, DiscoveredFile) and item.path.suffix == ".py":
+                found.append(item.path)
+                if len(found) > MAX_FILES:
+                    self.complete = False
+                    break
+        return found
 
-    def _calls_starters(self, module: _Module) -> bool:
-        """True when `module` names a process-starting function of a module it imports."""
-        if module.calls_starters is None:
-            module.calls_starters = False
-            starters = [self._starter_functions(target) for target in self._imported_modules(module)]
-            starters = [names for names in starters if names]
-            if starters:  # only then is splitting the text into words worth it
-                words = set(_WORD.findall(module.text))
-                module.calls_starters = any(words & names for names in starters)
-        return module.calls_starters
+    def _add(self, path: Path) -> None:
+        text = self._text(path)
+        if text is None:
+            return
+        root, name = module_name(path)
+        imports = _imported_names(text, name, path.name == "__init__.py")
+        module = _Module(path, root, name, frozenset(imports),
+                         any(item.split(".", 1)[0] in _PROCESS_PACKAGES for item in imports))
+        self._by_path[path] = module
+        self._by_name.setdefault(name, []).append(module)
 
-    def _imported_modules(self, module: _Module) -> list[_Module]:
-        return self._imports[id(module)]
+    def _text(self, path: Path) -> str | None:
+        if path in self.texts:
+            return self.texts[path]
+        try:
+            return read_source(path).text
+        except InputError:
+            return None
 
-    def _resolve_imports(self, module: _Module) -> Iterable[_Module]:
-        for name in module.imports:
-            target = self._find(module.root, name)
-            if target is not None and target is not module:
-                yield target
+    def set_text(self, path: Path, text: str) -> None:
+        """Use `text` for the module at `path` (the text being checked, if it differs)."""
+        path = Path(os.path.abspath(path))
+        module = self._by_path.get(path)
+        if module is not None and path in self.texts and self.texts[path] == text:
+            return
+        self.texts[path] = text
+        if module is not None:
+            self._by_name[module.name].remove(module)
+        self._add(path)
+        self._importers = None
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def module_at(self, path: str | Path) -> _Module | None:
+        return self._by_path.get(Path(os.path.abspath(path)))
 
     def _find(self, root: Path, dotted: str) -> _Module | None:
-        """The checked module `dotted` names (or whose attribute it names), seen from `root`."""
+        """The module `dotted` names (or whose attribute it names), seen from `root`."""
         parts = dotted.split(".")
         for length in range(len(parts), 0, -1):
             name = ".".join(parts[:length])
-            module = self._modules.get((root, name))
-            if module is None:
-                matches = self._by_name.get(name, [])
-                module = matches[0] if len(matches) == 1 else None
-            if module is not None:
-                return module
+            matches = self._by_name.get(name, [])
+            same_root = [module for module in matches if module.root == root]
+            if same_root:
+                return same_root[0]
+            if len(matches) == 1:
+                return matches[0]
         return None
 
-    def _module_of(self, path: str) -> _Module | None:
-        return self._by_path.get(Path(path).resolve())
+    def _imported(self, module: _Module) -> list[_Module]:
+        found = []
+        for name in module.imports:
+            target = self._find(module.root, name)
+            if target is not None and target is not module:
+                found.append(target)
+        return found
 
-    # -- questions ----------------------------------------------------------------------
+    # -- questions ------------------------------------------------------------------------------
 
-    def may_start_processes(self, path: str) -> bool:
-        """True when the file imports a checked module that can start processes: the
-        prefilter must not skip it even when its own text names no process API."""
-        module = self._module_of(path)
-        return module is not None and self._calls_starters(module)
-
-    def is_imported(self, path: str) -> bool:
-        """True when another checked module imports the module at `path`."""
-        target = self._module_of(path)
+    def is_imported(self, path: str | Path) -> bool:
+        """True when another module of the project imports the module at `path` (or the
+        index is incomplete and cannot rule it out)."""
+        target = self.module_at(path)
         if target is None:
-            return False
+            return not self.complete
         if self._importers is None:
-            self._importers = {id(imported) for other in self._modules.values() for imported in self._imported_modules(other)}
-        return id(target) in self._importers
+            self._importers = {}
+            for module in self._by_path.values():
+                for imported in self._imported(module):
+                    self._importers.setdefault(id(imported), set()).add(id(module))
+        return bool(self._importers.get(id(target))) or not self.complete
 
-    def function_process_start(self, qualname: str, from_path: str, process_apis: Iterable[str],
-                               seen: frozenset[int]) -> ProcessStart | None:
-        """How calling `qualname` (a function of another checked module, as imported in
-        `from_path`) starts processes, if it does."""
-        caller = self._module_of(from_path)
-        root = caller.root if caller is not None else Path(from_path).resolve().parent
+    def is_entry_point(self, path: str | Path) -> bool:
+        """True when the project's packaging names the module as an entry point's target
+        (`[project.scripts]`, `console_scripts`, ...): its functions are called by an
+        installed command that imports it."""
+        module = self.module_at(path)
+        if module is None:
+            return False
+        if self._entry_modules is None:
+            self._entry_modules = _entry_point_modules(self.root)
+        return module.name in self._entry_modules
+
+    def is_package_module(self, path: str | Path) -> bool:
+        """True for `__init__.py` and every module inside a package."""
+        absolute = Path(os.path.abspath(path))
+        return absolute.name == "__init__.py" or (absolute.parent / "__init__.py").is_file()
+
+    def may_start_processes(self, path: str | Path) -> bool:
+        """True when the module at `path` imports a module of the project whose functions may
+        start processes (by its text): its own text need not name a process API for a call
+        it makes to start some, so the prefilter must not skip it."""
+        module = self.module_at(path)
+        return module is not None and any(self._starts(other, frozenset()) for other in self._imported(module))
+
+    def _starts(self, module: _Module, seen: frozenset[int]) -> bool:
+        if module.starts is None:
+            if id(module) in seen:
+                return False
+            text = self._text(module.path) or ""
+            module.starts = module.names_process_packages or \
+                any(api.rsplit(".", 1)[-1] in text for api in self.process_apis) or \
+                any(self._starts(other, seen | {id(module)}) for other in self._imported(module))
+        return module.starts
+
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, tracker: bool = False) -> ProcessStart | None:
+        """How calling `qualname` (a name of another module as imported in the file
+        `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
+        the chain starts with the absolute dotted name called."""
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
         dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
-        if dotted is None or "." not in dotted:
+        if dotted is None:
             return None
-        module_dotted, name = dotted.rsplit(".", 1)
-        module = self._find(root, module_dotted)
-        if module is None or module.name != module_dotted or name not in self._starter_functions(module):
+        module_part = dotted.split("(", 1)[0]
+        module = self._find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
+        if module is None or module is caller or not dotted.startswith(module.name + ".") or \
+                not (tracker or self._starts(module, frozenset())):
             return None
-        model = self._model(module)
-        function = model.function_named(name) if model is not None else None
-        if function is None:
+        key = (id(module), dotted)
+        if key in seen:
             return None
-        found = model.function_process_start(function, process_apis, self, seen)
-        return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain))
+        model = self.model_of(module)
+        if model is None:
+            return None
+        found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, tracker)
+        return None if found is None else ProcessStart(found.node, found.starter, (dotted.split("(", 1)[0], *found.chain[1:]))
 
-    def model(self, path: str, text: str) -> SemanticModel:
-        """The semantic model of `text` (raises InputError). A checked module that others
-        import keeps its model, so cross-file questions and the check share one parse."""
-        module = self._module_of(path)
-        if module is not None and module.model is not None and module.text == text:
-            return module.model
-        model = SemanticModel(parse_module(text), path)
-        if module is not None and module.text == text and self.is_imported(path):
-            module.model, module.parsed = model, True
-        return model
-
-    def _model(self, module: _Module) -> SemanticModel | None:
+    def model_of(self, module: _Module) -> SemanticModel | None:
+        """The semantic model of another module of the project (parsed once)."""
         if not module.parsed:
             module.parsed = True
-            try:
-                text = read_source(module.path).text
-                module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path)))
-            except InputError:
-                module.model = None
+            text = self._text(module.path)
+            if text is not None:
+                try:
+                    module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path),
+                                                                   self.process_apis, self))
+                except InputError:
+                    module.model = None
         return module.model
 
-    @staticmethod
-    def is_frozen_app(path: str) -> bool:
-        """True when the project the file belongs to is frozen into an executable: a
-        PyInstaller `.spec` file in its tree, or pyinstaller among its dependencies."""
-        return _frozen_project(Path(path).resolve().parent)
 
+class Projects:
+    """The project index of every file a run meets, each made once, when first needed."""
 
-# Top-level packages whose import is needed to start processes without a checked module's help.
-_PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib"})
+    def __init__(self, process_apis: Iterable[str] = (), files: Iterable[Path] = ()) -> None:
+        self.process_apis = tuple(process_apis)
+        self._explicit: ProjectIndex | None = None
+        given = [Path(os.path.abspath(path)) for path in files]
+        if given:
+            root = Path(os.path.commonpath([str(path.parent) for path in given]))
+            self._explicit = ProjectIndex(root, given, self.process_apis)
+        self._by_root: dict[Path, ProjectIndex] = {}
 
-
-def _can_start_processes_itself(text: str, imports: set[str], prefilter: Prefilter | None,
-                                process_apis: tuple[str, ...]) -> bool:
-    """Whether a module's own functions may start processes: it passes the prefilter and
-    imports a process package (a mention in a comment is not enough: `logging` names
-    multiprocessing, and parsing it for every module importing logging cost seconds),
-    or it names one of the project's own process-starting functions."""
-    if prefilter is not None and not prefilter.may_contain_findings(text):
-        return False
-    return (
-        any(name.split(".", 1)[0] in _PROCESS_PACKAGES for name in imports)
-        or any(api.rsplit(".", 1)[-1] in text for api in process_apis)
-    )
-
-
-@lru_cache(maxsize=256)
-def _top_level_functions(text: str) -> frozenset[str]:
-    return frozenset(_TOP_LEVEL_DEF.findall(text))
+    def for_path(self, path: str) -> ProjectIndex | None:
+        """The index of the project the file at `path` belongs to; None for stdin."""
+        if path in ("<stdin>", "-", ""):
+            return None
+        absolute = Path(os.path.abspath(path))
+        if self._explicit is not None and (self._explicit.module_at(absolute) is not None
+                                           or absolute.parent == self._explicit.root):
+            return self._explicit
+        root = find_root(absolute)
+        index = self._by_root.get(root)
+        if index is None:
+            index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
+        return index
 
 
 def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:
@@ -235,6 +282,7 @@ def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:
             name = part.split(" as ")[0].strip()
             if name and name != "*":
                 names.add(f"{base}.{name}" if base else name)
+    names.update(_DYNAMIC_IMPORT.findall(text))
     names.discard("")
     return names
 
@@ -253,17 +301,14 @@ def _absolute(dotted: str, own_name: str, is_package: bool) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def _frozen_project(directory: Path) -> bool:
-    if any(directory.glob("*.spec")):
-        return True
-    for name in _DEPENDENCY_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            try:
-                if "pyinstaller" in candidate.read_text(encoding="utf-8", errors="replace").lower():
-                    return True
-            except OSError:
-                pass
-    if any((directory / marker).exists() for marker in _PROJECT_MARKERS) or directory.parent == directory:
-        return False
-    return _frozen_project(directory.parent)
+def _entry_point_modules(root: Path) -> frozenset[str]:
+    """Modules that pyproject.toml, setup.cfg or setup.py name as entry-point targets
+    (`tool = "pkg.cli:main"`)."""
+    found: set[str] = set()
+    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found.update(_ENTRY_POINT.findall(text))
+    return frozenset(found)

@@ -158,7 +158,7 @@ def _sarif_rules() -> list[dict]:
             "help": {"text": page, "markdown": page},
             "helpUri": rule_docs_url(rule.code),
             "defaultConfiguration": {"level": "error"},
-            "properties": {"fix": rule.fix_availability()},
+            "properties": {"fix": rule.fix_availability().kind},
         })
     return [*descriptors, _INPUT_ERROR_DESCRIPTOR]
 
@@ -275,18 +275,60 @@ def format_statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
     return lines
 
 
-def summary_line(diagnostics: Sequence[Diagnostic], fix_hint: str | None) -> str:
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _unchecked_parts(diagnostics: Sequence[Diagnostic], unchecked: int, missing: int) -> list[str]:
+    """What the summary says about what was not checked: files that could not be read or
+    parsed (reported as MP000, or hidden because MP000 is ignored) and paths that do not exist."""
+    errors = sum(1 for d in diagnostics if d.code == INPUT_ERROR_CODE)
+    parts = []
+    if errors:
+        parts.append(f"{_plural(errors, 'file')} could not be checked.")
+    if unchecked:
+        parts.append(f"{_plural(unchecked, 'file')} could not be checked ({INPUT_ERROR_CODE} is ignored).")
+    if missing:
+        parts.append(f"{_plural(missing, 'path')} {'does' if missing == 1 else 'do'} not exist.")
+    return parts
+
+
+def _hidden_fixes(diagnostics: Sequence[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.hidden_unsafe_fix)
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], fix_hint: str | None, *, unchecked: int = 0,
+                 missing: int = 0) -> str:
+    """The last line of `mpcheck check`: the findings, how many `fix` would fix (and how many
+    more with `--unsafe-fixes`), and what could not be checked. "All checks passed!" only when
+    every given path was checked and nothing was found. `unchecked`: files that could not be
+    checked whose MP000 is ignored; `missing`: given paths that do not exist."""
     findings = [d for d in diagnostics if d.code != INPUT_ERROR_CODE]
-    errors = len(diagnostics) - len(findings)
-    if not diagnostics:
-        return "All checks passed!"
     parts = []
     if findings:
         fixable = sum(1 for d in findings if d.fixable)
-        noun = "finding" if len(findings) == 1 else "findings"
-        parts.append(f"Found {len(findings)} {noun} ({fixable} fixable).")
+        hidden = _hidden_fixes(findings)
+        more = f", {hidden} more with `--unsafe-fixes`" if hidden else ""
+        parts.append(f"Found {_plural(len(findings), 'finding')} ({fixable} fixable{more}).")
         if fixable and fix_hint:
             parts.append(fix_hint)
-    if errors:
-        parts.append(f"{errors} {'file' if errors == 1 else 'files'} could not be checked.")
-    return " ".join(parts)
+    parts += _unchecked_parts(diagnostics, unchecked, missing)
+    return " ".join(parts) if parts else "All checks passed!"
+
+
+def fix_summary_line(fixed: int, diagnostics: Sequence[Diagnostic], *, diff: bool, unchecked: int = 0,
+                     missing: int = 0) -> str:
+    """The last line of `mpcheck fix` (`diff`: of `mpcheck fix --diff`): how many findings the
+    fixes resolved (or would), how many remain, how many more `--unsafe-fixes` would fix,
+    and what could not be checked. `diagnostics`: what is left after fixing."""
+    remaining = [d for d in diagnostics if d.code != INPUT_ERROR_CODE]
+    hidden = _hidden_fixes(remaining)
+    if diff:
+        more = f" ({hidden} more with `--unsafe-fixes`)" if hidden else ""
+        parts = [f"Would fix {_plural(fixed, 'finding')}{more}."]
+    else:
+        more = f"; {hidden} more fixable with `--unsafe-fixes`" if hidden else ""
+        parts = [f"Fixed {_plural(fixed, 'finding')} ({len(remaining)} remaining{more})."]
+        if len(remaining) > hidden and not any(d.fixable for d in remaining):
+            parts.append("The rest have no automatic fix: `mpcheck explain CODE` shows the portable form.")
+    return " ".join([*parts, *_unchecked_parts(diagnostics, unchecked, missing)])

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .model import SemanticModel, Site
+from .model import Binding, SemanticModel, Site
 
 
-def rename_references(model: SemanticModel, binding_node: cst.CSTNode, old: str, new: str) -> dict:
-    """Replacements renaming every reference to the name `old` bound by `binding_node`."""
-    replacements: dict[cst.CSTNode, cst.CSTNode] = {}
-    for site in model.references:
-        node = site.node
-        if isinstance(node, cst.Name) and node.value == old:
-            bindings = model.lookup(old, site.scope)
-            if len(bindings) == 1 and bindings[0].node is binding_node:
-                replacements[node] = node.with_changes(value=new)
-    return replacements
+def rename_references(binding: Binding, new: str) -> dict:
+    """Replacements renaming every read of the name `binding` binds."""
+    return {reference.node: reference.node.with_changes(value=new) for reference in binding.references}
 
 
-def can_rename(model: SemanticModel, old: str, new: str, binding_node: cst.CSTNode) -> bool:
-    """A rename is safe when `old` is bound only by `binding_node` and `new` is unused."""
-    if model.is_bound_anywhere(new) or any(
-        isinstance(site.node, cst.Name) and site.node.value == new for site in model.references
-    ):
+def can_rename(model: SemanticModel, binding: Binding, new: str) -> bool:
+    """A rename is safe when `new` is used nowhere in the file, nothing else binds the old
+    name in the same scope, and the module does not export it (`__all__`)."""
+    if new in model.names_in_use():
         return False
-    for scope in model.scopes():
-        for binding in scope.bindings.get(old, []):
-            if binding.node is not binding_node:
-                return False
-    # `__all__ = ["ForkProcess"]` exports the name: leave it alone.
-    return not any(
-        isinstance(site.node, cst.Name) and site.node.value == "__all__" for site in model.references
-    )
+    if any(other is not binding for other in binding.scope.bindings.get(binding.name, ())):
+        return False
+    return "__all__" not in model.module_scope.bindings
 
 
 def only_statement_on_line(site: Site) -> bool:

@@ -1,11 +1,11 @@
 """The start-method oracle: run a program under fork, spawn and forkserver and compare.
 
-The start method is forced from outside the program (DESIGN.md "Testing notes"): a
-`sitecustomize.py` on PYTHONPATH swaps multiprocessing's default context before the program
-starts, so the program's own `set_start_method`/`get_context` calls still behave as they
-would on a platform whose default is that method. Each run gets its own process group and
-a timeout that kills the whole group: an unguarded `Pool` under spawn respawns dying workers
-forever instead of failing.
+A thin user of `mpcheck run`'s code (mpcheck/runtime/runner.py): the start method is made
+the default from outside the program, so its own `set_start_method`/`get_context` calls still
+behave as they would on a platform whose default is that method; each run has a process group
+of its own and a timeout that ends the group (SIGTERM, then SIGKILL), because an unguarded
+`Pool` under spawn respawns dying workers forever instead of failing. What the oracle adds is
+its own environment: no PYTHON* variable of the test run, unbuffered output.
 
 Usable by every rule's fixtures:
 
@@ -15,45 +15,19 @@ Usable by every rule's fixtures:
 
 from __future__ import annotations
 
-import functools
 import os
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-START_METHODS = ("fork", "spawn", "forkserver")
-# Not a start method: spawn as the only one, with the fork-only names of
-# multiprocessing.context missing and get_context("fork") failing, as on Windows.
+from mpcheck.runtime.runner import run
+from mpcheck.runtime.startmethod import START_METHODS
+
+# Not a start method: spawn as the only one, as on Windows (`mpcheck run --no-fork`).
 SIMULATED_WINDOWS = "windows"
 DEFAULT_TIMEOUT = 10.0
-
-# Runs in every interpreter that starts with this PYTHONPATH, children included. It swaps
-# the default only; an explicit get_context("fork") in the program still forks.
-_SITECUSTOMIZE = """\
-import os
-_method = os.environ.get("MPCHECK_ORACLE_START_METHOD")
-if _method:
-    import multiprocessing
-    import multiprocessing.context as _context
-    _spawn = _context._concrete_contexts["spawn"]
-    # multiprocessing's functions are bound to this DefaultContext object: change what it
-    # defaults to, not which object it is.
-    _context._default_context._default_context = _context._concrete_contexts.get(_method, _spawn)
-    if _method == "windows":
-        _context._concrete_contexts = {"spawn": _spawn}
-        for _name in ("ForkProcess", "ForkServerProcess", "ForkContext", "ForkServerContext"):
-            if hasattr(_context, _name):
-                delattr(_context, _name)
-        _context.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
-        # Bound when multiprocessing was imported: rebind the one just replaced.
-        multiprocessing.get_all_start_methods = _context._default_context.get_all_start_methods
-"""
 
 
 @dataclass(frozen=True)
@@ -67,7 +41,7 @@ class Program:
 @dataclass(frozen=True)
 class Run:
     method: str
-    returncode: int | None  # None: killed by the timeout
+    returncode: int | None  # None: ended by the timeout
     stdout: str
     stderr: str
 
@@ -80,50 +54,18 @@ class Run:
         return f"{self.method}: {status}\n--- stdout\n{self.stdout}--- stderr (last 1500 chars)\n{self.stderr[-1500:]}"
 
 
-@functools.lru_cache(maxsize=None)
-def _sitecustomize_dir() -> str:
-    directory = Path(tempfile.gettempdir()) / f"mpcheck-oracle-{os.getuid()}"
-    directory.mkdir(exist_ok=True)
-    target = directory / "sitecustomize.py"
-    if not target.exists() or target.read_text() != _SITECUSTOMIZE:
-        temporary = directory / f".sitecustomize.{os.getpid()}.{threading.get_ident()}.tmp"
-        temporary.write_text(_SITECUSTOMIZE)
-        os.replace(temporary, target)
-    return str(directory)
-
-
 def run_program(program: Program, method: str, python: str = sys.executable,
                 timeout: float = DEFAULT_TIMEOUT) -> Run:
     """Run `program` with `method` as the default start method (or SIMULATED_WINDOWS)."""
     if method not in (*START_METHODS, SIMULATED_WINDOWS):
         raise ValueError(f"unknown start method {method!r}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
-    env.update(
-        PYTHONPATH=_sitecustomize_dir(),
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        MPCHECK_ORACLE_START_METHOD=method,
-    )
-    process = subprocess.Popen(
-        [python, *program.args], cwd=program.cwd, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-        return Run(method, process.returncode, stdout, stderr)
-    except subprocess.TimeoutExpired:
-        _kill_group(process.pid)
-        stdout, stderr = process.communicate()
-        return Run(method, None, stdout, stderr)
-    finally:
-        _kill_group(process.pid)  # workers a finished parent left behind
-
-
-def _kill_group(group: int) -> None:
-    try:
-        os.killpg(group, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    windows = method == SIMULATED_WINDOWS
+    outcome = run([python, *program.args], "spawn" if windows else method, no_fork=windows, timeout=timeout,
+                  cwd=program.cwd, env=env, capture=True, notify=lambda message: None)
+    assert outcome.stdout is not None and outcome.stderr is not None
+    return Run(method, outcome.returncode, outcome.stdout, outcome.stderr)
 
 
 def run_all_methods(program: Program, python: str = sys.executable, timeout: float = DEFAULT_TIMEOUT,

@@ -122,6 +122,7 @@ def test_exclude_from_the_file_and_the_command_line(cli, write, in_tmp):
     write("legacy/old.py", FORK_IMPORT)
     write("new.py", FORK_IMPORT)
     assert cli("check", ".").stdout.startswith("new.py:1:37")
+    write("clean.py", "import multiprocessing\n")
     assert cli("check", "--extend-exclude", "new.py", ".").stdout == "All checks passed!\n"
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from mpcheck import docs
-from mpcheck.cli import check, main
+from mpcheck.cli import main
 from mpcheck.config import _KNOWN_KEYS, load_settings
 from mpcheck.rules import ALL_RULES, RULES_BY_CODE
 
@@ -53,9 +53,11 @@ def test_options_a_rule_documents_are_configuration_keys(rule):
 
 def test_stale_pages_are_found_and_rewritten(tmp_path, capsys):
     pages = tmp_path / "rules"
-    assert docs.main([str(pages), "--check"]) == 1  # nothing generated yet
-    assert docs.main([str(pages)]) == 0
-    assert docs.main([str(pages), "--check"]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text((REPOSITORY / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 1  # nothing generated yet
+    assert docs.main([str(pages), "--readme", str(readme)]) == 0
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 0
 
     some_rule = ALL_RULES[0].code
     (pages / f"{some_rule}.md").write_text("hand-edited\n", encoding="utf-8")
@@ -63,10 +65,10 @@ def test_stale_pages_are_found_and_rewritten(tmp_path, capsys):
     (pages / "notes.txt").write_text("not a rule page\n", encoding="utf-8")
     assert docs.stale_pages(pages) == [f"{some_rule}.md", "MP999.md"]
     capsys.readouterr()
-    assert docs.main([str(pages), "--check"]) == 1
+    assert docs.main([str(pages), "--readme", str(readme), "--check"]) == 1
     assert docs.REGENERATE_COMMAND in capsys.readouterr().err
 
-    assert docs.main([str(pages)]) == 0
+    assert docs.main([str(pages), "--readme", str(readme)]) == 0
     assert docs.stale_pages(pages) == []
     assert not (pages / "MP999.md").exists() and (pages / "notes.txt").exists()
 
@@ -80,13 +82,17 @@ def test_guide_configuration_is_accepted(tmp_path, block):
 
 
 def test_guide_uses_only_real_mpcheck_flags():
-    known = {option for parameter in check.params if isinstance(parameter, click.Option) for option in parameter.opts}
-    known |= {"--version", "--help"}
-    commands = [line for block in _code_blocks(GUIDE.read_text(encoding="utf-8"), "(?:sh|console|yaml)")
-                for line in block.splitlines() if re.search(r"\bmpcheck (?:check|fix|--)", line)]
-    assert commands
-    used = {flag for line in commands for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", line)}
-    assert used <= known, used - known
+    known = {name: {option for parameter in command.params if isinstance(parameter, click.Option)
+                    for option in parameter.opts} | {"--help"} for name, command in main.commands.items()}
+    known["check"] |= {"--version"}
+    # Each `mpcheck [COMMAND] ...` up to the end of the shell command; for `mpcheck run`, up
+    # to the `--` that starts the command it runs.
+    invocations = [match.groups() for block in _code_blocks(GUIDE.read_text(encoding="utf-8"), "(?:sh|console|yaml)")
+                   for match in re.finditer(r"\bmpcheck(?: (check|fix|run|rules|explain)\b)?((?:(?! -- )[^|&>\n])*)", block)]
+    assert {command for command, _ in invocations} >= {None, "check", "fix", "run"}
+    unknown = {(command or "check", flag) for command, rest in invocations
+               for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest) if flag not in known[command or "check"]}
+    assert not unknown
 
 
 def _anchors(markdown: str) -> set[str]:
@@ -128,11 +134,25 @@ def test_guide_pre_commit_recipe_is_a_valid_config_for_the_real_hooks(tmp_path):
     assert used <= offered
 
 
+def _workflows_with_job(job: str) -> list[dict]:
+    return [block for block in _yaml_blocks() if isinstance(block, dict) and job in block.get("jobs", {})]
+
+
 def test_guide_github_workflow_uploads_the_sarif_it_writes():
-    workflows = [block for block in _yaml_blocks() if isinstance(block, dict) and "jobs" in block]
+    workflows = _workflows_with_job("mpcheck")
     assert len(workflows) == 1
     steps = workflows[0]["jobs"]["mpcheck"]["steps"]
     run = next(step["run"] for step in steps if "--output-format sarif" in step.get("run", ""))
     upload = next(step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert run.endswith(f"> {upload['with']['sarif_file']}")
     assert workflows[0]["jobs"]["mpcheck"]["permissions"]["security-events"] == "write"
+
+
+def test_guide_start_method_matrix_covers_every_method_and_no_fork():
+    from mpcheck.runtime.startmethod import START_METHODS
+
+    (workflow,) = _workflows_with_job("tests")
+    cells = workflow["jobs"]["tests"]["strategy"]["matrix"]["start-method"]
+    assert {cell.partition("=")[2] for cell in cells if cell.startswith("--mp-start-method=")} == set(START_METHODS)
+    assert "--mp-no-fork" in cells
+    assert workflow["jobs"]["tests"]["steps"][-1]["run"] == "python -m pytest ${{ matrix.start-method }}"

@@ -4,9 +4,11 @@ lines wrapped at its limit the way black wraps them."""
 from __future__ import annotations
 
 import black
+import libcst as cst
 import pytest
 
 import mpcheck
+from mpcheck.findings import Applicability
 from mpcheck.fixes.wrap import wrap_line
 
 from .fixkit import Module, fixed_text, source
@@ -170,3 +172,11 @@ def test_wrapping_uses_the_files_indent_unit():
     assert wrap_line('set_start_method("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() '
                      'else "spawn")', 1, "\t", 88) == (
         'set_start_method(\n\t"forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"\n)')
+
+
+def test_a_replaced_module_has_its_long_lines_wrapped_too():
+    module = Module(LONG)
+    fix = module.fix()
+    fix.replace(module.tree, cst.parse_module(LONG.replace('"fork"', portable("fork"))))
+    text, _ = module.apply([fix.build(Applicability.SAFE, "whole module")])
+    assert "    multiprocessing.set_start_method(\n        \"fork\" if" in text

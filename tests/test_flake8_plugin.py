@@ -70,3 +70,30 @@ def test_per_file_ignores_from_tool_mpcheck_are_honoured(tmp_path):
     lines = flake8.result().stdout.splitlines()
     assert lines == check.result().stdout.splitlines()
     assert [line.split(" ", 1)[0] for line in lines] == ["service/ingest.py:13:10:", "service/ingest.py:18:8:"]
+
+
+def test_file_level_noqa_is_decided_by_the_engine_for_both_tools(tmp_path):
+    from .test_suppressions import SUPERVISOR
+
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    for name, directive in [("plain", ""), ("partly", "# mpcheck: noqa: MP101"), ("exempt", "# mpcheck: noqa"),
+                            ("trailing", "x = 1  # mpcheck: noqa")]:
+        (tmp_path / f"{name}.py").write_text(SUPERVISOR.format(directive=directive))
+    with ThreadPoolExecutor(2) as pool:
+        flake8 = pool.submit(run, "flake8", "--select", "MP", ".", cwd=tmp_path)
+        check = pool.submit(run, "mpcheck", "check", "--quiet", ".", cwd=tmp_path)
+    flake8_lines = [line.removeprefix("./") for line in flake8.result().stdout.splitlines()]
+    assert flake8_lines == check.result().stdout.splitlines()
+    assert sorted({line.split(":")[0] for line in flake8_lines}) == ["partly.py", "plain.py", "trailing.py"]
+    assert [line.split(" ")[1] for line in flake8_lines if line.startswith("partly.py")] == ["MP201"]
+
+
+def test_flake8s_own_file_noqa_hides_mpcheck_from_flake8_only(tmp_path):
+    # As docs/guide.md says: `# flake8: noqa` is flake8's (it skips the file for every
+    # plugin, codes or not); `mpcheck check` does not read it.
+    from .test_suppressions import SUPERVISOR
+
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    (tmp_path / "legacy.py").write_text(SUPERVISOR.format(directive="# flake8: noqa: E501"))
+    assert run("flake8", "--select", "MP", ".", cwd=tmp_path).stdout == ""
+    assert len(run("mpcheck", "check", "--quiet", ".", cwd=tmp_path).stdout.splitlines()) == 3

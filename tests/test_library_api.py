@@ -42,3 +42,11 @@ def test_diagnostics_sort_by_path_line_column():
     findings = mpcheck.check_source("import os\nos.fork(); os.forkpty()\n" + FORK_IMPORT, "a.py")
     assert [(d.line, d.column) for d in findings] == sorted((d.line, d.column) for d in findings)
     assert len(findings) == 3
+
+
+def test_ignoring_mp000_and_file_exemptions_hold_for_the_library_too():
+    broken = "import os  # fork\ndef f(:\n"
+    assert mpcheck.check_source(broken, "b.py", settings=Settings(ignore=("MP000",))) == []
+    exempt = "# mpcheck: noqa: MP101 -- a Linux-only tool\n" + FORK_IMPORT
+    assert mpcheck.check_source(exempt, "a.py") == []
+    assert mpcheck.fix_source(exempt, "a.py").text == exempt

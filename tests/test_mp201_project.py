@@ -50,7 +50,8 @@ def test_call_into_another_checked_module_is_reported_with_its_chain(tmp_path):
     assert len(findings) == 1
     assert findings[0].line == 3
     assert "Pool() (through shop.jobs.run_all() -> helper())" in findings[0].message
-    assert findings[0].fix is not None and findings[0].fix.applicability.value == "safe"
+    # A module of a package may be imported: guarding its work is never a safe fix.
+    assert findings[0].fix is None and findings[0].hidden_unsafe_fix
     # Alone, the file gives no hint that run_all starts processes.
     assert _mp201(mpcheck.check_source((tmp_path / "shop/cli.py").read_text(), "cli.py")) == []
 
@@ -99,7 +100,7 @@ def test_process_apis_from_pyproject(tmp_path):
     assert "MP201 toolkit.parallel.fan_out() at import time" in result.output
 
 
-def test_fix_keeps_what_workers_read_and_leaves_no_finding():
+def test_fix_keeps_what_workers_read_and_leaves_no_finding(tmp_path):
     source = textwrap.dedent("""
         import multiprocessing
         import os
@@ -113,7 +114,7 @@ def test_fix_keeps_what_workers_read_and_leaves_no_finding():
         with multiprocessing.Pool(2) as pool:
             print(pool.map(work, range(5)))
     """).lstrip()
-    fixed = mpcheck.fix_source(source)
+    fixed = mpcheck.fix_source(source, str(tmp_path / "limits.py"))
     assert fixed.remaining == []
     assert 'LIMIT = int(os.environ.get("LIMIT", "3"))\n\ndef work' in fixed.text
     assert 'if __name__ == "__main__":\n    print("limit", LIMIT)\n' in fixed.text
@@ -141,7 +142,7 @@ def test_frozen_app_detected_from_a_spec_file_or_dependencies(tmp_path):
     _write(tmp_path, {"desktop/pyproject.toml": "[project]\nname = 'desktop'\n", "desktop/main.py": script,
                       "tool/requirements.txt": "PyInstaller==6.3\n", "tool/run.py": script,
                       "plain/setup.cfg": "[metadata]\nname = plain\n", "plain/run.py": script})
-    (tmp_path / "desktop/main.spec").write_text("# PyInstaller spec\n")
+    (tmp_path / "desktop/main.spec").write_text("a = Analysis(['main.py'])\npyz = PYZ(a.pure)\nexe = EXE(pyz, a.scripts)\n")
     files = sorted(tmp_path.rglob("*.py"))
     checker = Checker(project_files=files)
     codes = {path.parent.name: [d.code for d in checker.check_file(path).diagnostics] for path in files}
@@ -168,15 +169,18 @@ def test_library_api_takes_the_project_files_too(tmp_path):
     assert fixed.text == 'import jobs\n\nif __name__ == "__main__":\n    jobs.run_all([1])\n'
 
 
-def test_a_conditional_guard_is_nested_and_a_guard_with_else_blocks_the_fix():
+def test_a_conditional_guard_and_a_guard_with_else_are_left_as_written(tmp_path):
     work = "from multiprocessing import Pool\nwith Pool(2) as pool:\n    pool.map(abs, [1])\n"
     debug_guard = work + 'if __name__ == "__main__" and DEBUG:\n    print("debug")\n'
-    fixed = mpcheck.fix_source(debug_guard).text
+    fixed = mpcheck.fix_source(debug_guard, str(tmp_path / "debug.py")).text
     assert fixed.endswith('if __name__ == "__main__":\n    with Pool(2) as pool:\n        pool.map(abs, [1])\n'
-                          '    if __name__ == "__main__" and DEBUG:\n        print("debug")\n')
+                          'if __name__ == "__main__" and DEBUG:\n    print("debug")\n')
     with_else = work + 'if __name__ == "__main__":\n    print("main")\nelse:\n    print("imported")\n'
-    findings = _mp201(mpcheck.check_source(with_else))
-    assert findings and all(d.fix is None for d in findings)
+    # A guard with an else branch stays as written: its else runs on import, as before.
+    fixed = mpcheck.fix_source(with_else, str(tmp_path / "debug.py")).text
+    assert fixed == ('from multiprocessing import Pool\n\nif __name__ == "__main__":\n    with Pool(2) as pool:\n'
+                     '        pool.map(abs, [1])\nif __name__ == "__main__":\n    print("main")\nelse:\n'
+                     '    print("imported")\n')
 
 
 STARTERS = [

@@ -1,11 +1,12 @@
-"""`# noqa` as flake8 reads it: blanket, exact codes, prefixes, other tools' codes."""
+"""`# noqa` as flake8 reads it (blanket, exact codes, prefixes, other tools' codes), and the
+file-level `# mpcheck: noqa` as ruff reads `# ruff: noqa`."""
 
 from __future__ import annotations
 
 import pytest
 
 import mpcheck
-from mpcheck.suppressions import find_suppressions, is_suppressed
+from mpcheck.suppressions import FileExemption, find_file_exemption, find_suppressions, is_suppressed
 
 FORK = 'from multiprocessing.context import ForkProcess'
 
@@ -68,3 +69,93 @@ def test_noqa_through_the_command(cli, write, in_tmp):
     run = cli("check", "app.py")
     assert run.stdout.splitlines()[0].startswith("app.py:3:1: MP101")
     assert "Found 1 finding (0 fixable)." in run.stdout
+
+
+# -- the whole file: `# mpcheck: noqa` ---------------------------------------------------
+
+# A Linux-only supervisor that forks on purpose, and starts a pool at import time.
+SUPERVISOR = '''\
+"""Linux-only supervisor: forks its workers on purpose."""
+{directive}
+import multiprocessing
+import os
+
+ctx = multiprocessing.get_context("fork")
+
+
+def supervise(jobs):
+    for job in jobs:
+        if os.fork() == 0:
+            job()
+            os._exit(0)
+
+
+pool = multiprocessing.Pool(2)
+'''
+
+
+def _codes(directive: str) -> list[str]:
+    return sorted(d.code for d in mpcheck.check_source(SUPERVISOR.format(directive=directive), "supervisor.py"))
+
+
+def test_without_a_directive_every_rule_reports():
+    assert _codes("") == ["MP101", "MP101", "MP201"]
+
+
+@pytest.mark.parametrize(
+    ("directive", "codes"),
+    [
+        ("# mpcheck: noqa", []),
+        ("# mpcheck: noqa -- deployed on Linux only", []),
+        ("#mpcheck:noqa", []),
+        ("# MPCHECK: NOQA", []),
+        ("    # mpcheck: noqa", []),  # indented, still a line of its own
+        ("# mpcheck: noqa: MP101", ["MP201"]),
+        ("# mpcheck: noqa: MP1", ["MP201"]),  # a prefix, as in line-level noqa
+        ("# mpcheck: noqa:MP101,MP201", []),
+        ("# mpcheck: noqa: MP101 MP2 -- reason", []),
+        ("# mpcheck: noqa: mp2", ["MP101", "MP101"]),
+        ("# mpcheck: noqa: E501", ["MP101", "MP101", "MP201"]),  # another tool's code
+        ("# mpcheck: noqa: all", ["MP101", "MP101", "MP201"]),  # no code listed: nothing
+        ("# mpcheck: noqa:", ["MP101", "MP101", "MP201"]),
+        ("# ruff: noqa", ["MP101", "MP101", "MP201"]),  # other tools' file directives
+        ("# flake8: noqa", ["MP101", "MP101", "MP201"]),
+        ("x = 1  # mpcheck: noqa", ["MP101", "MP101", "MP201"]),  # after code: not a file directive
+        ('NOTE = """\n# mpcheck: noqa\n"""', ["MP101", "MP101", "MP201"]),  # in a string
+    ],
+)
+def test_file_directive(directive, codes):
+    assert _codes(directive) == codes
+
+
+def test_the_directive_may_stand_anywhere_and_directives_add_up():
+    source = SUPERVISOR.format(directive="") + "# mpcheck: noqa: MP101\n\n# mpcheck: noqa: MP201\n"
+    assert mpcheck.check_source(source, "supervisor.py") == []
+
+
+def test_a_file_exemption_is_not_fixed_either():
+    source = SUPERVISOR.format(directive="# mpcheck: noqa: MP101")
+    assert mpcheck.fix_source(source, "supervisor.py", settings=mpcheck.Settings(select=("MP101",))).text == source
+
+
+def test_a_wholly_exempt_file_is_not_parsed_so_its_syntax_is_not_mpchecks_business():
+    broken = "# mpcheck: noqa\nimport os\nos.fork(\n"
+    assert mpcheck.check_source(broken, "vendored.py") == []
+    assert [d.code for d in mpcheck.check_source(broken.replace("noqa", "noqa: MP2"), "vendored.py")] == ["MP000"]
+    assert mpcheck.check_source(broken.replace("noqa", "noqa: MP000, MP2"), "vendored.py") == []
+
+
+def test_file_exemption_through_the_command(cli, write, in_tmp):
+    write("supervisor.py", SUPERVISOR.format(directive="# mpcheck: noqa: MP101"))
+    write("daemon.py", SUPERVISOR.format(directive="# mpcheck: noqa"))
+    run = cli("check", ".")
+    assert [line.split(" ", 2)[:2] for line in run.stdout.splitlines()[:-1]] == [["supervisor.py:16:8:", "MP201"]]
+    assert run.exit_code == 1
+
+
+def test_find_file_exemption():
+    assert find_file_exemption("import os\n") == FileExemption()
+    assert find_file_exemption("# mpcheck: noqa\n").whole_file
+    exemption = find_file_exemption("# mpcheck: noqa: MP101, mp2\nx = 1\n# mpcheck: noqa: MP3\n")
+    assert exemption == FileExemption(False, frozenset({"MP101", "MP2", "MP3"}))
+    assert exemption.exempts("MP201") and not exemption.exempts("MP401")

@@ -51,7 +51,7 @@ class _Plan:
         self.module = module
         self.layout = ModuleLayout(module)
         self.replacements: dict[int, Replace] = {}
-        self.removed: set[int] = set()
+        self.removed: dict[int, bool] = {}  # id -> keep the comments above it
         self.taken: dict[int, Take] = {}
         self.placeholders: dict[str, Take] = {}
         self.before: dict[int, list[cst.BaseStatement]] = {}
@@ -118,7 +118,7 @@ class _Plan:
             if isinstance(edit, Replace):
                 self.replacements[id(edit.node)] = edit
             elif isinstance(edit, Remove):
-                self.removed.add(id(edit.statement))
+                self.removed[id(edit.statement)] = edit.keep_comments_above
             elif isinstance(edit, Take):
                 self.taken[id(edit.statement)] = edit
                 self.placeholders[_placeholder_name(edit.placeholder)] = edit
@@ -220,7 +220,7 @@ class _Applier(cst.CSTTransformer):
         self.outcomes: dict[int, list[cst.BaseStatement]] = {}
         self.places: dict[int, int] = {}
         # statements an edit touches, whose block is rebuilt here
-        self.edited = set(plan.before) | set(plan.after) | plan.removed | set(plan.taken) | set(plan.replacements)
+        self.edited = set(plan.before) | set(plan.after) | set(plan.removed) | set(plan.taken) | set(plan.replacements)
         self.moved: dict[int, cst.BaseStatement] = {}
         # module-level statements an edit reached (where a line may have grown), by id
         self.top_level = {id(statement) for statement in plan.module.body}
@@ -235,11 +235,13 @@ class _Applier(cst.CSTTransformer):
     def run(self, module: cst.Module) -> cst.Module:
         fixed = module.visit(self)
         assert isinstance(fixed, cst.Module)
+        if id(module) in self.plan.replacements:  # a new module: any line may be new
+            self.dirty = {id(statement) for statement in fixed.body}
         plan = self.plan
         unplaced = set(plan.placeholders) - self.placed
         if unplaced:
             raise ValueError("a statement was taken with take() but its placeholder was never placed")
-        expected = set(plan.before) | set(plan.after) | plan.removed | set(plan.taken)
+        expected = set(plan.before) | set(plan.after) | set(plan.removed) | set(plan.taken)
         if not expected <= self.seen_statements:
             raise ValueError("statement edits need statements of a module or an indented block")
         return fixed
@@ -337,7 +339,9 @@ class _Applier(cst.CSTTransformer):
             for statement in statements:
                 reached.append(new or edited)
                 if gap:
-                    statement = statement.with_changes(leading_lines=_merge(gap, statement.leading_lines))
+                    if any(not is_blank(line) for line in gap) or not blank_run(statement.leading_lines):
+                        # comments left behind go on; blank lines only where there were none
+                        statement = statement.with_changes(leading_lines=_merge(gap, statement.leading_lines))
                     gap = []
                 out.append(statement)
                 changed.append(_NEW if new else _SEAM if seam else _KEPT)
@@ -359,8 +363,11 @@ class _Applier(cst.CSTTransformer):
             taken = key in plan.taken
             gone = taken or key in plan.removed or not results
             if gone:
-                left = blank_run(statement.leading_lines) if taken else split_leading_lines(statement.leading_lines)[0]
-                gap = _merge(gap, left)
+                if taken or not plan.removed.get(key, True):
+                    # it takes its comments along; the first one's blank lines keep the spacing
+                    gap = gap or blank_run(statement.leading_lines)
+                else:
+                    gap = _merge(gap, split_leading_lines(statement.leading_lines)[0])
             elif before:
                 detached, attached = split_leading_lines(results[0].leading_lines)
                 results[0] = results[0].with_changes(leading_lines=attached)

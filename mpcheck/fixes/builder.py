@@ -40,6 +40,7 @@ class Insert:
 @dataclass(frozen=True, eq=False)
 class Remove:
     statement: cst.BaseStatement
+    keep_comments_above: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,10 +112,12 @@ class FixBuilder:
         """Insert `statements` right after `anchor`, in its block."""
         self._edits.append(Insert(_statement(anchor), tuple(statements), after=True))
 
-    def remove(self, statement: cst.BaseStatement) -> None:
-        """Remove `statement` with the comment lines directly above it; blank lines and
-        comments further up stay. A block left empty gets `pass`."""
-        self._edits.append(Remove(_statement(statement)))
+    def remove(self, statement: cst.BaseStatement, *, keep_comments_above: bool = True) -> None:
+        """Remove `statement` with the comment lines directly above it; blank lines and the
+        comments a blank line separates from it stay (they belong to what precedes), or
+        only the blank lines with `keep_comments_above=False` (a fix that put the comments
+        elsewhere). A block left empty gets `pass`."""
+        self._edits.append(Remove(_statement(statement), keep_comments_above))
 
     def take(self, statement: cst.BaseStatement) -> cst.SimpleStatementLine:
         """Move `statement` away from where it is: returns a placeholder to put where it goes

@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
-import libcst as cst
-
 from ..findings import Violation
 from ..fixes import FixContext
 
 if TYPE_CHECKING:
     from ..config import Settings
     from ..model import SemanticModel
-    from ..project import Project
+    from ..project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -89,21 +87,14 @@ class RuleContext:
     settings: Settings
     path: str
     violations: list[Violation] = field(default_factory=list)
-    # The other checked files (project.py); an empty project when checking one text.
-    project: Project | None = None
+    # The project the file belongs to (project.py); None for a text with no path (stdin).
+    project: ProjectIndex | None = None
 
     @cached_property
     def fix_context(self) -> FixContext:
         """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
         starts one."""
-        return FixContext(self.model.module, _names_in_use(self.model))
-
-
-def _names_in_use(model: SemanticModel) -> frozenset[str]:
-    """Every name bound in any scope of the module, or read in it."""
-    names = {name for scope in model.scopes() for name in scope.bindings}
-    names.update(site.node.value for site in model.references if isinstance(site.node, cst.Name))
-    return frozenset(names)
+        return FixContext(self.model.module, self.model.names_in_use())
 
 
 class Rule:
@@ -119,14 +110,57 @@ class Rule:
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
+    # When the fix the examples show as safe is offered as unsafe instead, if ever: a
+    # condition single-file examples cannot show ("another module imports the file").
+    unsafe_fix_when: ClassVar[str] = ""
+
     def check(self, context: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
 
     @classmethod
-    def fix_availability(cls) -> str:
-        """"safe", "unsafe" or "none", read from the rule's examples."""
-        if any(example.fixed is not None for example in cls.INVALID):
-            return "safe"
-        if any(example.unsafe_fixed is not None for example in cls.INVALID):
-            return "unsafe"
-        return "none"
+    def fix_availability(cls) -> FixAvailability:
+        """What `fix` does for this rule's findings, read from its INVALID examples (each
+        shows a safe fix, an unsafe one only, or none) and `unsafe_fix_when`."""
+        kinds = {
+            "safe" if example.fixed is not None else "unsafe" if example.unsafe_fixed is not None else "none"
+            for example in cls.INVALID
+        }
+        return FixAvailability(
+            kinds=frozenset(kinds),
+            unsafe_alternative=any(example.fixed is not None and example.unsafe_fixed is not None for example in cls.INVALID),
+            unsafe_when=cls.unsafe_fix_when,
+        )
+
+
+@dataclass(frozen=True)
+class FixAvailability:
+    """The fixes a rule offers. `rules`, `explain`, docs/rules and the README's rule table
+    all print it from here, so they cannot disagree."""
+
+    kinds: frozenset[str]  # of "safe", "unsafe" (only with --unsafe-fixes), "none": one per example
+    unsafe_alternative: bool = False  # --unsafe-fixes replaces a safe fix with another one
+    unsafe_when: str = ""  # the condition under which the safe fix is unsafe instead
+
+    @property
+    def kind(self) -> str:
+        """The best fix any finding gets: "safe", "unsafe" or "none"."""
+        return next(kind for kind in ("safe", "unsafe", "none") if kind in self.kinds)
+
+    @property
+    def always(self) -> bool:
+        """Every finding gets a fix (of some kind)."""
+        return "none" not in self.kinds
+
+    def summary(self) -> str:
+        """One cell of a table: `safe`, `unsafe` or `none`, then what varies, e.g.
+        `safe (unsafe alternative; sometimes none)`."""
+        notes = []
+        if self.unsafe_alternative:
+            notes.append("unsafe alternative")
+        if self.unsafe_when:
+            notes.append(f"unsafe when {self.unsafe_when}")
+        if self.kind == "safe" and "unsafe" in self.kinds:
+            notes.append("sometimes unsafe only")
+        if self.kind != "none" and not self.always:
+            notes.append("sometimes none")
+        return f"{self.kind} ({'; '.join(notes)})" if notes else self.kind

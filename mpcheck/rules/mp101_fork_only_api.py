@@ -7,9 +7,11 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from .. import rewrite
+from .. import apis
 from ..findings import Applicability, Fix, Violation
 from ..fixes import string_like
-from ..model import ImportSite, Site, argument, literal_string
+from ..model import Binding, Kind, Site, argument
+from ..model.names import imported_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Fork-only classes of multiprocessing.context: (the context attribute that gives the same
@@ -22,7 +24,6 @@ _FORK_ONLY_CLASSES = {
 }
 _CONTEXT_MODULE = "multiprocessing.context"
 _START_METHOD_FUNCTIONS = {"multiprocessing.get_context", "multiprocessing.set_start_method"}
-_OS_FORK_FUNCTIONS = {"os.fork", "os.forkpty", "os.register_at_fork"}
 
 
 def _portable_method(method: str, module: str) -> str:
@@ -269,13 +270,8 @@ class ForkOnlyApi(Rule):
             import multiprocessing
 
             def main():
-                set_start_method(
-                    method=(
-                        "forkserver"
-                        if "forkserver" in multiprocessing.get_all_start_methods()
-                        else "spawn"
-                    )
-                )
+                if "forkserver" in multiprocessing.get_all_start_methods():
+                    set_start_method(method="forkserver")
             """,
             unsafe_fixed="""
             from multiprocessing import set_start_method
@@ -349,52 +345,62 @@ class ForkOnlyApi(Rule):
         if "windows" not in context.settings.platforms:
             return
         model = context.model
-        for site in model.imports:
-            yield from self._check_import(context, site)
-        for site in model.references:
-            if isinstance(site.node, cst.Attribute):
-                yield from self._check_attribute(context, site)
+        for binding in model.imports:
+            yield from self._check_import(context, binding)
+        called = {id(site.node.func): site for site in model.calls if isinstance(site.node, cst.Call)}
+        for site in model.attributes:
+            # `os.fork()` is reported at the call, `multiprocessing.context.ForkProcess` at the name
+            yield from self._check_attribute(context, called.get(id(site.node), site))
         for site in model.calls:
             yield from self._check_call(context, site)
 
     # -- from multiprocessing.context import ForkProcess ------------------------------
 
-    def _check_import(self, context: RuleContext, site: ImportSite) -> Iterator[Violation]:
+    def _check_import(self, context: RuleContext, binding: Binding) -> Iterator[Violation]:
         model = context.model
-        module, _, name = site.qualname.rpartition(".")
-        if module != _CONTEXT_MODULE or name not in _FORK_ONLY_CLASSES or site.alias is None:
+        if binding.kind is not Kind.IMPORT or not isinstance(binding.node, cst.ImportAlias) or binding.qualname is None:
             return
-        if model.fork_is_guarded(site, ("ImportError",)):
+        site = binding.site
+        if not isinstance(site.statement, cst.SimpleStatementLine) or \
+                not any(isinstance(small, cst.ImportFrom) for small in site.statement.body):
+            return  # `import multiprocessing.context` is fine; a fork-only name is imported with `from`
+        spelled = imported_symbol(binding.qualname).spelled
+        if not apis.has_role(spelled, apis.Role.FORK_ONLY) or not model.runs_at_runtime(site) \
+                or model.fork_is_guarded(site, ("ImportError",)):
             return
-        package = site.written[: -len(".context." + name)]
+        module, _, name = spelled.rpartition(".")
+        fixes: tuple[Fix, ...] = ()
+        if name in _FORK_ONLY_CLASSES:
+            package = binding.qualname[: -len(".context." + name)]
+            fixes = tuple(fix for fix in (self._import_fix(context, binding, name, package),
+                                          self._import_spawn_fix(context, binding, name)) if fix)
         yield Violation(
-            site.alias,
+            binding.node,
             f"`{name}` does not exist on Windows (ImportError: cannot import name '{name}' "
-            f"from 'multiprocessing.context'); choose the start method by platform",
-            fixes=tuple(
-                fix for fix in (self._import_fix(context, site, name, package),
-                                self._import_spawn_fix(context, site, name)) if fix
-            ),
+            f"from '{module}'); " + ("choose the start method by platform" if name in _FORK_ONLY_CLASSES
+                                     else f"guard the import with `if hasattr({module}, \"{name}\"):`"),
+            fixes=fixes,
         )
 
-    def _import_fix(self, context: RuleContext, site: ImportSite, name: str, package: str) -> Fix | None:
+    def _import_fix(self, context: RuleContext, binding: Binding, name: str, package: str) -> Fix | None:
         model = context.model
+        site = binding.site
         if not rewrite.only_statement_on_line(site):
             return None
         statement = site.statement
         import_from = statement.body[0]
         attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
         fix = context.fix_context.fix()
-        bound = site.bound_name
-        if bound == name and rewrite.can_rename(model, name, portable_name, import_from):
-            for reference, renamed in rewrite.rename_references(model, import_from, name, portable_name).items():
+        bound = binding.name
+        if bound == name and rewrite.can_rename(model, binding, portable_name):
+            for reference, renamed in rewrite.rename_references(binding, portable_name).items():
                 fix.replace(reference, renamed)
             bound = portable_name
-        module_name = fix.need_module(package, before=statement)
+        module_name = fix.need_module(package, before=site.top)
         context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
         assignment = fix.statement(f"{bound} = {value}")
-        remaining = [alias for alias in import_from.names if alias is not site.alias]
+        remaining = [alias for alias in import_from.names if alias is not binding.node]
         replacement: list[cst.BaseStatement] = []
         if remaining:
             remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
@@ -407,52 +413,63 @@ class ForkOnlyApi(Rule):
         return fix.build(Applicability.SAFE,
                          f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere")
 
-    def _import_spawn_fix(self, context: RuleContext, site: ImportSite, name: str) -> Fix | None:
-        model = context.model
+    def _import_spawn_fix(self, context: RuleContext, binding: Binding, name: str) -> Fix | None:
         spawn_name = _FORK_ONLY_CLASSES[name][3]
-        alias = site.alias
+        alias = binding.node
+        assert isinstance(alias, cst.ImportAlias)
         fix = context.fix_context.fix()
         fix.replace(alias.name, cst.Name(spawn_name))
         if alias.asname is None:
-            if not rewrite.can_rename(model, name, spawn_name, site.node):
+            if not rewrite.can_rename(context.model, binding, spawn_name):
                 return None
-            for reference, renamed in rewrite.rename_references(model, site.node, name, spawn_name).items():
+            for reference, renamed in rewrite.rename_references(binding, spawn_name).items():
                 fix.replace(reference, renamed)
         return fix.build(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform")
 
     # -- multiprocessing.context.ForkProcess -----------------------------------------
 
     def _check_attribute(self, context: RuleContext, site: Site) -> Iterator[Violation]:
+        """`site`: the attribute, or the call it is the function of."""
         model = context.model
         node = site.node
-        assert isinstance(node, cst.Attribute)
-        name = node.attr.value
-        if name not in _FORK_ONLY_CLASSES:
+        symbol = model.resolve(node.func if isinstance(node, cst.Call) else node)
+        if symbol is None or not apis.has_role(symbol.spelled, apis.Role.FORK_ONLY):
             return
-        symbol = model.resolve(node, site.scope)
-        if symbol is None or symbol.qualname != f"{_CONTEXT_MODULE}.{name}":
+        if not model.runs_at_runtime(site) or model.fork_is_guarded(site, ("AttributeError",)):
             return
-        if model.fork_is_guarded(site, ("AttributeError",)):
+        module, _, name = symbol.spelled.rpartition(".")
+        if module == "os":
+            yield Violation(
+                node,
+                f"`os.{name}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
+                f"'{name}'); start a multiprocessing.Process instead, or guard it with "
+                f"`if hasattr(os, \"{name}\"):`",
+            )
             return
+        if isinstance(node, cst.Call):
+            site = next(attribute for attribute in model.attributes if attribute.node is node.func)
+            node = node.func
+        fixes = (self._attribute_fix(context, site, name, symbol.written),) if name in _FORK_ONLY_CLASSES else ()
         yield Violation(
             node,
-            f"`{name}` does not exist on Windows (AttributeError: module 'multiprocessing.context' "
-            f"has no attribute '{name}'); choose the start method by platform",
-            fixes=(self._attribute_fix(context, site, name, symbol.written),),
+            f"`{name}` does not exist on Windows (AttributeError: module '{module}' "
+            f"has no attribute '{name}'); " + ("choose the start method by platform" if name in _FORK_ONLY_CLASSES
+                                              else f"guard it with `if hasattr({module}, \"{name}\"):`"),
+            fixes=tuple(fix for fix in fixes if fix),
         )
 
-    def _attribute_fix(self, context: RuleContext, site: Site, name: str, written: str) -> Fix:
+    def _attribute_fix(self, context: RuleContext, site: Site, name: str, written: str) -> Fix | None:
         model = context.model
         node = site.node
         assert isinstance(node, cst.Attribute)
         package = written[: -len(".context." + name)]
         package_expr = node.value.value if isinstance(node.value, cst.Attribute) else None
-        package_symbol = model.resolve(package_expr, site.scope) if package_expr is not None else None
+        package_symbol = model.resolve(package_expr) if package_expr is not None else None
         fix = context.fix_context.fix()
         if package_symbol is not None and package_symbol.written == package:
             module_code = cst.Module([]).code_for_node(package_expr)
         else:
-            module_code = fix.need_module(package, before=node)
+            module_code = fix.need_module(package, before=site.top)
         attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
         context_expr = f"{module_code}.get_context({_portable_method(method, module_code)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
@@ -465,25 +482,13 @@ class ForkOnlyApi(Rule):
         model = context.model
         node = site.node
         assert isinstance(node, cst.Call)
-        function = model.resolve(node.func, site.scope)
-        if function is None:
-            return
-        if function.qualname in _OS_FORK_FUNCTIONS:
-            if model.fork_is_guarded(site, ("AttributeError",)):
-                return
-            short = function.qualname
-            yield Violation(
-                node,
-                f"`{short}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
-                f"'{short[3:]}'); start a multiprocessing.Process instead, or guard it with "
-                f"`if hasattr(os, \"{short[3:]}\"):`",
-            )
-            return
-        if function.qualname not in _START_METHOD_FUNCTIONS:
+        function = model.resolve(node.func)
+        if function is None or function.qualname not in _START_METHOD_FUNCTIONS:
             return
         method_arg = argument(node, 0, "method")
-        method = literal_string(method_arg)
-        if method not in ("fork", "forkserver") or model.fork_is_guarded(site, ("ValueError",)):
+        method = model.value_of(method_arg)
+        if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
+                or model.fork_is_guarded(site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
         code = cst.Module([]).code_for_node(method_arg)
@@ -495,15 +500,40 @@ class ForkOnlyApi(Rule):
         )
 
     def _start_method_fixes(self, context: RuleContext, site: Site, method_arg, method: str) -> Iterator[Fix]:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Call)
         fix = context.fix_context.fix()
         if isinstance(node.func, cst.Attribute):
             module_code = cst.Module([]).code_for_node(node.func.value)
         else:
-            module_code = fix.need_module("multiprocessing", before=node)
-        fix.replace(method_arg, fix.expression(_portable_method(method, module_code)))
-        yield fix.build(Applicability.SAFE, f"Use {method} where the platform has it, spawn elsewhere")
+            module_code = fix.need_module("multiprocessing", before=site.top)
+        function = model.resolve(node.func)
+        statement = site.statement
+        alone = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+            and isinstance(statement.body[0], cst.Expr) and statement.body[0].value is node
+        if function is not None and function.qualname == "multiprocessing.set_start_method" and alone:
+            # Set it only where the method exists; elsewhere the platform's default (spawn)
+            # stays. A conditional argument would pick "spawn" instead, and a spawned child
+            # re-running a module-level call dies (RuntimeError: context has already been set).
+            test = f"{cst.Module([]).code_for_node(method_arg)} in {module_code}.get_all_start_methods()"
+            fix.replace(statement, lambda updated: cst.If(
+                test=fix.expression(test),
+                body=cst.IndentedBlock(body=[updated.with_changes(leading_lines=())]),
+                leading_lines=updated.leading_lines,
+            ))
+            yield fix.build(Applicability.SAFE, f"Set {method} only where the platform has it")
+        elif function is not None and function.qualname == "multiprocessing.set_start_method" \
+                and model.runs_at_import(site):
+            pass  # on a line with other statements, at import: no fix that spawned children survive
+        elif isinstance(method_arg, (cst.SimpleString, cst.ConcatenatedString, cst.Name)):
+            code = cst.Module([]).code_for_node(method_arg)
+            if isinstance(method_arg, cst.Name):
+                portable = f'{code} if {code} in {module_code}.get_all_start_methods() else "spawn"'
+            else:
+                portable = _portable_method(method, module_code)
+            fix.replace(method_arg, fix.expression(portable))
+            yield fix.build(Applicability.SAFE, f"Use {method} where the platform has it, spawn elsewhere")
         if isinstance(method_arg, cst.SimpleString):
             spawn = context.fix_context.fix()
             spawn.replace(method_arg, string_like(method_arg, "spawn"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Iterable
 
 import libcst as cst
 
+from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
-from ..fixes import FixBuilder, blank_run, split_leading_lines
-from ..model import PROCESS_STARTER_WORDS, MainGuardPlan, SemanticModel
+from ..fixes import FixBuilder
+from ..model import DATA_LOADER_STARTER, SemanticModel
+from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -21,7 +24,8 @@ class UnguardedProcessStart(Rule):
     summary = "Processes started at import time, outside an `if __name__ == \"__main__\":` guard"
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_STARTER_WORDS
+    triggers = PROCESS_WORDS
+    unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(
             "Flags code that starts processes while its module is being imported: at module "
@@ -307,8 +311,8 @@ class UnguardedProcessStart(Rule):
             for batch in loader:
                 print(batch.sum())
             """,
-            line=5,
-            message="DataLoader(num_workers>0) iterated at import time",
+            line=4,
+            message="DataLoader(num_workers>0) iterated on line 5 at import time",
             fixed="""
             import torch
             from torch.utils.data import DataLoader
@@ -388,59 +392,215 @@ class UnguardedProcessStart(Rule):
                 )
             """,
         ),
+        Invalid(
+            """
+            from multiprocessing import Pool
+
+            LABEL = "draft"
+            print("building the", LABEL, "report")
+            LABEL = "final"
+
+
+            def render(page):
+                return f"{LABEL} page {page}"
+
+
+            with Pool(2) as pool:
+                print(pool.map(render, range(3)))
+            """,
+            line=12,
+            column=6,
+            # The print keeps its place: moved after the rebinding, it would read "final".
+            fixed="""
+            from multiprocessing import Pool
+
+            LABEL = "draft"
+
+            if __name__ == "__main__":
+                print("building the", LABEL, "report")
+            LABEL = "final"
+
+
+            def render(page):
+                return f"{LABEL} page {page}"
+
+
+            if __name__ == "__main__":
+                with Pool(2) as pool:
+                    print(pool.map(render, range(3)))
+            """,
+        ),
+        Invalid(
+            """
+            from multiprocessing import Pool
+
+
+            def square(n):
+                return n * n
+
+
+            with Pool(2) as pool:
+                SQUARES = pool.map(square, range(4))
+
+
+            class Table:
+                rows = SQUARES
+            """,
+            line=8,
+            column=6,
+            # No fix: the class body reads SQUARES while the module is imported; under a guard
+            # SQUARES would not exist there (NameError in every spawned child).
+        ),
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
         if PurePath(context.path).name == "__main__.py":
             return  # spawn never re-runs a package's __main__.py (spawn._fixup_main_from_name)
-        starts = model.import_time_process_starts(context.settings.process_apis, context.project)
+        starts = model.processes.import_time_starts()
         if not starts:
             return
         fixes: tuple[Fix, ...] = ()
-        must_move = {model.top_level_statement(start.node) for start in starts}
-        plan = model.main_guard_plan(must_move)
+        top = TopLevel(model)
+        must_move = {top.of(start.site.top) for start in starts if start.site is not None}
+        plan = main_guard_plan(model, top, {statement.index for statement in must_move if statement})
         if plan is not None:
-            imported = context.project is not None and context.project.is_imported(context.path)
-            applicability = Applicability.UNSAFE if imported else Applicability.SAFE
+            applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (_guard_fix(context, plan).build(applicability, description),)
         for start in starts:
+            described = start.describe()
+            if start.starter == DATA_LOADER_STARTER and start.site is not None:
+                line = model.position(start.site.node).start.line
+                described = f"DataLoader(num_workers>0) iterated on line {line}"
             yield Violation(
                 start.node,
-                f"{start.describe()} at import time: spawned and forkserver children re-import this module and "
+                f"{described} at import time: spawned and forkserver children re-import this module and "
                 "start processes again (RuntimeError: bootstrapping phase); put it under "
                 "`if __name__ == \"__main__\":`",
                 fixes,
             )
 
 
+def _is_script(context: RuleContext) -> bool:
+    """Whether the file runs only as a script, so that guarding its work changes nothing for
+    anyone who imports it: not a package module, not imported by another module of its
+    project, not the target of an entry point. Unknown (stdin): not a script."""
+    project = context.project
+    if project is None:
+        return False
+    return not (project.is_package_module(context.path) or project.is_imported(context.path)
+                or project.is_entry_point(context.path))
+
+
+@dataclass(frozen=True)
+class MainGuardPlan:
+    """Which module-level statements keep running at import (`kept`, indexes into the
+    module's body) and which run only in the main process from now on."""
+
+    top: TopLevel
+    kept: frozenset[int]
+
+
+def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) -> MainGuardPlan | None:
+    """Which module-level statements go under `if __name__ == "__main__":` so that the
+    statements `must_move` (indexes) no longer run at import; None when no split keeps the
+    program working.
+
+    What a spawned child needs stays: definitions (imports, functions, classes), what kept code
+    reads while the module is imported (class bodies, decorators, defaults, functions called at
+    import), what functions that may run in a child read later, and -- when what they read
+    stays -- constant and harmless assignments and calls that configure the process (logging,
+    seeds, `sys.path`): a forked child inherited that configuration. Everything else is the
+    main script's work and goes under guards that keep its order (see `_guarded_module`).
+    No plan exists when kept code needs what the process-starting code makes (the NameError
+    such a fix would cause), or when that code sits in a guard with an `else` (which runs on
+    import and would become dead).
+    """
+    statements = top.statements
+    if any(model.is_main_guard(statements[index].node) for index in must_move):
+        return None  # its else branch starts processes on import
+    keep = {s.index for s in statements if s.is_definition and s.index not in must_move}
+    optional = {s.index for s in statements if s.index not in must_move and s.index not in keep
+                and not model.is_main_guard(s.node)
+                and (is_constant_assignment(s.node) or top.is_harmless(s) or top.configures_process(s))}
+    while True:
+        required: set[int] = set()
+        for index in keep:
+            statement = statements[index]
+            for providers in statement.reads_now.values():
+                required |= providers
+            if top.may_run_in_child(statement):
+                for name in statement.reads_later:
+                    required |= {other.index for other in statements if name in other.binds or name in other.changes}
+        for index in optional - keep:
+            if all(providers <= keep for providers in statements[index].reads_now.values()):
+                required.add(index)
+        required -= keep
+        if required & must_move:
+            return None  # kept code needs what the process-starting code makes
+        if not required:
+            break
+        keep |= required
+    for statement in statements:
+        if model.is_main_guard(statement.node) and not _is_plain_guard(model, statement.node):
+            keep.add(statement.index)  # `if __name__ == "__main__" and ...:` / with else: left as written
+    return MainGuardPlan(top, frozenset(keep))
+
+
 def _guard_fix(context: RuleContext, plan: MainGuardPlan) -> FixBuilder:
-    """Move `plan.moved` into one main guard at the end of the module; the bodies of
-    existing plain guards join it (with the comments right above those guards)."""
-    model = context.model
+    """Move the statements the plan does not keep under main guards, in their order: a run
+    of them becomes one guard, placed before the next kept statement that does work or
+    binds what the run reads or binds (kept definitions in between stay above it).
+    Existing plain guards in a run are merged into it."""
     fix = context.fix_context.fix()
-    test: cst.BaseExpression | None = None
-    body: list[cst.BaseStatement] = []
-    for statement in plan.moved:
-        if isinstance(statement, cst.If) and _is_plain_guard(model, statement):
-            test = statement.test
-            inner = list(statement.body.body)
-            # its first statement takes the guard's blank lines and the comments right above it
-            lines = [*blank_run(statement.leading_lines), *split_leading_lines(statement.leading_lines)[1]]
-            fix.replace(inner[0], lambda node, lines=lines: node.with_changes(
-                leading_lines=[*lines, *node.leading_lines]))
-            body.extend(fix.take(line) for line in inner)
-            fix.remove(statement)
-        else:
-            body.append(fix.take(statement))
-    guard = cst.If(
-        test=test or fix.expression(_GUARD_TEST),
-        body=cst.IndentedBlock(body),
-        leading_lines=[cst.EmptyLine(indent=False)],
-    )
-    fix.insert_after(model.module.body[-1], [guard])
+    run: list = []
+    previous = None  # the last kept statement
+    for statement in plan.top.statements:
+        if statement.index not in plan.kept:
+            run.append(statement)
+            continue
+        if run and _ends_run(plan, run, statement):
+            _place_guard(context, fix, run, previous, statement)
+            run = []
+        previous = statement
+    if run:
+        _place_guard(context, fix, run, previous, None)
     return fix
+
+
+def _place_guard(context: RuleContext, fix: FixBuilder, run: list, previous, following) -> None:
+    """One guard holding `run`, right after the kept statement `previous` (or first)."""
+    model = context.model
+    body: list[cst.BaseStatement] = []
+    test: cst.BaseExpression | None = None
+    for statement in run:
+        node = statement.node
+        if isinstance(node, cst.If) and _is_plain_guard(model, node):
+            test = node.test
+            inner = list(node.body.body)
+            # its first statement takes the guard's own blank and comment lines
+            fix.replace(inner[0], lambda first, lines=node.leading_lines: first.with_changes(
+                leading_lines=[*lines, *first.leading_lines]))
+            body.extend(fix.take(line) for line in inner)
+            fix.remove(node, keep_comments_above=False)
+        else:
+            body.append(fix.take(node))
+    guard = cst.If(test=test or fix.expression(_GUARD_TEST), body=cst.IndentedBlock(body=body),
+                   leading_lines=[cst.EmptyLine(indent=False)])
+    if previous is not None:
+        fix.insert_after(previous.node, [guard])
+    else:
+        fix.insert_before((following or run[-1]).node, [guard])
+
+
+def _ends_run(plan: MainGuardPlan, run: list, kept) -> bool:
+    """A kept statement the run cannot move past: it does work (the order of effects would
+    change), or it binds or changes a name the run reads or binds."""
+    if not (kept.is_definition or is_constant_assignment(kept.node) or plan.top.is_harmless(kept)):
+        return True
+    touched = set().union(*(set(statement.reads_now) | statement.binds for statement in run))
+    return bool(touched & (kept.binds | kept.changes))
 
 
 def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:

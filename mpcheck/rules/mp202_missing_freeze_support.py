@@ -7,10 +7,11 @@ from typing import Iterable
 import libcst as cst
 
 from ..findings import Applicability, Violation
-from ..model import PROCESS_STARTER_WORDS, SemanticModel, argument, literal_string
+from ..frozen import frozen_evidence
+from ..apis import FREEZE_SUPPORT, PROCESS_WORDS
+from ..model import SemanticModel, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_FREEZE_SUPPORT = "multiprocessing.freeze_support"
 # What a script reads when it knows it may run frozen (PyInstaller sets both).
 _FROZEN_ATTRIBUTES = ("sys.frozen", "sys._MEIPASS")
 
@@ -21,16 +22,21 @@ class MissingFreezeSupport(Rule):
     summary = "Entry script of a frozen application starts processes without `multiprocessing.freeze_support()`"
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_STARTER_WORDS
+    triggers = PROCESS_WORDS
     explanation = Explanation(
         what=(
             "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "
             "(directly or through the functions it calls) and belongs to an application frozen "
             "into an executable, when the block never calls `multiprocessing.freeze_support()`. "
-            "A project counts as frozen when its tree has a PyInstaller `.spec` file or lists "
-            "`pyinstaller` in its dependencies (pyproject.toml, setup.cfg, setup.py, "
-            "requirements files), or when the script itself reads `sys.frozen` or "
-            "`sys._MEIPASS`."
+            "The script counts as frozen when it reads `sys.frozen` or `sys._MEIPASS` itself, "
+            "or when its directory or a parent up to the project root (the nearest directory "
+            "with .git, pyproject.toml, setup.py or setup.cfg) has a PyInstaller `.spec` file, "
+            "a dependency on PyInstaller, cx_Freeze, Nuitka or py2exe (requirements files, "
+            "`requirements/*.txt` and `*.in`, pyproject.toml dependencies, optional "
+            "dependencies and dependency groups, Poetry, PDM, uv and Hatch tables, setup.cfg, "
+            "setup.py, Pipfile, environment.yml), or a build script that imports one of them "
+            "(`import PyInstaller.__main__`, `from cx_Freeze import setup`) or carries Nuitka's "
+            "`# nuitka-project:` options. The message names that evidence."
         ),
         why=(
             "A frozen executable has no separate interpreter to run the child: spawn starts the "
@@ -185,50 +191,64 @@ class MissingFreezeSupport(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
-        frozen = _reads_frozen_state(model) or (context.project is not None and context.project.is_frozen_app(context.path))
-        if not frozen or _calls_freeze_support(model):
+        if _calls_freeze_support(model):
             return
+        evidence: str | None = None
         for guard in model.module.body:
             if not (model.is_main_guard(guard) and isinstance(guard, cst.If) and isinstance(guard.body, cst.IndentedBlock)):
                 continue
             start = next(
-                (found for site in model.calls
-                 if not site.in_function and model.top_level_statement(site.node) is guard
-                 and (found := model.process_start(site.node, site.scope, context.settings.process_apis, context.project))),
+                (found for site in model.processes.calls_of(None)
+                 if site.top is guard and (found := model.processes.process_start(site, tracker=True))),
                 None,
             )
             if start is None:
                 continue
+            if evidence is None:  # looked for once, and only for a script that starts processes
+                evidence = _frozen_evidence(model, context.path)
+                if not evidence:
+                    return
             fix = context.fix_context.fix()
             module = fix.need_module("multiprocessing", before=guard)
             fix.insert_before(guard.body.body[0], [fix.statement(f"{module}.freeze_support()")])
             fix = fix.build(Applicability.SAFE, "Call `multiprocessing.freeze_support()` first in the main guard")
             yield Violation(
                 guard.test,
-                f"{start.describe()} in the entry script of a frozen application without "
+                f"{start.describe()} in the entry script of a frozen application ({evidence}) without "
                 "`multiprocessing.freeze_support()`: each frozen child runs the program again "
                 "(RuntimeError: bootstrapping phase); call it first in the guard",
                 (fix,),
             )
 
 
-def _reads_frozen_state(model: SemanticModel) -> bool:
-    for site in model.references:
-        symbol = model.resolve(site.node, site.scope)
+def _frozen_evidence(model: SemanticModel, path: str) -> str:
+    """Why the script counts as part of a frozen app ("" when nothing says so): what it
+    reads itself, else what its project says (frozen.py)."""
+    attribute = _frozen_state_read(model)
+    if attribute is not None:
+        return f"the script reads `{attribute}`"
+    found = frozen_evidence(path)
+    return "" if found is None else found.describe()
+
+
+def _frozen_state_read(model: SemanticModel) -> str | None:
+    """`sys.frozen` or `sys._MEIPASS` when the script reads it (also through getattr/hasattr)."""
+    for site in model.attributes:
+        symbol = model.resolve(site.node)
         if symbol is not None and symbol.qualname in _FROZEN_ATTRIBUTES:
-            return True
+            return symbol.qualname
     for site in model.calls:
-        function = model.resolve(site.node.func, site.scope)
+        function = model.resolve(site.node.func)
         if function is not None and function.qualname in ("getattr", "hasattr"):
-            owner = model.resolve(argument(site.node, 0), site.scope)
+            owner = model.resolve(argument(site.node, 0))
             name = literal_string(argument(site.node, 1))
             if owner is not None and f"{owner.qualname}.{name}" in _FROZEN_ATTRIBUTES:
-                return True
-    return False
+                return f"{owner.qualname}.{name}"
+    return None
 
 
 def _calls_freeze_support(model: SemanticModel) -> bool:
     return any(
-        (function := model.resolve(site.node.func, site.scope)) is not None and function.qualname == _FREEZE_SUPPORT
+        (function := model.resolve(site.node.func)) is not None and function.qualname == FREEZE_SUPPORT
         for site in model.calls
     )

@@ -1,0 +1,327 @@
+"""The one catalogue of the process APIs: every name mpcheck knows, what it does, its spellings.
+
+Names are canonical dotted paths; `()` marks the object a call returns, so
+`multiprocessing.Pool().map` is the `map` method of a pool. The semantic model resolves every
+spelling to these names (`canonical` is applied at each attribute step), and rules look the
+result up here; no rule keeps a list of API names of its own.
+
+Sources: the CPython standard library 3.10-3.13 (`multiprocessing/context.py`, `pool.py`,
+`managers.py`, `concurrent/futures/process.py`, `socketserver.py`, `os` docs), torch 2.13
+(`torch/multiprocessing/__init__.py`, `spawn.py`), billiard 4, multiprocess 0.70, joblib 1.6;
+the facts cited as "facts §N" are in docs/facts.md.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+# Text that every file starting processes by itself contains (the prefilter's words for the
+# rules about starting processes): names resolve only through imports, so the module providing
+# the starter is named in the file. "multiprocess" covers multiprocessing and the dill-based
+# multiprocess; concurrent.futures starts processes only through a ProcessPoolExecutor, which
+# is named however the module is imported.
+PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "torch", "billiard", "joblib", "pathos")
+
+# -- module families --------------------------------------------------------------------------
+
+# Packages that are the multiprocessing API under another name: (prefix, flavour). Their
+# names resolve to multiprocessing's; the flavour is kept, because it decides how callables
+# are pickled (`multiprocess` uses dill) and what some names mean.
+_FAMILIES = (
+    ("torch.multiprocessing", "torch"),
+    ("billiard", "billiard"),
+    ("multiprocess", "multiprocess"),
+    ("multiprocessing", "multiprocessing"),
+)
+# Names torch.multiprocessing adds that are not multiprocessing's (torch's `spawn` is a
+# function that starts processes; multiprocessing.spawn is a module).
+_TORCH_OWN = frozenset({
+    "spawn", "start_processes", "SpawnContext", "ProcessContext", "ProcessExitedException",
+    "ProcessRaisedException", "set_sharing_strategy", "get_sharing_strategy",
+})
+# Flavours whose pickler serialises lambdas, closures and local functions by value (dill,
+# cloudpickle): the pickling rules do not apply to them.
+PICKLE_BY_VALUE = frozenset({"multiprocess", "pathos", "joblib", "loky"})
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def family(qualname: str) -> tuple[str, str]:
+    """`(name, flavour)`: `qualname` with a multiprocessing look-alike package replaced by
+    `multiprocessing`, and which package it was. `torch.multiprocessing.Pool` ->
+    (`multiprocessing.Pool`, "torch"); torch's own `spawn` stays `torch.multiprocessing.spawn`.
+    Names of other packages come back unchanged with the flavour "" (pathos and joblib have
+    theirs: "pathos", "joblib")."""
+    for prefix, flavour in _FAMILIES:
+        if qualname == prefix or qualname.startswith(prefix + "."):
+            rest = qualname[len(prefix):]
+            if flavour == "torch" and rest[1:].split(".", 1)[0].split("(", 1)[0] in _TORCH_OWN:
+                return qualname, flavour
+            return "multiprocessing" + rest, flavour
+    root = qualname.split(".", 1)[0]
+    return qualname, root if root in ("pathos", "joblib", "loky") else ""
+
+
+# -- spellings ----------------------------------------------------------------------------------
+
+# Spellings of one API -> (canonical name, the start method the spelling implies). Applied to
+# a whole name or to the prefix of a longer one (`multiprocessing.pool.Pool().map`).
+ALIASES: dict[str, tuple[str, str | None]] = {
+    "multiprocessing.pool.Pool": ("multiprocessing.Pool", None),
+    "multiprocessing.context.Process": ("multiprocessing.Process", None),
+    "multiprocessing.process.BaseProcess": ("multiprocessing.Process", None),
+    "multiprocessing.context.SpawnProcess": ("multiprocessing.Process", "spawn"),
+    "multiprocessing.context.ForkProcess": ("multiprocessing.Process", "fork"),
+    "multiprocessing.context.ForkServerProcess": ("multiprocessing.Process", "forkserver"),
+    "multiprocessing.pool.ThreadPool": ("multiprocessing.dummy.Pool", None),
+    "multiprocessing.dummy.Process": ("threading.Thread", None),
+    "multiprocessing.dummy.DummyProcess": ("threading.Thread", None),
+    "multiprocessing.queues.Queue": ("multiprocessing.Queue", None),
+    "multiprocessing.queues.JoinableQueue": ("multiprocessing.JoinableQueue", None),
+    "multiprocessing.queues.SimpleQueue": ("multiprocessing.SimpleQueue", None),
+    "multiprocessing.synchronize.Lock": ("multiprocessing.Lock", None),
+    "multiprocessing.synchronize.RLock": ("multiprocessing.RLock", None),
+    "multiprocessing.synchronize.Semaphore": ("multiprocessing.Semaphore", None),
+    "multiprocessing.synchronize.BoundedSemaphore": ("multiprocessing.BoundedSemaphore", None),
+    "multiprocessing.synchronize.Condition": ("multiprocessing.Condition", None),
+    "multiprocessing.synchronize.Event": ("multiprocessing.Event", None),
+    "multiprocessing.synchronize.Barrier": ("multiprocessing.Barrier", None),
+    "multiprocessing.connection.Pipe": ("multiprocessing.Pipe", None),
+    "multiprocessing.sharedctypes.Value": ("multiprocessing.Value", None),
+    "multiprocessing.sharedctypes.Array": ("multiprocessing.Array", None),
+    "multiprocessing.context.reduction": ("multiprocessing.reduction", None),
+    "concurrent.futures.process.ProcessPoolExecutor": ("concurrent.futures.ProcessPoolExecutor", None),
+    "concurrent.futures.thread.ThreadPoolExecutor": ("concurrent.futures.ThreadPoolExecutor", None),
+    "loky.ProcessPoolExecutor": ("loky.ProcessPoolExecutor", None),
+    "pathos.pools.ProcessPool": ("pathos.multiprocessing.ProcessPool", None),
+    "pathos.pools.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
+    "pathos.multiprocessing.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
+    "pathos.pools.ThreadPool": ("pathos.threading.ThreadPool", None),
+    "torch.utils.data.dataloader.DataLoader": ("torch.utils.data.DataLoader", None),
+    "tqdm.auto.tqdm": ("tqdm.tqdm", None),
+    "tqdm.std.tqdm": ("tqdm.tqdm", None),
+    "tqdm.notebook.tqdm": ("tqdm.tqdm", None),
+}
+
+# Classes whose instance is a multiprocessing context with a fixed start method:
+# `SpawnContext()` is what `get_context("spawn")` returns.
+CONTEXT_CLASSES: dict[str, str] = {
+    "multiprocessing.context.SpawnContext": "spawn",
+    "multiprocessing.context.ForkContext": "fork",
+    "multiprocessing.context.ForkServerContext": "forkserver",
+}
+# The module-level functions of multiprocessing are methods of its default context, so a
+# context object and the module answer to the same member names.
+CONTEXT = "multiprocessing"
+
+
+def canonical(qualname: str) -> tuple[str, str | None]:
+    """The canonical name of a spelling and the start method it implies:
+    `multiprocessing.context.SpawnProcess` -> (`multiprocessing.Process`, "spawn"),
+    `concurrent.futures.process.ProcessPoolExecutor().submit` ->
+    (`concurrent.futures.ProcessPoolExecutor().submit`, None). `qualname` is already
+    family-normalised (see `family`)."""
+    for spelling in _prefixes(qualname):
+        target = ALIASES.get(spelling)
+        if target is not None:
+            return target[0] + qualname[len(spelling):], target[1]
+    return qualname, None
+
+
+def _prefixes(qualname: str):
+    """`a.b().c` -> `a.b().c`, `a.b`, `a` (the longest first), cut at dots and call marks."""
+    yield qualname
+    end = len(qualname)
+    while True:
+        cut = max(qualname.rfind(".", 0, end), qualname.rfind("(", 0, end))
+        if cut <= 0:
+            return
+        end = cut
+        yield qualname[:end]
+
+
+# -- what each API does -----------------------------------------------------------------------
+
+
+class Role(enum.Flag):
+    """What calling (or naming) an API does, for the rules."""
+
+    NONE = 0
+    STARTS = enum.auto()  # calling it starts processes at that point
+    PICKLES_CALLABLE = enum.auto()  # a callable argument travels to a child by pickle
+    PICKLES_DATA = enum.auto()  # argument values travel to a child by pickle
+    FORK_ONLY = enum.auto()  # absent where fork is missing (Windows)
+    THREADS = enum.auto()  # a look-alike that runs threads: no process, no pickling
+    SETS_START_METHOD = enum.auto()
+    QUEUE = enum.auto()  # a multiprocessing queue (not a manager's proxy)
+    SYNC = enum.auto()  # a lock-like primitive backed by a named semaphore
+    POOL = enum.auto()  # makes a pool or executor (a lifecycle to close)
+    PROCESS = enum.auto()  # makes a Process object (start() starts it)
+    MANAGER = enum.auto()  # makes a manager (its server is a process)
+    SHARED_MEMORY = enum.auto()
+    RESOURCE_TRACKER = enum.auto()  # starts the resource tracker process under spawn/forkserver
+    DATA_LOADER = enum.auto()  # torch DataLoader: processes when iterated with num_workers > 0
+
+
+@dataclass(frozen=True)
+class Argument:
+    """Where an argument is passed: positional index (None: keyword only) and keyword."""
+
+    position: int | None
+    keyword: str | None
+
+
+@dataclass(frozen=True)
+class Api:
+    """One entry of the catalogue.
+
+    `label` names the API in messages. `callable_argument`: the argument that is pickled by
+    reference (a function); `data_arguments`: arguments whose values are pickled;
+    `pickled_under`: the start methods under which they are pickled (`Pool.map` pickles under
+    all three, `Process(target=...)` only under spawn and forkserver; facts §5).
+    `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`).
+    """
+
+    name: str
+    roles: Role
+    label: str = ""
+    callable_argument: Argument | None = None
+    data_arguments: tuple[Argument, ...] = ()
+    rest_is_data: bool = False
+    pickled_under: frozenset[str] = frozenset()
+    note: str = ""
+
+
+_ALL = frozenset(START_METHODS)
+_NOT_FORK = frozenset({"spawn", "forkserver"})
+
+
+def _arg(position: int | None, keyword: str | None = None) -> Argument:
+    return Argument(position, keyword)
+
+
+_APIS = [
+    # -- processes
+    Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
+        callable_argument=_arg(1, "target"), data_arguments=(_arg(3, "args"), _arg(4, "kwargs")),
+        pickled_under=_NOT_FORK),
+    Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
+    # -- pools and executors
+    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
+        callable_argument=_arg(1, "initializer"), data_arguments=(_arg(2, "initargs"),),
+        pickled_under=_NOT_FORK),
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
+          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),), pickled_under=_ALL)
+      for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
+          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "args"), _arg(2, "kwds")), pickled_under=_ALL)
+      for method in ("apply", "apply_async")),
+    Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_arg(3, "initargs"),),
+        pickled_under=_NOT_FORK,
+        note="the executor starts its workers at the first submit()/map(), not when it is made"),
+    Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
+    Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
+    Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),
+    Api("multiprocessing.managers.SharedMemoryManager", Role.MANAGER | Role.SHARED_MEMORY, "SharedMemoryManager()"),
+    *(Api(f"multiprocessing.managers.{manager}().start", Role.STARTS, f"{manager}.start()")
+      for manager in ("SyncManager", "BaseManager", "SharedMemoryManager")),
+    Api("torch.multiprocessing.spawn", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_arg(1, "args"),),
+        pickled_under=_ALL, note="uses the spawn start method unless start_method= says otherwise"),
+    Api("torch.multiprocessing.start_processes", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "torch.multiprocessing.start_processes()", callable_argument=_arg(0, "fn"),
+        data_arguments=(_arg(1, "args"),), pickled_under=_ALL),
+    Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
+    # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
+    Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()"),
+    Api("loky.ProcessPoolExecutor", Role.POOL, "ProcessPoolExecutor()"),
+    Api("loky.get_reusable_executor", Role.POOL, "get_reusable_executor()"),
+    # -- threads that look like processes
+    Api("multiprocessing.dummy.Pool", Role.THREADS, "ThreadPool()"),
+    Api("concurrent.futures.ThreadPoolExecutor", Role.THREADS, "ThreadPoolExecutor()"),
+    Api("threading.Thread", Role.THREADS, "Thread()"),
+    Api("pathos.threading.ThreadPool", Role.THREADS, "ThreadPool()"),
+    # -- start methods
+    Api("multiprocessing.set_start_method", Role.SETS_START_METHOD, "set_start_method()"),
+    Api("multiprocessing.get_context", Role.NONE, "get_context()"),
+    # -- fork-only names (facts §2): absent on Windows
+    *(Api(name, Role.FORK_ONLY, name.rsplit(".", 1)[1]) for name in (
+        "multiprocessing.context.ForkProcess", "multiprocessing.context.ForkServerProcess",
+        "multiprocessing.context.ForkContext", "multiprocessing.context.ForkServerContext",
+        "os.fork", "os.forkpty", "os.register_at_fork",
+        "socketserver.ForkingMixIn", "socketserver.ForkingTCPServer", "socketserver.ForkingUDPServer",
+        "socketserver.ForkingUnixStreamServer", "socketserver.ForkingUnixDatagramServer",
+    )),
+    # -- queues, pipes, primitives
+    *(Api(f"multiprocessing.{name}", Role.QUEUE | Role.RESOURCE_TRACKER, f"{name}()")
+      for name in ("Queue", "JoinableQueue", "SimpleQueue")),
+    *(Api(f"multiprocessing.{name}().{method}", Role.PICKLES_DATA, f"{name}.{method}()",
+          data_arguments=(_arg(0, "obj"),), pickled_under=_ALL)
+      for name in ("Queue", "JoinableQueue", "SimpleQueue") for method in ("put", "put_nowait")
+      if not (name == "SimpleQueue" and method == "put_nowait")),
+    *(Api(f"multiprocessing.{name}", Role.SYNC | Role.RESOURCE_TRACKER, f"{name}()")
+      for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event", "Barrier")),
+    Api("multiprocessing.Value", Role.SYNC | Role.RESOURCE_TRACKER, "Value()"),
+    Api("multiprocessing.Array", Role.SYNC | Role.RESOURCE_TRACKER, "Array()"),
+    Api("multiprocessing.Pipe", Role.NONE, "Pipe()"),
+    Api("multiprocessing.shared_memory.SharedMemory", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "SharedMemory()"),
+    Api("multiprocessing.shared_memory.ShareableList", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "ShareableList()"),
+]
+
+CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}
+
+# Calls that configure the whole process: a spawned child must run them too to work as a
+# forked one does (it inherited the parent's configuration), so a fix that guards the main
+# script's work keeps them at module level.
+PROCESS_CONFIGURATION = frozenset({
+    "logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig", "logging.disable",
+    "logging.captureWarnings", "warnings.filterwarnings", "warnings.simplefilter", "sys.path.insert",
+    "sys.path.append", "sys.path.extend", "sys.setrecursionlimit", "os.environ.setdefault", "os.environ.update",
+    "os.putenv", "os.chdir", "os.umask", "socket.setdefaulttimeout", "locale.setlocale", "random.seed",
+    "numpy.random.seed", "torch.manual_seed", "torch.set_num_threads", "torch.set_default_dtype",
+    "torch.set_grad_enabled", "torch.use_deterministic_algorithms", "matplotlib.use", "faulthandler.enable",
+    "signal.signal", "multiprocessing.set_executable", "multiprocessing.set_forkserver_preload",
+    "multiprocessing.util.log_to_stderr", "multiprocessing.log_to_stderr",
+})
+# Calls whose result is a plain value and whose running again in a child changes nothing
+# anyone sees: an assignment of one stays at module level like a constant.
+HARMLESS_CALLS = frozenset({
+    "logging.getLogger", "argparse.ArgumentParser", "re.compile", "pathlib.Path", "os.path.join",
+    "os.path.dirname", "os.path.abspath", "os.path.basename", "os.path.expanduser", "os.path.realpath",
+    "os.getenv", "os.environ.get", "os.cpu_count", "multiprocessing.cpu_count", "collections.namedtuple",
+    "collections.defaultdict", "collections.OrderedDict", "collections.Counter", "collections.deque",
+    "typing.TypeVar", "typing.NewType", "functools.partial", "dataclasses.field", "threading.local",
+    "int", "float", "str", "bool", "bytes", "dict", "list", "set", "frozenset", "tuple", "range", "len",
+    "min", "max", "sorted", "enumerate", "zip", "object", "type",
+})
+
+# `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
+# executor is a process pool (recognised from the executor argument, not the loop's name).
+RUN_IN_EXECUTOR = "run_in_executor"
+RUN_IN_PROCESS_POOL = Api(
+    "asyncio.AbstractEventLoop().run_in_executor", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+    "run_in_executor(ProcessPoolExecutor())", callable_argument=_arg(1, "func"), pickled_under=_ALL)
+
+
+def lookup(name: str) -> Api | None:
+    """The catalogue entry of a canonical name, or None."""
+    return CATALOGUE.get(name)
+
+
+def has_role(name: str, role: Role) -> bool:
+    api = CATALOGUE.get(name)
+    return api is not None and bool(api.roles & role)
+
+
+# joblib: `Parallel(backend="multiprocessing")` starts multiprocessing workers (needs the guard,
+# pickles by reference); every other backend is loky or threads.
+JOBLIB_PARALLEL = "joblib.Parallel"
+FREEZE_SUPPORT = "multiprocessing.freeze_support"
+# Start-method arguments of `get_context`/`set_start_method`.
+START_METHOD_ARGUMENT = Argument(0, "method")

@@ -1,0 +1,334 @@
+"""What an expression names, and what value it holds where that can be known.
+
+`resolve` canonicalises every spelling at every step (see mpcheck/apis.py):
+`import multiprocessing.pool as p; p.Pool` and `from torch import multiprocessing;
+multiprocessing.Pool` both name `multiprocessing.Pool`; `ctx = mp.get_context("spawn");
+ctx.Process` names `multiprocessing.Process` with the start method "spawn"; `mp.Pool(2)` names
+`multiprocessing.Pool()`, the object the call returns. Names of this file's functions and
+classes resolve to their definitions, methods through instances (`Job(text).run`, `self.run`)
+and local base classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from .. import apis
+from .scopes import Binding, Kind, ScopeKind
+
+if TYPE_CHECKING:
+    from . import SemanticModel
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What an expression names.
+
+    `qualname`: canonical and dotted; `()` marks the value a call returns
+    (`multiprocessing.Pool().map`). `written`: the same as imported, before the family and
+    alias steps (`torch.multiprocessing.Pool().map`, `multiprocessing.context.ForkProcess`).
+    `flavour`: which multiprocessing family it came from ("torch", "multiprocess", ...).
+    `start_method`: set when the value comes from a context or class with a known method;
+    "unknown" when a method is given but cannot be read. `definition`: the FunctionDef or
+    ClassDef of this file it names (for a subclass of a library class: the subclass, while
+    `qualname` is the library base's).
+    """
+
+    qualname: str
+    written: str
+    flavour: str = ""
+    start_method: str | None = None
+    definition: cst.CSTNode | None = field(default=None, compare=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.definition is not None
+
+    @property
+    def is_instance(self) -> bool:
+        return self.qualname.endswith("()")
+
+    @property
+    def spelled(self) -> str:
+        """The written name with the family normalised but no alias applied
+        (`multiprocessing.context.ForkProcess`): what the fork-only catalogue is keyed by."""
+        return apis.family(self.written)[0]
+
+
+def imported_symbol(qualname: str) -> Symbol:
+    """The Symbol of an imported dotted name."""
+    name, flavour = apis.family(qualname)
+    canonical, method = apis.canonical(name)
+    return Symbol(canonical, qualname, flavour, method)
+
+
+def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
+    """`base.attribute`."""
+    if isinstance(base.definition, cst.ClassDef):
+        found = class_member(model, base.definition, attribute, instance=base.is_instance)
+        if found is not None:
+            return found
+        scope = model.scope_of_definition(base.definition)
+        if scope is not None and base.qualname.removesuffix("()") == scope.qualname:
+            return None  # a class of this file with no such attribute (or one set at run time)
+    written = f"{base.written}.{attribute}"
+    name, flavour = apis.family(written)
+    canonical, method = apis.canonical(name)
+    return Symbol(canonical, written, base.flavour or flavour, method or base.start_method)
+
+
+def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str, instance: bool,
+                 _seen: frozenset[int] = frozenset()) -> Symbol | None:
+    """The attribute of a class of this file, looked up in its body and then in its bases
+    of this file, in order (the common single-inheritance MRO)."""
+    if id(definition) in _seen:
+        return None
+    scope = model.scope_of_definition(definition)
+    if scope is None:
+        return None
+    bindings = [b for b in scope.final.get(attribute, ()) if not b.nested]
+    if bindings:
+        symbols = {_binding_symbol(model, binding, instance) for binding in bindings}
+        return symbols.pop() if len(symbols) == 1 else None
+    for base in definition.bases:
+        if base.keyword is not None:
+            continue
+        base_symbol = model.resolve(base.value)
+        if base_symbol is not None and isinstance(base_symbol.definition, cst.ClassDef):
+            found = class_member(model, base_symbol.definition, attribute, instance, _seen | {id(definition)})
+            if found is not None:
+                return found
+    return None
+
+
+def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbol:
+    """The Symbol of what `call` returns, given what its function names."""
+    if function.qualname == "multiprocessing.get_context":
+        given = argument(call, 0, "method")
+        method = None
+        if given is not None:
+            value = model.value_of(given)
+            method = value if isinstance(value, str) else "unknown"
+        return Symbol(apis.CONTEXT, function.written[: -len(".get_context")] or "multiprocessing",
+                      function.flavour, method)
+    context_method = apis.CONTEXT_CLASSES.get(function.spelled)
+    if context_method is not None:
+        return Symbol(apis.CONTEXT, function.written, function.flavour, context_method)
+    return instance_of(function)
+
+
+def instance_of(cls: Symbol) -> Symbol:
+    """The object calling `cls` returns."""
+    return Symbol(f"{cls.qualname}()", f"{cls.written}()", cls.flavour, cls.start_method, cls.definition)
+
+
+def binding_symbol(model: SemanticModel, binding: Binding) -> Symbol | None:
+    return _binding_symbol(model, binding, instance=False)
+
+
+def _binding_symbol(model: SemanticModel, binding: Binding, instance: bool) -> Symbol | None:
+    kind = binding.kind
+    if kind is Kind.IMPORT:
+        assert binding.qualname is not None
+        if binding.qualname.startswith("."):
+            return Symbol(binding.qualname, binding.qualname)  # relative: named by the project
+        return imported_symbol(binding.qualname)
+    if kind in (Kind.ASSIGN, Kind.WITH):
+        return model.resolve(binding.value)
+    if kind is Kind.LOOP:
+        element = element_symbol(model, binding.value)
+        return element if not binding.path else None
+    if kind is Kind.UNPACK:
+        value = binding.value
+        for index in binding.path:
+            if not isinstance(value, (cst.Tuple, cst.List)) or index >= len(value.elements):
+                return None
+            value = value.elements[index].value
+        return model.resolve(value) if binding.path else None
+    if kind is Kind.DEF:
+        qualname = _join(binding.scope.qualname, binding.name)
+        if binding.scope.kind is ScopeKind.CLASS and instance:
+            qualname = _join(binding.scope.qualname + "()", binding.name)
+        return Symbol(qualname, qualname, definition=binding.node)
+    if kind is Kind.CLASS:
+        assert isinstance(binding.node, cst.ClassDef)
+        for base in binding.node.bases:
+            if base.keyword is None:
+                base_symbol = model.resolve(base.value)
+                if base_symbol is not None and not base_symbol.is_local and not base_symbol.is_instance:
+                    # A subclass acts as its library base (class Worker(mp.Process) starts a
+                    # process like Process), with its own methods found first.
+                    return Symbol(base_symbol.qualname, base_symbol.written, base_symbol.flavour,
+                                  base_symbol.start_method, binding.node)
+        qualname = _join(binding.scope.qualname, binding.name)
+        return Symbol(qualname, qualname, definition=binding.node)
+    if kind is Kind.PARAMETER:
+        return _self_symbol(model, binding)
+    return None
+
+
+def _self_symbol(model: SemanticModel, binding: Binding) -> Symbol | None:
+    """`self` (or `cls`) of a method of a class of this file: the instance (or the class)."""
+    function = binding.scope
+    if function.kind is not ScopeKind.FUNCTION or function.parent is None or \
+            function.parent.kind is not ScopeKind.CLASS:
+        return None
+    definition = function.node
+    assert isinstance(definition, cst.FunctionDef)
+    params = definition.params
+    first = (params.posonly_params or params.params or (None,))[0]
+    if first is None or binding.node is not first:
+        return None
+    decorators = {dotted_name_of(decorator.decorator) for decorator in definition.decorators}
+    if "staticmethod" in decorators:
+        return None
+    class_scope = function.parent
+    assert class_scope.parent is not None
+    class_binding = next((b for b in class_scope.parent.bindings.get(class_scope.name, ())
+                          if b.node is class_scope.node), None)
+    owner = binding_symbol(model, class_binding) if class_binding is not None else None
+    if owner is None:
+        return None
+    return owner if "classmethod" in decorators else instance_of(owner)
+
+
+def element_symbol(model: SemanticModel, iterable: cst.BaseExpression | None) -> Symbol | None:
+    """What the items of `iterable` are, when they are all the same thing:
+    `for worker in workers` over `workers = [Process(...) for ...]`."""
+    if isinstance(iterable, cst.Name):
+        reference = model.reference(iterable)
+        if reference is None or len(reference.bindings) != 1 or reference.bindings[0].kind is not Kind.ASSIGN:
+            return None
+        return element_symbol(model, reference.bindings[0].value)
+    if isinstance(iterable, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        return model.resolve(iterable.elt)
+    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) and iterable.elements:
+        symbols = {model.resolve(element.value) for element in iterable.elements}
+        return symbols.pop() if len(symbols) == 1 else None
+    return None
+
+
+def symbol_of_name(model: SemanticModel, dotted: str) -> Symbol | None:
+    """The Symbol of a module-level name of this file, followed through calls and
+    attributes: `Runner().run` is the `run` method of an instance of the class `Runner`."""
+    head, _, rest = dotted.partition(".")
+    first, marker, _ = head.partition("(")
+    bindings = [b for b in model.module_scope.final.get(first, ()) if not b.nested]
+    symbols = {binding_symbol(model, binding) for binding in bindings}
+    if len(symbols) != 1:
+        return None
+    symbol = symbols.pop()
+    parts = ([marker] if marker else []) + ([f".{part}" for part in rest.split(".")] if rest else [])
+    for part in parts:
+        if symbol is None:
+            return None
+        if part.endswith("()") and part != "()":
+            symbol = member(model, symbol, part[1:-2])
+            symbol = instance_of(symbol) if symbol is not None else None
+        elif part == "(" or part == "()":
+            symbol = instance_of(symbol)
+        else:
+            symbol = member(model, symbol, part[1:])
+    return symbol
+
+
+# -- values -----------------------------------------------------------------------------------
+
+UNKNOWN: Any = object()
+_CONSTANT_NAMES = {"True": True, "False": False, "None": None}
+
+
+def value_of(model: SemanticModel, expr: cst.CSTNode | None, _depth: int = 0) -> Any:
+    """The value `expr` has where it stands, when the file alone tells it: literals, tuples
+    and lists of them, and names whose every reaching binding assigns the same such value
+    (`START_METHOD = "fork"; get_context(START_METHOD)`). Otherwise `UNKNOWN`."""
+    if expr is None or _depth > 20:
+        return UNKNOWN
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = expr.evaluated_value
+        return value if value is not None else UNKNOWN
+    if isinstance(expr, cst.Integer):
+        return int(expr.value.replace("_", ""), 0)
+    if isinstance(expr, cst.Float):
+        return float(expr.value.replace("_", ""))
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        value = value_of(model, expr.expression, _depth + 1)
+        return -value if isinstance(value, (int, float)) and value is not UNKNOWN else UNKNOWN
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        values = [value_of(model, element.value, _depth + 1) for element in expr.elements
+                  if not isinstance(element, cst.StarredElement)]
+        if len(values) != len(expr.elements) or any(value is UNKNOWN for value in values):
+            return UNKNOWN
+        return tuple(values) if isinstance(expr, cst.Tuple) else values
+    if isinstance(expr, cst.Name):
+        reference = model.reference(expr)
+        if reference is None:
+            return UNKNOWN
+        if not reference.bindings:
+            return _CONSTANT_NAMES.get(expr.value, UNKNOWN) if reference.owner is None else UNKNOWN
+        values = []
+        for binding in reference.bindings:
+            if binding.kind is not Kind.ASSIGN:
+                return UNKNOWN
+            values.append(value_of(model, binding.value, _depth + 1))
+        first = values[0]
+        if first is UNKNOWN or any(value is UNKNOWN or value != first or type(value) is not type(first)
+                                   for value in values):
+            return UNKNOWN
+        return first
+    return UNKNOWN
+
+
+# -- small helpers on calls ---------------------------------------------------------------------
+
+
+def argument(call: cst.Call, position: int | None, keyword: str | None = None) -> cst.BaseExpression | None:
+    """The expression passed as positional `position` or as `keyword=` (None under `*args`
+    before that position, where it cannot be known)."""
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star == "*":
+            if position is not None and index <= position:
+                return None
+        elif arg.star == "**":
+            continue
+        else:
+            if position is not None and index == position:
+                return arg.value
+            index += 1
+    return None
+
+
+def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+    return None
+
+
+def literal_string(expr: cst.CSTNode | None) -> str | None:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def dotted_name_of(expr: cst.CSTNode | None) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name_of(expr.value)
+        return f"{base}.{expr.attr.value}" if base else None
+    if isinstance(expr, cst.Call):
+        return dotted_name_of(expr.func)
+    return None
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name

@@ -1,0 +1,400 @@
+"""The call graph and the process facts of one file.
+
+- `callees(site)`: the functions of this file a call runs: a function, a method through an
+  instance or `self` (`Job(text).run()`), a constructor (`Service()` runs `__init__`, found
+  through the file's own base classes too).
+- `process_call(site)`: a call of a catalogue API that starts processes or pickles what it
+  is given, with the callable and the data it hands to a child and the start method in force.
+- `process_start(site)`: whether running a call starts processes -- itself, or through the
+  functions it calls, in this file or (with a project index) in other modules.
+- `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
+  `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
+- `fork_only_use(site)`: a name or call that exists only where fork exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
+
+import libcst as cst
+
+from .. import apis
+from ..apis import Role
+from .names import UNKNOWN, Symbol, argument, class_member, literal_string
+from .scopes import Kind, Site
+
+if TYPE_CHECKING:
+    from . import SemanticModel
+
+# Calls that hand back (or walk) the items of their argument: a loader inside them is iterated.
+_ITERATING_WRAPPERS = frozenset({
+    "enumerate", "zip", "iter", "next", "list", "tuple", "sorted", "set", "reversed", "map", "filter",
+    "tqdm.tqdm", "itertools.islice", "itertools.cycle", "itertools.chain", "more_itertools.chunked",
+})
+_CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", "dict", "sum", "any", "all",
+                              "max", "min"})
+DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+
+
+@dataclass(frozen=True)
+class ProcessStart:
+    """A place that starts processes: `node` (a call, or the DataLoader iterated) and what
+    starts them, through `chain`, the functions called on the way (`("main", "run_jobs")`).
+    `site`: where running this file's code starts them (the call, or the loop over the
+    loader)."""
+
+    node: cst.CSTNode
+    starter: str  # "Pool()", "Process.start()", ...
+    chain: tuple[str, ...] = ()
+    site: Site | None = field(default=None, compare=False)  # where in this file they start (the call, the iteration)
+
+    def describe(self) -> str:
+        if not self.chain:
+            return self.starter
+        return f"{self.starter} (through {' -> '.join(name + '()' for name in self.chain)})"
+
+
+@dataclass(frozen=True)
+class ProcessCall:
+    """A call of a process API.
+
+    `callable`: the expression pickled as a callable (target=, the function given to map,
+    initializer=...), `data`: the expressions whose values are pickled, `pickled_under`: the
+    start methods under which they are (none when the call's context forks explicitly and
+    the API pickles only under spawn/forkserver). `start_method`: the context's, None for the
+    platform default.
+    """
+
+    site: Site
+    api: apis.Api
+    symbol: Symbol
+    callable: cst.BaseExpression | None
+    data: tuple[cst.BaseExpression, ...]
+    start_method: str | None
+    pickled_under: frozenset[str]
+
+    @property
+    def starts(self) -> bool:
+        return bool(self.api.roles & Role.STARTS)
+
+
+class ProjectIndex(Protocol):
+    """What the model asks the project about names of other modules (project.py)."""
+
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, tracker: bool = False) -> ProcessStart | None:
+        """How calling `qualname` (as imported in the file `from_path`) starts processes;
+        its chain begins with the absolute dotted name called."""
+
+
+class ProcessFacts:
+    def __init__(self, model: SemanticModel, process_apis: Iterable[str] = (),
+                 project: ProjectIndex | None = None) -> None:
+        self.model = model
+        self.process_apis = frozenset(process_apis)
+        self.project = project
+        self._calls_by_function: dict[int, list[Site]] | None = None
+        self._starts: dict[tuple[int, bool], ProcessStart | None] = {}
+        self._loaders: list[tuple[cst.Call, Site]] | None = None
+
+    # -- the call graph -----------------------------------------------------------------------
+
+    def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
+        """The functions of this file that running `call` runs first."""
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.definition is None:
+            return []
+        definition = symbol.definition
+        if isinstance(definition, cst.FunctionDef):
+            return [definition]
+        if isinstance(definition, cst.ClassDef):
+            method = "__call__" if symbol.is_instance else "__init__"
+            found = class_member(self.model, definition, method, instance=True)
+            if found is not None and isinstance(found.definition, cst.FunctionDef):
+                return [found.definition]
+        return []
+
+    def calls_of(self, function: cst.CSTNode | None) -> list[Site]:
+        """The calls that run when `function` (a def or lambda) runs, comprehensions in it
+        included; None: the calls that run at module level (class bodies included)."""
+        if self._calls_by_function is None:
+            self._calls_by_function = {}
+            for site in self.model.calls:
+                owner = site.scope.enclosing_function()
+                key = id(owner.node) if owner is not None else 0
+                self._calls_by_function.setdefault(key, []).append(site)
+        return self._calls_by_function.get(id(function) if function is not None else 0, [])
+
+    # -- process calls ------------------------------------------------------------------------
+
+    def process_call(self, site: Site) -> ProcessCall | None:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        api = apis.lookup(symbol.qualname)
+        if api is None and symbol.qualname.endswith("." + apis.RUN_IN_EXECUTOR):
+            return self._run_in_executor(site, symbol)
+        if api is None or not api.roles & (Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA):
+            return None
+        if symbol.flavour in apis.PICKLE_BY_VALUE:
+            return None
+        method = symbol.start_method
+        if api.name.startswith("torch.multiprocessing."):
+            method = self.model.value_of(argument(call, None, "start_method"))
+            method = method if isinstance(method, str) else "spawn"
+        elif api.name == "concurrent.futures.ProcessPoolExecutor":
+            method = self._context_method(argument(call, 1, "mp_context"), method)
+        elif api.name == "multiprocessing.Pool":
+            method = self._context_method(argument(call, 4, "context"), method)
+        pickled = api.pickled_under
+        if method in apis.START_METHODS:
+            pickled = pickled & {method}
+        callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
+            if api.callable_argument else None
+        data = [argument(call, spec.position, spec.keyword) for spec in api.data_arguments]
+        if api.rest_is_data:
+            data += [arg.value for arg in call.args[1:] if arg.keyword is None]
+        return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
+                           frozenset(pickled))
+
+    def _context_method(self, context: cst.BaseExpression | None, default: str | None) -> str | None:
+        if context is None:
+            return default
+        symbol = self.model.resolve(context)
+        if symbol is None or symbol.qualname != apis.CONTEXT:
+            return "unknown"
+        return symbol.start_method
+
+    def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        executor = self.model.resolve(argument(call, 0, "executor"))
+        if executor is None or executor.qualname != "concurrent.futures.ProcessPoolExecutor()":
+            return None
+        api = apis.RUN_IN_PROCESS_POOL
+        data = tuple(arg.value for arg in call.args[2:] if arg.keyword is None)
+        return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
+                           api.pickled_under)
+
+    def starter(self, site: Site, tracker: bool = False) -> str | None:
+        """How the call at `site` starts processes by itself, named for a message ("Pool()"),
+        or None. Thread pools and contexts that explicitly fork (no re-import) are not
+        starters. With `tracker`, so are the objects whose creation starts the resource
+        tracker process under spawn and forkserver (`SharedMemory`, a `Queue` or `Lock`)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.qualname in self.process_apis:
+            return f"{symbol.qualname}()"
+        if tracker and symbol.start_method != "fork" and apis.has_role(symbol.qualname, Role.RESOURCE_TRACKER):
+            return f"{apis.CATALOGUE[symbol.qualname].label} (the resource tracker)"
+        process_call = self.process_call(site)
+        if process_call is not None:
+            if not process_call.starts or process_call.start_method == "fork":
+                return None
+            return process_call.api.label
+        if isinstance(call.func, cst.Call):  # Parallel(backend="multiprocessing")(...)
+            inner = self.model.resolve(call.func.func)
+            if inner is not None and inner.qualname == apis.JOBLIB_PARALLEL and \
+                    literal_string(argument(call.func, 1, "backend")) == "multiprocessing":
+                return 'Parallel(backend="multiprocessing")'
+        return None
+
+    def process_start(self, site: Site, _seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
+        """Whether running the call at `site` starts processes: a starter itself, or a call to
+        a function of this file (or, with a project index, of another module) that starts
+        some. `tracker`: see `starter`."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        starter = self.starter(site, tracker)
+        if starter is not None:
+            return ProcessStart(call, starter, (), site)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.definition is None:
+            if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
+                return None
+            inner = self.project.process_start(symbol.written, self.model.path, _seen, tracker)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
+        for function in self.callees(call):
+            inner = self.function_process_start(function, _seen, tracker)
+            if inner is not None:
+                return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
+        return None
+
+    def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
+                               tracker: bool = False) -> ProcessStart | None:
+        """The first way running `function` starts processes, if any."""
+        key = (id(function), tracker)
+        if id(function) in _seen:
+            return None  # recursion
+        if key in self._starts:
+            return self._starts[key]
+        seen = _seen | {id(function)}
+        found = None
+        for site in self.calls_of(function):
+            found = self.process_start(site, seen, tracker)
+            if found is not None:
+                break
+        if found is None:
+            for loader, iteration in self.loader_iterations():
+                owner = iteration.scope.enclosing_function()
+                if owner is not None and owner.node is function:
+                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration)
+                    break
+        if not _seen:  # memoise only complete answers (not cut short by recursion)
+            self._starts[key] = found
+        return found
+
+    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
+        """How calling the module-level name `dotted` of this file (`run`, `Runner` -- its
+        constructor --, `Runner().run`, `Runner.create`) starts processes, following
+        re-exports (`from .batch import run`) through the project; the chain starts with
+        `dotted`."""
+        symbol = self.model.symbol_of_name(dotted)
+        if symbol is None:
+            return None
+        if symbol.definition is None:
+            if self.project is None:
+                return None
+            inner = self.project.process_start(symbol.written, self.model.path, seen, tracker)
+            return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+        function: cst.CSTNode | None = symbol.definition
+        if isinstance(function, cst.ClassDef) and not symbol.is_instance:
+            found = class_member(self.model, function, "__init__", instance=True)
+            function = found.definition if found is not None else None
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        inner = self.function_process_start(function, seen, tracker)
+        return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+
+    def _function_name(self, function: cst.FunctionDef) -> str:
+        scope = self.model.scope_of_definition(function)
+        return scope.qualname if scope is not None else function.name.value
+
+    def import_time_starts(self) -> list[ProcessStart]:
+        """Every place where importing this module starts processes."""
+        starts = []
+        for site in self.calls_of(None):
+            if self.model.runs_at_import(site):
+                found = self.process_start(site)
+                if found is not None:
+                    starts.append(found)
+        for loader, iteration in self.loader_iterations():
+            if self.model.runs_at_import(iteration):
+                starts.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration))
+        return starts
+
+    # -- DataLoader --------------------------------------------------------------------------------
+
+    def loader_iterations(self) -> list[tuple[cst.Call, Site]]:
+        """`(DataLoader(...) with workers, the site that iterates it)`, the first iteration of
+        each loader."""
+        if self._loaders is None:
+            self._loaders = []
+            seen: set[int] = set()
+            for site in self._iteration_sites():
+                for loader in self._loaders_in(site.node, 0):
+                    if id(loader) not in seen:
+                        seen.add(id(loader))
+                        self._loaders.append((loader, site))
+        return self._loaders
+
+    def _iteration_sites(self) -> Iterator[Site]:
+        for site in self.model.loops:
+            node = site.node
+            if isinstance(node, cst.For):
+                yield Site(node.iter, site.scope, site.regions, site.function_depth, site.statement, site.block,
+                           site.top)
+            elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                yield Site(node.for_in.iter, site.scope.parent or site.scope, site.regions[:-1],
+                           site.function_depth, site.statement, site.block, site.top)
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            function = self.model.resolve(call.func)
+            if function is not None and function.qualname in _CONSUMING_CALLS and call.args:
+                yield Site(call.args[0].value, site.scope, site.regions, site.function_depth, site.statement,
+                           site.block, site.top)
+
+    def _loaders_in(self, expr: cst.BaseExpression, depth: int) -> Iterator[cst.Call]:
+        if depth > 6:
+            return
+        if isinstance(expr, cst.Call):
+            function = self.model.resolve(expr.func)
+            if function is None:
+                return
+            if function.qualname == "torch.utils.data.DataLoader":
+                if _has_workers(self.model, expr):
+                    yield expr
+                return
+            if function.qualname in _ITERATING_WRAPPERS:
+                for arg in expr.args:
+                    if arg.keyword is None:
+                        yield from self._loaders_in(arg.value, depth + 1)
+            return
+        for value in binding_values(self.model, expr):
+            yield from self._loaders_in(value, depth + 1)
+
+    # -- fork-only names ---------------------------------------------------------------------------
+
+    def fork_only_use(self, site: Site) -> str | None:
+        """The fork-only API used at `site` (a Call, Attribute or import binding's site), by
+        name, or None."""
+        node = site.node
+        if isinstance(node, cst.Call):
+            symbol = self.model.resolve(node.func)
+            if symbol is None:
+                return None
+            if symbol.qualname in ("multiprocessing.get_context", "multiprocessing.set_start_method"):
+                method = self.model.value_of(argument(node, 0, "method"))
+                return f"{symbol.qualname.rsplit('.', 1)[1]}({method!r})" if method in ("fork", "forkserver") else None
+            if apis.has_role(symbol.spelled, Role.FORK_ONLY) and symbol.spelled.startswith("os."):
+                return symbol.spelled
+            return None
+        if isinstance(node, (cst.Attribute, cst.Name)):
+            symbol = self.model.resolve(node)
+            if symbol is not None and apis.has_role(symbol.spelled, Role.FORK_ONLY):
+                return symbol.spelled
+        return None
+
+
+# Top-level names that are never the project's own modules: no need to ask the project index.
+_NOT_PROJECT = frozenset({
+    "multiprocessing", "concurrent", "os", "sys", "torch", "numpy", "threading", "asyncio", "logging",
+    "subprocess", "time", "json", "re", "pathlib", "functools", "itertools", "collections", "typing",
+    "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
+    "multiprocess", "pathos", "signal", "queue", "io", "glob", "copy", "pickle", "traceback", "warnings",
+})
+
+
+def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:
+    workers = argument(loader, 2, "num_workers")
+    if workers is None:
+        return False  # the default is 0: batches are loaded in this process
+    value = model.value_of(workers)
+    return value is UNKNOWN or (isinstance(value, int) and value > 0)
+
+
+def binding_values(model: SemanticModel, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The expressions a name (or `self.attr`) can hold where `expr` stands: the values of
+    its reaching assignments; for `self.x`, every `self.x = ...` in the class's methods."""
+    if isinstance(expr, cst.Name):
+        reference = model.reference(expr)
+        if reference is None:
+            return []
+        return [b.value for b in reference.bindings if b.kind in (Kind.ASSIGN, Kind.WITH) and b.value is not None]
+    if isinstance(expr, cst.Attribute):
+        owner = model.resolve(expr.value)
+        if owner is not None and isinstance(owner.definition, cst.ClassDef):
+            return [store.value for store in model.stores
+                    if store.value is not None and isinstance(store.target, cst.Attribute)
+                    and store.target.attr.value == expr.attr.value
+                    and (symbol := model.resolve(store.target.value)) is not None
+                    and symbol.definition is owner.definition]
+    return []
