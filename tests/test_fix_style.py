@@ -168,6 +168,13 @@ def test_a_line_that_fits_or_cannot_be_split_is_left_alone():
     assert wrap_line("x = f(a); y = g(" + "b" * 100 + ")", 0, "    ", 88) is None
 
 
+@pytest.mark.parametrize("comment", ["# noqa: E501", "# type: ignore[arg-type]", "# pragma: no cover"])
+def test_a_line_whose_comment_acts_on_it_is_not_wrapped(comment):
+    line = f"x = function_name(argument_number_one, argument_number_two, argument_number_three)  {comment}"
+    assert wrap_line(line, 0, "    ", 88) is None
+    assert wrap_line(line.replace(comment, "# why"), 0, "    ", 88) is not None
+
+
 def test_wrapping_uses_the_files_indent_unit():
     assert wrap_line('set_start_method("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() '
                      'else "spawn")', 1, "\t", 88) == (

@@ -11,12 +11,16 @@ generated part should move. tests/test_fix_wrapping.py compares this module with
 on the shapes fixes generate.
 
 Spacing inside a line is kept as written (black would normalise it); only the breaks are
-black's. A line that cannot be split (no brackets, a multi-line string, a `;`) is left as is.
+black's. A line that cannot be split (no brackets, a multi-line string, a `;`) is left as is,
+and so is one whose comment applies to its line (`# noqa`, `# type:`, `# pragma`): wrapping
+would move the comment to another line. Only simple statements are wrapped, not the
+headers of compound ones.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import token
 import tokenize
 from dataclasses import dataclass, field
@@ -36,6 +40,8 @@ _OPENING = {"(": ")", "[": "]", "{": "}"}
 _CLOSING = {")", "]", "}"}
 _KEYWORDS = {"and", "or", "not", "in", "is", "if", "else", "for", "async", "await", "lambda", "return", "yield",
              "del", "assert", "raise", "import", "from", "as", "global", "nonlocal", "pass", "break", "continue"}
+# comments that act on the line they are on
+_PINNED_COMMENT = re.compile(r"\bnoqa\b|\btype:|\bpragma\b|\bfmt:", re.IGNORECASE)
 _AUGMENTED = {"+=", "-=", "*=", "/=", "//=", "%=", "@=", "&=", "|=", "^=", ">>=", "<<=", "**="}
 
 
@@ -621,7 +627,7 @@ def wrap_line(code: str, indent_width: int, unit: str, limit: int) -> str | None
     if indent_width + len(code) <= limit:
         return None
     leaves = _leaves(code)
-    if leaves is None:
+    if leaves is None or any(leaf.is_comment and _PINNED_COMMENT.search(leaf.text) for leaf in leaves):
         return None
     try:
         _match(leaves)
