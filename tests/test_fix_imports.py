@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import mpcheck
 from mpcheck.findings import Applicability
 from mpcheck.fixes import fresh_name
 
@@ -238,3 +239,23 @@ def test_two_fixes_binding_one_fresh_name_differently_take_two_rounds():
         fixes.append(fix.build(Applicability.SAFE, value))
     text, applied = module.apply(fixes)
     assert applied == fixes[:1] and "limit = 1" in text and "limit = 2" not in text
+
+
+def test_two_rule_fixes_needing_one_import_add_it_once_in_one_round():
+    text = source('''
+        """Two contexts."""
+        from multiprocessing import get_context
+
+
+        def first():
+            return get_context("fork")
+
+
+        def second():
+            return get_context("forkserver")
+    ''')
+    result = mpcheck.Checker().fix_text(text, "contexts.py")
+    assert (result.rounds, len(result.fixed)) == (1, 2)
+    assert result.fixed_text.startswith('"""Two contexts."""\nfrom multiprocessing import get_context\n'
+                                        'import multiprocessing\n\n\ndef first():\n')
+    assert result.fixed_text.count("import multiprocessing\n") == 1
