@@ -66,7 +66,7 @@ class UnguardedProcessStart(Rule):
             "Where: Windows (spawn, every version), macOS (spawn by default since Python 3.8), "
             "Linux from Python 3.14 (forkserver by default), and any platform where the program "
             "picks spawn or forkserver. Linux with fork (Python 3.13 and older) is not affected, "
-            "which is why the bug goes unnoticed (docs/facts.md section 3)."
+            "which is why the bug goes unnoticed (`mpcheck facts 3`)."
         ),
         example=(
             "from multiprocessing import Pool\n\n"
@@ -100,7 +100,7 @@ class UnguardedProcessStart(Rule):
             "a call to `Pool()`",
         ),
         references=(
-            "docs/facts.md section 3: Missing `if __name__ == '__main__':` guard",
+            "`mpcheck facts 3` (docs/facts.md section 3): Missing `if __name__ == '__main__':` guard",
             "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
         ),
     )
