@@ -106,6 +106,22 @@ def rules() -> None:
 
 
 @main.command()
+@click.argument("section", type=int, required=False)
+def facts(section: int | None) -> None:
+    """Print the fact base the rules cite (its SECTION only, when given): exact errors per
+    platform, start method and Python version, with their sources."""
+    from . import facts as fact_base
+
+    if section is None:
+        click.echo(fact_base.text(), nl=False)
+        return
+    found = fact_base.section(section)
+    if found is None:
+        raise click.UsageError(f"no section {section}; the sections are {', '.join(map(str, fact_base.numbers()))}")
+    click.echo(found, nl=False)
+
+
+@main.command()
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain rule CODE: what it flags, where it breaks, the portable form, fix safety."""

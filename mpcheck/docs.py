@@ -3,7 +3,7 @@ per rule (the text `mpcheck explain CODE` prints), an index table, and the same 
 two markers in README.md. Nothing there is written by hand, so a new rule needs no docs work
 and a changed rule cannot leave a stale page or row behind.
 
-    python -m mpcheck.docs            # (re)write docs/rules and README.md's rule table
+    python -m mpcheck.docs            # (re)write docs/rules, README.md's rule table, docs/facts.md
     python -m mpcheck.docs --check    # exit 1 and name what is stale, write nothing
 """
 
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import facts
 from .explain import fix_summary, render_rule
 from .rules import ALL_RULES
 
@@ -75,6 +76,18 @@ def expected_pages() -> dict[str, str]:
     return pages
 
 
+FACTS_COPY = Path("docs") / "facts.md"
+FACTS_HEADER = f"<!-- A copy of mpcheck/facts.md written by `{REGENERATE_COMMAND}`; edit that file. -->\n\n"
+
+
+def facts_copy() -> str:
+    return FACTS_HEADER + facts.text()
+
+
+def facts_copy_is_stale(path: Path) -> bool:
+    return not path.is_file() or path.read_text(encoding="utf-8") != facts_copy()
+
+
 def stale_pages(directory: Path) -> list[str]:
     """Pages that differ from the generated text, are missing, or belong to no rule."""
     expected = expected_pages()
@@ -121,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.check:
         stale = [arguments.directory / name for name in stale_pages(arguments.directory)]
         stale += [readme] if readme_is_stale(readme) else []
+        stale += [FACTS_COPY] if facts_copy_is_stale(FACTS_COPY) else []
         for path in stale:
             print(f"{path}: out of date; run `{REGENERATE_COMMAND}`", file=sys.stderr)
         return 1 if stale else 0
@@ -129,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if readme_is_stale(readme):
         readme.write_text(readme_with_table(readme.read_text(encoding="utf-8")), encoding="utf-8", newline="\n")
         print(f"wrote the rule table of {readme}")
+    if facts_copy_is_stale(FACTS_COPY):
+        FACTS_COPY.write_text(facts_copy(), encoding="utf-8", newline="\n")
+        print(f"wrote {FACTS_COPY}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 A frozen app (PyInstaller, cx_Freeze, Nuitka, py2exe) re-runs its own executable for every
 spawned child, and only `multiprocessing.freeze_support()` turns that run into the child
-(docs/facts.md section 4). What says a project is frozen, looked for from the file's
+(`mpcheck facts 4`). What says a project is frozen, looked for from the file's
 directory up to its project root (the nearest directory with .git, pyproject.toml,
 setup.py or setup.cfg; without one, the file's directory only):
 
@@ -87,6 +87,14 @@ class FrozenEvidence:
     path: Path  # absolute
     location: str = ""
     shown_from: Path | None = None  # the directory `describe` shows `path` relative to
+    # The scripts a PyInstaller spec freezes (`Analysis(["main.py"])`), absolute; empty when
+    # the evidence does not say which scripts are frozen.
+    entry_scripts: tuple[Path, ...] = ()
+
+    def freezes(self, path: str | os.PathLike[str]) -> bool:
+        """Whether the script at `path` is one the frozen app runs (any script, when the
+        evidence does not name them)."""
+        return not self.entry_scripts or Path(os.path.abspath(path)) in self.entry_scripts
 
     def describe(self) -> str:
         """"frozen with PyInstaller: requirements/build.txt:3"."""
@@ -109,7 +117,7 @@ def frozen_evidence(path: str | os.PathLike[str]) -> FrozenEvidence | None:
     for directory in _up_to(start, root):
         found = _directory_evidence(directory)
         if found is not None:
-            return FrozenEvidence(found.freezer, found.path, found.location, root or start)
+            return FrozenEvidence(found.freezer, found.path, found.location, root or start, found.entry_scripts)
     return None
 
 
@@ -145,7 +153,7 @@ def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
     """Every piece of evidence in `directory` (whose files are `names`), cheapest first."""
     for name in names:
         if name.endswith(".spec") and _is_pyinstaller_spec(directory / name):
-            yield FrozenEvidence("PyInstaller", directory / name)
+            yield FrozenEvidence("PyInstaller", directory / name, entry_scripts=_spec_scripts(directory / name))
     requirements = [directory / name for name in names if _is_requirements_file(name)]
     nested = directory / _REQUIREMENTS_DIRECTORY
     if nested.is_dir():
@@ -195,6 +203,24 @@ def _read(path: Path) -> str | None:
 def _is_pyinstaller_spec(path: Path) -> bool:
     text = _read(path)
     return text is not None and bool(_SPEC_ANALYSIS.search(text)) and bool(_SPEC_ARCHIVE.search(text))
+
+
+def _spec_scripts(path: Path) -> tuple[Path, ...]:
+    """The scripts `Analysis([...])` of a PyInstaller spec names, relative to the spec's
+    directory as PyInstaller resolves them; () when they are not all string literals."""
+    try:
+        tree = ast.parse(_read(path) or "")
+    except (SyntaxError, ValueError):
+        return ()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Analysis" \
+                and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            names = [element.value for element in node.args[0].elts
+                     if isinstance(element, ast.Constant) and isinstance(element.value, str)]
+            if len(names) != len(node.args[0].elts):
+                return ()
+            return tuple(Path(os.path.abspath(path.parent / name)) for name in names)
+    return ()
 
 
 def _is_requirements_file(name: str) -> bool:

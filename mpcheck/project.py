@@ -23,7 +23,7 @@ from typing import Iterable
 from .config import Settings
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .model import ProcessStart, SemanticModel
+from .model import ProcessStart, Search, SemanticModel
 from .parsing import parse_module, run_deep
 from .source import InputError, read_source
 
@@ -203,7 +203,7 @@ class ProjectIndex:
                 any(self._starts(other, seen | {id(module)}) for other in self._imported(module))
         return module.starts
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, tracker: bool = False) -> ProcessStart | None:
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling `qualname` (a name of another module as imported in the file
         `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
         the chain starts with the absolute dotted name called."""
@@ -215,15 +215,15 @@ class ProjectIndex:
         module_part = dotted.split("(", 1)[0]
         module = self._find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
         if module is None or module is caller or not dotted.startswith(module.name + ".") or \
-                not (tracker or self._starts(module, frozenset())):
+                not (looking_for is not Search.PROCESSES or self._starts(module, frozenset())):
             return None
-        key = (id(module), dotted)
+        key = (id(module), dotted, looking_for)
         if key in seen:
             return None
         model = self.model_of(module)
         if model is None:
             return None
-        found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, tracker)
+        found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
         return None if found is None else ProcessStart(found.node, found.starter, (dotted.split("(", 1)[0], *found.chain[1:]))
 
     def model_of(self, module: _Module) -> SemanticModel | None:

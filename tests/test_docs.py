@@ -156,3 +156,13 @@ def test_guide_start_method_matrix_covers_every_method_and_no_fork():
     assert {cell.partition("=")[2] for cell in cells if cell.startswith("--mp-start-method=")} == set(START_METHODS)
     assert "--mp-no-fork" in cells
     assert workflow["jobs"]["tests"]["steps"][-1]["run"] == "python -m pytest ${{ matrix.start-method }}"
+
+
+def test_the_fact_base_ships_with_the_package_and_prints_by_section(cli):
+    # Rule pages, `explain` and SARIF cite "mpcheck facts N": it must work from a wheel.
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert '"mpcheck" = ["facts.md"]' in pyproject
+    run = cli("facts", "3")
+    assert run.exit_code == 0 and run.stdout.startswith("## 3. Missing")
+    assert "bootstrapping phase" in run.stdout and "## 4." not in run.stdout
+    assert cli("facts", "99").exit_code == 2

@@ -97,3 +97,16 @@ def test_flake8s_own_file_noqa_hides_mpcheck_from_flake8_only(tmp_path):
     (tmp_path / "legacy.py").write_text(SUPERVISOR.format(directive="# flake8: noqa: E501"))
     assert run("flake8", "--select", "MP", ".", cwd=tmp_path).stdout == ""
     assert len(run("mpcheck", "check", "--quiet", ".", cwd=tmp_path).stdout.splitlines()) == 3
+
+
+def test_flake8_one_file_at_a_time_sees_the_project(tmp_path):
+    # flake8 hands the plugin one file; the call into jobs.py is still followed, and the fix
+    # is declined for tables.py because main.py imports it -- as `mpcheck check` says.
+    (tmp_path / "jobs.py").write_text(
+        "from multiprocessing import Pool\n\n\ndef run_all(items):\n    with Pool(2) as pool:\n"
+        "        return pool.map(abs, items)\n")
+    (tmp_path / "nightly.py").write_text("import jobs\n\njobs.run_all([1, -2])\n")
+    flake8 = run("flake8", "--select", "MP", "nightly.py", cwd=tmp_path)
+    mpcheck_run = run("mpcheck", "check", "-q", "nightly.py", cwd=tmp_path)
+    assert "nightly.py:3:1: MP201 Pool() (through jobs.run_all())" in flake8.stdout
+    assert flake8.stdout.splitlines() == mpcheck_run.stdout.splitlines()

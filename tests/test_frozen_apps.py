@@ -246,3 +246,30 @@ def test_the_command_and_flake8_name_the_same_evidence(tmp_path):
     for run in runs:
         assert run.stdout.startswith(expected), (run.stdout, run.stderr)
     assert runs[0].stdout == runs[1].stdout
+
+
+ENTRY_SPEC = '''\
+a = Analysis(["{script}"], pathex=[])
+pyz = PYZ(a.pure)
+exe = EXE(pyz, a.scripts, name="wavconv")
+'''
+
+
+@pytest.mark.parametrize(("frozen_script", "reported"), [("wavconv/app.py", True), ("tools/other.py", False)])
+def test_a_spec_names_the_scripts_it_freezes(tmp_path, frozen_script, reported):
+    # A helper script next to a frozen app is not frozen itself (Buzz's scripts/download-models.py).
+    project = _tree(tmp_path, {"wavconv.spec": ENTRY_SPEC.format(script=frozen_script), "pyproject.toml": "[project]\nname='w'\n"})
+    assert bool(_mp202(project)) is reported
+
+
+def test_freeze_support_called_inside_main_counts(tmp_path):
+    # Buzz calls it first thing in main(); the guard only calls main().
+    project = _tree(tmp_path, {"wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})
+    entry = project / "wavconv" / "app.py"
+    entry.write_text(ENTRY.replace("def main():\n", "def main():\n    multiprocessing.freeze_support()\n"))
+    assert _mp202(project) == []
+    helper = project / "wavconv" / "startup.py"
+    helper.write_text("import multiprocessing\n\n\ndef prepare():\n    multiprocessing.freeze_support()\n")
+    entry.write_text(ENTRY.replace("if __name__ == \"__main__\":\n", "if __name__ == \"__main__\":\n"
+                                   "    from wavconv.startup import prepare\n    prepare()\n"))
+    assert _mp202(project) == []  # through another module of the project too

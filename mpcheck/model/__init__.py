@@ -30,7 +30,7 @@ from .. import apis
 from .builder import ModelBuilder, dotted_name
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
-from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, \
+from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .scopes import (
@@ -41,7 +41,7 @@ from .scopes import (
 __all__ = [
     "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "SemanticModel", "Site", "Store", "Symbol", "TryRegion", "UNKNOWN", "WithRegion", "argument", "dotted_name",
+    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryRegion", "UNKNOWN", "WithRegion", "argument", "dotted_name",
     "dotted_name_of", "keyword_argument", "literal_string",
 ]
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
@@ -35,6 +36,14 @@ _ITERATING_WRAPPERS = frozenset({
 _CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", "dict", "sum", "any", "all",
                               "max", "min"})
 DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+
+
+class Search(enum.Enum):
+    """What `process_start` looks for through the calls a call makes."""
+
+    PROCESSES = "processes"  # what starts worker processes
+    ANY_PROCESS = "any process"  # those, and the resource tracker process
+    FREEZE_SUPPORT = "freeze_support"  # a call of multiprocessing.freeze_support()
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,7 @@ class ProcessCall:
 class ProjectIndex(Protocol):
     """What the model asks the project about names of other modules (project.py)."""
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, tracker: bool = False) -> ProcessStart | None:
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
         its chain begins with the absolute dotted name called."""
 
@@ -94,7 +103,7 @@ class ProcessFacts:
         self.process_apis = frozenset(process_apis)
         self.project = project
         self._calls_by_function: dict[int, list[Site]] | None = None
-        self._starts: dict[tuple[int, bool], ProcessStart | None] = {}
+        self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
         self._loaders: list[tuple[cst.Call, Site]] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
@@ -178,11 +187,12 @@ class ProcessFacts:
         return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
                            api.pickled_under)
 
-    def starter(self, site: Site, tracker: bool = False) -> str | None:
+    def starter(self, site: Site, looking_for: Search = Search.PROCESSES) -> str | None:
         """How the call at `site` starts processes by itself, named for a message ("Pool()"),
         or None. Thread pools and contexts that explicitly fork (no re-import) are not
-        starters. With `tracker`, so are the objects whose creation starts the resource
-        tracker process under spawn and forkserver (`SharedMemory`, a `Queue` or `Lock`)."""
+        starters. With `Search.ANY_PROCESS`, so are the objects whose creation starts the
+        resource tracker process under spawn and forkserver (`SharedMemory`, a `Queue`, a
+        `Lock`); with `Search.FREEZE_SUPPORT` only `multiprocessing.freeze_support()` counts."""
         call = site.node
         assert isinstance(call, cst.Call)
         symbol = self.model.resolve(call.func)
@@ -190,7 +200,10 @@ class ProcessFacts:
             return None
         if symbol.qualname in self.process_apis:
             return f"{symbol.qualname}()"
-        if tracker and symbol.start_method != "fork" and apis.has_role(symbol.qualname, Role.RESOURCE_TRACKER):
+        if looking_for is Search.FREEZE_SUPPORT:
+            return "freeze_support()" if symbol.qualname == apis.FREEZE_SUPPORT else None
+        if looking_for is Search.ANY_PROCESS and symbol.start_method != "fork" and \
+                apis.has_role(symbol.qualname, Role.RESOURCE_TRACKER):
             return f"{apis.CATALOGUE[symbol.qualname].label} (the resource tracker)"
         process_call = self.process_call(site)
         if process_call is not None:
@@ -204,13 +217,13 @@ class ProcessFacts:
                 return 'Parallel(backend="multiprocessing")'
         return None
 
-    def process_start(self, site: Site, _seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
+    def process_start(self, site: Site, _seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """Whether running the call at `site` starts processes: a starter itself, or a call to
         a function of this file (or, with a project index, of another module) that starts
-        some. `tracker`: see `starter`."""
+        some. `looking_for`: see `starter`."""
         call = site.node
         assert isinstance(call, cst.Call)
-        starter = self.starter(site, tracker)
+        starter = self.starter(site, looking_for)
         if starter is not None:
             return ProcessStart(call, starter, (), site)
         symbol = self.model.resolve(call.func)
@@ -219,18 +232,18 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
                 return None
-            inner = self.project.process_start(symbol.written, self.model.path, _seen, tracker)
+            inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         for function in self.callees(call):
-            inner = self.function_process_start(function, _seen, tracker)
+            inner = self.function_process_start(function, _seen, looking_for)
             if inner is not None:
                 return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
         return None
 
     def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
-                               tracker: bool = False) -> ProcessStart | None:
+                               looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """The first way running `function` starts processes, if any."""
-        key = (id(function), tracker)
+        key = (id(function), looking_for)
         if id(function) in _seen:
             return None  # recursion
         if key in self._starts:
@@ -238,10 +251,10 @@ class ProcessFacts:
         seen = _seen | {id(function)}
         found = None
         for site in self.calls_of(function):
-            found = self.process_start(site, seen, tracker)
+            found = self.process_start(site, seen, looking_for)
             if found is not None:
                 break
-        if found is None:
+        if found is None and looking_for is not Search.FREEZE_SUPPORT:
             for loader, iteration in self.loader_iterations():
                 owner = iteration.scope.enclosing_function()
                 if owner is not None and owner.node is function:
@@ -251,7 +264,7 @@ class ProcessFacts:
             self._starts[key] = found
         return found
 
-    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), tracker: bool = False) -> ProcessStart | None:
+    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling the module-level name `dotted` of this file (`run`, `Runner` -- its
         constructor --, `Runner().run`, `Runner.create`) starts processes, following
         re-exports (`from .batch import run`) through the project; the chain starts with
@@ -262,7 +275,7 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None:
                 return None
-            inner = self.project.process_start(symbol.written, self.model.path, seen, tracker)
+            inner = self.project.process_start(symbol.written, self.model.path, seen, looking_for)
             return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
         function: cst.CSTNode | None = symbol.definition
         if isinstance(function, cst.ClassDef) and not symbol.is_instance:
@@ -270,7 +283,7 @@ class ProcessFacts:
             function = found.definition if found is not None else None
         if not isinstance(function, cst.FunctionDef):
             return None
-        inner = self.function_process_start(function, seen, tracker)
+        inner = self.function_process_start(function, seen, looking_for)
         return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
 
     def _function_name(self, function: cst.FunctionDef) -> str:

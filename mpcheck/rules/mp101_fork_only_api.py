@@ -52,13 +52,15 @@ class ForkOnlyApi(Rule):
         why=(
             "Windows has only the `spawn` start method: `multiprocessing.context` defines the "
             "fork classes only `if sys.platform != 'win32'`, and `os.fork` does not exist there. "
-            "The MuseTalk project's `app.py` failed on Windows at import time with\n\n"
+            "Code that imports a fork-only name fails on Windows at import time; the MuseTalk "
+            "project's Gradio `app.py` did `import spaces`, and Hugging Face's `spaces` package "
+            "imports `ForkProcess`, so the app stopped with\n\n"
             "    ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'\n\n"
             "`get_context(\"fork\")` and `set_start_method(\"fork\")` raise "
             "`ValueError: cannot find context for 'fork'`, and `os.fork()` raises "
             "`AttributeError: module 'os' has no attribute 'fork'`. Every Python version on "
             "Windows is affected; `forkserver` is missing there too. macOS and Linux have both "
-            "methods (docs/facts.md section 2)."
+            "methods (`mpcheck facts 2`)."
         ),
         example=(
             "from multiprocessing.context import ForkProcess\n\n"
@@ -92,7 +94,7 @@ class ForkOnlyApi(Rule):
             "with `if hasattr(os, \"fork\"):`."
         ),
         references=(
-            "docs/facts.md section 2: Fork-only APIs on Windows; set_start_method rules",
+            "`mpcheck facts 2` (docs/facts.md section 2): Fork-only APIs on Windows; set_start_method rules",
             "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
         ),
         options=("`platforms`: reported only when `windows` is one of them (the default lists all three)",),

@@ -67,7 +67,7 @@ class UnguardedProcessStart(Rule):
             "Where: Windows (spawn, every version), macOS (spawn by default since Python 3.8), "
             "Linux from Python 3.14 (forkserver by default), and any platform where the program "
             "picks spawn or forkserver. Linux with fork (Python 3.13 and older) is not affected, "
-            "which is why the bug goes unnoticed (docs/facts.md section 3)."
+            "which is why the bug goes unnoticed (`mpcheck facts 3`)."
         ),
         example=(
             "from multiprocessing import Pool\n\n"
@@ -101,7 +101,7 @@ class UnguardedProcessStart(Rule):
             "a call to `Pool()`",
         ),
         references=(
-            "docs/facts.md section 3: Missing `if __name__ == '__main__':` guard",
+            "`mpcheck facts 3` (docs/facts.md section 3): Missing `if __name__ == '__main__':` guard",
             "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
         ),
     )
@@ -512,7 +512,7 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
     import), what functions that may run in a child read later, and -- when what they read
     stays -- constant and harmless assignments and calls that configure the process (logging,
     seeds, `sys.path`): a forked child inherited that configuration. Everything else is the
-    main script's work and goes under guards that keep its order (see `_guarded_module`).
+    main script's work and goes under guards that keep its order (see `_guard_fix`).
     No plan exists when kept code needs what the process-starting code makes (the NameError
     such a fix would cause), or when that code sits in a guard with an `else` (which runs on
     import and would become dead).

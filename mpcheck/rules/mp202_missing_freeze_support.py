@@ -8,8 +8,8 @@ import libcst as cst
 
 from ..findings import Applicability, Violation
 from ..frozen import frozen_evidence
-from ..apis import FREEZE_SUPPORT, PROCESS_WORDS
-from ..model import SemanticModel, argument, literal_string
+from ..apis import PROCESS_WORDS
+from ..model import Search, SemanticModel, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # What a script reads when it knows it may run frozen (PyInstaller sets both).
@@ -55,7 +55,7 @@ class MissingFreezeSupport(Rule):
             "Where: frozen applications on Windows (spawn, every version). On Python 3.13.4+ and "
             "3.14, `freeze_support()` acts on any platform whose start method is spawn (macOS, "
             "and Linux where spawn is chosen); before that, frozen macOS and Linux apps depend on "
-            "the freezer's own runtime hook (docs/facts.md section 4)."
+            "the freezer's own runtime hook (`mpcheck facts 4`)."
         ),
         example=(
             "import multiprocessing\n\n"
@@ -82,7 +82,7 @@ class MissingFreezeSupport(Rule):
             "`process-apis`: the project's own functions that start processes count as starters here too",
         ),
         references=(
-            "docs/facts.md section 4: `freeze_support()` and frozen executables",
+            "`mpcheck facts 4` (docs/facts.md section 4): `freeze_support()` and frozen executables",
             "https://docs.python.org/3/library/multiprocessing.html#multiprocessing.freeze_support",
         ),
     )
@@ -191,19 +191,16 @@ class MissingFreezeSupport(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
-        if _calls_freeze_support(model):
-            return
         evidence: str | None = None
         for guard in model.module.body:
             if not (model.is_main_guard(guard) and isinstance(guard, cst.If) and isinstance(guard.body, cst.IndentedBlock)):
                 continue
-            start = next(
-                (found for site in model.processes.calls_of(None)
-                 if site.top is guard and (found := model.processes.process_start(site, tracker=True))),
-                None,
-            )
-            if start is None:
-                continue
+            sites = [site for site in model.processes.calls_of(None) if site.top is guard]
+            start = next((found for site in sites
+                          if (found := model.processes.process_start(site, looking_for=Search.ANY_PROCESS))), None)
+            if start is None or any(model.processes.process_start(site, looking_for=Search.FREEZE_SUPPORT)
+                                    for site in sites):
+                continue  # no process, or freeze_support() is called (also inside main())
             if evidence is None:  # looked for once, and only for a script that starts processes
                 evidence = _frozen_evidence(model, context.path)
                 if not evidence:
@@ -223,12 +220,13 @@ class MissingFreezeSupport(Rule):
 
 def _frozen_evidence(model: SemanticModel, path: str) -> str:
     """Why the script counts as part of a frozen app ("" when nothing says so): what it
-    reads itself, else what its project says (frozen.py)."""
+    reads itself, else what its project says (frozen.py) -- unless that names the scripts
+    it freezes (a PyInstaller spec) and this is not one of them."""
     attribute = _frozen_state_read(model)
     if attribute is not None:
         return f"the script reads `{attribute}`"
     found = frozen_evidence(path)
-    return "" if found is None else found.describe()
+    return "" if found is None or not found.freezes(path) else found.describe()
 
 
 def _frozen_state_read(model: SemanticModel) -> str | None:
@@ -245,10 +243,3 @@ def _frozen_state_read(model: SemanticModel) -> str | None:
             if owner is not None and f"{owner.qualname}.{name}" in _FROZEN_ATTRIBUTES:
                 return f"{owner.qualname}.{name}"
     return None
-
-
-def _calls_freeze_support(model: SemanticModel) -> bool:
-    return any(
-        (function := model.resolve(site.node.func)) is not None and function.qualname == FREEZE_SUPPORT
-        for site in model.calls
-    )
