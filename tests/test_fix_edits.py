@@ -491,3 +491,41 @@ def test_a_fix_editing_inside_a_statement_another_fix_moves_shares_its_round():
             with ctx.Pool(2) as pool:
                 print(pool.map(work, [1]))
     '''))
+
+
+def test_the_hoisting_codemods_shape_in_one_fix():
+    """MP401's shape: the nested function moves to module level with its captured variable
+    as a first parameter, and the call site binds it with functools.partial."""
+    text = source('''
+        import multiprocessing
+
+
+        def main(scale):
+            def work(n):
+                return n * scale
+
+            with multiprocessing.Pool() as pool:
+                print(pool.map(work, range(3)))
+    ''')
+
+    def hoist(module, fix):
+        nested, outer = module.statement("def work"), module.statement("def main")
+        partial = fix.need_name("functools", "partial", before=outer)
+        fix.replace(nested, lambda node: node.with_changes(
+            params=node.params.with_changes(params=[cst.Param(cst.Name("scale")), *node.params.params])))
+        fix.move([nested], before=outer)
+        fix.replace(module.node("work", cst.Name, 1), fix.expression(f"{partial}(work, scale)"))
+
+    assert fixed_text(text, hoist) == source('''
+        import multiprocessing
+        from functools import partial
+
+
+        def work(scale, n):
+            return n * scale
+
+
+        def main(scale):
+            with multiprocessing.Pool() as pool:
+                print(pool.map(partial(work, scale), range(3)))
+    ''')
