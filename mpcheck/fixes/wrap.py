@@ -59,6 +59,8 @@ class _Leaf:
     opening: _Leaf | None = None  # for a closing bracket: its partner
     split_after: int = 0  # the priority of a line break after this leaf (0: none)
     split_depth: int = 0  # the depth that priority applies at
+    trailer: bool = False  # an opening bracket of a call or subscript (not a display)
+    ternary: bool = True  # an `if` of a conditional expression (not of a comprehension)
 
     @property
     def is_opening(self) -> bool:
@@ -82,6 +84,7 @@ class _Line:
     leaves: list[_Leaf]
     level: int  # continuation indents
     inside: bool  # inside brackets (its delimiters may split it)
+    explode: bool = False  # one element per line even if it fits (a display split at commas)
     code_leaves: list[_Leaf] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +130,7 @@ class _Wrapper:
     # -- black's transform_line -------------------------------------------------------------
 
     def transform(self, line: _Line) -> list[_Line]:
-        if self.fits(line) and not getattr(line, "explode", False):
+        if self.fits(line) and not line.explode:
             return [line]
         rendered = line.render()
         steps = [self.delimiter_split, self.rhs] if line.inside else [self.rhs]
@@ -259,8 +262,7 @@ class _Wrapper:
         body.reverse()
         head.reverse()
         body_line = _Line(body, line.level + 1, True)
-        if body and _explodes(body_line, opening):
-            body_line.explode = True  # type: ignore[attr-defined]
+        body_line.explode = bool(body) and _explodes(body_line, opening)
         result = _Result(_Line(head, line.level, line.inside), body_line, _Line(tail, line.level, line.inside),
                          opening, closing)
         if not body:
@@ -377,11 +379,7 @@ def _explodes(body: _Line, opening: _Leaf) -> bool:
     delimiters = body.delimiters(exclude_last=True)
     if not delimiters or max(delimiters.values()) != _COMMA:
         return False
-    return opening.virtual or not _is_trailer(opening)
-
-
-def _is_trailer(opening: _Leaf) -> bool:
-    return getattr(opening, "trailer", False)
+    return opening.virtual or not opening.trailer
 
 
 # -- from text to leaves ----------------------------------------------------------------------
@@ -537,7 +535,7 @@ def _match(leaves: list[_Leaf]) -> None:
             leaf.depth = len(stack)
         if leaf.kind == token.OP and leaf.text in _OPENING or (leaf.virtual and leaf.opening is None):
             previous = leaves[index - 1] if index else None
-            leaf.trailer = bool(  # type: ignore[attr-defined]
+            leaf.trailer = bool(
                 leaf.text in ("(", "[") and not leaf.prefix and previous is not None
                 and ((previous.kind in (token.NAME, token.STRING) and previous.text not in _KEYWORDS)
                      or previous.is_closing))
@@ -596,7 +594,7 @@ def _split_before(leaf: _Leaf, previous: _Leaf | None) -> int:
     if text == "for":
         return _COMPREHENSION
     if text == "if":
-        return _TERNARY if getattr(leaf, "ternary", True) else _COMPREHENSION
+        return _TERNARY if leaf.ternary else _COMPREHENSION
     if text == "else":
         return _TERNARY
     if text == "is":
@@ -613,7 +611,7 @@ def _split_before(leaf: _Leaf, previous: _Leaf | None) -> int:
 def _classify_ifs(leaves: list[_Leaf]) -> None:
     for index, leaf in enumerate(leaves):
         if leaf.text == "if" and leaf.kind == token.NAME:
-            leaf.ternary = _is_ternary_if(leaves, index)  # type: ignore[attr-defined]
+            leaf.ternary = _is_ternary_if(leaves, index)
 
 
 # -- the entry point ------------------------------------------------------------------------
