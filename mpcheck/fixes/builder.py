@@ -61,7 +61,8 @@ PLACEHOLDER_PREFIX = "__mpcheck_moved_"
 class FixContext:
     """What the fixes of one module are built against: the module the rules saw, the names
     in use anywhere in it (bound or read, in any scope: the semantic model supplies them),
-    and its style. One per module per round; `fix()` starts a fix."""
+    and its style (`text`: the module's source, when at hand). One per module per round;
+    `fix()` starts a fix."""
 
     def __init__(self, module: cst.Module, names_in_use: AbstractSet[str] = frozenset(),
                  text: str | None = None) -> None:
