@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+if TYPE_CHECKING:
+    from .fixes import FixEdit, ImportRequest
 
 
 class Applicability(str, enum.Enum):
@@ -21,16 +22,16 @@ class Applicability(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Fix:
-    """A rewrite of the parsed module: nodes of the tree the rule saw, replaced.
-
-    `imports` are statements the replacement needs (`import multiprocessing`); the fixer
-    adds each one after the module's imports unless the module already has it.
-    """
+    """A rewrite of the parsed module, made with `mpcheck.fixes.FixBuilder`: edits of the
+    tree the rule saw (replacements, statement inserts, removals and moves), the imports
+    they need, and the names the fix binds (name, what binds it), so that two fixes that
+    bind one name differently are not applied in the same round."""
 
     applicability: Applicability
     description: str
-    replacements: Mapping[cst.CSTNode, Replacement]
-    imports: tuple[str, ...] = ()
+    edits: tuple[FixEdit, ...]
+    imports: tuple[ImportRequest, ...] = ()
+    names: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

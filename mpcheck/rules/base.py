@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
 from ..findings import Violation
+from ..fixes import FixContext
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -87,6 +89,12 @@ class RuleContext:
     violations: list[Violation] = field(default_factory=list)
     # The project the file belongs to (project.py); None for a text with no path (stdin).
     project: ProjectIndex | None = None
+
+    @cached_property
+    def fix_context(self) -> FixContext:
+        """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
+        starts one."""
+        return FixContext(self.model.module, self.model.names_in_use())
 
 
 class Rule:
