@@ -34,6 +34,35 @@ class Fix:
     names: tuple[tuple[str, object], ...] = ()
 
 
+_PLATFORM_NAMES = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
+
+
+@dataclass(frozen=True)
+class Breakage:
+    """Where a hazard breaks a program: a platform ("windows", "macos", "linux") and the
+    Python versions there, the half-open range [since, until) (None: no bound)."""
+
+    platform: str
+    since: tuple[int, int] | None = None
+    until: tuple[int, int] | None = None
+
+    def describe(self) -> str:
+        """"Windows", "Linux with Python ≥ 3.14", "macOS with Python < 3.13"."""
+        versions = []
+        if self.since is not None:
+            versions.append(f"≥ {self.since[0]}.{self.since[1]}")
+        if self.until is not None:
+            versions.append(f"< {self.until[0]}.{self.until[1]}")
+        name = _PLATFORM_NAMES[self.platform]
+        return f"{name} with Python {', '.join(versions)}" if versions else name
+
+
+# Where the default start method is not fork, so children re-import the main module and
+# receive what they run by pickle (facts §1): Windows always, macOS from 3.8, Linux from 3.14.
+WHERE_FORK_IS_NOT_THE_DEFAULT = (Breakage("windows"), Breakage("macos", since=(3, 8)), Breakage("linux", since=(3, 14)))
+WHERE_FORK_IS_MISSING = (Breakage("windows"),)
+
+
 @dataclass(frozen=True)
 class Violation:
     """What a rule reports: the node it is about, a message, and the fixes it offers,
@@ -42,6 +71,8 @@ class Violation:
     node: cst.CSTNode
     message: str
     fixes: tuple[Fix, ...] = ()
+    # Where this finding breaks the program, when it differs from the rule's `breaks_on`.
+    breaks_on: tuple[Breakage, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -134,19 +134,6 @@ class SemanticModel:
         """What a module-level name of this file names (`run`, `Runner().run`)."""
         return symbol_of_name(self, dotted)
 
-    def module_alias(self, qualname: str, before: cst.CSTNode | None = None) -> str | None:
-        """A name bound at module level by `import <qualname>` (or with `as`) and by nothing
-        else; with `before` (a module-level statement), only an import that comes ahead of it
-        (code inserted there must not use a name imported further down)."""
-        order = {id(statement): index for index, statement in enumerate(self.module.body)}
-        limit = order.get(id(before), len(order)) if before is not None else len(order)
-        for name, bindings in self.module_scope.bindings.items():
-            if len(bindings) == 1 and bindings[0].kind is Kind.IMPORT and bindings[0].qualname == qualname \
-                    and isinstance(bindings[0].node, cst.ImportAlias) \
-                    and order.get(id(bindings[0].site.top), len(order)) < limit:
-                return name
-        return None
-
     def value_of(self, expr: cst.CSTNode | None):
         """The constant value of `expr` where it stands, or `UNKNOWN` (see names.value_of)."""
         return value_of(self, expr)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
-from ..findings import Violation
+from ..findings import WHERE_FORK_IS_NOT_THE_DEFAULT, Breakage, Violation
 from ..fixes import FixContext
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ class Rule:
 
     # When the fix the examples show as safe is offered as unsafe instead, if ever: a
     # condition single-file examples cannot show ("another module imports the file").
+    # Where the hazard breaks programs (a violation may say otherwise); the `platforms` and
+    # `target-version` settings silence findings that cannot break where the user runs.
+    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     unsafe_fix_when: ClassVar[str] = ""
 
     def check(self, context: RuleContext) -> Iterable[Violation]:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from .. import rewrite
 from .. import apis
-from ..findings import Applicability, Fix, Violation
+from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
 from ..fixes import string_like
 from ..model import Binding, Kind, Site, argument
 from ..model.names import imported_symbol
@@ -34,6 +34,7 @@ def _portable_method(method: str, module: str) -> str:
 class ForkOnlyApi(Rule):
     code = "MP101"
     name = "fork-only-api"
+    breaks_on = WHERE_FORK_IS_MISSING
     summary = "Fork-only multiprocessing or os API used without a portability guard"
     triggers = ("fork", "Fork")
     trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
