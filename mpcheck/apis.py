@@ -181,6 +181,10 @@ class Api:
     `pickled_under`: the start methods under which they are pickled (`Pool.map` pickles under
     all three, `Process(target=...)` only under spawn and forkserver; facts §5).
     `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`).
+    `start_method`: the start method it uses whatever the default context is, unless
+    `start_method_argument` names another (torch's `start_processes(start_method=...)`).
+    `context_argument`: where a multiprocessing context may be given, whose start method the
+    object made then uses (`Pool(context=...)`, `ProcessPoolExecutor(mp_context=...)`).
     """
 
     name: str
@@ -190,6 +194,9 @@ class Api:
     data_arguments: tuple[Argument, ...] = ()
     rest_is_data: bool = False
     pickled_under: frozenset[str] = frozenset()
+    start_method: str | None = None
+    start_method_argument: Argument | None = None
+    context_argument: Argument | None = None
     note: str = ""
 
 
@@ -210,7 +217,7 @@ _APIS = [
     # -- pools and executors
     Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_arg(2, "initargs"),),
-        pickled_under=_NOT_FORK),
+        pickled_under=_NOT_FORK, context_argument=_arg(4, "context")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
           callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),), pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
@@ -219,7 +226,7 @@ _APIS = [
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_arg(3, "initargs"),),
-        pickled_under=_NOT_FORK,
+        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"),
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
     Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
@@ -231,12 +238,17 @@ _APIS = [
     Api("multiprocessing.managers.SharedMemoryManager", Role.MANAGER | Role.SHARED_MEMORY, "SharedMemoryManager()"),
     *(Api(f"multiprocessing.managers.{manager}().start", Role.STARTS, f"{manager}.start()")
       for manager in ("SyncManager", "BaseManager", "SharedMemoryManager")),
+    # torch/multiprocessing/spawn.py: both run `Process(target=_wrap, args=(fn, i, args, ...))` of
+    # `get_context(start_method)`, so `fn` and `args` are pickled except under fork; `spawn()`
+    # warns about any other start_method and passes "spawn" to `start_processes` regardless.
     Api("torch.multiprocessing.spawn", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_arg(1, "args"),),
-        pickled_under=_ALL, note="uses the spawn start method unless start_method= says otherwise"),
+        pickled_under=_NOT_FORK, start_method="spawn",
+        note="always uses the spawn start method (start_method= is deprecated and ignored)"),
     Api("torch.multiprocessing.start_processes", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "torch.multiprocessing.start_processes()", callable_argument=_arg(0, "fn"),
-        data_arguments=(_arg(1, "args"),), pickled_under=_ALL),
+        data_arguments=(_arg(1, "args"),), pickled_under=_NOT_FORK, start_method="spawn",
+        start_method_argument=_arg(5, "start_method")),
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
     Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()"),

@@ -25,7 +25,7 @@ from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
 from .explain import fix_summary, render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
-from .fixer import write_atomically
+from .fixes import write_atomically
 from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
 from .runtime import runner

@@ -19,7 +19,7 @@ import libcst as cst
 
 from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
-from .fixer import apply_fixes, text_edit
+from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
 from .prefilter import Prefilter
 from .model import SemanticModel
@@ -44,6 +44,7 @@ class FileResult:
     fixed: list[Diagnostic] = field(default_factory=list)  # what the fixes resolved
     # The file could not be checked, and the settings hide that (MP000 is ignored for it).
     unchecked: bool = False
+    rounds: int = 0  # fix rounds that changed the text
 
     @property
     def has_input_error(self) -> bool:
@@ -165,7 +166,7 @@ class Checker:
         return allowed[-1] if allowed else None
 
     def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
-        fixed_module, _ = apply_fixes(module, [fix])
+        fixed_module, _ = apply_fixes(module, [fix], text)
         return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
     def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
@@ -210,6 +211,7 @@ class Checker:
         checked; an input error leaves `fixed_text` unset."""
         current = text
         fixed: list[Diagnostic] = []
+        rounds = 0
         try:
             for _ in range(_MAX_FIX_ROUNDS):
                 analysis = self._analyze(current, path)
@@ -220,12 +222,13 @@ class Checker:
                 if analysis.module.code != current:
                     # libcst drops a lone \r at the end of a file: a rewrite would lose it.
                     raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
-                new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes])
+                new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes], current)
                 new_text = new_module.code
                 if new_text == current:
                     break
                 fixed.extend(diag for diag, fix in fixes if fix in applied)
                 current = new_text
+                rounds += 1
             remaining = [entry[2] for entry in self._analyze(current, path).found]
         except InputError as error:
             if current is text:
@@ -235,7 +238,7 @@ class Checker:
                 "unchanged. This is a bug in mpcheck: please report it with the file"
             )
             return FileResult(path, [input_error(path, error)])
-        result = FileResult(path, remaining, fixed=fixed)
+        result = FileResult(path, remaining, fixed=fixed, rounds=rounds)
         if current != text:
             result.fixed_text = current
         return result

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+if TYPE_CHECKING:
+    from .fixes import FixEdit, ImportRequest
 
 
 class Applicability(str, enum.Enum):
@@ -21,16 +22,45 @@ class Applicability(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Fix:
-    """A rewrite of the parsed module: nodes of the tree the rule saw, replaced.
-
-    `imports` are statements the replacement needs (`import multiprocessing`); the fixer
-    adds each one after the module's imports unless the module already has it.
-    """
+    """A rewrite of the parsed module, made with `mpcheck.fixes.FixBuilder`: edits of the
+    tree the rule saw (replacements, statement inserts, removals and moves), the imports
+    they need, and the names the fix binds (name, what binds it), so that two fixes that
+    bind one name differently are not applied in the same round."""
 
     applicability: Applicability
     description: str
-    replacements: Mapping[cst.CSTNode, Replacement]
-    imports: tuple[str, ...] = ()
+    edits: tuple[FixEdit, ...]
+    imports: tuple[ImportRequest, ...] = ()
+    names: tuple[tuple[str, object], ...] = ()
+
+
+_PLATFORM_NAMES = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
+
+
+@dataclass(frozen=True)
+class Breakage:
+    """Where a hazard breaks a program: a platform ("windows", "macos", "linux") and the
+    Python versions there, the half-open range [since, until) (None: no bound)."""
+
+    platform: str
+    since: tuple[int, int] | None = None
+    until: tuple[int, int] | None = None
+
+    def describe(self) -> str:
+        """"Windows", "Linux with Python ≥ 3.14", "macOS with Python < 3.13"."""
+        versions = []
+        if self.since is not None:
+            versions.append(f"≥ {self.since[0]}.{self.since[1]}")
+        if self.until is not None:
+            versions.append(f"< {self.until[0]}.{self.until[1]}")
+        name = _PLATFORM_NAMES[self.platform]
+        return f"{name} with Python {', '.join(versions)}" if versions else name
+
+
+# Where the default start method is not fork, so children re-import the main module and
+# receive what they run by pickle (facts §1): Windows always, macOS from 3.8, Linux from 3.14.
+WHERE_FORK_IS_NOT_THE_DEFAULT = (Breakage("windows"), Breakage("macos", since=(3, 8)), Breakage("linux", since=(3, 14)))
+WHERE_FORK_IS_MISSING = (Breakage("windows"),)
 
 
 @dataclass(frozen=True)
@@ -41,6 +71,8 @@ class Violation:
     node: cst.CSTNode
     message: str
     fixes: tuple[Fix, ...] = ()
+    # Where this finding breaks the program, when it differs from the rule's `breaks_on`.
+    breaks_on: tuple[Breakage, ...] | None = None
 
 
 @dataclass(frozen=True)

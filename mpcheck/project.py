@@ -224,7 +224,7 @@ class ProjectIndex:
         if model is None:
             return None
         found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
-        return None if found is None else ProcessStart(found.node, found.starter, (dotted.split("(", 1)[0], *found.chain[1:]))
+        return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain[1:]))
 
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""

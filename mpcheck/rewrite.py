@@ -1,25 +1,10 @@
-"""Small building blocks that rules use to describe fixes as libcst nodes."""
+"""Renames and other fix helpers that read the semantic model."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from .model import Binding, SemanticModel, Site
-
-
-def expression(code: str) -> cst.BaseExpression:
-    return cst.parse_expression(code)
-
-
-def statement(code: str) -> cst.BaseStatement:
-    return cst.parse_statement(code)
-
-
-def string_like(original: cst.SimpleString, value: str) -> cst.SimpleString:
-    """A string literal holding `value`, quoted the way `original` is."""
-    prefix_length = len(original.prefix)
-    quote = original.quote
-    return cst.SimpleString(f"{original.value[:prefix_length]}{quote}{value}{quote}")
 
 
 def rename_references(binding: Binding, new: str) -> dict:

@@ -1,4 +1,5 @@
-"""Helpers the tests share: where things are, and running a command the way a user would."""
+"""Helpers the tests share: where things are, running a command the way a user would, and
+the semantic model of a snippet with the expressions in it."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import libcst as cst
 import pytest
+
+from mpcheck.model import SemanticModel
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -43,3 +48,23 @@ def run_command(command: list[str], cwd: Path, input: bytes | None = None, env: 
     )
     return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"),
                completed.stderr.decode("utf-8", "replace"))
+
+
+def model_of(source: str, path: str = "app.py", project=None) -> SemanticModel:
+    """The semantic model of `source` (dedented) as the file `path`."""
+    return SemanticModel(cst.parse_module(textwrap.dedent(source)), path, project=project)
+
+
+def find(model: SemanticModel, code: str, occurrence: int = -1) -> cst.BaseExpression:
+    """The expression of `model`'s module whose source text is `code`: the last one in
+    source order unless `occurrence` says which."""
+    found = []
+    stack = [model.module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BaseExpression) and model.module.code_for_node(node) == code:
+            found.append(node)
+        stack.extend(reversed(node.children))
+    if not found:
+        raise AssertionError(f"no expression {code!r} in the snippet")
+    return found[occurrence]

@@ -180,7 +180,7 @@ def test_fix_never_writes_code_that_does_not_check(cli, write, in_tmp, monkeypat
 
 
 def test_a_failed_write_leaves_the_original_and_no_temporary_file(write, in_tmp, monkeypatch):
-    from mpcheck import fixer
+    from mpcheck.fixes import files as fixer
 
     path = write("app.py", FORK_IMPORT)
 
@@ -220,7 +220,7 @@ def test_fix_from_stdin_gives_back_what_it_could_not_fix_unchanged(raw, tmp_path
 
 
 def test_a_file_that_cannot_be_written_is_reported_and_the_rest_still_fixed(cli, write, in_tmp, monkeypatch):
-    from mpcheck import fixer
+    from mpcheck.fixes import files as fixer
 
     stuck = write("a_stuck.py", FORK_IMPORT)
     other = write("b_other.py", FORK_IMPORT)

@@ -35,14 +35,18 @@ LEGACY_FIXED = '''\
 """Render workers."""
 # Copyright (c) legacy authors.
 import multiprocessing as mp
-ForkOrSpawnProcess = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn").Process   # odd spacing, kept
+ForkOrSpawnProcess = mp.get_context(
+    "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+).Process   # odd spacing, kept
 
 
 def render( frame ):   # formatting the fixer must not touch
     return frame*2
 
 
-CTX = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")  # a comment after the call
+CTX = mp.get_context(
+    "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+)  # a comment after the call
 
 
 if __name__ == "__main__":
@@ -109,7 +113,7 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(cli, write, in_tmp):
     assert path.read_text() == LEGACY
     assert run.stdout.startswith("--- a/render.py\n+++ b/render.py\n@@ ")
     assert "-from multiprocessing.context import ForkProcess   # odd spacing, kept\n" in run.stdout
-    assert "+CTX = mp.get_context(\"fork\" if" in run.stdout
+    assert '+CTX = mp.get_context(\n+    "fork" if "fork" in mp.get_all_start_methods() else "spawn"\n' in run.stdout
     assert "Would fix 2 findings." in run.stderr
     # The diff applies: it is exactly the difference to what `fix` writes.
     assert cli("check", "--diff", "render.py").stdout == run.stdout
@@ -152,7 +156,8 @@ def test_fix_source_returns_what_was_fixed_and_what_remains():
     source = "import os\n" + FORK_IMPORT + "os.forkpty()\n"
     result = mpcheck.fix_source(source, "app.py")
     assert [d.code for d in result.fixed] == ["MP101"]
-    assert [(d.line, d.code, d.fixable) for d in result.remaining] == [(4, "MP101", False)]
+    # the fixed assignment is wrapped over three lines: os.forkpty() moved down to line 6
+    assert [(d.line, d.code, d.fixable) for d in result.remaining] == [(6, "MP101", False)]
     assert "ForkOrSpawnProcess" in result.text
 
 
@@ -169,9 +174,11 @@ def test_old_mac_line_endings_are_kept_and_positions_count_them():
     source = "import multiprocessing as mp\rCTX = mp.get_context('fork')\rprint(CTX)"
     (finding,) = mpcheck.check_source(source, "app.py")
     edit = finding.fix.edit
-    assert (finding.line, edit.line, edit.column, edit.end_column) == (2, 2, 22, 28)
+    # the new text starts with the old 'fork' (same quotes): the edit inserts after it
+    assert (finding.line, edit.line, edit.column, edit.end_column) == (2, 2, 28, 28)
     fixed = mpcheck.fix_source(source, "app.py").text
-    assert fixed.split("\r")[1] == 'CTX = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")'
+    # the file's own quotes (single) for the new strings
+    assert fixed.split("\r")[1] == "CTX = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')"
     assert fixed.count("\r") == 2 and "\n" not in fixed
 
 

@@ -95,7 +95,7 @@ def test_every_use_of_the_renamed_name_is_rewritten_across_scopes():
 def test_a_name_exported_in_all_keeps_its_name():
     source = '__all__ = ["ForkProcess"]\nfrom multiprocessing.context import ForkProcess\n'
     fixed = mpcheck.fix_source(source, "compat.py").text
-    assert 'ForkProcess = multiprocessing.get_context("fork" if' in fixed
+    assert 'ForkProcess = multiprocessing.get_context(\n    "fork" if' in fixed
     assert mp101_lines(fixed) == []
 
 

@@ -40,7 +40,9 @@ FIXED = '''\
 
 import sys
 import multiprocessing
-ForkOrSpawnProcess = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Process
+ForkOrSpawnProcess = multiprocessing.get_context(
+    "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+).Process
 
 
 def thumbnail(path):
@@ -48,7 +50,9 @@ def thumbnail(path):
 
 
 if __name__ == "__main__":
-    workers = [ForkOrSpawnProcess(target=thumbnail, args=(path,)) for path in sys.argv[1:]]
+    workers = [
+        ForkOrSpawnProcess(target=thumbnail, args=(path,)) for path in sys.argv[1:]
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -34,15 +34,15 @@ from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessSt
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .scopes import (
-    Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryRegion,
-    WithRegion,
+    Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryElseRegion,
+    TryRegion, WithRegion,
 )
 
 __all__ = [
     "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryRegion", "UNKNOWN", "WithRegion", "argument", "dotted_name",
-    "dotted_name_of", "keyword_argument", "literal_string",
+    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
+    "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -133,19 +133,6 @@ class SemanticModel:
     def symbol_of_name(self, dotted: str) -> Symbol | None:
         """What a module-level name of this file names (`run`, `Runner().run`)."""
         return symbol_of_name(self, dotted)
-
-    def module_alias(self, qualname: str, before: cst.CSTNode | None = None) -> str | None:
-        """A name bound at module level by `import <qualname>` (or with `as`) and by nothing
-        else; with `before` (a module-level statement), only an import that comes ahead of it
-        (code inserted there must not use a name imported further down)."""
-        order = {id(statement): index for index, statement in enumerate(self.module.body)}
-        limit = order.get(id(before), len(order)) if before is not None else len(order)
-        for name, bindings in self.module_scope.bindings.items():
-            if len(bindings) == 1 and bindings[0].kind is Kind.IMPORT and bindings[0].qualname == qualname \
-                    and isinstance(bindings[0].node, cst.ImportAlias) \
-                    and order.get(id(bindings[0].site.top), len(order)) < limit:
-                return name
-        return None
 
     def value_of(self, expr: cst.CSTNode | None):
         """The constant value of `expr` where it stands, or `UNKNOWN` (see names.value_of)."""

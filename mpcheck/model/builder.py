@@ -22,7 +22,8 @@ from typing import Iterable
 import libcst as cst
 
 from .scopes import (
-    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryRegion, WithRegion,
+    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryElseRegion, TryRegion,
+    WithRegion,
 )
 from .walker import Walker
 
@@ -59,6 +60,7 @@ class _Read:
 class _Loop:
     scope: Scope
     first_read: int  # index into the builder's reads: reads from here on are in the loop
+    first_binding: int  # bindings from this order on are made in the loop
     breaks: list = field(default_factory=list)
     continues: list = field(default_factory=list)
 
@@ -506,7 +508,7 @@ class ModelBuilder(Walker):
         if isinstance(node, cst.For):
             self.walk(node.iter)
         before = merge(self.state)
-        frame = _Loop(self.scope, len(self.reads))
+        frame = _Loop(self.scope, len(self.reads), len(self.model.bindings))
         self.loops.append(frame)
         self.model.loops.append(self.site(node))
         if isinstance(node, cst.While):
@@ -524,8 +526,11 @@ class ModelBuilder(Walker):
         if again is not None:  # reads in the loop also see what a later pass binds
             for read in self.reads[frame.first_read:]:
                 for entry in read.chain:
-                    if entry[0] is self.scope:
+                    if entry[0] is self.scope and _reached_from_entry(entry[1], read.reference.name, before, frame):
                         entry[1] = entry[1] | again.get(read.reference.name, _EMPTY)
+        if isinstance(node, cst.While) and _always_true(node.test):
+            self.state = merge(*frame.breaks)  # `while True:` is left only by a break
+            return False
         self.state = merge(before, again)
         if node.orelse is not None:
             self.walk(node.orelse)
@@ -554,7 +559,9 @@ class ModelBuilder(Walker):
             ends.append(self.state)
         self.state = after_body
         if node.orelse is not None:
+            self.push(TryElseRegion(node))
             self.walk(node.orelse)
+            self.pop()
         after = merge(self.state, *ends)
         if node.finalbody is not None:
             self.state = merge(after, start)
@@ -784,6 +791,25 @@ def _nonlocal_owner(scope: Scope, name: str) -> Scope | None:
             return current
         current = current.parent
     return None
+
+
+def _reached_from_entry(live: frozenset[Binding], name: str, entry: State | None, loop: _Loop) -> bool:
+    """Whether a read in a loop that saw `live` can be reached from the top of the loop with
+    the name unchanged, and so sees what the end of a previous pass bound. A name bound
+    where the loop starts has been rebound on every path to the read when none of the
+    bindings it saw is older than the loop (`job = None; while True: job = q.get();
+    if job is None: break; job = "done"`: the test sees only `q.get()`). For a name unbound
+    there, that cannot be told apart from a path that never binds it: assume it can."""
+    if entry is None or not entry.get(name):
+        return True
+    return any(binding.order < loop.first_binding for binding in live)
+
+
+def _always_true(test: cst.BaseExpression) -> bool:
+    """`True` or a non-zero integer literal: a `while` test that never fails."""
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and int(test.value.replace("_", ""), 0) != 0
 
 
 def _caught_names(handlers) -> frozenset[str]:

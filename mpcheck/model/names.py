@@ -82,8 +82,9 @@ def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
 
 def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str, instance: bool,
                  _seen: frozenset[int] = frozenset()) -> Symbol | None:
-    """The attribute of a class of this file, looked up in its body and then in its bases
-    of this file, in order (the common single-inheritance MRO)."""
+    """The attribute of a class of this file, looked up in its body (for an `instance`, then
+    in what its methods assign to `self`) and then in its bases of this file, in order (the
+    common single-inheritance MRO)."""
     if id(definition) in _seen:
         return None
     scope = model.scope_of_definition(definition)
@@ -92,6 +93,10 @@ def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str,
     bindings = [b for b in scope.final.get(attribute, ()) if not b.nested]
     if bindings:
         symbols = {_binding_symbol(model, binding, instance) for binding in bindings}
+        return symbols.pop() if len(symbols) == 1 else None
+    values = attribute_stores(model, definition, attribute) if instance else []
+    if values:  # `self.process = Process(...)` in a method
+        symbols = {model.resolve(value) for value in values}
         return symbols.pop() if len(symbols) == 1 else None
     for base in definition.bases:
         if base.keyword is not None:
@@ -104,6 +109,15 @@ def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str,
     return None
 
 
+def attribute_stores(model: SemanticModel, definition: cst.ClassDef, attribute: str) -> list[cst.BaseExpression]:
+    """The values assigned to `attribute` of instances of the class `definition` of this
+    file: `self.loader = DataLoader(...)` in its methods, `job.loader = ...` elsewhere."""
+    return [store.value for store in model.stores
+            if store.value is not None and isinstance(store.target, cst.Attribute)
+            and store.target.attr.value == attribute
+            and (owner := model.resolve(store.target.value)) is not None and owner.definition is definition]
+
+
 def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbol:
     """The Symbol of what `call` returns, given what its function names."""
     if function.qualname == "multiprocessing.get_context":
@@ -114,10 +128,28 @@ def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbo
             method = value if isinstance(value, str) else "unknown"
         return Symbol(apis.CONTEXT, function.written[: -len(".get_context")] or "multiprocessing",
                       function.flavour, method)
-    context_method = apis.CONTEXT_CLASSES.get(function.spelled)
-    if context_method is not None:
-        return Symbol(apis.CONTEXT, function.written, function.flavour, context_method)
+    fixed = apis.CONTEXT_CLASSES.get(function.spelled)
+    if fixed is not None:  # `SpawnContext()`: written as the package it came from, like get_context's
+        package = function.written.removesuffix(function.spelled[len(apis.CONTEXT):])
+        return Symbol(apis.CONTEXT, package, function.flavour, fixed)
+    api = apis.lookup(function.qualname)
+    if api is not None and api.context_argument is not None:  # Pool(context=...): its workers' method
+        given = argument(call, api.context_argument.position, api.context_argument.keyword)
+        made = instance_of(function)
+        return Symbol(made.qualname, made.written, made.flavour, context_method(model, given, made.start_method),
+                      made.definition)
     return instance_of(function)
+
+
+def context_method(model: SemanticModel, context: cst.BaseExpression | None, default: str | None) -> str | None:
+    """The start method of the multiprocessing context `context` (an argument; None when
+    not given: `default`); "unknown" when it is not a context the model can follow."""
+    if context is None:
+        return default
+    symbol = model.resolve(context)
+    if symbol is None or symbol.qualname != apis.CONTEXT:
+        return "unknown"
+    return symbol.start_method
 
 
 def instance_of(cls: Symbol) -> Symbol:
@@ -288,16 +320,17 @@ def value_of(model: SemanticModel, expr: cst.CSTNode | None, _depth: int = 0) ->
 def argument(call: cst.Call, position: int | None, keyword: str | None = None) -> cst.BaseExpression | None:
     """The expression passed as positional `position` or as `keyword=` (None under `*args`
     before that position, where it cannot be known)."""
+    if keyword is not None:
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
     index = 0
     for arg in call.args:
-        if arg.keyword is not None:
-            if keyword is not None and arg.keyword.value == keyword:
-                return arg.value
-        elif arg.star == "*":
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if arg.star == "*":
             if position is not None and index <= position:
                 return None
-        elif arg.star == "**":
-            continue
         else:
             if position is not None and index == position:
                 return arg.value

@@ -22,7 +22,7 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, class_member, literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, literal_string
 from .scopes import Kind, Site
 
 if TYPE_CHECKING:
@@ -51,12 +51,14 @@ class ProcessStart:
     """A place that starts processes: `node` (a call, or the DataLoader iterated) and what
     starts them, through `chain`, the functions called on the way (`("main", "run_jobs")`).
     `site`: where running this file's code starts them (the call, or the loop over the
-    loader)."""
+    loader). `iteration`: for a DataLoader of this file, where it is iterated (the loop, or
+    the iterating call, possibly in a function the chain leads to)."""
 
     node: cst.CSTNode
     starter: str  # "Pool()", "Process.start()", ...
     chain: tuple[str, ...] = ()
     site: Site | None = field(default=None, compare=False)  # where in this file they start (the call, the iteration)
+    iteration: Site | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         if not self.chain:
@@ -70,8 +72,9 @@ class ProcessCall:
 
     `callable`: the expression pickled as a callable (target=, the function given to map,
     initializer=...), `data`: the expressions whose values are pickled, `pickled_under`: the
-    start methods under which they are (none when the call's context forks explicitly and
-    the API pickles only under spawn/forkserver). `start_method`: the context's, None for the
+    start methods under which they are pickled by reference (none when the call's context
+    forks explicitly and the API pickles only under spawn/forkserver, or when the package
+    pickles by value: dill's `multiprocess`). `start_method`: the context's, None for the
     platform default.
     """
 
@@ -147,17 +150,16 @@ class ProcessFacts:
             return self._run_in_executor(site, symbol)
         if api is None or not api.roles & (Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA):
             return None
-        if symbol.flavour in apis.PICKLE_BY_VALUE:
-            return None
-        method = symbol.start_method
-        if api.name.startswith("torch.multiprocessing."):
-            method = self.model.value_of(argument(call, None, "start_method"))
-            method = method if isinstance(method, str) else "spawn"
-        elif api.name == "concurrent.futures.ProcessPoolExecutor":
-            method = self._context_method(argument(call, 1, "mp_context"), method)
-        elif api.name == "multiprocessing.Pool":
-            method = self._context_method(argument(call, 4, "context"), method)
-        pickled = api.pickled_under
+        method = symbol.start_method or api.start_method
+        if api.start_method_argument is not None:
+            given = argument(call, api.start_method_argument.position, api.start_method_argument.keyword)
+            if given is not None:
+                value = self.model.value_of(given)
+                method = value if isinstance(value, str) else "unknown"
+        if api.context_argument is not None:
+            method = context_method(self.model, argument(call, api.context_argument.position,
+                                                         api.context_argument.keyword), method)
+        pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
         callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
@@ -167,14 +169,6 @@ class ProcessFacts:
             data += [arg.value for arg in call.args[1:] if arg.keyword is None]
         return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
                            frozenset(pickled))
-
-    def _context_method(self, context: cst.BaseExpression | None, default: str | None) -> str | None:
-        if context is None:
-            return default
-        symbol = self.model.resolve(context)
-        if symbol is None or symbol.qualname != apis.CONTEXT:
-            return "unknown"
-        return symbol.start_method
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -234,10 +228,38 @@ class ProcessFacts:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
-        for function in self.callees(call):
+        callees = self.callees(call)
+        for function in callees:
             inner = self.function_process_start(function, _seen, looking_for)
-            if inner is not None:
-                return ProcessStart(call, inner.starter, (self._function_name(function), *inner.chain), site)
+            if inner is not None:  # a loader of this file is reported where it is made
+                return ProcessStart(call if inner.iteration is None else inner.node, inner.starter,
+                                    (self._function_name(function), *inner.chain), site, inner.iteration)
+        if not callees and isinstance(symbol.definition, cst.ClassDef) and not symbol.is_instance:
+            inner = self._inherited_start(symbol.definition, _seen, looking_for)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
+        return None
+
+    def _inherited_start(self, definition: cst.ClassDef, seen: frozenset, looking_for: Search) -> ProcessStart | None:
+        """How constructing the class `definition` of this file, which defines no `__init__`
+        (nor do its bases of this file), starts processes through the one it inherits from a
+        class of another module of the project."""
+        base = self._foreign_base(definition, frozenset())
+        if base is None or self.project is None or base.written.split(".", 1)[0] in _NOT_PROJECT:
+            return None
+        return self.project.process_start(base.written, self.model.path, seen, looking_for)
+
+    def _foreign_base(self, definition: cst.ClassDef, seen: frozenset[int]) -> Symbol | None:
+        """The first base class, through bases of this file, that is not of this file."""
+        for base in definition.bases:
+            symbol = self.model.resolve(base.value) if base.keyword is None else None
+            if symbol is None:
+                continue
+            if not isinstance(symbol.definition, cst.ClassDef):
+                return symbol
+            if id(symbol.definition) not in seen:
+                found = self._foreign_base(symbol.definition, seen | {id(definition)})
+                if found is not None:
+                    return found
         return None
 
     def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
@@ -258,7 +280,7 @@ class ProcessFacts:
             for loader, iteration in self.loader_iterations():
                 owner = iteration.scope.enclosing_function()
                 if owner is not None and owner.node is function:
-                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration)
+                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
                     break
         if not _seen:  # memoise only complete answers (not cut short by recursion)
             self._starts[key] = found
@@ -280,7 +302,11 @@ class ProcessFacts:
         function: cst.CSTNode | None = symbol.definition
         if isinstance(function, cst.ClassDef) and not symbol.is_instance:
             found = class_member(self.model, function, "__init__", instance=True)
-            function = found.definition if found is not None else None
+            if found is None:
+                inherited = self._inherited_start(function, seen, looking_for)
+                return None if inherited is None else \
+                    ProcessStart(inherited.node, inherited.starter, (dotted, *inherited.chain))
+            function = found.definition
         if not isinstance(function, cst.FunctionDef):
             return None
         inner = self.function_process_start(function, seen, looking_for)
@@ -291,31 +317,30 @@ class ProcessFacts:
         return scope.qualname if scope is not None else function.name.value
 
     def import_time_starts(self) -> list[ProcessStart]:
-        """Every place where importing this module starts processes."""
-        starts = []
+        """Every place where importing this module starts processes, in the order of the
+        module's statements (a DataLoader iterated twice at import time starts workers twice:
+        two entries with the same `node`)."""
+        found: list[ProcessStart] = []
         for site in self.calls_of(None):
             if self.model.runs_at_import(site):
-                found = self.process_start(site)
-                if found is not None:
-                    starts.append(found)
+                start = self.process_start(site)
+                if start is not None:
+                    found.append(start)
         for loader, iteration in self.loader_iterations():
             if self.model.runs_at_import(iteration):
-                starts.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration))
-        return starts
+                found.append(ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration))
+        order = {id(statement): index for index, statement in enumerate(self.model.module.body)}
+        found.sort(key=lambda start: order.get(id(start.site.top), len(order)) if start.site else len(order))
+        return found
 
     # -- DataLoader --------------------------------------------------------------------------------
 
     def loader_iterations(self) -> list[tuple[cst.Call, Site]]:
-        """`(DataLoader(...) with workers, the site that iterates it)`, the first iteration of
-        each loader."""
+        """`(DataLoader(...) with workers, a site that iterates it)`, for every iteration of
+        each loader (the module's first, then the function bodies')."""
         if self._loaders is None:
-            self._loaders = []
-            seen: set[int] = set()
-            for site in self._iteration_sites():
-                for loader in self._loaders_in(site.node, 0):
-                    if id(loader) not in seen:
-                        seen.add(id(loader))
-                        self._loaders.append((loader, site))
+            self._loaders = [(loader, site) for site in self._iteration_sites()
+                             for loader in self._loaders_in(site.node, 0)]
         return self._loaders
 
     def _iteration_sites(self) -> Iterator[Site]:
@@ -405,9 +430,5 @@ def binding_values(model: SemanticModel, expr: cst.BaseExpression) -> list[cst.B
     if isinstance(expr, cst.Attribute):
         owner = model.resolve(expr.value)
         if owner is not None and isinstance(owner.definition, cst.ClassDef):
-            return [store.value for store in model.stores
-                    if store.value is not None and isinstance(store.target, cst.Attribute)
-                    and store.target.attr.value == expr.attr.value
-                    and (symbol := model.resolve(store.target.value)) is not None
-                    and symbol.definition is owner.definition]
+            return attribute_stores(model, owner.definition, expr.attr.value)
     return []

@@ -18,7 +18,7 @@ import libcst as cst
 
 from .. import apis
 from .names import UNKNOWN, argument, literal_string
-from .scopes import Binding, Condition, Kind, Scope, Site, TryRegion
+from .scopes import Binding, Condition, Kind, Scope, Site, TryElseRegion, TryRegion
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -162,9 +162,9 @@ class FactFinder:
 
     def _probe(self, binding: Binding) -> Facts:
         """A binding in a `try` body after a statement that needs fork (`get_context("fork")`,
-        `os.fork`, `from multiprocessing.context import ForkProcess`) is reached only where
-        fork exists: elsewhere that statement raised."""
-        regions = [region for region in binding.site.regions if isinstance(region, TryRegion)]
+        `os.fork`, `from multiprocessing.context import ForkProcess`), or in its `else:`
+        clause, is reached only where fork exists: elsewhere that statement raised."""
+        regions = [region for region in binding.site.regions if isinstance(region, (TryRegion, TryElseRegion))]
         if not regions:
             return NOTHING
         try_node = regions[-1].node
@@ -183,10 +183,12 @@ class FactFinder:
         if function is None:
             return NOTHING
         if function.qualname == "sys.platform.startswith":
-            prefix = literal_string(argument(test, 0))
-            if prefix is None:
+            given = self.model.value_of(argument(test, 0))  # a prefix, or a tuple of them
+            prefixes = given if isinstance(given, tuple) else (given,)
+            if not prefixes or not all(isinstance(prefix, str) for prefix in prefixes):
                 return NOTHING
-            platforms = _platforms_of("sys.platform", prefix, prefix=True)
+            platforms = frozenset().union(*(_platforms_of("sys.platform", prefix, prefix=True) or frozenset()
+                                            for prefix in prefixes))
             return Facts(platforms=platforms if holds else PLATFORMS - platforms) if platforms else NOTHING
         if function.qualname == "hasattr":
             owner = self.model.resolve(argument(test, 0))
@@ -263,8 +265,9 @@ class FactFinder:
 
 
 def _platforms_of(subject: str, value: str, prefix: bool = False) -> frozenset[str] | None:
-    """The platforms where `subject` (sys.platform, os.name, platform.system()) equals (or,
-    with `prefix`, starts with) `value`; None when the subject is not a platform test."""
+    """The platforms where `subject` (sys.platform, os.name, platform.system() and its
+    lower case) equals (or, with `prefix`, starts with) `value`; None when the subject is not
+    a platform test."""
     if subject == "sys.platform":
         known = {"win32": "windows", "cygwin": "windows", "darwin": "macos", "linux": "linux"}
         if prefix:
@@ -279,6 +282,9 @@ def _platforms_of(subject: str, value: str, prefix: bool = False) -> frozenset[s
     if subject in ("platform.system()", "os.uname().sysname"):
         return {"Windows": frozenset({"windows"}), "Darwin": frozenset({"macos"}),
                 "Linux": frozenset({"linux"})}.get(value, frozenset())
+    if subject == "platform.system().lower()":
+        return {"windows": frozenset({"windows"}), "darwin": frozenset({"macos"}),
+                "linux": frozenset({"linux"})}.get(value, frozenset())
     return None
 
 

@@ -61,6 +61,14 @@ class TryRegion:
 
 
 @dataclass(frozen=True, eq=False)
+class TryElseRegion:
+    """Code in the `else:` clause of `node`: it runs only when the whole body raised nothing
+    (its handlers do not cover it)."""
+
+    node: cst.CSTNode
+
+
+@dataclass(frozen=True, eq=False)
 class LoopRegion:
     """Code that runs once per item of a loop: the body of a `for`/`while`, or the parts of
     a comprehension after its first `for`."""
@@ -75,7 +83,7 @@ class WithRegion:
     node: cst.With
 
 
-Region = Condition | TryRegion | LoopRegion | WithRegion
+Region = Condition | TryRegion | TryElseRegion | LoopRegion | WithRegion
 
 
 @dataclass(frozen=True, eq=False)

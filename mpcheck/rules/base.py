@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
-from ..findings import Violation
+from ..findings import WHERE_FORK_IS_NOT_THE_DEFAULT, Breakage, Violation
+from ..fixes import FixContext
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -88,6 +90,12 @@ class RuleContext:
     # The project the file belongs to (project.py); None for a text with no path (stdin).
     project: ProjectIndex | None = None
 
+    @cached_property
+    def fix_context(self) -> FixContext:
+        """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
+        starts one."""
+        return FixContext(self.model.module, self.model.names_in_use())
+
 
 class Rule:
     code: ClassVar[str]
@@ -104,6 +112,9 @@ class Rule:
 
     # When the fix the examples show as safe is offered as unsafe instead, if ever: a
     # condition single-file examples cannot show ("another module imports the file").
+    # Where the hazard breaks programs (a violation may say otherwise); the `platforms` and
+    # `target-version` settings silence findings that cannot break where the user runs.
+    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     unsafe_fix_when: ClassVar[str] = ""
 
     def check(self, context: RuleContext) -> Iterable[Violation]:

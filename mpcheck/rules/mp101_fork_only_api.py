@@ -8,8 +8,9 @@ import libcst as cst
 
 from .. import rewrite
 from .. import apis
-from ..findings import Applicability, Fix, Violation
-from ..model import Binding, Kind, SemanticModel, Site, argument
+from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
+from ..fixes import string_like
+from ..model import Binding, Kind, Site, argument
 from ..model.names import imported_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -33,6 +34,7 @@ def _portable_method(method: str, module: str) -> str:
 class ForkOnlyApi(Rule):
     code = "MP101"
     name = "fork-only-api"
+    breaks_on = WHERE_FORK_IS_MISSING
     summary = "Fork-only multiprocessing or os API used without a portability guard"
     triggers = ("fork", "Fork")
     trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
@@ -192,7 +194,9 @@ class ForkOnlyApi(Rule):
             message="ForkProcess",
             fixed="""
             import multiprocessing
-            ForkOrSpawnProcess = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Process
+            ForkOrSpawnProcess = multiprocessing.get_context(
+                "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            ).Process
 
             def render(frame):
                 print("frame", frame)
@@ -222,7 +226,9 @@ class ForkOnlyApi(Rule):
             fixed="""
             import multiprocessing as mp
             from multiprocessing.context import SpawnContext as Spawn
-            ForkOrSpawnContext = type(mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
+            ForkOrSpawnContext = type(
+                mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            )
 
             CONTEXT_CLASS = ForkOrSpawnContext  # chosen at import
             """,
@@ -245,7 +251,7 @@ class ForkOnlyApi(Rule):
             fixed="""
             import torch.multiprocessing as tmp
 
-            ctx = tmp.get_context("fork" if "fork" in tmp.get_all_start_methods() else "spawn")
+            ctx = tmp.get_context('fork' if 'fork' in tmp.get_all_start_methods() else 'spawn')
             """,
             unsafe_fixed="""
             import torch.multiprocessing as tmp
@@ -292,7 +298,11 @@ class ForkOnlyApi(Rule):
             import multiprocessing.context
 
             def start(target):
-                process = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn").Process(target=target)
+                process = multiprocessing.get_context(
+                    "forkserver"
+                    if "forkserver" in multiprocessing.get_all_start_methods()
+                    else "spawn"
+                ).Process(target=target)
                 process.start()
                 return process
             """,
@@ -319,7 +329,9 @@ class ForkOnlyApi(Rule):
             line=2,
             fixed="""
             import billiard
-            FP = billiard.get_context("fork" if "fork" in billiard.get_all_start_methods() else "spawn").Process  # celery's fork of multiprocessing
+            FP = billiard.get_context(
+                "fork" if "fork" in billiard.get_all_start_methods() else "spawn"
+            ).Process  # celery's fork of multiprocessing
 
             FP(target=print).start()
             """,
@@ -337,17 +349,18 @@ class ForkOnlyApi(Rule):
             return
         model = context.model
         for binding in model.imports:
-            yield from self._check_import(model, binding)
+            yield from self._check_import(context, binding)
         called = {id(site.node.func): site for site in model.calls if isinstance(site.node, cst.Call)}
         for site in model.attributes:
             # `os.fork()` is reported at the call, `multiprocessing.context.ForkProcess` at the name
-            yield from self._check_attribute(model, called.get(id(site.node), site))
+            yield from self._check_attribute(context, called.get(id(site.node), site))
         for site in model.calls:
-            yield from self._check_call(model, site)
+            yield from self._check_call(context, site)
 
     # -- from multiprocessing.context import ForkProcess ------------------------------
 
-    def _check_import(self, model: SemanticModel, binding: Binding) -> Iterator[Violation]:
+    def _check_import(self, context: RuleContext, binding: Binding) -> Iterator[Violation]:
+        model = context.model
         if binding.kind is not Kind.IMPORT or not isinstance(binding.node, cst.ImportAlias) or binding.qualname is None:
             return
         site = binding.site
@@ -362,8 +375,8 @@ class ForkOnlyApi(Rule):
         fixes: tuple[Fix, ...] = ()
         if name in _FORK_ONLY_CLASSES:
             package = binding.qualname[: -len(".context." + name)]
-            fixes = tuple(fix for fix in (self._import_fix(model, binding, name, package),
-                                          self._import_spawn_fix(model, binding, name)) if fix)
+            fixes = tuple(fix for fix in (self._import_fix(context, binding, name, package),
+                                          self._import_spawn_fix(context, binding, name)) if fix)
         yield Violation(
             binding.node,
             f"`{name}` does not exist on Windows (ImportError: cannot import name '{name}' "
@@ -372,54 +385,55 @@ class ForkOnlyApi(Rule):
             fixes=fixes,
         )
 
-    def _import_fix(self, model: SemanticModel, binding: Binding, name: str, package: str) -> Fix | None:
+    def _import_fix(self, context: RuleContext, binding: Binding, name: str, package: str) -> Fix | None:
+        model = context.model
         site = binding.site
         if not rewrite.only_statement_on_line(site):
             return None
         statement = site.statement
         import_from = statement.body[0]
         attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
+        fix = context.fix_context.fix()
         bound = binding.name
-        renames: dict = {}
         if bound == name and rewrite.can_rename(model, binding, portable_name):
-            renames = rewrite.rename_references(binding, portable_name)
+            for reference, renamed in rewrite.rename_references(binding, portable_name).items():
+                fix.replace(reference, renamed)
             bound = portable_name
-        module_name = model.module_alias(package, before=site.top)
-        new_lines: list[cst.BaseStatement] = []
-        if module_name is None:
-            module_name = package
-            new_lines.append(rewrite.statement(f"import {package}"))
+        module_name = fix.need_module(package, before=site.top)
         context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
-        assignment = rewrite.statement(f"{bound} = {value}")
+        assignment = fix.statement(f"{bound} = {value}")
         remaining = [alias for alias in import_from.names if alias is not binding.node]
         replacement: list[cst.BaseStatement] = []
         if remaining:
             remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             replacement.append(statement.with_changes(body=[import_from.with_changes(names=remaining)]))
-        replacement.extend(new_lines)
         replacement.append(assignment)
         # Keep the comments and blank lines that belonged to the import line.
         replacement[0] = replacement[0].with_changes(leading_lines=statement.leading_lines)
         replacement[-1] = replacement[-1].with_changes(trailing_whitespace=statement.trailing_whitespace)
-        replacements = {statement: cst.FlattenSentinel(replacement), **renames}
-        return Fix(Applicability.SAFE, f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere", replacements)
+        fix.replace(statement, cst.FlattenSentinel(replacement))
+        return fix.build(Applicability.SAFE,
+                         f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere")
 
-    def _import_spawn_fix(self, model: SemanticModel, binding: Binding, name: str) -> Fix | None:
+    def _import_spawn_fix(self, context: RuleContext, binding: Binding, name: str) -> Fix | None:
         spawn_name = _FORK_ONLY_CLASSES[name][3]
         alias = binding.node
         assert isinstance(alias, cst.ImportAlias)
-        replacements: dict = {alias.name: cst.Name(spawn_name)}
+        fix = context.fix_context.fix()
+        fix.replace(alias.name, cst.Name(spawn_name))
         if alias.asname is None:
-            if not rewrite.can_rename(model, binding, spawn_name):
+            if not rewrite.can_rename(context.model, binding, spawn_name):
                 return None
-            replacements.update(rewrite.rename_references(binding, spawn_name))
-        return Fix(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform", replacements)
+            for reference, renamed in rewrite.rename_references(binding, spawn_name).items():
+                fix.replace(reference, renamed)
+        return fix.build(Applicability.UNSAFE, f"Use `{spawn_name}` on every platform")
 
     # -- multiprocessing.context.ForkProcess -----------------------------------------
 
-    def _check_attribute(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+    def _check_attribute(self, context: RuleContext, site: Site) -> Iterator[Violation]:
         """`site`: the attribute, or the call it is the function of."""
+        model = context.model
         node = site.node
         symbol = model.resolve(node.func if isinstance(node, cst.Call) else node)
         if symbol is None or not apis.has_role(symbol.spelled, apis.Role.FORK_ONLY):
@@ -438,7 +452,7 @@ class ForkOnlyApi(Rule):
         if isinstance(node, cst.Call):
             site = next(attribute for attribute in model.attributes if attribute.node is node.func)
             node = node.func
-        fixes = (self._attribute_fix(model, site, name, symbol.written),) if name in _FORK_ONLY_CLASSES else ()
+        fixes = (self._attribute_fix(context, site, name, symbol.written),) if name in _FORK_ONLY_CLASSES else ()
         yield Violation(
             node,
             f"`{name}` does not exist on Windows (AttributeError: module '{module}' "
@@ -447,28 +461,28 @@ class ForkOnlyApi(Rule):
             fixes=tuple(fix for fix in fixes if fix),
         )
 
-    def _attribute_fix(self, model: SemanticModel, site: Site, name: str, written: str) -> Fix | None:
+    def _attribute_fix(self, context: RuleContext, site: Site, name: str, written: str) -> Fix | None:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Attribute)
         package = written[: -len(".context." + name)]
         package_expr = node.value.value if isinstance(node.value, cst.Attribute) else None
         package_symbol = model.resolve(package_expr) if package_expr is not None else None
-        imports: tuple[str, ...] = ()
+        fix = context.fix_context.fix()
         if package_symbol is not None and package_symbol.written == package:
             module_code = cst.Module([]).code_for_node(package_expr)
         else:
-            alias = model.module_alias(package, before=site.top)
-            module_code = alias or package
-            imports = () if alias else (f"import {package}",)
+            module_code = fix.need_module(package, before=site.top)
         attribute, method, _, _ = _FORK_ONLY_CLASSES[name]
         context_expr = f"{module_code}.get_context({_portable_method(method, module_code)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
-        return Fix(Applicability.SAFE, f"Use the {method} context where the platform has it, spawn elsewhere",
-                   {node: rewrite.expression(value)}, imports)
+        fix.replace(node, fix.expression(value))
+        return fix.build(Applicability.SAFE, f"Use the {method} context where the platform has it, spawn elsewhere")
 
     # -- get_context("fork"), set_start_method("fork"), os.fork() --------------------
 
-    def _check_call(self, model: SemanticModel, site: Site) -> Iterator[Violation]:
+    def _check_call(self, context: RuleContext, site: Site) -> Iterator[Violation]:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Call)
         function = model.resolve(node.func)
@@ -485,20 +499,18 @@ class ForkOnlyApi(Rule):
             node,
             f"`{call_name}({code})` fails on Windows (ValueError: cannot find context for "
             f"{method!r}); choose the start method by platform",
-            fixes=tuple(self._start_method_fixes(model, site, method_arg, method)),
+            fixes=tuple(self._start_method_fixes(context, site, method_arg, method)),
         )
 
-    def _start_method_fixes(self, model: SemanticModel, site: Site, method_arg, method: str) -> Iterator[Fix]:
+    def _start_method_fixes(self, context: RuleContext, site: Site, method_arg, method: str) -> Iterator[Fix]:
+        model = context.model
         node = site.node
         assert isinstance(node, cst.Call)
-        imports: tuple[str, ...] = ()
+        fix = context.fix_context.fix()
         if isinstance(node.func, cst.Attribute):
             module_code = cst.Module([]).code_for_node(node.func.value)
         else:
-            alias = model.module_alias("multiprocessing", before=site.top)
-            module_code = alias or "multiprocessing"
-            if alias is None:
-                imports = ("import multiprocessing",)
+            module_code = fix.need_module("multiprocessing", before=site.top)
         function = model.resolve(node.func)
         statement = site.statement
         alone = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
@@ -508,13 +520,12 @@ class ForkOnlyApi(Rule):
             # stays. A conditional argument would pick "spawn" instead, and a spawned child
             # re-running a module-level call dies (RuntimeError: context has already been set).
             test = f"{cst.Module([]).code_for_node(method_arg)} in {module_code}.get_all_start_methods()"
-            guarded = cst.If(
-                test=rewrite.expression(test),
-                body=cst.IndentedBlock(body=[statement.with_changes(leading_lines=())]),
-                leading_lines=statement.leading_lines,
-            )
-            yield Fix(Applicability.SAFE, f"Set {method} only where the platform has it",
-                      {statement: guarded}, imports)
+            fix.replace(statement, lambda updated: cst.If(
+                test=fix.expression(test),
+                body=cst.IndentedBlock(body=[updated.with_changes(leading_lines=())]),
+                leading_lines=updated.leading_lines,
+            ))
+            yield fix.build(Applicability.SAFE, f"Set {method} only where the platform has it")
         elif function is not None and function.qualname == "multiprocessing.set_start_method" \
                 and model.runs_at_import(site):
             pass  # on a line with other statements, at import: no fix that spawned children survive
@@ -524,12 +535,9 @@ class ForkOnlyApi(Rule):
                 portable = f'{code} if {code} in {module_code}.get_all_start_methods() else "spawn"'
             else:
                 portable = _portable_method(method, module_code)
-            yield Fix(
-                Applicability.SAFE,
-                f"Use {method} where the platform has it, spawn elsewhere",
-                {method_arg: rewrite.expression(portable)},
-                imports,
-            )
+            fix.replace(method_arg, fix.expression(portable))
+            yield fix.build(Applicability.SAFE, f"Use {method} where the platform has it, spawn elsewhere")
         if isinstance(method_arg, cst.SimpleString):
-            yield Fix(Applicability.UNSAFE, "Use spawn on every platform",
-                      {method_arg: rewrite.string_like(method_arg, "spawn")})
+            spawn = context.fix_context.fix()
+            spawn.replace(method_arg, string_like(method_arg, "spawn"))
+            yield spawn.build(Applicability.UNSAFE, "Use spawn on every platform")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import libcst as cst
 
 from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
+from ..fixes import FixBuilder
 from ..model import DATA_LOADER_STARTER, SemanticModel
 from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
@@ -386,7 +387,9 @@ class UnguardedProcessStart(Rule):
 
             if __name__ == "__main__":
                 # loky (the default backend) needs no guard; the multiprocessing backend does.
-                roots = Parallel(n_jobs=2, backend="multiprocessing")(delayed(sqrt)(i) for i in range(4))
+                roots = Parallel(n_jobs=2, backend="multiprocessing")(
+                    delayed(sqrt)(i) for i in range(4)
+                )
             """,
         ),
         Invalid(
@@ -464,12 +467,16 @@ class UnguardedProcessStart(Rule):
         if plan is not None:
             applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
-            fixes = (Fix(applicability, description, {model.module: _guarded_module(model, plan)}),)
+            fixes = (_guard_fix(context, plan).build(applicability, description),)
+        reported: set[int] = set()
         for start in starts:
+            if id(start.node) in reported:
+                continue  # one finding per loader, at its first iteration
+            reported.add(id(start.node))
+            if start.iteration is not None:
+                line = model.position(start.iteration.node).start.line
+                start = replace(start, starter=f"{DATA_LOADER_STARTER} on line {line}")
             described = start.describe()
-            if start.starter == DATA_LOADER_STARTER and start.site is not None:
-                line = model.position(start.site.node).start.line
-                described = f"DataLoader(num_workers>0) iterated on line {line}"
             yield Violation(
                 start.node,
                 f"{described} at import time: spawned and forkserver children re-import this module and "
@@ -509,7 +516,7 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
     import), what functions that may run in a child read later, and -- when what they read
     stays -- constant and harmless assignments and calls that configure the process (logging,
     seeds, `sys.path`): a forked child inherited that configuration. Everything else is the
-    main script's work and goes under guards that keep its order (see `_guarded_module`).
+    main script's work and goes under guards that keep its order (see `_guard_fix`).
     No plan exists when kept code needs what the process-starting code makes (the NameError
     such a fix would cause), or when that code sits in a guard with an `else` (which runs on
     import and would become dead).
@@ -545,28 +552,50 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
     return MainGuardPlan(top, frozenset(keep))
 
 
-def _guarded_module(model: SemanticModel, plan: MainGuardPlan) -> cst.Module:
-    """The module with the statements the plan does not keep under main guards, in their
-    order: a run of them becomes one guard, placed before the next kept statement that does
-    work or binds what the run reads or binds (kept definitions in between move above it).
+def _guard_fix(context: RuleContext, plan: MainGuardPlan) -> FixBuilder:
+    """Move the statements the plan does not keep under main guards, in their order: a run
+    of them becomes one guard, placed before the next kept statement that does work or
+    binds what the run reads or binds (kept definitions in between stay above it).
     Existing plain guards in a run are merged into it."""
-    body: list[cst.BaseStatement] = []
+    fix = context.fix_context.fix()
     run: list = []
+    previous = None  # the last kept statement
     for statement in plan.top.statements:
-        node = statement.node
         if statement.index not in plan.kept:
             run.append(statement)
             continue
         if run and _ends_run(plan, run, statement):
-            body.append(_guard(model, run, body[-1] if body else None))
+            _place_guard(context, fix, run, previous, statement)
             run = []
-        elif run and body and not _leading_blank_lines(node):
-            # Moving up past the run, it keeps the run's distance from what precedes it.
-            node = node.with_changes(leading_lines=[*_leading_blank_lines(run[0].node), *node.leading_lines])
-        body.append(node)
+        previous = statement
     if run:
-        body.append(_guard(model, run, body[-1] if body else None))
-    return model.module.with_changes(body=body)
+        _place_guard(context, fix, run, previous, None)
+    return fix
+
+
+def _place_guard(context: RuleContext, fix: FixBuilder, run: list, previous, following) -> None:
+    """One guard holding `run`, right after the kept statement `previous` (or first)."""
+    model = context.model
+    body: list[cst.BaseStatement] = []
+    test: cst.BaseExpression | None = None
+    for statement in run:
+        node = statement.node
+        if isinstance(node, cst.If) and _is_plain_guard(model, node):
+            test = node.test
+            inner = list(node.body.body)
+            # its first statement takes the guard's own blank and comment lines
+            fix.replace(inner[0], lambda first, lines=node.leading_lines: first.with_changes(
+                leading_lines=[*lines, *first.leading_lines]))
+            body.extend(fix.take(line) for line in inner)
+            fix.remove(node, keep_comments_above=False)
+        else:
+            body.append(fix.take(node))
+    guard = cst.If(test=test or fix.expression(_GUARD_TEST), body=cst.IndentedBlock(body=body),
+                   leading_lines=[cst.EmptyLine(indent=False)])
+    if previous is not None:
+        fix.insert_after(previous.node, [guard])
+    else:
+        fix.insert_before((following or run[-1]).node, [guard])
 
 
 def _ends_run(plan: MainGuardPlan, run: list, kept) -> bool:
@@ -578,37 +607,6 @@ def _ends_run(plan: MainGuardPlan, run: list, kept) -> bool:
     return bool(touched & (kept.binds | kept.changes))
 
 
-def _guard(model: SemanticModel, run: list, previous: cst.CSTNode | None) -> cst.If:
-    guard_body: list[cst.BaseStatement] = []
-    test: cst.BaseExpression = cst.parse_expression(_GUARD_TEST)
-    for statement in run:
-        node = statement.node
-        if isinstance(node, cst.If) and _is_plain_guard(model, node):
-            test = node.test
-            inner = list(node.body.body)
-            if inner:
-                inner[0] = inner[0].with_changes(leading_lines=[*_indented(node.leading_lines), *inner[0].leading_lines])
-            guard_body.extend(inner)
-        else:
-            guard_body.append(node.with_changes(leading_lines=_indented(node.leading_lines)))
-    first = guard_body[0]
-    comments = list(first.leading_lines)
-    while comments and comments[0].comment is None:
-        comments.pop(0)
-    guard_body[0] = first.with_changes(leading_lines=comments)
-    blank_lines = 2 if isinstance(previous, (cst.FunctionDef, cst.ClassDef)) else 1 if previous else 0
-    return cst.If(test=test, body=cst.IndentedBlock(body=guard_body), leading_lines=[cst.EmptyLine()] * blank_lines)
-
-
-def _leading_blank_lines(statement: cst.CSTNode) -> list[cst.EmptyLine]:
-    lines = []
-    for line in statement.leading_lines:
-        if line.comment is not None:
-            break
-        lines.append(line)
-    return lines
-
-
 def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
     """A main guard whose test is the one comparison, with no else: its body can join the
     new guard. (A guard with a further condition, `and ...`, stays whole, nested in it.)"""
@@ -618,16 +616,3 @@ def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
         and statement.orelse is None
         and isinstance(statement.body, cst.IndentedBlock)
     )
-
-
-def _indented(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    """Leading lines of a module-level statement as they read inside a block: blank lines
-    carry no indentation, and two blank lines (between top-level definitions) become one."""
-    result: list[cst.EmptyLine] = []
-    for line in lines:
-        if line.comment is None:
-            if result and result[-1].comment is None:
-                continue
-            line = line.with_changes(indent=False, whitespace=cst.SimpleWhitespace(""))
-        result.append(line)
-    return result

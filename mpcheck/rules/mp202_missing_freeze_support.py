@@ -6,7 +6,7 @@ from typing import Iterable
 
 import libcst as cst
 
-from ..findings import Applicability, Fix, Violation
+from ..findings import Applicability, Violation
 from ..frozen import frozen_evidence
 from ..apis import PROCESS_WORDS
 from ..model import Search, SemanticModel, argument, literal_string
@@ -205,16 +205,10 @@ class MissingFreezeSupport(Rule):
                 evidence = _frozen_evidence(model, context.path)
                 if not evidence:
                     return
-            alias = model.module_alias("multiprocessing", before=guard)
-            call = cst.parse_statement(f"{alias or 'multiprocessing'}.freeze_support()")
-            first, *rest = guard.body.body
-            body = [call.with_changes(leading_lines=()), first, *rest]
-            fix = Fix(
-                Applicability.SAFE,
-                "Call `multiprocessing.freeze_support()` first in the main guard",
-                {guard.body: guard.body.with_changes(body=body)},
-                imports=() if alias else ("import multiprocessing",),
-            )
+            fix = context.fix_context.fix()
+            module = fix.need_module("multiprocessing", before=guard)
+            fix.insert_before(guard.body.body[0], [fix.statement(f"{module}.freeze_support()")])
+            fix = fix.build(Applicability.SAFE, "Call `multiprocessing.freeze_support()` first in the main guard")
             yield Violation(
                 guard.test,
                 f"{start.describe()} in the entry script of a frozen application ({evidence}) without "
