@@ -486,15 +486,22 @@ class ForkOnlyApi(Rule):
         node = site.node
         assert isinstance(node, cst.Call)
         function = model.resolve(node.func)
-        if function is None or function.qualname not in _START_METHOD_FUNCTIONS:
+        if function is None:
             return
-        method_arg = argument(node, 0, "method")
+        api = apis.lookup(function.qualname)
+        if function.qualname in _START_METHOD_FUNCTIONS:
+            method_arg = argument(node, 0, "method")
+        elif api is not None and api.start_method_argument is not None:  # torch's start_processes(start_method=)
+            method_arg = argument(node, api.start_method_argument.position, api.start_method_argument.keyword)
+        else:
+            return
         method = model.value_of(method_arg)
         if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
                 or model.fork_is_guarded(site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
-        code = cst.Module([]).code_for_node(method_arg)
+        given = next(arg for arg in node.args if arg.value is method_arg)
+        code = cst.Module([]).code_for_node(given.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
         yield Violation(
             node,
             f"`{call_name}({code})` fails on Windows (ValueError: cannot find context for "
