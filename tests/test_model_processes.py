@@ -492,3 +492,21 @@ def test_a_loader_handed_to_a_function_that_iterates_its_parameter():
     findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "train.py") if d.code == "MP201"]
     assert [(d.line, "through train()" in d.message or "through Trainer" in d.message) for d in findings] == \
         [(18, True), (19, True)]  # train_loader and valid_loader, not idle_loader
+
+
+def test_every_definition_that_reaches_a_call_is_followed():
+    source = """
+        import multiprocessing
+        import sys
+
+        if sys.argv[1:] == ["--serial"]:
+            def start():
+                print("serial")
+        else:
+            def start():
+                multiprocessing.Process(target=print).start()
+
+        start()
+    """
+    findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "two.py") if d.code == "MP201"]
+    assert [d.line for d in findings] == [11] and "through start()" in findings[0].message

@@ -112,7 +112,12 @@ class ProcessFacts:
     # -- the call graph -----------------------------------------------------------------------
 
     def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
-        """The functions of this file that running `call` runs first."""
+        """The functions of this file that running `call` runs first (every definition that
+        can reach a plain name: `if fast: def start(): ... else: def start(): ...`)."""
+        reference = self.model.reference(call.func) if isinstance(call.func, cst.Name) else None
+        if reference is not None and len(reference.bindings) > 1 and \
+                all(binding.kind is Kind.DEF for binding in reference.bindings):
+            return [binding.node for binding in reference.bindings if isinstance(binding.node, cst.FunctionDef)]
         symbol = self.model.resolve(call.func)
         if symbol is None or symbol.definition is None:
             return []
