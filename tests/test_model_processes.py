@@ -509,4 +509,4 @@ def test_every_definition_that_reaches_a_call_is_followed():
         start()
     """
     findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "two.py") if d.code == "MP201"]
-    assert [d.line for d in findings] == [11] and "through start()" in findings[0].message
+    assert [d.line for d in findings] == [12] and "through start()" in findings[0].message
