@@ -252,6 +252,10 @@ _APIS = [
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
     Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()"),
+    # pathos starts its workers (multiprocess, dill) at the first map; under spawn they re-import
+    # the main module like multiprocessing's do.
+    *(Api(f"pathos.multiprocessing.ProcessPool().{method}", Role.STARTS, f"ProcessPool.{method}()")
+      for method in ("map", "imap", "uimap", "amap", "pipe", "apipe")),
     Api("loky.ProcessPoolExecutor", Role.POOL, "ProcessPoolExecutor()"),
     Api("loky.get_reusable_executor", Role.POOL, "get_reusable_executor()"),
     # -- threads that look like processes

@@ -22,8 +22,8 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, literal_string
-from .scopes import Kind, Site
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, literal_string
+from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -112,7 +112,12 @@ class ProcessFacts:
     # -- the call graph -----------------------------------------------------------------------
 
     def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
-        """The functions of this file that running `call` runs first."""
+        """The functions of this file that running `call` runs first (every definition that
+        can reach a plain name: `if fast: def start(): ... else: def start(): ...`)."""
+        reference = self.model.reference(call.func) if isinstance(call.func, cst.Name) else None
+        if reference is not None and len(reference.bindings) > 1 and \
+                all(binding.kind is Kind.DEF for binding in reference.bindings):
+            return [binding.node for binding in reference.bindings if isinstance(binding.node, cst.FunctionDef)]
         symbol = self.model.resolve(call.func)
         if symbol is None or symbol.definition is None:
             return []
@@ -125,6 +130,33 @@ class ProcessFacts:
             if found is not None and isinstance(found.definition, cst.FunctionDef):
                 return [found.definition]
         return []
+
+    def arguments_for(self, parameter: Binding) -> list[tuple[Site, cst.BaseExpression]]:
+        """What this file's calls of a function pass as its parameter `parameter` (a
+        PARAMETER binding): `(call site, argument)` pairs, by position or keyword; a method
+        called through an instance or class binds its first parameter itself."""
+        function = parameter.scope.node
+        if not isinstance(function, cst.FunctionDef) or not isinstance(parameter.node, cst.Param):
+            return []
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        position = next((index for index, param in enumerate(positional) if param is parameter.node), None)
+        keyword = None if parameter.node in params.posonly_params else parameter.name
+        is_method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS \
+            and "staticmethod" not in {dotted_name_of(d.decorator) for d in function.decorators}
+        found = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if function not in self.callees(call):
+                continue
+            index = position
+            if index is not None and is_method and isinstance(call.func, cst.Attribute):
+                index -= 1  # bound: `obj.method(a)` passes obj as the first parameter
+            value = argument(call, index if index is not None and index >= 0 else None, keyword)
+            if value is not None:
+                found.append((site, value))
+        return found
 
     def calls_of(self, function: cst.CSTNode | None) -> list[Site]:
         """The calls that run when `function` (a def or lambda) runs, comprehensions in it
@@ -378,6 +410,11 @@ class ProcessFacts:
             return
         for value in binding_values(self.model, expr):
             yield from self._loaders_in(value, depth + 1)
+        reference = self.model.reference(expr) if isinstance(expr, cst.Name) else None
+        for binding in reference.bindings if reference is not None else ():
+            if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
+                for _, value in self.arguments_for(binding):
+                    yield from self._loaders_in(value, depth + 1)
 
     # -- fork-only names ---------------------------------------------------------------------------
 
