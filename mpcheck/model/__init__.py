@@ -27,8 +27,8 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import apis
-from .builder import ModelBuilder, dotted_name
-from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
+from .builder import ModelBuilder
+from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
