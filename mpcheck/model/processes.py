@@ -85,10 +85,19 @@ class ProcessCall:
     data: tuple[cst.BaseExpression, ...]
     start_method: str | None
     pickled_under: frozenset[str]
+    # The data expressions whose items are pickled rather than themselves (see apis.Argument).
+    item_data: tuple[cst.BaseExpression, ...] = ()
 
     @property
     def starts(self) -> bool:
         return bool(self.api.roles & Role.STARTS)
+
+    @property
+    def by_inheritance(self) -> bool:
+        """What it pickles goes to a child as it is created (`Process(args=...)`,
+        `Pool(initargs=...)`), not through a queue to a running worker (`Pool.map`): only
+        then may it carry multiprocessing locks and queues (facts §5)."""
+        return "fork" not in self.api.pickled_under
 
 
 class ProjectIndex(Protocol):
@@ -162,13 +171,7 @@ class ProcessFacts:
         pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
-        callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
-            if api.callable_argument else None
-        data = [argument(call, spec.position, spec.keyword) for spec in api.data_arguments]
-        if api.rest_is_data:
-            data += [arg.value for arg in call.args[1:] if arg.keyword is None]
-        return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
-                           frozenset(pickled))
+        return _process_call(site, api, symbol, method, frozenset(pickled))
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -180,6 +183,24 @@ class ProcessFacts:
         data = tuple(arg.value for arg in call.args[2:] if arg.keyword is None)
         return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
                            api.pickled_under)
+
+    def loader_workers(self) -> list[ProcessCall]:
+        """Each torch DataLoader of this file with workers that is iterated, as the process
+        call that hands its dataset, `collate_fn` and `worker_init_fn` to the workers
+        (apis.DATA_LOADER_WORKERS); once per loader."""
+        found: dict[int, ProcessCall] = {}
+        calls = {id(site.node): site for site in self.model.calls}
+        for loader, _ in self.loader_iterations():
+            site = calls.get(id(loader))
+            symbol = self.model.resolve(loader.func)
+            if site is None or symbol is None or id(loader) in found:
+                continue
+            api = apis.DATA_LOADER_WORKERS
+            method = context_method(self.model, argument(loader, api.context_argument.position,
+                                                         api.context_argument.keyword), symbol.start_method)
+            pickled = api.pickled_under & {method} if method in apis.START_METHODS else api.pickled_under
+            found[id(loader)] = _process_call(site, api, symbol, method, pickled)
+        return list(found.values())
 
     def starter(self, site: Site, looking_for: Search = Search.PROCESSES) -> str | None:
         """How the call at `site` starts processes by itself, named for a message ("Pool()"),
@@ -402,6 +423,29 @@ class ProcessFacts:
         return None
 
 
+def _process_call(site: Site, api: apis.Api, symbol: Symbol, method: str | None,
+                  pickled: frozenset[str]) -> ProcessCall:
+    """The arguments of the call at `site` that `api` pickles."""
+    call = site.node
+    assert isinstance(call, cst.Call)
+    callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
+        if api.callable_argument else None
+    data: list[cst.BaseExpression] = []
+    items: list[cst.BaseExpression] = []
+    for spec in api.data_arguments:
+        given = argument(call, spec.position, spec.keyword)
+        if given is not None:
+            data.append(given)
+            if spec.items:
+                items.append(given)
+    if api.rest_is_data:
+        rest = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        data += rest
+        if api.rest_items:
+            items += rest
+    return ProcessCall(site, api, symbol, callable_, tuple(data), method, pickled, tuple(items))
+
+
 # Top-level names that are never the project's own modules: no need to ask the project index.
 _NOT_PROJECT = frozenset({
     "multiprocessing", "concurrent", "os", "sys", "torch", "numpy", "threading", "asyncio", "logging",
@@ -412,7 +456,8 @@ _NOT_PROJECT = frozenset({
 
 
 def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:
-    workers = argument(loader, 2, "num_workers")
+    # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
+    workers = argument(loader, 5, "num_workers")
     if workers is None:
         return False  # the default is 0: batches are loaded in this process
     value = model.value_of(workers)
