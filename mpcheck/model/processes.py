@@ -107,6 +107,10 @@ class ProjectIndex(Protocol):
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
         its chain begins with the absolute dotted name called."""
 
+    def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
+        """The parameters that calling `qualname` (as imported in `from_path`) hands to a
+        child by pickle (workers.PickledParameter), indexed as the call's arguments."""
+
 
 class ProcessFacts:
     def __init__(self, model: SemanticModel, process_apis: Iterable[str] = (),
@@ -245,7 +249,7 @@ class ProcessFacts:
         if symbol is None:
             return None
         if symbol.definition is None:
-            if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
+            if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
@@ -265,7 +269,7 @@ class ProcessFacts:
         (nor do its bases of this file), starts processes through the one it inherits from a
         class of another module of the project."""
         base = self._foreign_base(definition, frozenset())
-        if base is None or self.project is None or base.written.split(".", 1)[0] in _NOT_PROJECT:
+        if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
@@ -447,7 +451,7 @@ def _process_call(site: Site, api: apis.Api, symbol: Symbol, method: str | None,
 
 
 # Top-level names that are never the project's own modules: no need to ask the project index.
-_NOT_PROJECT = frozenset({
+NOT_PROJECT = frozenset({
     "multiprocessing", "concurrent", "os", "sys", "torch", "numpy", "threading", "asyncio", "logging",
     "subprocess", "time", "json", "re", "pathlib", "functools", "itertools", "collections", "typing",
     "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
