@@ -115,6 +115,7 @@ class PickleProblem:
     error: str
     breaks_under: frozenset[str]
     definition: cst.CSTNode
+    advice: str = "define it at module level"
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,10 @@ class Workers:
         self._handoffs: list[Handoff] | None = None
         self._workers: dict[int, Worker] | None = None
         self._sites = {id(site.node): site for site in model.definitions}
+
+    def site_of(self, definition: cst.CSTNode) -> Site | None:
+        """The site of a FunctionDef, ClassDef or Lambda of this file."""
+        return self._sites.get(id(definition))
 
     # -- what is handed over ---------------------------------------------------------------------
 
@@ -348,7 +353,7 @@ class Workers:
             if problem is None:
                 return None
             return PickleProblem(f"the method {node.name.value}() of {problem.what}", problem.error,
-                                 problem.breaks_under, problem.definition)
+                                 problem.breaks_under, problem.definition, problem.advice)
         if parent.kind is not ScopeKind.MODULE:
             if parent.kind is ScopeKind.CLASS:  # a class nested in a class: fine if the outer one is
                 outer = parent.node
@@ -361,17 +366,18 @@ class Workers:
         if site is not None and self.model.under_main_guard(site):
             return PickleProblem(f"the {kind} '{name}' defined under `if __name__ == \"__main__\":`",
                                  f"AttributeError: Can't get attribute '{name}' on <module '__mp_main__'>",
-                                 _NOT_FORK, node)
+                                 _NOT_FORK, node, "define it above the main guard")
         if PurePath(self.model.path).name == "__main__.py":
             return PickleProblem(f"the {kind} '{name}' of a package's __main__.py",
                                  f"AttributeError: Can't get attribute '{name}' on <module '__mp_main__'>",
-                                 _NOT_FORK, node)
+                                 _NOT_FORK, node, "define it in another module of the package and import it")
         if isinstance(node, cst.FunctionDef):
             wrapper = self._unwrapped_decorator(node)
             if wrapper is not None:
                 return PickleProblem(
                     f"'{name}', whose decorator returns its nested function '{_qualname(wrapper)}'",
-                    f"AttributeError: Can't pickle local object '{_qualname(wrapper)}'", _EVERY_METHOD, node)
+                    f"AttributeError: Can't pickle local object '{_qualname(wrapper)}'", _EVERY_METHOD, node,
+                    f"decorate '{wrapper.name}' with `@functools.wraps(...)` of the function it wraps")
         return None
 
     def _unwrapped_decorator(self, function: cst.FunctionDef):
