@@ -346,27 +346,36 @@ DATA_LOADER_WORKER_METHODS = ("__getitem__", "__getitems__", "__iter__")
 # reducers for them (fd passing, `socket.share` on Windows). The file objects' text changed in
 # 3.12.1/3.13 ("cannot pickle 'TextIOWrapper' instances").
 _THREAD_LOCK = "TypeError: cannot pickle '_thread.lock' object"
-UNPICKLABLE: dict[str, str] = {
-    "threading.Lock()": _THREAD_LOCK,
-    "threading.RLock()": "TypeError: cannot pickle '_thread.RLock' object",
-    "threading.Condition()": "TypeError: cannot pickle '_thread.RLock' object",
-    "threading.Semaphore()": _THREAD_LOCK,
-    "threading.BoundedSemaphore()": _THREAD_LOCK,
-    "threading.Event()": _THREAD_LOCK,
-    "threading.Barrier()": _THREAD_LOCK,
-    "queue.Queue()": _THREAD_LOCK,
-    "queue.LifoQueue()": _THREAD_LOCK,
-    "queue.PriorityQueue()": _THREAD_LOCK,
-    "open()": "TypeError: cannot pickle '_io.TextIOWrapper' object",
-    "io.open()": "TypeError: cannot pickle '_io.TextIOWrapper' object",
-    "sqlite3.connect()": "TypeError: cannot pickle 'sqlite3.Connection' object",
+_THREAD_RLOCK = "TypeError: cannot pickle '_thread.RLock' object"
+_FILE = "TypeError: cannot pickle '_io.TextIOWrapper' object"
+_LOCK_ADVICE = "use a lock of the process's multiprocessing context (or a Manager's), made in the parent"
+_QUEUE_ADVICE = "use a multiprocessing Queue (or a Manager's)"
+_FILE_ADVICE = "pass the path and open the file in the child"
+# (error, advice) by canonical name of the call that makes the object.
+UNPICKLABLE: dict[str, tuple[str, str]] = {
+    "threading.Lock()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.RLock()": (_THREAD_RLOCK, _LOCK_ADVICE),
+    "threading.Condition()": (_THREAD_RLOCK, _LOCK_ADVICE),
+    "threading.Semaphore()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.BoundedSemaphore()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.Event()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.Barrier()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "queue.Queue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "queue.LifoQueue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "queue.PriorityQueue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "open()": (_FILE, _FILE_ADVICE),
+    "io.open()": (_FILE, _FILE_ADVICE),
+    "sqlite3.connect()": ("TypeError: cannot pickle 'sqlite3.Connection' object",
+                          "pass the database path and connect in the child"),
 }
-GENERATOR_ERROR = "TypeError: cannot pickle 'generator' object"
+GENERATOR_ERROR = ("TypeError: cannot pickle 'generator' object", "pass a list of its items")
 # A multiprocessing lock or queue given to a pool's or executor's task (pickled through a
 # queue, not passed at process creation): refused under every start method (facts §5).
-INHERITANCE_ONLY_ERROR = "RuntimeError: {kind} objects should only be shared between processes through inheritance"
+INHERITANCE_ONLY_ERROR = ("RuntimeError: {kind} objects should only be shared between processes through inheritance",
+                          "pass it through the pool's initializer= and initargs=, or use a Manager's")
 CONTEXT_MISMATCH_ERROR = ("RuntimeError: A SemLock created in a {made} context is being shared with a process in a "
-                          "{used} context. This is not supported.")
+                          "{used} context. This is not supported.",
+                          "make it from the same context as the process")
 
 
 def lookup(name: str) -> Api | None:

@@ -126,6 +126,7 @@ class Unpicklable:
     what: str
     error: str
     made_by: cst.CSTNode
+    advice: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ class Workers:
                 self._values(item, Carried.VALUE, found, depth + 1)
         elif isinstance(expression, cst.Name):
             for value in self.model.values_of(expression):
-                if _literal_items(value) is not None:
+                if _literal_items(value) is not None and not (carried is Carried.VALUE and
+                                                              isinstance(value, cst.GeneratorExp)):
                     self._values(value, carried, found, depth + 1)
         if carried is Carried.ITEMS and items is None:
             found.append((expression, carried))
@@ -404,18 +406,22 @@ class Workers:
         """The object `expression` holds, when pickle refuses it: a generator, or what
         apis.UNPICKLABLE lists (a `threading.Lock()`, an open file, a sqlite connection)."""
         if isinstance(expression, cst.GeneratorExp):
-            return Unpicklable("a generator", apis.GENERATOR_ERROR, expression)
+            return Unpicklable("a generator", apis.GENERATOR_ERROR[0], expression, apis.GENERATOR_ERROR[1])
+        if isinstance(expression, cst.Name):
+            values = self.model.values_of(expression)
+            if values and all(isinstance(value, cst.GeneratorExp) for value in values):
+                return Unpicklable("a generator", apis.GENERATOR_ERROR[0], values[0], apis.GENERATOR_ERROR[1])
         symbol = self.model.resolve(expression)
         if symbol is None:
             return None
-        error = apis.UNPICKLABLE.get(symbol.qualname)
-        if error is not None:
+        known = apis.UNPICKLABLE.get(symbol.qualname)
+        if known is not None:
             what = "an open file" if symbol.qualname.endswith("open()") else f"a {symbol.qualname}"
-            return Unpicklable(what, error, self._maker(expression))
+            return Unpicklable(what, known[0], self._maker(expression), known[1])
         definition = symbol.definition
         if symbol.is_instance and isinstance(definition, cst.FunctionDef) and is_generator(definition):
-            return Unpicklable(f"a generator (from {definition.name.value}())", apis.GENERATOR_ERROR,
-                               self._maker(expression))
+            return Unpicklable(f"a generator (from {definition.name.value}())", apis.GENERATOR_ERROR[0],
+                               self._maker(expression), apis.GENERATOR_ERROR[1])
         return None
 
     def _maker(self, expression: cst.BaseExpression) -> cst.CSTNode:
@@ -429,7 +435,11 @@ class Workers:
     def instance_unpicklables(self, definition: cst.ClassDef) -> list[tuple[str, Unpicklable]]:
         """`(attribute, what)` for each attribute that instances of the class `definition`
         of this file are given (`self.lock = threading.Lock()` in a method) and pickle
-        refuses: pickling such an instance (a bound method's, a dataset's) fails."""
+        refuses: pickling such an instance (a bound method's, a dataset's) fails. None for a
+        class that says how it pickles (`__getstate__`, `__reduce__`, `__reduce_ex__`)."""
+        if any(class_member(self.model, definition, method, instance=True) is not None
+               for method in ("__getstate__", "__reduce__", "__reduce_ex__")):
+            return []
         found = []
         for store in self.model.stores:
             target = store.target
@@ -454,8 +464,8 @@ class Workers:
             return None
         kind = made.rsplit(".", 1)[-1]
         if not handoff.by_inheritance:
-            return Unpicklable(f"a multiprocessing {kind}()", apis.INHERITANCE_ONLY_ERROR.format(kind=kind),
-                               self._maker(expression))
+            error, advice = apis.INHERITANCE_ONLY_ERROR
+            return Unpicklable(f"a multiprocessing {kind}()", error.format(kind=kind), self._maker(expression), advice)
         if not apis.has_role(made, apis.Role.SYNC):
             return None
         ours, theirs = symbol.start_method, handoff.start_method
@@ -463,9 +473,9 @@ class Workers:
             return None
         if ours is None and theirs == "spawn":
             return None  # the default context is spawn where a spawn process could be confused with it
+        error, advice = apis.CONTEXT_MISMATCH_ERROR
         return Unpicklable(f"a multiprocessing {kind}() of the {ours or 'default'} context",
-                           apis.CONTEXT_MISMATCH_ERROR.format(made=ours or "fork", used=theirs or "spawn"),
-                           self._maker(expression))
+                           error.format(made=ours or "fork", used=theirs or "spawn"), self._maker(expression), advice)
 
     # -- which functions run in a worker ------------------------------------------------------------
 

@@ -7,8 +7,11 @@ from .mp101_fork_only_api import ForkOnlyApi
 from .mp201_unguarded_process_start import UnguardedProcessStart
 from .mp202_missing_freeze_support import MissingFreezeSupport
 from .mp401_unpicklable_callable import UnpicklableCallable
+from .mp402_unpicklable_argument import UnpicklableArgument
 
-ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport, UnpicklableCallable)
+ALL_RULES: tuple[type[Rule], ...] = (
+    ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport, UnpicklableCallable, UnpicklableArgument,
+)
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 

@@ -7,10 +7,10 @@ from typing import Iterable
 import libcst as cst
 
 from ..apis import PROCESS_WORDS
-from ..findings import EVERYWHERE, WHERE_FORK_IS_NOT_THE_DEFAULT, Applicability, Breakage, Fix, Violation
+from ..findings import Applicability, Fix, Violation
 from ..model import Kind, LoopRegion, Scope, ScopeKind, SemanticModel
-from ..model.workers import Carried, Handoff, PickleProblem, Target, is_generator
-from .base import Explanation, Invalid, Rule, RuleContext, Valid
+from ..model.workers import Carried, PickleProblem, Target, is_generator
+from .base import Explanation, Invalid, Rule, RuleContext, Valid, breakage_under, under_methods
 
 
 class UnpicklableCallable(Rule):
@@ -363,22 +363,10 @@ class UnpicklableCallable(Rule):
                     yield Violation(
                         expression,
                         f"{problem.what}{where} is given to {handoff.describe()}, which pickles it "
-                        f"{_under(breaks)} ({problem.error}); {problem.advice}",
+                        f"{under_methods(breaks)} ({problem.error}); {problem.advice}",
                         (fix,) if fix is not None else (),
-                        breaks_on=_breakage(breaks, handoff),
+                        breaks_on=breakage_under(breaks, handoff.start_method),
                     )
-
-
-def _under(methods: frozenset[str]) -> str:
-    if methods >= {"fork", "spawn", "forkserver"}:
-        return "under every start method"
-    return "under " + " and ".join(method for method in ("fork", "spawn", "forkserver") if method in methods)
-
-
-def _breakage(methods: frozenset[str], handoff: Handoff) -> tuple[Breakage, ...]:
-    if "fork" in methods or handoff.start_method in ("spawn", "forkserver"):
-        return EVERYWHERE
-    return WHERE_FORK_IS_NOT_THE_DEFAULT
 
 
 class Hoist:
