@@ -664,6 +664,11 @@ def _is_wraps(model: SemanticModel, decorator: cst.BaseExpression) -> bool:
     return False
 
 
+def returns_value(function: cst.FunctionDef) -> bool:
+    """`function` has a `return <value>` of its own."""
+    return any(isinstance(node, cst.Return) and node.value is not None for node in _own_nodes(function))
+
+
 def is_generator(function: cst.FunctionDef) -> bool:
     """`function` has a `yield` of its own: calling it makes a generator."""
     return any(isinstance(node, cst.Yield) for node in _own_nodes(function))
