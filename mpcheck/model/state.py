@@ -41,7 +41,7 @@ _WORKER = "worker"
 @dataclass(frozen=True)
 class ParentChange:
     """`name` (with `attribute`, for a module or class whose attribute is set) is changed by
-    `node` at `site`, `how` ("assigned", "set", "changed by CONFIG.update()") and `where`
+    `node` at `site`, `how` ("assigns", "sets", "changes by CONFIG.update()") and `where`
     ("in the main block", "in configure()")."""
 
     name: str
@@ -92,7 +92,7 @@ class ParentState:
                     by_worker.add((name, None))
                 elif where is not None:
                     found.append(ParentChange(name, None, binding.target or binding.node, binding.site,
-                                              "deleted" if binding.kind is Kind.DELETE else "assigned", where))
+                                              "deletes" if binding.kind is Kind.DELETE else "assigns", where))
         for store in self.model.stores:
             key = self._key(store.target)
             if key is None:
@@ -101,7 +101,7 @@ class ParentState:
             if where == _WORKER:
                 by_worker.add(key)
             elif where is not None:
-                found.append(ParentChange(*key, store.target, store.site, "set", where))
+                found.append(ParentChange(*key, store.target, store.site, "sets", where))
         for site in self.model.calls:
             call = site.node
             assert isinstance(call, cst.Call)
@@ -115,7 +115,7 @@ class ParentState:
                 by_worker.add(key)
             elif where is not None:
                 written = self.model.module.code_for_node(call.func)
-                found.append(ParentChange(*key, call, site, f"changed by {written}()", where))
+                found.append(ParentChange(*key, call, site, f"changes by {written}()", where))
         self._changes = [change for change in found
                          if change.key not in by_worker and (change.name, None) not in by_worker]
         return self._changes

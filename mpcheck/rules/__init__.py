@@ -9,10 +9,11 @@ from .mp202_missing_freeze_support import MissingFreezeSupport
 from .mp401_unpicklable_callable import UnpicklableCallable
 from .mp402_unpicklable_argument import UnpicklableArgument
 from .mp403_misused_process_arguments import MisusedProcessArguments
+from .mp501_parent_only_state import ParentOnlyState
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport, UnpicklableCallable, UnpicklableArgument,
-    MisusedProcessArguments,
+    MisusedProcessArguments, ParentOnlyState,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
