@@ -368,6 +368,8 @@ UNPICKLABLE: dict[str, tuple[str, str]] = {
     "sqlite3.connect()": ("TypeError: cannot pickle 'sqlite3.Connection' object",
                           "pass the database path and connect in the child"),
 }
+# How a message names what those calls make ("a threading.Lock()" otherwise).
+UNPICKLABLE_NAMES = {"open()": "an open file", "io.open()": "an open file", "sqlite3.connect()": "a sqlite3 connection"}
 GENERATOR_ERROR = ("TypeError: cannot pickle 'generator' object", "pass a list of its items")
 # A multiprocessing lock or queue given to a pool's or executor's task (pickled through a
 # queue, not passed at process creation): refused under every start method (facts §5).

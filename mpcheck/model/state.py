@@ -142,9 +142,11 @@ class ParentState:
                 if attribute is not None:
                     keys.append((name, attribute.attr.value))
                 missed = tuple(change for key in keys for change in by_key.get(key, ()))
-                node = attribute if attribute is not None and (name, None) not in by_key else reference.node
-                if missed and keys[-1] not in found:
-                    found[keys[-1]] = StaleRead(node, reference.site, name, missed)
+                whole = (name, None) in by_key
+                node = reference.node if whole or attribute is None else attribute
+                key = keys[0] if whole else keys[-1]
+                if missed and key not in found:
+                    found[key] = StaleRead(node, reference.site, name, missed)
         return sorted(found.values(), key=lambda read: _order(self.model, read.node))
 
     # -- helpers ------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ class Unpicklable:
 class Worker:
     """A function (or lambda) of this file that runs in a worker process: handed over by
     `handoff` (None for a Process subclass's `run`) and reached through `via`, the functions
-    called on the way from the one handed over."""
+    called from the one handed over to this one (empty for that one)."""
 
     function: cst.FunctionDef | cst.Lambda
     handoff: Handoff | None
@@ -362,7 +362,7 @@ class Workers:
                 assert isinstance(outer, cst.ClassDef)
                 return self.reference_problem(Target(outer, target.named_by))
             local = "closure" if kind == "function" and scope.frees else f"local {kind}"
-            return PickleProblem(f"the {local} '{name}'", f"AttributeError: Can't pickle local object '{name}'",
+            return PickleProblem(f"{'an instance of ' if target.instance else ''}the {local} '{name}'", f"AttributeError: Can't pickle local object '{name}'",
                                  _EVERY_METHOD, node)
         site = self._sites.get(id(node))
         if site is not None and self.model.under_main_guard(site):
@@ -416,7 +416,7 @@ class Workers:
             return None
         known = apis.UNPICKLABLE.get(symbol.qualname)
         if known is not None:
-            what = "an open file" if symbol.qualname.endswith("open()") else f"a {symbol.qualname}"
+            what = apis.UNPICKLABLE_NAMES.get(symbol.qualname, f"a {symbol.qualname}")
             return Unpicklable(what, known[0], self._maker(expression), known[1])
         definition = symbol.definition
         if symbol.is_instance and isinstance(definition, cst.FunctionDef) and is_generator(definition):
@@ -514,7 +514,8 @@ class Workers:
                 call = site.node
                 assert isinstance(call, cst.Call)
                 for function in self.model.processes.callees(call):
-                    reach(function, worker.handoff, (*worker.via, self._name(function)), worker.start_methods)
+                    via = worker.via or (self._name(worker.function),)
+                    reach(function, worker.handoff, (*via, self._name(function)), worker.start_methods)
         self._workers = found
         return found
 

@@ -257,7 +257,7 @@ def _worker_name(model: SemanticModel, worker: Worker) -> str:
 
 def _how(model: SemanticModel, worker: Worker) -> str:
     if worker.handoff is None:
-        return "run() of a Process subclass" if not worker.via else f"called from run() through {', '.join(worker.via)}"
+        return "run() of a Process subclass" if not worker.via else f"through {' -> '.join(worker.via)}"
     line = model.position(worker.handoff.site.node).start.line
     how = f"{worker.handoff.describe()} on line {line}"
     return how if not worker.via else f"{how}, through {' -> '.join(worker.via)}"
