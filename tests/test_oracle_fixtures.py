@@ -124,7 +124,7 @@ def test_there_are_enough_fixtures_for_the_pickling_and_state_rules():
 def test_check_reports_the_fixtures_rules(fixture):
     result = CliRunner().invoke(main, ["check", "--output-format", "json", str(fixture.before)])
     assert result.exit_code in (0, 1), result.output
-    reported = {finding["code"] for finding in json.loads(result.output)}
+    reported = {finding["code"] for finding in json.loads(result.output)["diagnostics"]}
     if fixture.kind == "silent":
         assert not reported & set(fixture.codes), result.output
     else:
