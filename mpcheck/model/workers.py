@@ -219,7 +219,7 @@ class Workers:
         for site in self.model.processes.calls_of(function):
             for handoff in self.call_handoffs(site, seen):
                 for expression, carried in self.pickled_values(handoff):
-                    name = _parameter_read(self.model, expression, scope)
+                    name, carried = _parameter_read(self.model, expression, carried, scope)
                     if name is not None and name not in found:
                         found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
                                                        handoff.pickled_under, handoff.start_method, handoff.through)
@@ -282,12 +282,15 @@ class Workers:
         if items is not None:
             for item in items:
                 self._values(item, Carried.VALUE, found, depth + 1)
-        elif isinstance(expression, cst.Name):
+            return
+        seen = False
+        if isinstance(expression, cst.Name):
             for value in self.model.values_of(expression):
                 if _literal_items(value) is not None and not (carried is Carried.VALUE and
                                                               isinstance(value, cst.GeneratorExp)):
                     self._values(value, carried, found, depth + 1)
-        if carried is Carried.ITEMS and items is None:
+                    seen = True
+        if carried is Carried.ITEMS and not seen:
             found.append((expression, carried))
 
     def _partial(self, expression: cst.BaseExpression) -> cst.Call | None:
@@ -508,8 +511,8 @@ class Workers:
             run = class_member(self.model, definition, "run", instance=True)
             if run is not None:
                 reach(run.definition, None, (), methods)
-        while pending:
-            worker = pending.pop()
+        while pending:  # breadth first: the shortest way from a hand-off
+            worker = pending.pop(0)
             for site in self.model.processes.calls_of(worker.function):
                 call = site.node
                 assert isinstance(call, cst.Call)
@@ -584,16 +587,23 @@ def _positions(function: cst.FunctionDef) -> dict[str, int]:
     return {param.name.value: index for index, param in enumerate([*params.posonly_params, *params.params])}
 
 
-def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, scope) -> str | None:
-    """The name of a parameter of the function `scope` that `expression` reads as it is."""
+def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, carried: Carried,
+                    scope) -> tuple[str | None, Carried]:
+    """The parameter of the function `scope` whose value `expression` hands over, and how: the
+    parameter as it is, or (ITEMS) a loop variable over it (`for item in items: ...args=(item,)`)."""
     if not isinstance(expression, cst.Name) or scope is None:
-        return None
+        return None, carried
     reference = model.reference(expression)
     if reference is None or not reference.bindings:
-        return None
+        return None, carried
     if all(binding.kind is Kind.PARAMETER and binding.scope is scope for binding in reference.bindings):
-        return expression.value
-    return None
+        return expression.value, carried
+    if carried is Carried.VALUE and all(binding.kind is Kind.LOOP and not binding.path
+                                        and isinstance(binding.value, cst.Name) for binding in reference.bindings):
+        names = {_parameter_read(model, binding.value, carried, scope)[0] for binding in reference.bindings}
+        if len(names) == 1 and None not in names:
+            return names.pop(), Carried.ITEMS
+    return None, carried
 
 
 def _is_static(function: cst.FunctionDef) -> bool:
