@@ -151,7 +151,7 @@ def test_pickled_parameters_are_indexed_among_the_functions_parameters():
 def test_a_wrapper_in_another_module_is_followed_through_the_project(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'thumbs'\n")
     (tmp_path / "jobs").mkdir()
-    (tmp_path / "jobs" / "__init__.py").write_text("")
+    (tmp_path / "jobs" / "__init__.py").write_text("from .parallel import parmap\n")  # a re-export
     (tmp_path / "jobs" / "parallel.py").write_text(textwrap.dedent("""\
         import multiprocessing
 
@@ -162,7 +162,7 @@ def test_a_wrapper_in_another_module_is_followed_through_the_project(tmp_path):
         """))
     main = tmp_path / "main.py"
     main.write_text(textwrap.dedent("""\
-        from jobs.parallel import parmap
+        from jobs import parmap
 
 
         def sizes(box):
@@ -189,6 +189,30 @@ def test_pickled_values_are_the_items_written_and_partials_bound_values():
         ("work", "callable"), ("a", "value"), ("b", "value"),
         ("work", "callable"), ("make(x)", "value"),
     ]
+
+
+def test_a_wrapper_that_zips_the_function_into_the_items_hands_it_over():
+    # zeehio/parmap's shape: pool.map_async(helper, zip(repeat(function), iterable, ...))
+    found = handoffs("""\
+        import multiprocessing
+        from itertools import repeat
+
+
+        def _star(packed):
+            function, item = packed
+            return function(item)
+
+
+        def pmap(function, iterable):
+            with multiprocessing.Pool(2) as pool:
+                return pool.map(_star, zip(repeat(function), iterable))
+
+
+        def main(scale):
+            return pmap(lambda n: n * scale, range(3))
+        """)
+    assert ("lambda n: n * scale", "value", "pmap() -> Pool.map()", ALL) in found
+    assert ("range(3)", "items", "pmap() -> Pool.map()", ALL) in found
 
 
 # -- what a pickled callable names, and why pickling it fails -------------------------------------

@@ -203,7 +203,8 @@ class Workers:
                 if index is None or index >= 0:
                     yield _reindexed(parameter, index), label
 
-    def pickled_parameters(self, function: cst.FunctionDef, _seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
+    def pickled_parameters(self, function: cst.FunctionDef,
+                           _seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
         """The parameters of `function` it hands to children -- as a process API's callable
         or data, inside an `args` tuple, bound by a partial, or passed on to another function
         that does -- indexed among all its parameters (`self` included)."""
@@ -234,6 +235,11 @@ class Workers:
         symbol = self.model.symbol_of_name(dotted)
         if symbol is None:
             return ()
+        project = self.model.processes.project
+        if symbol.definition is None:  # re-exported (`from .parmap import map` in a package)
+            if project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
+                return ()
+            return project.pickled_parameters(symbol.written, self.model.path, seen)
         definition = symbol.definition
         bound = False
         if isinstance(definition, cst.ClassDef) and not symbol.is_instance:
@@ -284,6 +290,12 @@ class Workers:
                 self._values(item, Carried.VALUE, found, depth + 1)
             return
         seen = False
+        if carried is Carried.ITEMS and isinstance(expression, cst.Call):
+            spread = self._spread(expression)
+            if spread is not None:
+                for value, how in spread:
+                    self._values(value, how, found, depth + 1)
+                return
         if isinstance(expression, cst.Name):
             for value in self.model.values_of(expression):
                 if _literal_items(value) is not None and not (carried is Carried.VALUE and
@@ -292,6 +304,19 @@ class Workers:
                     seen = True
         if carried is Carried.ITEMS and not seen:
             found.append((expression, carried))
+
+    def _spread(self, call: cst.Call) -> list[tuple[cst.BaseExpression, Carried]] | None:
+        """What the items of `zip(...)`, `enumerate(...)` and `itertools.repeat(x)` are made
+        of (parmap's `pool.map(helper, zip(repeat(function), items))`), or None."""
+        symbol = self.model.resolve(call.func)
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        if symbol is None or len(positional) != len(call.args) or not positional:
+            return None
+        if symbol.qualname in ("zip", "enumerate"):
+            return [(value, Carried.ITEMS) for value in positional[: None if symbol.qualname == "zip" else 1]]
+        if symbol.qualname == "itertools.repeat":
+            return [(positional[0], Carried.VALUE)]
+        return None
 
     def _partial(self, expression: cst.BaseExpression) -> cst.Call | None:
         if isinstance(expression, cst.Call) and expression.args:
@@ -343,7 +368,8 @@ class Workers:
             scope = self.model.scope_of_definition(node)
             local = scope is not None and scope.parent is not None and scope.parent.kind is not ScopeKind.MODULE
             error = (f"AttributeError: Can't pickle local object '{_qualname(scope)}'" if local
-                     else "PicklingError: Can't pickle <function <lambda>>: attribute lookup <lambda> on __main__ failed")
+                     else "PicklingError: Can't pickle <function <lambda>>: attribute lookup <lambda> on __main__ "
+                          "failed")
             return PickleProblem("a lambda", error, _EVERY_METHOD, node)
         scope = self.model.scope_of_definition(node)
         if scope is None or scope.parent is None:
@@ -365,7 +391,8 @@ class Workers:
                 assert isinstance(outer, cst.ClassDef)
                 return self.reference_problem(Target(outer, target.named_by))
             local = "closure" if kind == "function" and scope.frees else f"local {kind}"
-            return PickleProblem(f"{'an instance of ' if target.instance else ''}the {local} '{name}'", f"AttributeError: Can't pickle local object '{name}'",
+            instance = "an instance of " if target.instance else ""
+            return PickleProblem(f"{instance}the {local} '{name}'", f"AttributeError: Can't pickle local object '{name}'",
                                  _EVERY_METHOD, node)
         site = self._sites.get(id(node))
         if site is not None and self.model.under_main_guard(site):
