@@ -76,8 +76,11 @@ class Checker:
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
-        process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = Prefilter(self.rules, process_api_names)
+        # Words the settings add: the project's process APIs, and the modules it lists as
+        # needing fork (MP103).
+        extra_words = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
+        extra_words += [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
+        self.prefilter = Prefilter(self.rules, extra_words)
         self.projects = Projects(self.settings.process_apis, project_files)
 
     # -- checking -------------------------------------------------------------------
