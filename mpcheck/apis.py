@@ -262,6 +262,7 @@ _APIS = [
     # -- start methods
     Api("multiprocessing.set_start_method", Role.SETS_START_METHOD, "set_start_method()"),
     Api("multiprocessing.get_context", Role.NONE, "get_context()"),
+    Api("multiprocessing.get_start_method", Role.NONE, "get_start_method()"),
     # -- fork-only names (facts §2): absent on Windows
     *(Api(name, Role.FORK_ONLY, name.rsplit(".", 1)[1]) for name in (
         "multiprocessing.context.ForkProcess", "multiprocessing.context.ForkServerProcess",
@@ -337,6 +338,10 @@ JOBLIB_PARALLEL = "joblib.Parallel"
 FREEZE_SUPPORT = "multiprocessing.freeze_support"
 # Start-method arguments of `get_context`/`set_start_method`.
 START_METHOD_ARGUMENT = Argument(0, "method")
+# Objects that multiprocessing's module-level functions make through the default context: making
+# one fixes the global start method, as if `set_start_method()` had been called with the
+# platform's default (facts §2; context.py `BaseContext.get_context` sets `_actual_context`).
+FIXES_GLOBAL_CONTEXT = Role.QUEUE | Role.SYNC | Role.POOL | Role.MANAGER
 
 
 # -- third-party modules that need fork when imported (MP103) ------------------------------------

@@ -31,7 +31,7 @@ from .builder import ModelBuilder, dotted_name
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
-    binding_values
+    StartMethodChoice, binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .scopes import (
     Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryElseRegion,
@@ -41,7 +41,7 @@ from .scopes import (
 __all__ = [
     "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
+    "Search", "SemanticModel", "Site", "StartMethodChoice", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
@@ -190,6 +190,17 @@ class SemanticModel:
     def is_main_guard(self, statement: cst.CSTNode) -> bool:
         """`if __name__ == "__main__":` (and equivalent tests) at module level."""
         return isinstance(statement, cst.If) and self.test_facts(statement.test, True).main
+
+    def is_plain_main_guard(self, statement: cst.CSTNode) -> bool:
+        """A main guard whose test is the one comparison, with no `else`: code can be moved
+        into its body (a guard with a further condition, `and ...`, or an `else` cannot)."""
+        return (
+            self.is_main_guard(statement)
+            and isinstance(statement, cst.If)
+            and isinstance(statement.test, cst.Comparison)
+            and statement.orelse is None
+            and isinstance(statement.body, cst.IndentedBlock)
+        )
 
     def needs_fork(self, statement: cst.CSTNode) -> bool:
         """True when running `statement` uses an API that exists only where fork does."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 from .mp101_fork_only_api import ForkOnlyApi
+from .mp102_start_method_at_import import StartMethodAtImport
 from .mp103_fork_only_module import ForkOnlyModule
 from .mp201_unguarded_process_start import UnguardedProcessStart
 from .mp202_missing_freeze_support import MissingFreezeSupport
 
-ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, ForkOnlyModule, UnguardedProcessStart, MissingFreezeSupport)
+ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, StartMethodAtImport, ForkOnlyModule, UnguardedProcessStart, MissingFreezeSupport)
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
