@@ -23,7 +23,9 @@ from typing import Iterable
 from .config import Settings
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .model import ProcessStart, Search, SemanticModel
+import libcst as cst
+
+from .model import ProcessStart, Search, SemanticModel, dotted_name
 from .parsing import parse_module, run_deep
 from .source import InputError, read_source
 
@@ -226,6 +228,72 @@ class ProjectIndex:
         found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
         return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain[1:]))
 
+    def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        """The function of another module of the project that calling `qualname` (a name as
+        imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
+        model; re-exports (`from .setup import configure_logging` in a package) are followed.
+        None for names outside the project, classes and what cannot be resolved."""
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        if dotted is None or "(" in dotted or _depth > 4:
+            return None
+        module = self._find(root, dotted.rsplit(".", 1)[0] if "." in dotted else dotted)
+        if module is None or module is caller or not dotted.startswith(module.name + "."):
+            return None
+        model = self.model_of(module)
+        symbol = model.symbol_of_name(dotted[len(module.name) + 1:]) if model is not None else None
+        if model is None or symbol is None:
+            return None
+        if isinstance(symbol.definition, cst.FunctionDef):
+            return model, symbol.definition
+        if symbol.definition is None:
+            return self.definition_of(symbol.written, str(module.path), _depth + 1)
+        return None
+
+    def package_import_chain(self, path: str | Path) -> list[Path] | None:
+        """How a package's `__init__.py` imports the module at `path` while it is imported:
+        the modules from that `__init__.py` to this one (just the module, for an
+        `__init__.py`), or None when no package of the project imports it at import time.
+        Import statements are read from each importer's model: an import inside a function,
+        under `if __name__ == "__main__":` or `if TYPE_CHECKING:` does not count."""
+        target = self.module_at(path)
+        if target is None:
+            return None
+        if target.path.name == "__init__.py":
+            return [target.path]
+        chains: dict[int, list[Path]] = {id(target): [target.path]}
+        pending = [target]
+        while pending:
+            module = pending.pop(0)
+            for importer in self.import_time_importers(module.path):
+                if id(importer) in chains:
+                    continue
+                chain = [importer.path, *chains[id(module)]]
+                if importer.path.name == "__init__.py":
+                    return chain
+                chains[id(importer)] = chain
+                pending.append(importer)
+        return None
+
+    def import_time_importers(self, path: str | Path) -> list[_Module]:
+        """The modules of the project that import the module at `path` while they are
+        imported (see `package_import_chain`)."""
+        target = self.module_at(path)
+        if target is None:
+            return []
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        found = []
+        for key in sorted(self._importers.get(id(target), ()), key=lambda key: str(by_id[key].path)):
+            importer = by_id[key]
+            model = self.model_of(importer)
+            if model is not None and _imports_at_import_time(model, importer, target):
+                found.append(importer)
+        return found
+
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""
         if not module.parsed:
@@ -265,6 +333,24 @@ class Projects:
         if index is None:
             index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
         return index
+
+
+def _imports_at_import_time(model: SemanticModel, importer: _Module, target: _Module) -> bool:
+    """Whether `importer`'s model imports `target` in code that runs while it is imported."""
+    is_package = importer.path.name == "__init__.py"
+    for binding in model.imports:
+        node = binding.node
+        if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
+                and any(isinstance(small, cst.Import) for small in binding.site.statement.body):
+            written = dotted_name(node.name) or ""  # `import a.b` imports a.b, binding only `a`
+        else:
+            written = binding.qualname or ""
+        name = _absolute(written, importer.name, is_package)
+        if name is None or not (name == target.name or name.startswith(target.name + ".")):
+            continue
+        if model.runs_at_import(binding.site):
+            return True
+    return False
 
 
 def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:

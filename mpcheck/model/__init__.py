@@ -12,7 +12,9 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses.
+  DataLoader iterations, fork-only uses, calls that fix the global start method;
+- output (output.py): what importing the module writes to the console (prints, stream
+  writes, logging calls that reach a console handler), through the functions it calls.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 when a file has a finding (`position`).
@@ -21,6 +23,7 @@ when a file has a finding (`position`).
 from __future__ import annotations
 
 import builtins
+from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
@@ -30,6 +33,7 @@ from .. import apis
 from .builder import ModelBuilder, dotted_name
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
+from .output import Output, OutputFacts
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     StartMethodChoice, binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
@@ -39,7 +43,7 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
+    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion", "Output",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
     "Search", "SemanticModel", "Site", "StartMethodChoice", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
@@ -75,6 +79,11 @@ class SemanticModel:
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+
+    @cached_property
+    def output(self) -> OutputFacts:
+        """What importing this module writes to the console (output.py), made when first asked."""
+        return OutputFacts(self, self.processes.project)  # type: ignore[arg-type]
 
     # -- names -------------------------------------------------------------------------------
 

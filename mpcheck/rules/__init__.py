@@ -8,8 +8,10 @@ from .mp102_start_method_at_import import StartMethodAtImport
 from .mp103_fork_only_module import ForkOnlyModule
 from .mp201_unguarded_process_start import UnguardedProcessStart
 from .mp202_missing_freeze_support import MissingFreezeSupport
+from .mp601_output_at_package_import import OutputAtPackageImport
 
-ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, StartMethodAtImport, ForkOnlyModule, UnguardedProcessStart, MissingFreezeSupport)
+ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, StartMethodAtImport, ForkOnlyModule, UnguardedProcessStart, MissingFreezeSupport,
+                                     OutputAtPackageImport)
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
