@@ -116,11 +116,14 @@ class Checker:
         """The findings in `text`. A file is parsed only when a rule that applies to it
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
         suppressions = Suppressions(text)
+        project = self.projects.for_path(path)
         rules = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
+            and rule.applies_to(path, project)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
+        codes = [rule.code for rule in rules]
+        if not rules or not (self.prefilter.may_contain_findings(text, codes) or self._imports_a_starter(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
 

@@ -276,6 +276,31 @@ class ProjectIndex:
                 pending.append(importer)
         return None
 
+    def may_be_imported_by_a_package(self, path: str | Path) -> bool:
+        """A cheap over-approximation of `package_import_chain` from the import lines alone
+        (any import, even one inside a function): True for an `__init__.py`, and for a module
+        that an `__init__.py` imports, directly or through other modules. Parses nothing."""
+        target = self.module_at(path)
+        if target is None:
+            return Path(os.path.abspath(path)).name == "__init__.py" or not self.complete
+        if target.path.name == "__init__.py":
+            return True
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        seen = {id(target)}
+        pending = [id(target)]
+        while pending:
+            for importer in self._importers.get(pending.pop(), ()):
+                if importer in seen:
+                    continue
+                if by_id[importer].path.name == "__init__.py":
+                    return True
+                seen.add(importer)
+                pending.append(importer)
+        return not self.complete
+
     def import_time_importers(self, path: str | Path) -> list[_Module]:
         """The modules of the project that import the module at `path` while they are
         imported (see `package_import_chain`)."""

@@ -131,6 +131,13 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
+    def applies_to(cls, path: str, project: ProjectIndex | None) -> bool:
+        """A cheap test of the file's place in its project, made before the file is read
+        further (no parsing): False when the rule cannot flag anything in it. The engine
+        skips the rule there, and the prefilter only asks the rules that apply."""
+        return True
+
+    @classmethod
     def fix_availability(cls) -> FixAvailability:
         """What `fix` does for this rule's findings, read from its INVALID examples (each
         shows a safe fix, an unsafe one only, or none) and `unsafe_fix_when`."""

@@ -246,6 +246,10 @@ class OutputAtPackageImport(Rule):
         ),
     ]
 
+    @classmethod
+    def applies_to(cls, path: str, project) -> bool:
+        return project is not None and project.may_be_imported_by_a_package(path)
+
     def check(self, context: RuleContext) -> Iterable[Violation]:
         project = context.project
         if project is None:
