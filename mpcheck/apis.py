@@ -367,6 +367,9 @@ class ForkOnlyModule:
     source: str
     error: str = "ImportError, AttributeError or ValueError from the fork-only API it uses"
     no_op_decorators: tuple[str, ...] = ()
+    # The first release that no longer needs fork at import, if any: a project that requires
+    # it or later (`spaces>=0.29.1`, `spaces==0.30.4`) is not affected.
+    fixed_in: str | None = None
 
 
 FORK_ONLY_MODULES: dict[str, ForkOnlyModule] = {
@@ -385,6 +388,7 @@ FORK_ONLY_MODULES: dict[str, ForkOnlyModule] = {
                    "'multiprocessing.context')",
             error="ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'",
             no_op_decorators=("GPU",),
+            fixed_in="0.29.1",
         ),
     )
 }

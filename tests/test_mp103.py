@@ -89,3 +89,16 @@ def test_option_is_validated(tmp_path):
 def test_silent_when_windows_is_not_a_platform():
     settings = mpcheck.Settings(platforms=("linux", "macos"))
     assert mpcheck.check_source("import spaces\n", "app.py", settings=settings) == []
+
+
+@pytest.mark.parametrize(("requirement", "flagged"), [
+    ("spaces==0.30.4", False), ("spaces>=0.29.1", False), ("spaces~=0.31", False),
+    ("spaces", True), ("spaces==0.28.3", True), ("spaces<0.40", True), ("spaces!=0.29.0", True),
+])
+def test_a_project_that_requires_a_fixed_release_is_not_flagged(tmp_path, requirement, flagged):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "requirements.txt").write_text(f"gradio>=4\n{requirement}\n")
+    app = tmp_path / "app.py"
+    app.write_text("import spaces\n\n\n@spaces.GPU\ndef run(x):\n    return x\n")
+    findings = [d for d in mpcheck.check_source(app.read_text(), str(app)) if d.code == "MP103"]
+    assert bool(findings) == flagged

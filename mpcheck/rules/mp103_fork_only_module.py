@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 import libcst as cst
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from .. import apis
+from ..frozen import declared_requirements
 from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
 from ..model import Binding, Kind
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
@@ -51,8 +54,9 @@ class ForkOnlyModule(Rule):
             "`@spaces.GPU` report the same error (MuseV, AnimateLCM, MagicTime). From 0.29.1, "
             "`spaces` imports that code only when ZeroGPU is on, on Hugging Face's Linux "
             "servers; the requirements of these apps rarely pin a version, and an environment "
-            "made earlier keeps the old release. Every Python version on Windows is affected "
-            "(`mpcheck facts 2`)."
+            "made earlier keeps the old release. A project whose requirements all ask for a "
+            "release without the problem (`spaces>=0.29.1`, `spaces==0.30.4`) is not flagged. "
+            "Every Python version on Windows is affected (`mpcheck facts 2`)."
         ),
         example=(
             "import gradio as gr\n"
@@ -243,6 +247,8 @@ class ForkOnlyModule(Rule):
                     or model.fork_is_guarded(site, ("ImportError",)):
                 continue
             reported.add(id(site.statement))
+            if _requires_a_fixed_release(context, module):
+                continue
             fix = _decorator_fallback(context, binding, module)
             yield Violation(
                 binding.node,
@@ -250,6 +256,29 @@ class ForkOnlyModule(Rule):
                 f"Windows the import fails ({module.error}); import it only where fork exists",
                 fixes=(fix,) if fix else (),
             )
+
+
+def _requires_a_fixed_release(context: RuleContext, module: apis.ForkOnlyModule) -> bool:
+    """The project declares the module's distribution, and every declaration excludes the
+    releases that need fork (a lower bound at or above `fixed_in`: `==0.30.4`, `>=0.29.1`,
+    `~=0.30`). A file with no path (stdin) has no project to ask."""
+    if module.fixed_in is None or context.project is None:
+        return False
+    requirements = declared_requirements(context.path, module.name)
+    return bool(requirements) and all(_lower_bound_at_least(requirement.specifier, Version(module.fixed_in))
+                                      for requirement in requirements)
+
+
+def _lower_bound_at_least(specifiers: SpecifierSet, fixed: Version) -> bool:
+    for specifier in specifiers:
+        if specifier.operator in ("==", "===", ">=", "~=", ">"):
+            try:
+                bound = Version(specifier.version.removesuffix(".*"))
+            except InvalidVersion:
+                continue
+            if bound >= fixed:
+                return True
+    return False
 
 
 def _decorator_fallback(context: RuleContext, binding: Binding, module: apis.ForkOnlyModule) -> Fix | None:
