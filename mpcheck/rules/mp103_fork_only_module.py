@@ -92,6 +92,7 @@ class ForkOnlyModule(Rule):
         ),
         references=(
             "`mpcheck facts 2` (docs/facts.md section 2): Fork-only APIs on Windows",
+            "`mpcheck facts 13` (docs/facts.md section 13.13): the `spaces` releases that need fork at import",
             "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods",
             "https://pypi.org/project/spaces/",
         ),

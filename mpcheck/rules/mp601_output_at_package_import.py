@@ -47,7 +47,7 @@ class OutputAtPackageImport(Rule):
         why=(
             "Under the `spawn` and `forkserver` start methods every child process starts a new "
             "interpreter and imports again the main module and the modules that hold what it "
-            "runs, with their packages' `__init__.py` (`mpcheck facts 6`). Under `fork` the "
+            "runs, with their packages' `__init__.py` (`mpcheck facts 6`, 13.12). Under `fork` the "
             "child is a copy of the parent and imports nothing. So a banner printed or logged "
             "while a package is imported appears once under fork and once more for every "
             "worker under spawn and forkserver: on Windows, on macOS from Python 3.8, and on "
@@ -89,7 +89,8 @@ class OutputAtPackageImport(Rule):
         ),
         references=(
             "`mpcheck facts 6` (docs/facts.md section 6): Global state is not shared with spawn/forkserver children",
-            "`mpcheck facts 13` (docs/facts.md section 13.4): Logging configuration under spawn",
+            "`mpcheck facts 13` (docs/facts.md sections 13.12 and 13.4): output at import repeated by every "
+            "spawned worker, and the main-process test; logging configuration under spawn",
             "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
             "https://github.com/python/cpython/issues/126631 (the forkserver imports the main module, 3.13.8+ and 3.14)",
         ),
