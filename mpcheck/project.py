@@ -138,16 +138,28 @@ class ProjectIndex:
 
     def _find(self, root: Path, dotted: str) -> _Module | None:
         """The module `dotted` names (or whose attribute it names), seen from `root`."""
+        return self._split(root, dotted)[0]
+
+    def _split(self, root: Path, dotted: str) -> tuple[_Module | None, str]:
+        """`_find`'s module, and the rest of `dotted` after the part that names it
+        (`pkg.jobs.run` -> the module pkg/jobs.py, "run")."""
         parts = dotted.split(".")
         for length in range(len(parts), 0, -1):
+            rest = ".".join(parts[length:])
+            # The file the name leads to from `root` first: a directory without __init__.py
+            # (an implicit namespace package) gives its modules names that do not say it.
+            beneath = root.joinpath(*parts[:length])
+            for candidate in (beneath.with_name(beneath.name + ".py"), beneath / "__init__.py"):
+                if candidate in self._by_path:
+                    return self._by_path[candidate], rest
             name = ".".join(parts[:length])
             matches = self._by_name.get(name, [])
             same_root = [module for module in matches if module.root == root]
             if same_root:
-                return same_root[0]
+                return same_root[0], rest
             if len(matches) == 1:
-                return matches[0]
-        return None
+                return matches[0], rest
+        return None, dotted
 
     def _imported(self, module: _Module) -> list[_Module]:
         found = []
@@ -238,11 +250,11 @@ class ProjectIndex:
         dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
         if dotted is None or "(" in dotted or _depth > 4:
             return None
-        module = self._find(root, dotted.rsplit(".", 1)[0] if "." in dotted else dotted)
-        if module is None or module is caller or not dotted.startswith(module.name + "."):
+        module, rest = self._split(root, dotted)
+        if module is None or module is caller or not rest:
             return None
         model = self.model_of(module)
-        symbol = model.symbol_of_name(dotted[len(module.name) + 1:]) if model is not None else None
+        symbol = model.symbol_of_name(rest) if model is not None else None
         if model is None or symbol is None:
             return None
         if isinstance(symbol.definition, cst.FunctionDef):
@@ -315,9 +327,24 @@ class ProjectIndex:
         for key in sorted(self._importers.get(id(target), ()), key=lambda key: str(by_id[key].path)):
             importer = by_id[key]
             model = self.model_of(importer)
-            if model is not None and _imports_at_import_time(model, importer, target):
+            if model is not None and self._imports_at_import_time(model, importer, target):
                 found.append(importer)
         return found
+
+    def _imports_at_import_time(self, model: SemanticModel, importer: _Module, target: _Module) -> bool:
+        """Whether `importer`'s model imports `target` in code that runs while it is imported."""
+        is_package = importer.path.name == "__init__.py"
+        for binding in model.imports:
+            node = binding.node
+            if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
+                    and any(isinstance(small, cst.Import) for small in binding.site.statement.body):
+                written = dotted_name(node.name) or ""  # `import a.b` imports a.b, binding only `a`
+            else:
+                written = binding.qualname or ""
+            name = _absolute(written, importer.name, is_package)
+            if name is not None and self._split(importer.root, name)[0] is target and model.runs_at_import(binding.site):
+                return True
+        return False
 
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""
@@ -358,24 +385,6 @@ class Projects:
         if index is None:
             index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
         return index
-
-
-def _imports_at_import_time(model: SemanticModel, importer: _Module, target: _Module) -> bool:
-    """Whether `importer`'s model imports `target` in code that runs while it is imported."""
-    is_package = importer.path.name == "__init__.py"
-    for binding in model.imports:
-        node = binding.node
-        if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
-                and any(isinstance(small, cst.Import) for small in binding.site.statement.body):
-            written = dotted_name(node.name) or ""  # `import a.b` imports a.b, binding only `a`
-        else:
-            written = binding.qualname or ""
-        name = _absolute(written, importer.name, is_package)
-        if name is None or not (name == target.name or name.startswith(target.name + ".")):
-            continue
-        if model.runs_at_import(binding.site):
-            return True
-    return False
 
 
 def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:

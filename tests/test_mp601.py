@@ -120,3 +120,12 @@ def test_which_statements_get_the_fix(statement, fixable):
     source = f"import logging\nimport sys\n\n{statement}\n"
     [finding] = [d for d in mpcheck.check_source(source, "photokit/__init__.py") if d.code == "MP601"]
     assert finding.fixable == fixable
+
+
+def test_a_directory_without_init_is_followed(tmp_path):
+    # freemocap v1.0.20 keeps its logging set-up in freemocap/system/logging/, which has no
+    # __init__.py (an implicit namespace package): its modules are still found by their path.
+    files = {name: text for name, text in FREEMOCAP.items() if name != "mocap/system/__init__.py"}
+    root = _project(tmp_path, files)
+    assert [line for line, _ in _mp601(root, "mocap/__init__.py")] == [11]
+    assert [line for line, _ in _mp601(root, "mocap/system/logs.py")] == [11]
