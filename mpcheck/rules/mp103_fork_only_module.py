@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import libcst as cst
 from packaging.specifiers import SpecifierSet
@@ -286,7 +286,6 @@ def _decorator_fallback(context: RuleContext, binding: Binding, module: apis.For
     """Import the module where fork exists, and elsewhere bind no-op stand-ins for its
     decorators: only when the import is alone on its line at module level and the file uses
     nothing of the module but those decorators."""
-    model = context.model
     statement = binding.site.statement
     if not module.no_op_decorators or statement is None or statement is not binding.site.top \
             or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
@@ -305,8 +304,7 @@ def _decorator_fallback(context: RuleContext, binding: Binding, module: apis.For
             f'if "fork" in {mp}.get_all_start_methods():\n    {{original}}\nelse:  {comment}\n{fallback_code}\n',
             original=updated.with_changes(leading_lines=()),
         )
-        return node.with_changes(leading_lines=(*updated.leading_lines, cst.EmptyLine(indent=False))
-                                 if not updated.leading_lines else updated.leading_lines)
+        return node.with_changes(leading_lines=updated.leading_lines or (cst.EmptyLine(indent=False),))
 
     fix.replace(statement, guarded)
     return fix.build(Applicability.SAFE, f"Import `{module.name}` only where fork exists; "
