@@ -36,11 +36,11 @@ class StartMethodAtImport(Rule):
             "- at import time of a module that others import (a package module, a module "
             "another module of the project imports, an entry point): `set_start_method()`, and "
             "what fixes the global start method implicitly: `get_start_method()` without "
-            "`allow_none=True`, `get_context()` with no method, and queues, locks, shared "
-            "values, pools and managers made through the module-level API "
-            "(`multiprocessing.Lock()`, not `ctx.Lock()`);\n"
+            "`allow_none=True`, `get_context()` with no method, and queues, locks and shared "
+            "values made through the module-level API (`multiprocessing.Lock()`, not "
+            "`ctx.Lock()`; a pool or manager made at import is MP201's finding);\n"
             "- `set_start_method()` without `force=True` after a call in the same block (or an "
-            "enclosing one) that already fixed the start method.\n\n"
+            "enclosing one) that already fixed the start method, pools and managers included.\n\n"
             "`torch.multiprocessing` and `billiard` are the same API."
         ),
         why=(
