@@ -7,6 +7,7 @@ setting silently ignored.
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,6 +46,8 @@ class Settings:
     # Qualified names of the project's own functions that start processes (MP201 and
     # friends treat a call to one like a call to Pool()).
     process_apis: tuple[str, ...] = ()
+    # Third-party modules whose import needs fork, on top of mpcheck's own table (MP103).
+    fork_only_modules: tuple[str, ...] = ()
     respect_gitignore: bool = True
     # The directory relative paths in exclude and per-file-ignores are taken from.
     root: Path = field(default_factory=Path.cwd)
@@ -93,9 +96,11 @@ def _path_matches(relative: str, pattern: str) -> bool:
 
 # --- loading ------------------------------------------------------------------------
 
-_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis"}
+_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis",
+              "fork-only-modules"}
 _KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore"}
 _EXTENDING_KEYS = {"extend-select", "extend-exclude"}
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def find_config(start: Path) -> Path | None:
@@ -174,6 +179,10 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
                 for platform in value:
                     if platform not in PLATFORMS:
                         raise ConfigError(f"{origin}: unknown platform `{platform}` in `platforms` (choose from {', '.join(PLATFORMS)})")
+            if key == "fork-only-modules":
+                for module in value:
+                    if not _DOTTED_NAME.fullmatch(module):
+                        raise ConfigError(f"{origin}: `{module}` in `fork-only-modules` is not a module name")
         elif key == "per-file-ignores":
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{origin}: `per-file-ignores` must be a table of glob = [codes]")

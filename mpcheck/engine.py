@@ -76,8 +76,11 @@ class Checker:
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
-        process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = Prefilter(self.rules, process_api_names)
+        # Words the settings add: the project's process APIs, and the modules it lists as
+        # needing fork (MP103).
+        extra_words = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
+        extra_words += [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
+        self.prefilter = Prefilter(self.rules, extra_words)
         self.projects = Projects(self.settings.process_apis, project_files)
 
     # -- checking -------------------------------------------------------------------
@@ -113,11 +116,14 @@ class Checker:
         """The findings in `text`. A file is parsed only when a rule that applies to it
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
         suppressions = Suppressions(text)
+        project = self.projects.for_path(path)
         rules = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
+            and rule.applies_to(path, project)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
+        codes = [rule.code for rule in rules]
+        if not rules or not (self.prefilter.may_contain_findings(text, codes) or self._imports_a_starter(path)):
             return _Analysis(cst.Module(body=[]), [])
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
 

@@ -21,16 +21,19 @@ from .rules import Rule
 class Prefilter:
     def __init__(self, rules: Iterable[type[Rule]], extra_words: Iterable[str] = ()) -> None:
         """`extra_words`: plain names, such as the project's own process-starting functions."""
-        self.tests: list[tuple[tuple[str, ...], Pattern[str] | None]] = [
-            (rule.triggers, re.compile(rule.trigger_pattern) if rule.trigger_pattern else None)
+        self.tests: dict[str, tuple[tuple[str, ...], Pattern[str] | None]] = {
+            rule.code: (rule.triggers, re.compile(rule.trigger_pattern) if rule.trigger_pattern else None)
             for rule in rules
-        ]
-        extra = tuple(extra_words)
-        if extra:
-            self.tests.append((extra, None))
+        }
+        self.extra = tuple(extra_words)
 
-    def may_contain_findings(self, text: str) -> bool:
+    def may_contain_findings(self, text: str, codes: Iterable[str] | None = None) -> bool:
+        """Whether one of the rules (all, or those of `codes`: the rules that apply to the
+        file) may find something in `text`."""
+        tests = self.tests.values() if codes is None else [self.tests[code] for code in codes if code in self.tests]
+        if self.extra:
+            tests = [*tests, (self.extra, None)]
         return any(
             any(word in text for word in words) and (pattern is None or pattern.search(text) is not None)
-            for words, pattern in self.tests
+            for words, pattern in tests
         )

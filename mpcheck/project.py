@@ -23,7 +23,9 @@ from typing import Iterable
 from .config import Settings
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .model import ProcessStart, Search, SemanticModel
+import libcst as cst
+
+from .model import ProcessStart, Search, SemanticModel, dotted_name
 from .parsing import parse_module, run_deep
 from .source import InputError, read_source
 
@@ -136,16 +138,28 @@ class ProjectIndex:
 
     def _find(self, root: Path, dotted: str) -> _Module | None:
         """The module `dotted` names (or whose attribute it names), seen from `root`."""
+        return self._split(root, dotted)[0]
+
+    def _split(self, root: Path, dotted: str) -> tuple[_Module | None, str]:
+        """`_find`'s module, and the rest of `dotted` after the part that names it
+        (`pkg.jobs.run` -> the module pkg/jobs.py, "run")."""
         parts = dotted.split(".")
         for length in range(len(parts), 0, -1):
+            rest = ".".join(parts[length:])
+            # The file the name leads to from `root` first: a directory without __init__.py
+            # (an implicit namespace package) gives its modules names that do not say it.
+            beneath = root.joinpath(*parts[:length])
+            for candidate in (beneath.with_name(beneath.name + ".py"), beneath / "__init__.py"):
+                if candidate in self._by_path:
+                    return self._by_path[candidate], rest
             name = ".".join(parts[:length])
             matches = self._by_name.get(name, [])
             same_root = [module for module in matches if module.root == root]
             if same_root:
-                return same_root[0]
+                return same_root[0], rest
             if len(matches) == 1:
-                return matches[0]
-        return None
+                return matches[0], rest
+        return None, dotted
 
     def _imported(self, module: _Module) -> list[_Module]:
         found = []
@@ -251,6 +265,112 @@ class ProjectIndex:
         if model is None:
             return ()
         return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
+
+    def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        """The function of another module of the project that calling `qualname` (a name as
+        imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
+        model; re-exports (`from .setup import configure_logging` in a package) are followed.
+        None for names outside the project, classes and what cannot be resolved."""
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        if dotted is None or "(" in dotted or _depth > 4:
+            return None
+        module, rest = self._split(root, dotted)
+        if module is None or module is caller or not rest:
+            return None
+        model = self.model_of(module)
+        symbol = model.symbol_of_name(rest) if model is not None else None
+        if model is None or symbol is None:
+            return None
+        if isinstance(symbol.definition, cst.FunctionDef):
+            return model, symbol.definition
+        if symbol.definition is None:
+            return self.definition_of(symbol.written, str(module.path), _depth + 1)
+        return None
+
+    def package_import_chain(self, path: str | Path) -> list[Path] | None:
+        """How a package's `__init__.py` imports the module at `path` while it is imported:
+        the modules from that `__init__.py` to this one (just the module, for an
+        `__init__.py`), or None when no package of the project imports it at import time.
+        Import statements are read from each importer's model: an import inside a function,
+        under `if __name__ == "__main__":` or `if TYPE_CHECKING:` does not count."""
+        target = self.module_at(path)
+        if target is None:
+            return None
+        if target.path.name == "__init__.py":
+            return [target.path]
+        chains: dict[int, list[Path]] = {id(target): [target.path]}
+        pending = [target]
+        while pending:
+            module = pending.pop(0)
+            for importer in self.import_time_importers(module.path):
+                if id(importer) in chains:
+                    continue
+                chain = [importer.path, *chains[id(module)]]
+                if importer.path.name == "__init__.py":
+                    return chain
+                chains[id(importer)] = chain
+                pending.append(importer)
+        return None
+
+    def may_be_imported_by_a_package(self, path: str | Path) -> bool:
+        """A cheap over-approximation of `package_import_chain` from the import lines alone
+        (any import, even one inside a function): True for an `__init__.py`, and for a module
+        that an `__init__.py` imports, directly or through other modules. Parses nothing."""
+        target = self.module_at(path)
+        if target is None:
+            return Path(os.path.abspath(path)).name == "__init__.py" or not self.complete
+        if target.path.name == "__init__.py":
+            return True
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        seen = {id(target)}
+        pending = [id(target)]
+        while pending:
+            for importer in self._importers.get(pending.pop(), ()):
+                if importer in seen:
+                    continue
+                if by_id[importer].path.name == "__init__.py":
+                    return True
+                seen.add(importer)
+                pending.append(importer)
+        return not self.complete
+
+    def import_time_importers(self, path: str | Path) -> list[_Module]:
+        """The modules of the project that import the module at `path` while they are
+        imported (see `package_import_chain`)."""
+        target = self.module_at(path)
+        if target is None:
+            return []
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        found = []
+        for key in sorted(self._importers.get(id(target), ()), key=lambda key: str(by_id[key].path)):
+            importer = by_id[key]
+            model = self.model_of(importer)
+            if model is not None and self._imports_at_import_time(model, importer, target):
+                found.append(importer)
+        return found
+
+    def _imports_at_import_time(self, model: SemanticModel, importer: _Module, target: _Module) -> bool:
+        """Whether `importer`'s model imports `target` in code that runs while it is imported."""
+        is_package = importer.path.name == "__init__.py"
+        for binding in model.imports:
+            node = binding.node
+            if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
+                    and any(isinstance(small, cst.Import) for small in binding.site.statement.body):
+                written = dotted_name(node.name) or ""  # `import a.b` imports a.b, binding only `a`
+            else:
+                written = binding.qualname or ""
+            name = _absolute(written, importer.name, is_package)
+            if name is not None and self._split(importer.root, name)[0] is target and model.runs_at_import(binding.site):
+                return True
+        return False
 
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""

@@ -12,11 +12,13 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses;
+  DataLoader iterations, fork-only uses, calls that fix the global start method;
 - workers (workers.py): everything handed to a child by pickle (through the project's own
   wrappers too), what it names, why pickling it fails, and the functions that run in workers;
 - parent state (state.py): the module-level state the parent changes after import, which a
-  spawned child does not see.
+  spawned child does not see;
+- output (output.py): what importing the module writes to the console (prints, stream
+  writes, logging calls that reach a console handler), through the functions it calls.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 when a file has a finding (`position`).
@@ -35,8 +37,9 @@ from .. import apis
 from .builder import ModelBuilder
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
+from .output import Output, OutputFacts
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
-    binding_values
+    StartMethodChoice, binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .state import ParentState
 from .workers import Workers
@@ -46,9 +49,9 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
+    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion", "Output",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
+    "Search", "SemanticModel", "Site", "StartMethodChoice", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
@@ -92,6 +95,11 @@ class SemanticModel:
     def parent_state(self) -> ParentState:
         """The module-level state the parent changes after import (state.py)."""
         return ParentState(self)
+
+    @cached_property
+    def output(self) -> OutputFacts:
+        """What importing this module writes to the console (output.py), made when first asked."""
+        return OutputFacts(self, self.processes.project)  # type: ignore[arg-type]
 
     # -- names -------------------------------------------------------------------------------
 
@@ -207,6 +215,17 @@ class SemanticModel:
     def is_main_guard(self, statement: cst.CSTNode) -> bool:
         """`if __name__ == "__main__":` (and equivalent tests) at module level."""
         return isinstance(statement, cst.If) and self.test_facts(statement.test, True).main
+
+    def is_plain_main_guard(self, statement: cst.CSTNode) -> bool:
+        """A main guard whose test is the one comparison, with no `else`: code can be moved
+        into its body (a guard with a further condition, `and ...`, or an `else` cannot)."""
+        return (
+            self.is_main_guard(statement)
+            and isinstance(statement, cst.If)
+            and isinstance(statement.test, cst.Comparison)
+            and statement.orelse is None
+            and isinstance(statement.body, cst.IndentedBlock)
+        )
 
     def needs_fork(self, statement: cst.CSTNode) -> bool:
         """True when running `statement` uses an API that exists only where fork does."""

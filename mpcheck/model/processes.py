@@ -100,6 +100,19 @@ class ProcessCall:
         return "fork" not in self.api.pickled_under
 
 
+@dataclass(frozen=True)
+class StartMethodChoice:
+    """A call that fixes the global start method (see `ProcessFacts.start_method_choice`).
+    `label` names the call ("set_start_method()", "Lock()"); `explicit`: a
+    `set_start_method()` call, with its `method` (None: not a constant) and `force`."""
+
+    site: Site
+    label: str
+    explicit: bool
+    method: str | None = None
+    force: bool = False
+
+
 class ProjectIndex(Protocol):
     """What the model asks the project about names of other modules (project.py)."""
 
@@ -389,6 +402,41 @@ class ProcessFacts:
         order = {id(statement): index for index, statement in enumerate(self.model.module.body)}
         found.sort(key=lambda start: order.get(id(start.site.top), len(order)) if start.site else len(order))
         return found
+
+    # -- the global start method ------------------------------------------------------------------
+
+    def start_method_choice(self, site: Site) -> StartMethodChoice | None:
+        """Whether the call at `site` fixes multiprocessing's global start method, after which
+        `set_start_method()` without `force=True` raises `RuntimeError: context has already
+        been set` (facts §2): `set_start_method(...)` itself (`explicit`), and implicitly
+        `get_start_method()` without `allow_none=True`, `get_context()` with no method, and
+        the queues, locks, shared values, pools and managers made through the module-level
+        API (`multiprocessing.Lock()`, not a context's `ctx.Lock()`)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.start_method is not None:
+            return None
+        name = symbol.qualname
+        if name == "multiprocessing.set_start_method":
+            method = self.model.value_of(argument(call, 0, "method"))
+            force = self.model.value_of(argument(call, 1, "force"))
+            return StartMethodChoice(site, "set_start_method()", True, method if isinstance(method, str) else None,
+                                     force is not UNKNOWN and bool(force))
+        if name == "multiprocessing.get_start_method":
+            allow_none = self.model.value_of(argument(call, 0, "allow_none"))
+            if allow_none is UNKNOWN or not allow_none:
+                return StartMethodChoice(site, "get_start_method()", False)
+            return None
+        if name == "multiprocessing.get_context":
+            given = argument(call, 0, "method")
+            return StartMethodChoice(site, "get_context()", False) \
+                if given is None or self.model.value_of(given) is None else None
+        api = apis.lookup(name)
+        if api is not None and api.roles & apis.FIXES_GLOBAL_CONTEXT and not symbol.flavour == "multiprocess" \
+                and symbol.written.split(".", 1)[0] in ("multiprocessing", "torch", "billiard"):
+            return StartMethodChoice(site, api.label, False)
+        return None
 
     # -- DataLoader --------------------------------------------------------------------------------
 

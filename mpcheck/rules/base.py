@@ -90,6 +90,16 @@ class RuleContext:
     # The project the file belongs to (project.py); None for a text with no path (stdin).
     project: ProjectIndex | None = None
 
+    def is_script(self) -> bool:
+        """Whether the file runs only as a script, so that guarding its work changes nothing
+        for anyone who imports it: not a package module, not imported by another module of
+        its project, not the target of an entry point. Unknown (stdin): not a script."""
+        project = self.project
+        if project is None:
+            return False
+        return not (project.is_package_module(self.path) or project.is_imported(self.path)
+                    or project.is_entry_point(self.path))
+
     @cached_property
     def fix_context(self) -> FixContext:
         """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
@@ -119,6 +129,13 @@ class Rule:
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
+
+    @classmethod
+    def applies_to(cls, path: str, project: ProjectIndex | None) -> bool:
+        """A cheap test of the file's place in its project, made before the file is read
+        further (no parsing): False when the rule cannot flag anything in it. The engine
+        skips the rule there, and the prefilter only asks the rules that apply."""
+        return True
 
     @classmethod
     def fix_availability(cls) -> FixAvailability:
