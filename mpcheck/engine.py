@@ -70,11 +70,14 @@ class _Analysis:
 
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
-                 project_files: Iterable[Path] = ()) -> None:
+                 project_files: Iterable[Path] = (), fix_edits: bool = True) -> None:
         """`project_files`: the modules of the project, when the caller knows them (the
-        library API); otherwise each file's project is found from the file (see project.py)."""
+        library API); otherwise each file's project is found from the file (see project.py).
+        `fix_edits`: give each fixable diagnostic its fix as a text edit (`FixInfo.edit`),
+        which costs a rendering of the whole module per finding."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
+        self.fix_edits = fix_edits
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = Prefilter(self.rules, process_api_names)
@@ -109,9 +112,10 @@ class Checker:
         result.source = source
         return result
 
-    def _analyze(self, text: str, path: str) -> _Analysis:
+    def _analyze(self, text: str, path: str, edits: bool = True) -> _Analysis:
         """The findings in `text`. A file is parsed only when a rule that applies to it
-        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
+        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
+        `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
         suppressions = Suppressions(text)
         rules = [
             rule for rule in self.rules
@@ -119,9 +123,10 @@ class Checker:
         ]
         if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
             return _Analysis(cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
 
-    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
+                        edits: bool) -> _Analysis:
         project = self.projects.for_path(path)
         if project is not None:
             project.set_text(Path(path), text)
@@ -142,7 +147,7 @@ class Checker:
                     message=violation.message,
                     end_line=position.end.line,
                     end_column=position.end.column + 1,
-                    fix=self._fix_info(module, text, fix) if fix else None,
+                    fix=_fix_info(module, text, fix, edits) if fix else None,
                     name=rule.name,
                     hidden_unsafe_fix=fix is None and any(
                         option.applicability is Applicability.UNSAFE for option in violation.fixes),
@@ -164,10 +169,6 @@ class Checker:
             if fix.applicability is Applicability.SAFE or self.unsafe_fixes
         ]
         return allowed[-1] if allowed else None
-
-    def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
-        fixed_module, _ = apply_fixes(module, [fix], text)
-        return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
     def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
         """The result for a file that could not be read or parsed: one MP000, or none when
@@ -214,7 +215,7 @@ class Checker:
         rounds = 0
         try:
             for _ in range(_MAX_FIX_ROUNDS):
-                analysis = self._analyze(current, path)
+                analysis = self._analyze(current, path, edits=False)
                 fixes = [(diag, self.chosen_fix(violation)) for _, violation, diag in analysis.found]
                 fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
                 if not fixes:
@@ -254,6 +255,15 @@ def _run_job(job: tuple[Path, str, bool]) -> FileResult:
     path, display, fixing = job
     assert _worker_checker is not None
     return _worker_checker.fix_file(path, display) if fixing else _worker_checker.check_file(path, display)
+
+
+def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
+    """What a diagnostic says of its fix; with `edit`, the fix as one text edit (a
+    rendering of the whole module)."""
+    if not edit:
+        return FixInfo(fix.applicability, fix.description)
+    fixed_module, _ = apply_fixes(module, [fix], text)
+    return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
 
 def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:

@@ -91,7 +91,9 @@ class Edit:
 class FixInfo:
     applicability: Applicability
     description: str
-    edit: Edit
+    # The fix as text; computed only for the reports that print it (json, sarif): finding
+    # it renders the whole module once per finding.
+    edit: Edit | None = None
 
 
 @dataclass(frozen=True, order=True)

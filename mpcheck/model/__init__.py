@@ -15,7 +15,7 @@ Rules then ask this object:
   DataLoader iterations, fork-only uses.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
-when a file has a finding (`position`).
+for the nodes asked about, over the top-level statement holding each (`position`).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import builtins
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from .. import apis
 from .builder import ModelBuilder, dotted_name
+from .positions import Positions
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
@@ -70,7 +71,7 @@ class SemanticModel:
         self._scopes: dict[int, Scope] = {}
         self._resolved: dict[int, Symbol | None] = {}
         self._resolving: set[int] = set()
-        self._positions = None
+        self._positions: Positions | None = None
         ModelBuilder(self).build()
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
@@ -202,10 +203,10 @@ class SemanticModel:
     # -- positions -------------------------------------------------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is (computed for the statement holding it only: see positions.py)."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        return self._positions[node]
+            self._positions = Positions(self.module)
+        return self._positions.of(node)
 
 
 def _annotates_a_local(site: Site) -> bool:
