@@ -64,7 +64,7 @@ class FileResult:
 
 @dataclass
 class _Analysis:
-    module: cst.Module
+    module: cst.Module | None  # None when no rule needed the file parsed
     found: list[tuple[type[Rule], Violation, Diagnostic]]
 
 
@@ -117,19 +117,22 @@ class Checker:
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
         `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
         suppressions = Suppressions(text)
-        rules = [
-            rule for rule in self.rules
+        codes = [
+            rule.code for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
-            return _Analysis(cst.Module(body=[]), [])
+        project = self.projects.for_path(path) if codes else None
+        if project is not None:
+            project.set_text(Path(path), text)
+        verdict = self.prefilter.verdict(text, path, codes, project)
+        rules = [rule for rule in self.rules if rule.code in verdict.codes]
+        if not rules:
+            return _Analysis(None, [])
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
                         edits: bool) -> _Analysis:
         project = self.projects.for_path(path)
-        if project is not None:
-            project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module
         found = []
@@ -155,12 +158,6 @@ class Checker:
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
         return _Analysis(module, found)
-
-    def _imports_a_starter(self, path: str) -> bool:
-        """A file whose text names no process API can still start processes through a
-        module of its project that does."""
-        project = self.projects.for_path(path)
-        return project is not None and project.may_start_processes(path)
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
@@ -220,6 +217,7 @@ class Checker:
                 fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
                 if not fixes:
                     break
+                assert analysis.module is not None  # a file with fixes was parsed
                 if analysis.module.code != current:
                     # libcst drops a lone \r at the end of a file: a rewrite would lose it.
                     raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
