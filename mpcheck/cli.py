@@ -74,6 +74,7 @@ def _common_options(function: Callable) -> Callable:
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A pyproject.toml or mpcheck.toml to read instead of the nearest pyproject.toml."),
         click.option("--stdin-filename", metavar="PATH", help="The file name to report (and match per-file-ignores against) when reading from `-`."),
         click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Worker processes that parse files (default: the number of CPUs; 1: none). Output is the same, in the same order, whatever N."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -216,6 +217,7 @@ def _run(
     config_path: Path | None,
     stdin_filename: str | None,
     quiet: bool,
+    jobs: int | None,
 ) -> int:
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
@@ -253,7 +255,7 @@ def _run(
         # ruff's warning and exit status (0): a tree without Python files is not an error,
         # but nothing was checked, so there is no summary to give (see _report).
         click.echo("warning: No Python files found under the given path(s)", err=True)
-    outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
+    outcomes = checker.run_files([(target.path, target.display) for target in files], fixing, jobs)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
         if result.changed and not result.has_input_error:

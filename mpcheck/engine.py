@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
 from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
-from .prefilter import Prefilter
+from .prefilter import Prefilter, Verdict
 from .model import SemanticModel
 from .parsing import parse_module
 from .project import Projects
@@ -78,10 +77,11 @@ class Checker:
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.fix_edits = fix_edits
+        self._project_files = tuple(project_files)
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         self.prefilter = Prefilter(self.rules, process_api_names)
-        self.projects = Projects(self.settings.process_apis, project_files)
+        self.projects = Projects(self.settings.process_apis, self._project_files)
 
     # -- checking -------------------------------------------------------------------
 
@@ -117,6 +117,15 @@ class Checker:
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
         `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
         suppressions = Suppressions(text)
+        rules = [rule for rule in self.rules if rule.code in self.verdict(text, path, suppressions).codes]
+        if not rules:
+            return _Analysis(None, [])
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
+
+    def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
+        """Which rules may find something in `text` (the prefilter's answer), among those
+        that apply to the file: not ignored for its path, nor by its `# mpcheck: noqa`."""
+        suppressions = suppressions or Suppressions(text)
         codes = [
             rule.code for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
@@ -124,11 +133,7 @@ class Checker:
         project = self.projects.for_path(path) if codes else None
         if project is not None:
             project.set_text(Path(path), text)
-        verdict = self.prefilter.verdict(text, path, codes, project)
-        rules = [rule for rule in self.rules if rule.code in verdict.codes]
-        if not rules:
-            return _Analysis(None, [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
+        return self.prefilter.verdict(text, path, codes, project)
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
                         edits: bool) -> _Analysis:
@@ -180,26 +185,51 @@ class Checker:
 
     # -- many files -----------------------------------------------------------------
 
-    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False) -> Iterator[FileResult]:
-        """`check_file` (or `fix_file`) of each (path, display) pair, in order.
+    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False,
+                  jobs: int | None = None) -> Iterator[FileResult]:
+        """`check_file` (or `fix_file`) of each (path, display) pair, in the order given.
 
-        A large run is spread over forked worker processes, one per core: parsing is the
-        cost and one core parses at a time. Workers inherit this checker and only compute;
-        the caller writes files. Only a process with no other thread may fork safely
-        (Python 3.12 warns), and a spawned worker would re-import the caller's main module
-        (a REPL or stdin has none), so without fork the run is serial.
+        Each file is read and prefiltered here; the files a rule must parse are spread over
+        `jobs` worker processes (default: one per core; 1: none). The workers are started
+        with forkserver where it exists and spawn elsewhere (Windows): never by forking this
+        process, which may hold threads (the parser's), and never by re-running the caller's
+        main module. They only compute; the caller writes files.
         """
-        workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-        can_fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        if len(files) < _PARALLEL_MIN_FILES or workers < 2 or not can_fork:
-            for path, display in files:
-                yield self.fix_file(path, display) if fixing else self.check_file(path, display)
-            return
-        global _worker_checker
-        _worker_checker = self
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            jobs = [(path, display, fixing) for path, display in files]
-            yield from pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+        jobs = max(1, jobs or os.cpu_count() or 1)
+        results: list[FileResult | None] = [None] * len(files)
+        work: list[int] = []
+        for number, (path, display) in enumerate(files):
+            try:
+                source = read_source(path)
+            except InputError as error:
+                results[number] = self._unchecked(display, error)
+                continue
+            if self.verdict(source.text, display).codes:
+                work.append(number)
+            else:
+                results[number] = FileResult(display, source=source)
+        if jobs == 1 or len(work) < _PARALLEL_MIN_FILES:
+            parsed: Iterable[FileResult] = (self._job(files[n][0], files[n][1], fixing) for n in work)
+        else:
+            parsed = self._in_pool([(files[n][0], files[n][1], fixing) for n in work], min(jobs, len(work)))
+        done = 0
+        for number, result in zip(work, parsed):
+            results[number] = result
+            while done < len(results) and results[done] is not None:
+                yield results[done]  # type: ignore[misc]
+                done += 1
+        yield from results[done:]  # type: ignore[misc]
+
+    def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
+        return self.fix_file(path, display) if fixing else self.check_file(path, display)
+
+    def _in_pool(self, jobs: list[tuple[Path, str, bool]], workers: int) -> Iterator[FileResult]:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=arguments) as pool:
+            yield from pool.map(_run_job, jobs)
 
     # -- fixing ---------------------------------------------------------------------
 
@@ -243,16 +273,20 @@ class Checker:
         return result
 
 
-# Below this many files, starting worker processes costs more than it saves.
-_PARALLEL_MIN_FILES = 200
-_MAX_WORKERS = 8
-_worker_checker: Checker | None = None  # the checker forked workers inherit
+# Below this many files to parse, starting worker processes costs more than it saves (a
+# worker imports libcst and the rules: about 0.3 s).
+_PARALLEL_MIN_FILES = 4
+_worker_checker: Checker | None = None  # the checker of this worker process
+
+
+def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
+    global _worker_checker
+    _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits)
 
 
 def _run_job(job: tuple[Path, str, bool]) -> FileResult:
-    path, display, fixing = job
     assert _worker_checker is not None
-    return _worker_checker.fix_file(path, display) if fixing else _worker_checker.check_file(path, display)
+    return _worker_checker._job(*job)
 
 
 def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:

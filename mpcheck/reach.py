@@ -8,15 +8,18 @@ it (logging imports a module that imports one that mentions multiprocessing). In
 
 - a module's top-level statements are its *chunks* (CPython's `ast` finds their lines; it is
   run only on modules whose text holds a word or an imported name that reaches);
-- a chunk *reaches* when its text holds one of the words, or a name this module imported from
-  another module where that name reaches (`from .jobs import run_all`; `import jobs` then
-  `jobs.run_all`); the names a reaching chunk binds reach (a def, a class, an assignment, an
-  import: re-exports through `__init__.py` follow);
+- a chunk *reaches* when one of its identifiers (code, not strings or comments: the semantic
+  model resolves names through imports, never through text) holds one of the words, or it
+  uses a name of its module that reaches, or a name this module imported from another module
+  where that name reaches (`from .jobs import run_all`; `import jobs` then `jobs.run_all`);
+  the names a reaching chunk binds reach (a def, a class, an assignment, an import:
+  re-exports through `__init__.py` follow);
 - a file *uses a reaching name* when it imports one (or refers to one through a module it
   imports).
 
-Every step over-approximates (words and names are matched anywhere in a chunk, strings and
-comments included; a chunk binds every name stored in it), so a file the pass rejects calls
+Every step over-approximates (a chunk uses every identifier in it, binds every name stored
+in it, and uses `jobs.run_all` when it names `jobs` and `run_all` anywhere; the checked file's
+own text is searched, strings and comments included), so a file the pass rejects calls
 nothing of its project that holds the words. Results are kept per module for the run, and
 each answer says which modules it read (the result cache's dependencies).
 """
@@ -115,14 +118,29 @@ def absolute_name(dotted: str, own_name: str, is_package: bool) -> str | None:
 @dataclass
 class _Chunk:
     binds: frozenset[str]
-    text: str
+    names: frozenset[str]  # every identifier of its code (not of its strings and comments)
+
+
+@dataclass
+class _Visible:
+    """The names of other modules that reach, as one module's imports make them visible:
+    plain names (`run_all` after `from jobs import run_all`) and attributes of a module
+    name (`jobs` . `run_all` after `import jobs`; `*` for any attribute)."""
+
+    names: set[str] = field(default_factory=set)
+    attributes: dict[str, set[str]] = field(default_factory=dict)
+    patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text
+
+    def used_by(self, chunk: _Chunk) -> bool:
+        return not self.names.isdisjoint(chunk.names) or any(
+            module in chunk.names and ("*" in attributes or not attributes.isdisjoint(chunk.names))
+            for module, attributes in self.attributes.items())
 
 
 @dataclass
 class _State:
     names: set[str] = field(default_factory=set)  # the module's names that reach
     chunks: list[_Chunk] | None = None
-    text: str | None = None  # kept while the module's group is being settled
     closure: frozenset[Path] = frozenset()  # the modules it imports, directly or not, and itself
 
 
@@ -136,13 +154,15 @@ class Reach:
 
     def file_uses(self, path: str | Path, text: str) -> tuple[bool, frozenset[Path]]:
         """Whether the file at `path` (its text: `text`) uses a name of another module of
-        the project that reaches the words, and the modules that answer read."""
+        the project that reaches the words, and the modules that answer read. The file's own
+        text is not parsed: a name in a string or a comment counts."""
         module = self.index.module_at(path)
         if module is None:
             return False, frozenset()
         self._settle(module)
-        pattern = self._visible(module)
-        return pattern is not None and pattern.search(text) is not None, self._states[id(module)].closure
+        visible = self._visible(module)
+        uses = bool(visible.patterns) and re.search("|".join(visible.patterns), text) is not None
+        return uses, self._states[id(module)].closure
 
     def reaches(self, module: _Module, name: str) -> bool:
         """Whether the top-level `name` of `module` reaches the words."""
@@ -165,7 +185,7 @@ class Reach:
             index_of[id(module)] = low[id(module)] = len(index_of)
             stack.append(module)
             on_stack.add(id(module))
-            work.append((module, [m for m in self.index.imported(module)]))
+            work.append((module, list(self.index.imported(module))))
 
         open_module(start)
         while work:
@@ -197,45 +217,42 @@ class Reach:
         states = [_State() for _ in group]
         for module, state in zip(group, states):
             self._states[id(module)] = state
+        texts = [self.index.text_of(module) or "" for module in group]
         changed = True
         while changed:
             changed = False
-            for module, state in zip(group, states):
-                changed |= self._grow(module, state)
+            for module, state, text in zip(group, states, texts):
+                changed |= self._grow(module, state, text)
         closure = {module.path for module in group}
         for module in group:
             for imported in self.index.imported(module):
                 closure |= self._states[id(imported)].closure
         frozen = frozenset(closure)
         for state in states:
-            state.closure, state.text = frozen, None
+            state.closure = frozen
 
-    def _grow(self, module: _Module, state: _State) -> bool:
+    def _grow(self, module: _Module, state: _State, text: str) -> bool:
         visible = self._visible(module)
-        if state.text is None:
-            state.text = self.index.text_of(module) or ""
-        if visible is None and not any(word in state.text for word in self.words):
+        if not (visible.names or visible.attributes) and not any(word in text for word in self.words):
             return False
         if state.chunks is None:
-            state.chunks = _chunks(state.text)
+            state.chunks = _chunks(text)
         before = len(state.names)
         grown = True
         while grown:  # names of this module that reach make the chunks using them reach
             grown = False
-            own = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(state.names)))) if state.names else None
             for chunk in state.chunks:
                 if chunk.binds <= state.names:
                     continue
-                if any(word in chunk.text for word in self.words) or \
-                        (visible is not None and visible.search(chunk.text)) or (own is not None and own.search(chunk.text)):
+                if any(word in name for name in chunk.names for word in self.words) or \
+                        not state.names.isdisjoint(chunk.names) or visible.used_by(chunk):
                     state.names |= chunk.binds
                     grown = True
         return len(state.names) != before
 
-    def _visible(self, module: _Module) -> re.Pattern[str] | None:
-        """A pattern matching the text that refers to a reaching name of another module
-        through `module`'s imports, or None when there is none."""
-        alternatives: list[str] = []
+    def _visible(self, module: _Module) -> _Visible:
+        """The reaching names of other modules that `module`'s imports make visible."""
+        visible = _Visible()
         for binding in self.index.bindings(module):
             target = self.index.find(module.root, binding.target)
             state = None if target is None or target is module else self._states.get(id(target))
@@ -243,31 +260,51 @@ class Reach:
                 continue
             names = state.names
             if binding.local == "*":
-                alternatives.extend(rf"\b{re.escape(name)}\b" for name in names)
+                visible.names |= names
+                visible.patterns.extend(rf"\b{re.escape(name)}\b" for name in names)
             elif target.name == binding.target:  # the binding names the module itself
+                attributes = {"*"} if _WILDCARD in names else names
+                visible.attributes.setdefault(binding.local, set()).update(attributes)
                 written = r"\s*\.\s*".join(map(re.escape, binding.written.split(".")))
-                attributes = r"\w+" if _WILDCARD in names else "|".join(map(re.escape, sorted(names)))
-                alternatives.append(rf"\b{written}\s*\.\s*(?:{attributes})\b")
+                listed = r"\w+" if "*" in attributes else "|".join(map(re.escape, sorted(attributes)))
+                visible.patterns.append(rf"\b{written}\s*\.\s*(?:{listed})\b")
             elif binding.target.rsplit(".", 1)[-1] in names or _WILDCARD in names:
-                alternatives.append(rf"\b{re.escape(binding.local)}\b")
-        return re.compile("|".join(alternatives)) if alternatives else None
+                visible.names.add(binding.local)
+                visible.patterns.append(rf"\b{re.escape(binding.local)}\b")
+        return visible
 
 
 def _chunks(text: str) -> list[_Chunk]:
-    """The top-level statements of `text` with the names each binds; the whole text as
-    one chunk binding every identifier in it when CPython cannot parse it."""
+    """The top-level statements of `text`, with the names each binds and uses; the whole
+    text as one chunk binding and using every identifier in it when CPython cannot parse it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [_Chunk(frozenset(_IDENTIFIER.findall(text)), text)]
-    lines = text.splitlines(keepends=True)
-    chunks = []
-    for statement in tree.body:
-        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-        chunks.append(_Chunk(frozenset(_bound(statement)), "".join(lines[first - 1:statement.end_lineno])))
-    return chunks
+        every = frozenset(_IDENTIFIER.findall(text))
+        return [_Chunk(every, every)]
+    return [_Chunk(frozenset(_bound(statement)), frozenset(_used(statement))) for statement in tree.body]
+
+
+def _used(statement: ast.stmt) -> set[str]:
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.update(node.name.split("."))
+            if node.asname:
+                names.add(node.asname)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.update(node.module.split("."))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.add(node.arg)
+    return names
 
 
 def _bound(statement: ast.stmt) -> set[str]:
