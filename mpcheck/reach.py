@@ -8,9 +8,9 @@ it (logging imports a module that imports one that mentions multiprocessing). In
 
 - a module's top-level statements are its *chunks* (CPython's `ast` finds their lines; it is
   run only on modules whose text holds a word or an imported name that reaches);
-- a chunk *reaches* when one of its identifiers (code, not strings or comments: the semantic
-  model resolves names through imports, never through text) holds one of the words, or it
-  uses a name of its module that reaches, or a name this module imported from another module
+- a chunk *reaches* when one of the identifiers of its code (not of its strings or comments:
+  the semantic model resolves names through imports, never through text) holds one of the
+  words, or it names a name of its module that reaches, or a name this module imported from another module
   where that name reaches (`from .jobs import run_all`; `import jobs` then `jobs.run_all`);
   the names a reaching chunk binds reach (a def, a class, an assignment, an import:
   re-exports through `__init__.py` follow);
@@ -118,7 +118,8 @@ def absolute_name(dotted: str, own_name: str, is_package: bool) -> str | None:
 @dataclass
 class _Chunk:
     binds: frozenset[str]
-    names: frozenset[str]  # every identifier of its code (not of its strings and comments)
+    names: frozenset[str]  # every identifier in its text
+    has_word: bool  # an identifier of its code (not of a string or a comment) holds a word
 
 
 @dataclass
@@ -233,10 +234,12 @@ class Reach:
 
     def _grow(self, module: _Module, state: _State, text: str) -> bool:
         visible = self._visible(module)
-        if not (visible.names or visible.attributes) and not any(word in text for word in self.words):
-            return False
         if state.chunks is None:
-            state.chunks = _chunks(text)
+            # Parsed only when a word, or a name it imports that reaches, is in its text.
+            if not any(word in text for word in self.words) and \
+                    not (visible.patterns and re.search("|".join(visible.patterns), text)):
+                return False
+            state.chunks = _chunks(text, self.words)
         before = len(state.names)
         grown = True
         while grown:  # names of this module that reach make the chunks using them reach
@@ -244,8 +247,7 @@ class Reach:
             for chunk in state.chunks:
                 if chunk.binds <= state.names:
                     continue
-                if any(word in name for name in chunk.names for word in self.words) or \
-                        not state.names.isdisjoint(chunk.names) or visible.used_by(chunk):
+                if chunk.has_word or not state.names.isdisjoint(chunk.names) or visible.used_by(chunk):
                     state.names |= chunk.binds
                     grown = True
         return len(state.names) != before
@@ -274,7 +276,7 @@ class Reach:
         return visible
 
 
-def _chunks(text: str) -> list[_Chunk]:
+def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
     """The top-level statements of `text`, with the names each binds and uses; the whole
     text as one chunk binding and using every identifier in it when CPython cannot parse it."""
     try:
@@ -283,11 +285,21 @@ def _chunks(text: str) -> list[_Chunk]:
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         every = frozenset(_IDENTIFIER.findall(text))
-        return [_Chunk(every, every)]
-    return [_Chunk(frozenset(_bound(statement)), frozenset(_used(statement))) for statement in tree.body]
+        return [_Chunk(every, every, any(word in text for word in words))]
+    lines = text.splitlines(keepends=True)
+    chunks = []
+    for statement in tree.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        segment = "".join(lines[first - 1:statement.end_lineno])
+        has_word = any(word in segment for word in words) and \
+            any(word in name for name in _code_names(statement) for word in words)
+        chunks.append(_Chunk(frozenset(_bound(statement)), frozenset(_IDENTIFIER.findall(segment)), has_word))
+    return chunks
 
 
-def _used(statement: ast.stmt) -> set[str]:
+def _code_names(statement: ast.stmt) -> set[str]:
+    """The identifiers of a statement's code: names, attributes, imported modules and
+    names, definitions, keywords."""
     names = set()
     for node in ast.walk(statement):
         if isinstance(node, ast.Name):
