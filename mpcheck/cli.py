@@ -19,18 +19,21 @@ from typing import Callable, Iterator, Sequence
 
 import click
 
+from typing import TYPE_CHECKING
+
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
-from .engine import Checker, FileResult, input_error
-from .explain import fix_summary, render_rule
 from .findings import INPUT_ERROR_CODE, Diagnostic
-from .fixes import write_atomically
-from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
-from .rules import ALL_RULES, RULES_BY_CODE
 from .runtime import runner
 from .runtime.startmethod import START_METHODS, check as check_start_method
 from .source import InputError
+
+if TYPE_CHECKING:
+    from .engine import Checker, FileResult
+
+# The rules, the engine and the reporters import libcst (0.1-0.2 s): each command imports
+# what it uses when it runs, so that `--version`, `--help` and `mpcheck run` do not pay for it.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # A run over fewer files ends before a progress bar would tell anyone anything.
@@ -99,6 +102,9 @@ def fix_command(**options) -> None:
 @main.command()
 def rules() -> None:
     """List the rules: code, name, whether `fix` can fix it, and what it flags."""
+    from .explain import fix_summary
+    from .rules import ALL_RULES
+
     rows = [(rule.code, rule.name, fix_summary(rule), rule.summary) for rule in ALL_RULES]
     widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
     header = ("CODE", "NAME", "FIX", "SUMMARY")
@@ -126,6 +132,9 @@ def facts(section: int | None) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain rule CODE: what it flags, where it breaks, the portable form, fix safety."""
+    from .explain import render_rule
+    from .rules import RULES_BY_CODE
+
     rule = RULES_BY_CODE.get(code.upper())
     if rule is None:
         raise click.UsageError(f"unknown rule code {code!r}; `mpcheck rules` lists them")
@@ -221,6 +230,10 @@ def _run(
 ) -> int:
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
+    from .engine import Checker, FileResult, input_error
+    from .fixes import write_atomically
+    from .rules import RULES_BY_CODE
+
     try:
         settings = load_settings(
             config_path,
@@ -342,6 +355,8 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
 
 def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
             fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool, missing: int) -> None:
+    from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
+
     if output_format in MACHINE_FORMATS:
         document = MACHINE_FORMATS[output_format](diagnostics)
         if document:

@@ -7,9 +7,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:  # a run whose results are known needs no parser: libcst is not imported
+    import libcst as cst
 
-if TYPE_CHECKING:
     from .fixes import FixEdit, ImportRequest
 
 
