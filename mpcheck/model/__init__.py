@@ -27,9 +27,9 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from .. import apis
-from .builder import ModelBuilder, dotted_name
+from .builder import ModelBuilder
 from .positions import Positions
-from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
+from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
