@@ -7,9 +7,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:  # a run whose results are known needs no parser: libcst is not imported
+    import libcst as cst
 
-if TYPE_CHECKING:
     from .fixes import FixEdit, ImportRequest
 
 
@@ -93,7 +93,9 @@ class Edit:
 class FixInfo:
     applicability: Applicability
     description: str
-    edit: Edit
+    # The fix as text; computed only for the reports that print it (json, sarif): finding
+    # it renders the whole module once per finding.
+    edit: Edit | None = None
 
 
 @dataclass(frozen=True, order=True)

@@ -28,7 +28,7 @@ def _checker_for(working_directory: Path) -> Checker:
     settings = load_settings(None, RULES_BY_CODE, search_from=working_directory)
     # Every rule runs; flake8's own selection decides which codes are shown.
     every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
-    return Checker(every_rule)
+    return Checker(every_rule, fix_edits=False)
 
 
 class MpcheckPlugin:

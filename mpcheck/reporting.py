@@ -75,6 +75,7 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
     fix = None
     if diagnostic.fix is not None:
         edit = diagnostic.fix.edit
+        assert edit is not None, "the checker was made without fix_edits"
         fix = {
             "applicability": diagnostic.fix.applicability.value,
             "description": diagnostic.fix.description,
@@ -190,6 +191,7 @@ def _sarif_result(diagnostic: Diagnostic, rule_index: Mapping[str, int]) -> dict
     }
     if diagnostic.fix is not None:
         edit = diagnostic.fix.edit
+        assert edit is not None, "the checker was made without fix_edits"
         result["fixes"] = [{
             "description": {"text": diagnostic.fix.description},
             "artifactChanges": [{

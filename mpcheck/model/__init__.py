@@ -21,7 +21,7 @@ Rules then ask this object:
   writes, logging calls that reach a console handler), through the functions it calls.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
-when a file has a finding (`position`).
+for the nodes asked about, over the top-level statement holding each (`position`).
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from .. import apis
 from .builder import ModelBuilder
+from .positions import Positions
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .output import Output, OutputFacts
@@ -80,7 +81,7 @@ class SemanticModel:
         self._scopes: dict[int, Scope] = {}
         self._resolved: dict[int, Symbol | None] = {}
         self._resolving: set[int] = set()
-        self._positions = None
+        self._positions: Positions | None = None
         ModelBuilder(self).build()
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
@@ -238,10 +239,10 @@ class SemanticModel:
     # -- positions -------------------------------------------------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is (computed for the statement holding it only: see positions.py)."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        return self._positions[node]
+            self._positions = Positions(self.module)
+        return self._positions.of(node)
 
 
 def _annotates_a_local(site: Site) -> bool:

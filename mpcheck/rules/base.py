@@ -111,11 +111,15 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text contains one of these words (for any
-    # enabled rule) and, if set, matches `trigger_pattern`. Every file the rule can flag
-    # must pass that test.
+    # The prefilter runs the rule on a file only when its text contains one of these words
+    # and, if set, matches `trigger_pattern`; only on files named as `trigger_files` says
+    # (globs; empty: any); or, with `trigger_through_project`, when the file uses a name of
+    # another module of its project whose definition contains one of the words (prefilter.py).
+    # Every file the rule can flag must pass that test (tests/test_prefilter.py).
     triggers: ClassVar[tuple[str, ...]]
     trigger_pattern: ClassVar[str | None] = None
+    trigger_files: ClassVar[tuple[str, ...]] = ()
+    trigger_through_project: ClassVar[bool] = False
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []

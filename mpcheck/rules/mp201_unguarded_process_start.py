@@ -25,6 +25,7 @@ class UnguardedProcessStart(Rule):
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a call of a project function that starts processes
     unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(
