@@ -9,6 +9,8 @@
   functions it calls, in this file or (with a project index) in other modules.
 - `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
+- `worker_functions()`: this file's functions its process calls run in a child;
+  `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
 """
 
@@ -23,7 +25,7 @@ import libcst as cst
 from .. import apis
 from ..apis import Role
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, literal_string
-from .scopes import Kind, Site
+from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -108,6 +110,7 @@ class ProcessFacts:
         self._calls_by_function: dict[int, list[Site]] | None = None
         self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
         self._loaders: list[tuple[cst.Call, Site]] | None = None
+        self._workers: frozenset[int] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
 
@@ -378,6 +381,80 @@ class ProcessFacts:
             return
         for value in binding_values(self.model, expr):
             yield from self._loaders_in(value, depth + 1)
+
+    # -- what runs in a child, and what it is given -------------------------------------------------
+
+    def worker_functions(self) -> frozenset[int]:
+        """The ids of this file's FunctionDefs that this file's process calls run in a child:
+        the callables they are given (`Process(target=)`, `Pool.map`, `submit`,
+        `initializer=`, bound methods too), the `run` method of this file's Process
+        subclasses, and the functions of this file those call, transitively."""
+        if self._workers is not None:
+            return self._workers
+        found: set[int] = set()
+        todo: list[cst.FunctionDef] = []
+        for site in self.model.calls:
+            process_call = self.process_call(site)
+            if process_call is not None and process_call.callable is not None:
+                symbol = self.model.resolve(process_call.callable)
+                if symbol is not None and isinstance(symbol.definition, cst.FunctionDef):
+                    todo.append(symbol.definition)
+        for site in self.model.definitions:
+            if isinstance(site.node, cst.ClassDef):
+                symbol = self.model.resolve(site.node.name)
+                if symbol is not None and symbol.qualname == "multiprocessing.Process":
+                    run = class_member(self.model, site.node, "run", instance=True)
+                    if run is not None and isinstance(run.definition, cst.FunctionDef):
+                        todo.append(run.definition)
+        while todo:
+            function = todo.pop()
+            if id(function) in found:
+                continue
+            found.add(id(function))
+            for call in self.calls_of(function):
+                assert isinstance(call.node, cst.Call)
+                todo.extend(self.callees(call.node))
+        self._workers = frozenset(found)
+        return self._workers
+
+    def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
+        """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
+        functions): the arguments of its direct calls, and the items of the `args=` tuple
+        (or the further positional arguments of `submit`) of the process calls that run it.
+        Callers in other modules, `*args` and `**kwargs` are not followed."""
+        function = parameter.scope.node
+        if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is parameter.node), None)
+        method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS
+        if index is not None and method:
+            index -= 1  # `self`, bound by the call
+        keyword = None if any(param is parameter.node for param in function.params.posonly_params) else parameter.name
+        found: list[cst.BaseExpression] = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if any(callee is function for callee in self.callees(call)):
+                value = argument(call, index, keyword) if index is None or index >= 0 else None
+                found += [value] if value is not None else []
+                continue
+            process_call = self.process_call(site)
+            if process_call is None or process_call.callable is None or index is None or index < 0:
+                continue
+            target = self.model.resolve(process_call.callable)
+            if target is None or target.definition is not function:
+                continue
+            api = process_call.api
+            if api.rest_is_data:
+                values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
+            else:
+                spec = next((spec for spec in api.data_arguments if spec.keyword == "args"), None)
+                given = argument(call, spec.position, spec.keyword) if spec is not None else None
+                values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
+                    if isinstance(given, (cst.Tuple, cst.List)) else []
+            found += [values[index]] if index < len(values) else []
+        return found
 
     # -- fork-only names ---------------------------------------------------------------------------
 

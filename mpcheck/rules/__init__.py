@@ -6,8 +6,14 @@ from .base import Explanation, Invalid, Rule, RuleContext, Valid
 from .mp101_fork_only_api import ForkOnlyApi
 from .mp201_unguarded_process_start import UnguardedProcessStart
 from .mp202_missing_freeze_support import MissingFreezeSupport
+from .mp701_queue_qsize import QueueQsize
+from .mp702_reuse_port_and_shared_socket import ReusePortAndSharedSocket
+from .mp703_shared_memory_tracked_attach import SharedMemoryTrackedAttach
 
-ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport)
+ALL_RULES: tuple[type[Rule], ...] = (
+    ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport, QueueQsize, ReusePortAndSharedSocket,
+    SharedMemoryTrackedAttach,
+)
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
