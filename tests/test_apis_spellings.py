@@ -214,17 +214,10 @@ SPELLINGS = {
         "    return await loop.run_in_executor(None, work, 1)\n",
         "loop.run_in_executor(None, work, 1)", "asyncio.AbstractEventLoop().run_in_executor", None, "", set()),
     "event-loop-of-get-event-loop": spelling(
-        "import asyncio
-
-loop = asyncio.get_event_loop()
-server = loop.create_server(object, port=80)
-",
+        "import asyncio\n\nloop = asyncio.get_event_loop()\nserver = loop.create_server(object, port=80)\n",
         "loop.create_server(object, port=80)", "asyncio.AbstractEventLoop().create_server", None, "", set()),
     "event-loop-of-new-event-loop": spelling(
-        "from asyncio import new_event_loop
-
-server = new_event_loop().create_datagram_endpoint(object)
-",
+        "from asyncio import new_event_loop\n\nserver = new_event_loop().create_datagram_endpoint(object)\n",
         "new_event_loop().create_datagram_endpoint(object)", "asyncio.AbstractEventLoop().create_datagram_endpoint",
         None, "", set()),
     # -- threads that look like processes ---------------------------------------------------
