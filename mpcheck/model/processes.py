@@ -24,7 +24,8 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, binding_symbol, class_member, context_method, \
+    literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -399,11 +400,12 @@ class ProcessFacts:
                 symbol = self.model.resolve(process_call.callable)
                 if symbol is not None and isinstance(symbol.definition, cst.FunctionDef):
                     todo.append(symbol.definition)
-        for site in self.model.definitions:
-            if isinstance(site.node, cst.ClassDef):
-                symbol = self.model.resolve(site.node.name)
+        for binding in self.model.bindings:
+            if binding.kind is Kind.CLASS:
+                symbol = binding_symbol(self.model, binding)
                 if symbol is not None and symbol.qualname == "multiprocessing.Process":
-                    run = class_member(self.model, site.node, "run", instance=True)
+                    assert isinstance(binding.node, cst.ClassDef)
+                    run = class_member(self.model, binding.node, "run", instance=True)
                     if run is not None and isinstance(run.definition, cst.FunctionDef):
                         todo.append(run.definition)
         while todo:
@@ -419,8 +421,9 @@ class ProcessFacts:
 
     def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
         """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
-        functions): the arguments of its direct calls, and the items of the `args=` tuple
-        (or the further positional arguments of `submit`) of the process calls that run it.
+        functions): the arguments of its direct calls, and the items of the `args=` (or
+        `initargs=`) tuple, or the further positional arguments of `submit`, of the process
+        calls that run it.
         Callers in other modules, `*args` and `**kwargs` are not followed."""
         function = parameter.scope.node
         if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
@@ -449,7 +452,7 @@ class ProcessFacts:
             if api.rest_is_data:
                 values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
             else:
-                spec = next((spec for spec in api.data_arguments if spec.keyword == "args"), None)
+                spec = next((spec for spec in api.data_arguments if spec.keyword in ("args", "initargs")), None)
                 given = argument(call, spec.position, spec.keyword) if spec is not None else None
                 values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
                     if isinstance(given, (cst.Tuple, cst.List)) else []

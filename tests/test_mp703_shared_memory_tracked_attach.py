@@ -1,0 +1,95 @@
+"""MP703: which SharedMemory/ShareableList calls attach with the resource tracker, and what
+`target-version` changes."""
+
+from __future__ import annotations
+
+import pytest
+
+import mpcheck
+from mpcheck import Settings
+
+HEAD = "from multiprocessing import shared_memory\nfrom multiprocessing.shared_memory import ShareableList\nname = 'psm_1'\n"
+
+
+def findings(code: str, **settings) -> list:
+    return mpcheck.check_source(HEAD + code, "viewer.py", settings=Settings(select=("MP703",), **settings))
+
+
+ATTACHES = {
+    "name keyword": "shared_memory.SharedMemory(name=name)",
+    "name positional": "shared_memory.SharedMemory(name)",
+    "create=False": "shared_memory.SharedMemory(name, False)",
+    "track=True": "shared_memory.SharedMemory(name=name, track=True)",
+    "list by name": "ShareableList(name=name)",
+}
+
+
+@pytest.mark.parametrize("call", ATTACHES.values(), ids=ATTACHES.keys())
+def test_attaches_are_flagged_on_linux_and_macos(call):
+    [finding] = findings(f"segment = {call}\n")
+    assert finding.text.endswith("(breaks on: Linux; macOS)")
+    assert findings(f"segment = {call}\n", platforms=("windows",)) == []
+
+
+NOT_ATTACHES = {
+    "create": "shared_memory.SharedMemory(create=True, size=8)",
+    "create with a name": "shared_memory.SharedMemory(name, create=True, size=8)",
+    "create unknown": "shared_memory.SharedMemory(name, create=flag, size=8)",
+    "track=False": "shared_memory.SharedMemory(name=name, track=False)",
+    "track unknown": "shared_memory.SharedMemory(name=name, track=flag)",
+    "keyword arguments": "shared_memory.SharedMemory(**options)",
+    "a new list": "ShareableList([1, 2, 3], name=name)",
+    "no name": "ShareableList()",
+    "a manager": "__import__('multiprocessing').managers.SharedMemoryManager()",
+}
+
+
+@pytest.mark.parametrize("call", NOT_ATTACHES.values(), ids=NOT_ATTACHES.keys())
+def test_creating_or_untracked_calls_are_silent(call):
+    assert findings(f"import os\nflag = \"TRACK\" in os.environ\noptions = {{}}\nsegment = {call}\n") == []
+
+
+def test_unregistering_anywhere_in_the_file_or_patching_register_is_enough():
+    attach = "segment = shared_memory.SharedMemory(name=name)\n"
+    assert findings("from multiprocessing import resource_tracker\n" + attach
+                    + "resource_tracker.unregister(segment._name, 'shared_memory')\n") == []
+    assert findings("import multiprocessing.resource_tracker as rt\nrt.register = lambda *args: None\n" + attach) == []
+
+
+def test_target_version_names_the_remedy_and_allows_the_unsafe_fix():
+    source = HEAD + "segment = shared_memory.SharedMemory(name=name)\n"
+    [old] = findings("segment = shared_memory.SharedMemory(name=name)\n", target_version=(3, 10))
+    assert "resource_tracker.unregister" in old.message and old.fix is None
+    settings = Settings(select=("MP703",), target_version=(3, 13))
+    [new] = mpcheck.check_source(source, "viewer.py", settings=settings)
+    assert new.message.endswith("pass `track=False`")
+    assert mpcheck.fix_source(source, "viewer.py", settings=settings).text == source
+    fixed = mpcheck.fix_source(source, "viewer.py", settings=settings, unsafe_fixes=True).text
+    assert fixed == source.replace("SharedMemory(name=name)", "SharedMemory(name=name, track=False)")
+
+
+WORKER = '''\
+import multiprocessing
+from multiprocessing import shared_memory
+
+
+def fill(name):
+    segment = shared_memory.SharedMemory(name=name)
+    segment.buf[0] = 1
+    segment.close()
+
+
+if __name__ == "__main__":
+    owner = shared_memory.SharedMemory(create=True, size=1)
+    multiprocessing.Process(target=fill, args=(owner.name,)).start()
+'''
+
+
+def test_an_attach_in_this_files_worker_shares_the_creators_tracker():
+    assert mpcheck.check_source(WORKER, "fill.py", settings=Settings(select=("MP703",))) == []
+    # A function no process call of this file runs may run in a process of its own.
+    standalone = WORKER.replace("multiprocessing.Process(target=fill, args=(owner.name,)).start()", "fill(owner.name)")
+    assert len(mpcheck.check_source(standalone, "fill.py", settings=Settings(select=("MP703",)))) == 1
+    # A file that creates nothing attaches to someone else's segment, wherever it does.
+    consumer = WORKER.replace("owner = shared_memory.SharedMemory(create=True, size=1)", "owner = object()")
+    assert len(mpcheck.check_source(consumer, "fill.py", settings=Settings(select=("MP703",)))) == 1
