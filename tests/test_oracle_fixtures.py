@@ -3,8 +3,10 @@
 For each fixture: `mpcheck fix` on a copy of `before/` gives exactly `after/`, and a second
 run changes nothing. Then, under every CPython 3.10+ present (absent ones are skipped with a
 note), the original's stdout under fork is the reference; the original misbehaves under spawn
-(checked on the running interpreter: a broken program hangs or floods, which is slow); and the
-fixed copy exits 0 under fork, spawn and forkserver with exactly the reference stdout.
+(checked on the running interpreter: a broken program hangs or floods, which is slow) -- or,
+for a fixture whose `breaks-under` names a simulated platform (tests/platforms), misbehaves
+there; and the fixed copy exits 0 under fork, spawn and forkserver (and that platform) with
+exactly the reference stdout.
 All runs of all interpreters go through one thread pool, so the slow ones overlap.
 """
 
@@ -22,7 +24,7 @@ from click.testing import CliRunner
 
 from mpcheck.cli import main
 
-from .oracle import START_METHODS, Program, Run, interpreters, misbehaves, run_program
+from .oracle import SIMULATED_PLATFORMS, START_METHODS, Program, Run, interpreters, misbehaves, run_program
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +44,14 @@ class Fixture:
     directory: Path
     args: tuple[str, ...]
     unsafe_fixes: bool
+    # Where the original misbehaves: "spawn" (the default), or a simulated platform
+    # ("windows", "macos"; see tests/platforms), which the fixed copy must then survive too.
+    breaks_under: str = "spawn"
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """What the fixed copy runs under."""
+        return START_METHODS + ((self.breaks_under,) if self.breaks_under in SIMULATED_PLATFORMS else ())
 
     @property
     def before(self) -> Path:
@@ -57,7 +67,8 @@ def _fixtures() -> list[Fixture]:
     for config in sorted(FIXTURES_ROOT.glob("*/*/fixture.toml")):
         data = tomllib.loads(config.read_text())
         found.append(Fixture(f"{config.parent.parent.name}/{config.parent.name}", config.parent,
-                             tuple(data["args"]), bool(data.get("unsafe-fixes", False))))
+                             tuple(data["args"]), bool(data.get("unsafe-fixes", False)),
+                             data.get("breaks-under", "spawn")))
     return found
 
 
@@ -99,7 +110,7 @@ def test_fix_gives_the_expected_tree(fixture, tmp_path):
 @dataclass
 class _Runs:
     reference: Future  # the original under fork
-    broken: Future | None  # the original under spawn (running interpreter only)
+    broken: Future | None  # the original where it breaks (running interpreter only)
     fixed: dict[str, Future]
 
 
@@ -118,8 +129,9 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
         for version, python in present.items():
             runs[(version, fixture.name)] = _Runs(
                 pool.submit(run_program, original, "fork", python, FIXED_TIMEOUT),
-                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT) if version == CURRENT else None,
-                {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in START_METHODS},
+                pool.submit(run_program, original, fixture.breaks_under, python, BROKEN_TIMEOUT)
+                if version == CURRENT else None,
+                {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in fixture.methods},
             )
     yield runs
     pool.shutdown(wait=True)
@@ -136,7 +148,8 @@ def test_fixed_program_behaves_under_every_start_method(fixture, version, oracle
     assert reference.returncode == 0 and reference.stdout, reference.describe()
     if runs.broken is not None:
         broken: Run = runs.broken.result()
-        assert misbehaves(broken, reference), "the original already works under spawn:\n" + broken.describe()
+        assert misbehaves(broken, reference), \
+            f"the original already works under {fixture.breaks_under}:\n" + broken.describe()
     for method, future in runs.fixed.items():
         run: Run = future.result()
         assert run.returncode == 0, run.describe()
