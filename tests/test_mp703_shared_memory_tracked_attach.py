@@ -56,6 +56,26 @@ def test_unregistering_anywhere_in_the_file_or_patching_register_is_enough():
     assert findings("import multiprocessing.resource_tracker as rt\nrt.register = lambda *args: None\n" + attach) == []
 
 
+PATCHED = {
+    "patch": ("from unittest.mock import patch\n",
+              'with patch("multiprocessing.resource_tracker.register", lambda *args, **kwargs: None):\n'),
+    "mock.patch with other items": ("from unittest import mock\nimport contextlib\n",
+                                    "with contextlib.nullcontext(), mock.patch(\n"
+                                    '        "multiprocessing.resource_tracker.register", lambda *a, **k: None):\n'),
+    "patch.object": ("from unittest.mock import patch\nfrom multiprocessing import resource_tracker\n",
+                     'with patch.object(resource_tracker, "register", lambda *a, **k: None):\n'),
+}
+
+
+@pytest.mark.parametrize(("imports", "opening"), PATCHED.values(), ids=PATCHED.keys())
+def test_an_attach_with_register_patched_away_is_silent(imports, opening):
+    attach = "    segment = shared_memory.SharedMemory(name=name)\n"
+    assert findings(imports + opening + attach) == []
+    # A patch that is made but never entered (a bug some projects have) patches nothing.
+    never_entered = imports + opening.replace("with ", "").rstrip(":\n") + "\n" + attach.lstrip()
+    assert len(findings(never_entered)) == 1
+
+
 def test_target_version_names_the_remedy_and_allows_the_unsafe_fix():
     source = HEAD + "segment = shared_memory.SharedMemory(name=name)\n"
     [old] = findings("segment = shared_memory.SharedMemory(name=name)\n", target_version=(3, 10))

@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import apis
 from ..findings import Applicability, Breakage, Violation, narrow
-from ..model import UNKNOWN, SemanticModel, Site, argument, keyword_argument
+from ..model import UNKNOWN, SemanticModel, Site, argument, keyword_argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Where a resource tracker registers shared memory: POSIX, macOS included. Windows has none
@@ -18,6 +18,7 @@ from .base import Explanation, Invalid, Rule, RuleContext, Valid
 WHERE_THE_RESOURCE_TRACKER_UNLINKS = (Breakage("linux"), Breakage("macos"))
 _UNREGISTER = "multiprocessing.resource_tracker.unregister"
 _REGISTER = "multiprocessing.resource_tracker.register"
+_PATCH = frozenset({"unittest.mock.patch", "unittest.mock.patch.object", "mock.patch", "mock.patch.object"})
 # `track=` of SharedMemory: Python 3.13 (gh-82300, PR #110778).
 _TRACK_SINCE = (3, 13)
 
@@ -34,7 +35,8 @@ class SharedMemoryTrackedAttach(Rule):
             "`ShareableList(name=...)` (without a sequence): a process attaching to a segment "
             "that another process created, when the call does not pass `track=False` and the "
             "file never calls `multiprocessing.resource_tracker.unregister()` (nor replaces "
-            "`resource_tracker.register`). An attach in a function that this file's own "
+            "`resource_tracker.register`, or patches it around the call: `with "
+            "patch(\"multiprocessing.resource_tracker.register\", ...):`). An attach in a function that this file's own "
             "`Process`/`Pool` workers run, in a file that creates segments too, is not "
             "flagged: children started by multiprocessing share their parent's resource "
             "tracker. Code that runs only on Windows is not flagged either."
@@ -188,7 +190,8 @@ class SharedMemoryTrackedAttach(Rule):
         if not attaches or _untracks(model):
             return
         for site, symbol in attaches:
-            if not model.runs_at_runtime(site) or (creates and model.runs_in_worker(site)):
+            if not model.runs_at_runtime(site) or (creates and model.runs_in_worker(site)) \
+                    or _register_patched(model, site):
                 continue
             yield self._violation(context, site, symbol.qualname.rsplit(".", 1)[1])
 
@@ -251,6 +254,24 @@ def _untracks(model: SemanticModel) -> bool:
         return True
     return any((symbol := model.resolve(store.target)) is not None and symbol.qualname == _REGISTER
                for store in model.stores)
+
+
+def _register_patched(model: SemanticModel, site: Site) -> bool:
+    """`site` is in `with patch("multiprocessing.resource_tracker.register", ...):` (or
+    `patch.object(resource_tracker, "register", ...)`), the idiom of vLLM and others."""
+    for region in site.withs():
+        for item in region.node.items:
+            call = item.item
+            function = model.resolve(call.func) if isinstance(call, cst.Call) else None
+            if function is None or function.qualname not in _PATCH:
+                continue
+            if function.qualname.endswith(".object"):
+                owner = model.resolve(argument(call, 0, "target"))
+                if owner is not None and f"{owner.qualname}.{literal_string(argument(call, 1, 'attribute'))}" == _REGISTER:
+                    return True
+            elif literal_string(argument(call, 0, "target")) == _REGISTER:
+                return True
+    return False
 
 
 def _with_track_false(args: tuple[cst.Arg, ...] | list[cst.Arg]) -> list[cst.Arg]:
