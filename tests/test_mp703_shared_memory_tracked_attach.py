@@ -76,6 +76,22 @@ def test_an_attach_with_register_patched_away_is_silent(imports, opening):
     assert len(findings(never_entered)) == 1
 
 
+def test_a_subclass_whose_constructor_patches_register_is_its_own_business():
+    # lightllm's later fix of exactly this hazard: one class for every segment it shares.
+    code = (
+        "from unittest.mock import patch\n\n"
+        "class ServiceSharedMemory(shared_memory.SharedMemory):\n"
+        "    def __init__(self, name, create=False, size=0):\n"
+        '        with patch("multiprocessing.resource_tracker.register", lambda *args, **kwargs: None):\n'
+        "            super().__init__(name=name, create=create, size=size)\n\n"
+        "segment = ServiceSharedMemory(name=name)\n"
+    )
+    assert findings(code) == []
+    # A subclass that keeps the constructor attaches as SharedMemory does.
+    plain = "class Frame(shared_memory.SharedMemory):\n    pass\n\nsegment = Frame(name=name)\n"
+    assert len(findings(plain)) == 1
+
+
 def test_target_version_names_the_remedy_and_allows_the_unsafe_fix():
     source = HEAD + "segment = shared_memory.SharedMemory(name=name)\n"
     [old] = findings("segment = shared_memory.SharedMemory(name=name)\n", target_version=(3, 10))

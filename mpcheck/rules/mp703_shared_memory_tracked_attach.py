@@ -10,6 +10,7 @@ import libcst as cst
 from .. import apis
 from ..findings import Applicability, Breakage, Violation, narrow
 from ..model import UNKNOWN, SemanticModel, Site, argument, keyword_argument, literal_string
+from ..model.names import class_member
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Where a resource tracker registers shared memory: POSIX, macOS included. Windows has none
@@ -183,6 +184,9 @@ class SharedMemoryTrackedAttach(Rule):
             if symbol is None or not apis.has_role(symbol.qualname, apis.Role.SHARED_MEMORY) \
                     or apis.has_role(symbol.qualname, apis.Role.MANAGER):
                 continue
+            if isinstance(symbol.definition, cst.ClassDef) and \
+                    class_member(model, symbol.definition, "__init__", instance=True) is not None:
+                continue  # a subclass of this file whose constructor decides how it registers
             attached = _attaches(model, call, symbol.qualname.endswith("ShareableList"))
             creates = creates or attached is False
             if attached:
