@@ -92,6 +92,15 @@ def test_a_subclass_whose_constructor_patches_register_is_its_own_business():
     assert len(findings(plain)) == 1
 
 
+def test_an_attach_that_unlinks_the_segment_itself_is_its_owner():
+    # mosaicml/streaming's clean-up of leaked segments: attach, close, unlink.
+    code = ("def clean(names):\n    for leaked in names:\n        shm = shared_memory.SharedMemory(leaked, False, 4)\n"
+            "        shm.close()\n        shm.unlink()\n")
+    assert findings(code) == []
+    assert len(findings(code.replace("        shm.unlink()\n", ""))) == 1
+    assert len(findings(code.replace("shm.unlink()", "other.unlink()").replace("names):", "names, other):"))) == 1
+
+
 def test_target_version_names_the_remedy_and_allows_the_unsafe_fix():
     source = HEAD + "segment = shared_memory.SharedMemory(name=name)\n"
     [old] = findings("segment = shared_memory.SharedMemory(name=name)\n", target_version=(3, 10))

@@ -37,8 +37,9 @@ class SharedMemoryTrackedAttach(Rule):
             "that another process created, when the call does not pass `track=False` and the "
             "file never calls `multiprocessing.resource_tracker.unregister()` (nor replaces "
             "`resource_tracker.register`, or patches it around the call: `with "
-            "patch(\"multiprocessing.resource_tracker.register\", ...):`). An attach in a function that this file's own "
-            "`Process`/`Pool` workers run, in a file that creates segments too, is not "
+            "patch(\"multiprocessing.resource_tracker.register\", ...):`), nor when the same "
+            "function unlinks the segment it attached (it acts as its owner). An attach in a "
+            "function that this file's own `Process`/`Pool` workers run, in a file that creates segments too, is not "
             "flagged: children started by multiprocessing share their parent's resource "
             "tracker. Code that runs only on Windows is not flagged either."
         ),
@@ -195,7 +196,7 @@ class SharedMemoryTrackedAttach(Rule):
             return
         for site, symbol in attaches:
             if not model.runs_at_runtime(site) or (creates and model.runs_in_worker(site)) \
-                    or _register_patched(model, site):
+                    or _register_patched(model, site) or _unlinked_here(model, site):
                 continue
             yield self._violation(context, site, symbol.qualname.rsplit(".", 1)[1])
 
@@ -258,6 +259,28 @@ def _untracks(model: SemanticModel) -> bool:
         return True
     return any((symbol := model.resolve(store.target)) is not None and symbol.qualname == _REGISTER
                for store in model.stores)
+
+
+def _unlinked_here(model: SemanticModel, site: Site) -> bool:
+    """The code that attaches also unlinks the segment (`shm = SharedMemory(name); ...;
+    shm.unlink()` in the same function): it acts as the owner, and `unlink()` unregisters
+    the segment from its tracker (a clean-up of leaked segments, for example)."""
+    statement = site.statement
+    if not isinstance(statement, cst.SimpleStatementLine) or not isinstance(statement.body[0], cst.Assign) \
+            or statement.body[0].value is not site.node or len(statement.body[0].targets) != 1:
+        return False
+    target = _code(statement.body[0].targets[0].target)
+    owner = site.scope.enclosing_function()
+    for other in model.processes.calls_of(owner.node if owner is not None else None):
+        call = other.node
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "unlink" \
+                and _code(call.func.value) == target:
+            return True
+    return False
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _register_patched(model: SemanticModel, site: Site) -> bool:
