@@ -8,7 +8,7 @@ from typing import Iterable
 import libcst as cst
 
 from .. import apis
-from ..findings import Applicability, Breakage, Violation, narrow
+from ..findings import Breakage, Violation, narrow
 from ..model import UNKNOWN, SemanticModel, Site, argument, keyword_argument, literal_string
 from ..model.names import class_member
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
@@ -79,21 +79,19 @@ class SharedMemoryTrackedAttach(Rule):
             "frame.close()\n"
         ),
         fix_safety=(
-            "With `target-version` 3.13 or later, `--unsafe-fixes` adds `track=False` to a "
-            "`SharedMemory` attach. It is unsafe because the segment then outlives a creator "
-            "that exits without calling `unlink()` (the attacher's tracker used to remove it). "
-            "Otherwise there is no automatic fix: `track=False` raises TypeError before 3.13, "
-            "and the unregister workaround uses a private API. Starting the attaching "
-            "processes with multiprocessing from the creator, or a `SharedMemoryManager`, "
-            "avoids the problem on every version."
+            "No automatic fix: `track=False` raises TypeError before 3.13 and changes who "
+            "cleans up (a creator that exits without `unlink()` then leaves the segment behind), "
+            "and the unregister workaround uses a private API. With `target-version` 3.13 or "
+            "later the message names `track=False` only. Starting the attaching processes with "
+            "multiprocessing from the creator, or a `SharedMemoryManager`, avoids the problem on "
+            "every version."
         ),
         references=(
             "`mpcheck facts 9` (docs/facts.md section 9): multiprocessing.shared_memory and the resource tracker",
             "https://docs.python.org/3/library/multiprocessing.shared_memory.html#multiprocessing.shared_memory.SharedMemory",
             "https://github.com/python/cpython/issues/82300",
         ),
-        options=("`target-version`: from 3.13 on, the message names `track=False` only, and "
-                 "`--unsafe-fixes` adds it",),
+        options=("`target-version`: from 3.13 on, the message names `track=False` only",),
     )
 
     VALID = [
@@ -212,18 +210,12 @@ class SharedMemoryTrackedAttach(Rule):
         else:
             remedy = ("pass `track=False` (Python 3.13+), or call "
                       "`resource_tracker.unregister(shm._name, \"shared_memory\")` after attaching (before 3.13)")
-        fixes = ()
-        if modern and kind == "SharedMemory" and not any(arg.star for arg in call.args):
-            fix = context.fix_context.fix()
-            fix.replace(call, lambda updated: updated.with_changes(args=_with_track_false(updated.args)))
-            fixes = (fix.build(Applicability.UNSAFE, "Attach with track=False"),)
         facts = context.model.facts(site)
         return Violation(
             call,
             f"`{kind}(name=...)` attaches to a segment another process made, and this process's resource "
             f"tracker unlinks it when the process exits (UserWarning: resource_tracker: There appear to be 1 "
             f"leaked shared_memory objects; FileNotFoundError in the owner later); {remedy}",
-            fixes=fixes,
             breaks_on=narrow(self.breaks_on, facts.platforms, facts.versions),
         )
 
@@ -299,15 +291,3 @@ def _register_patched(model: SemanticModel, site: Site) -> bool:
             elif literal_string(argument(call, 0, "target")) == _REGISTER:
                 return True
     return False
-
-
-def _with_track_false(args: tuple[cst.Arg, ...] | list[cst.Arg]) -> list[cst.Arg]:
-    args = list(args)
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if args:
-        args[-1] = args[-1].with_changes(comma=comma)
-    track = cst.Arg(value=cst.Name("False"), keyword=cst.Name("track"),
-                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                          whitespace_after=cst.SimpleWhitespace("")))
-    return [*args, track]
-
