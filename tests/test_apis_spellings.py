@@ -309,7 +309,7 @@ SPELLINGS = {
     "pathos-pool": spelling(
         "from pathos.multiprocessing import ProcessingPool\n\nsquares = ProcessingPool(2).map(lambda x: x * x, [1, 2])\n",
         "ProcessingPool(2).map(lambda x: x * x, [1, 2])", "pathos.multiprocessing.ProcessPool().map", None,
-        "pathos", set()),
+        "pathos", {"starts"}),  # its workers re-import the main module under spawn; dill pickles the lambda
     # -- socketserver and os: fork-only ----------------------------------------------------------
     "forking-mixin-base": spelling(
         "import socketserver\n\nclass Server(socketserver.ForkingMixIn, socketserver.TCPServer):\n    pass\n",

@@ -464,6 +464,54 @@ def test_star_arguments_hide_what_they_replace():
     assert [model.module.code_for_node(expression) for expression in call.data] == ["(1,)"]
 
 
+def test_a_loader_handed_to_a_function_that_iterates_its_parameter():
+    # The training-script shape: `train(model, loader)` iterates its parameter.
+    source = """
+        import torch
+        from torch.utils.data import DataLoader
+
+
+        class Trainer:
+            def fit(self, loader):
+                for batch in loader:
+                    print(batch)
+
+
+        def train(model, loader, epochs=1):
+            for epoch in range(epochs):
+                for batch in loader:
+                    model(batch)
+
+
+        train_loader = DataLoader(torch.arange(8), batch_size=4, num_workers=2)
+        valid_loader = DataLoader(torch.arange(8), batch_size=4, num_workers=2)
+        idle_loader = DataLoader(torch.arange(8), batch_size=4, num_workers=2)
+        train(print, train_loader)
+        Trainer().fit(loader=valid_loader)
+    """
+    findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "train.py") if d.code == "MP201"]
+    assert [(d.line, "through train()" in d.message or "through Trainer" in d.message) for d in findings] == \
+        [(18, True), (19, True)]  # train_loader and valid_loader, not idle_loader
+
+
+def test_every_definition_that_reaches_a_call_is_followed():
+    source = """
+        import multiprocessing
+        import sys
+
+        if sys.argv[1:] == ["--serial"]:
+            def start():
+                print("serial")
+        else:
+            def start():
+                multiprocessing.Process(target=print).start()
+
+        start()
+    """
+    findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "two.py") if d.code == "MP201"]
+    assert [d.line for d in findings] == [12] and "through start()" in findings[0].message
+
+
 # -- what runs in a child, and what flows into a function -------------------------------------
 
 WORKERS = """\
@@ -501,13 +549,6 @@ WORKERS = """\
             executor.submit(service.handle, 1)
         report(["done"])
     """
-
-
-def test_worker_functions_are_what_process_calls_run_and_what_those_call():
-    model = model_of(WORKERS)
-    names = {scope.qualname for scope in model.scopes() if id(scope.node) in model.processes.worker_functions()}
-    # `main` runs in the parent only; `report` is a Pool initializer, so it runs in workers too.
-    assert names == {"parse", "clean", "report", "Loader.run", "Service.handle"}
 
 
 def test_runs_in_worker_is_asked_of_a_site():

@@ -211,3 +211,41 @@ def test_process_starters_are_resolved_and_thread_pools_are_not(source, starter)
         assert messages == []
     else:
         assert messages and messages[0].startswith(f"{starter} at import time"), messages
+
+
+def test_a_class_only_the_main_script_uses_moves_its_globals_with_the_work(tmp_path):
+    # The training-script shape (pytorch/examples dcgan): model classes read settings parsed
+    # by the script, and only the main script makes them. Nothing a child runs reads them.
+    source = textwrap.dedent("""
+        import argparse
+        from multiprocessing import Pool
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--width", type=int, default=4)
+        opt = parser.parse_args()
+        width = opt.width
+
+
+        class Model:
+            def __init__(self):
+                self.width = width
+
+            def score(self, item):
+                return item * self.width
+
+
+        def load(item):
+            return item + 1
+
+
+        with Pool(2) as pool:
+            items = pool.map(load, range(3))
+        print([Model().score(item) for item in items])
+    """).lstrip()
+    fixed = mpcheck.fix_source(source, str(tmp_path / "train.py")).text
+    assert fixed.count('if __name__ == "__main__":') == 1
+    assert '\nif __name__ == "__main__":\n    parser.add_argument("--width", type=int, default=4)' in fixed
+    # Handed to the workers, the class's globals must exist there: they stay at module level.
+    handed = source.replace("items = pool.map(load, range(3))", "items = pool.map(Model().score, range(3))")
+    fixed = mpcheck.fix_source(handed, str(tmp_path / "train.py")).text
+    assert 'parser.add_argument("--width", type=int, default=4)\nopt = parser.parse_args()\nwidth = opt.width\n' in fixed

@@ -12,8 +12,13 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses; `runs_in_worker(site)`, and `symbols_reaching(expr)`
-  for what a name may hold, through the arguments this file passes to a parameter.
+  DataLoader iterations, fork-only uses; `symbols_reaching(expr)` for what a name may hold,
+  through the arguments this file passes to a parameter;
+- workers (workers.py): everything handed to a child by pickle (through the project's own
+  wrappers too), what it names, why pickling it fails, and the functions that run in workers
+  (`runs_in_worker(site)`);
+- parent state (state.py): the module-level state the parent changes after import, which a
+  spawned child does not see.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 when a file has a finding (`position`).
@@ -22,18 +27,21 @@ when a file has a finding (`position`).
 from __future__ import annotations
 
 import builtins
+from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import apis
-from .builder import ModelBuilder, dotted_name
-from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
+from .builder import ModelBuilder
+from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
+from .state import ParentState
+from .workers import Workers
 from .scopes import (
     Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryElseRegion,
     TryRegion, WithRegion,
@@ -76,6 +84,16 @@ class SemanticModel:
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+
+    @cached_property
+    def workers(self) -> Workers:
+        """What goes to children by pickle, and which functions run there (workers.py)."""
+        return Workers(self)
+
+    @cached_property
+    def parent_state(self) -> ParentState:
+        """The module-level state the parent changes after import (state.py)."""
+        return ParentState(self)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -203,10 +221,10 @@ class SemanticModel:
     # -- what flows where ------------------------------------------------------------------------
 
     def runs_in_worker(self, site: Site) -> bool:
-        """True when `site` is in a function that this file's process calls run in a child
-        (see ProcessFacts.worker_functions)."""
+        """True when `site` is in a function that runs in a worker process this file hands
+        work to (see Workers.worker_functions)."""
         function = site.scope.enclosing_function()
-        return function is not None and id(function.node) in self.processes.worker_functions()
+        return function is not None and id(function.node) in self.workers.worker_functions()
 
     def symbols_reaching(self, expr: cst.BaseExpression | None, _depth: int = 0) -> list[Symbol]:
         """What `expr` may hold, as far as this file tells: its Symbol when `resolve` knows

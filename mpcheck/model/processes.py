@@ -9,8 +9,7 @@
   functions it calls, in this file or (with a project index) in other modules.
 - `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
-- `worker_functions()`: this file's functions its process calls run in a child;
-  `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
+- `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
 """
 
@@ -24,8 +23,7 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, attribute_stores, binding_symbol, class_member, context_method, \
-    literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -88,10 +86,19 @@ class ProcessCall:
     data: tuple[cst.BaseExpression, ...]
     start_method: str | None
     pickled_under: frozenset[str]
+    # The data expressions whose items are pickled rather than themselves (see apis.Argument).
+    item_data: tuple[cst.BaseExpression, ...] = ()
 
     @property
     def starts(self) -> bool:
         return bool(self.api.roles & Role.STARTS)
+
+    @property
+    def by_inheritance(self) -> bool:
+        """What it pickles goes to a child as it is created (`Process(args=...)`,
+        `Pool(initargs=...)`), not through a queue to a running worker (`Pool.map`): only
+        then may it carry multiprocessing locks and queues (facts §5)."""
+        return "fork" not in self.api.pickled_under
 
 
 class ProjectIndex(Protocol):
@@ -100,6 +107,10 @@ class ProjectIndex(Protocol):
     def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
         its chain begins with the absolute dotted name called."""
+
+    def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
+        """The parameters that calling `qualname` (as imported in `from_path`) hands to a
+        child by pickle (workers.PickledParameter), indexed as the call's arguments."""
 
 
 class ProcessFacts:
@@ -111,12 +122,16 @@ class ProcessFacts:
         self._calls_by_function: dict[int, list[Site]] | None = None
         self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
         self._loaders: list[tuple[cst.Call, Site]] | None = None
-        self._workers: frozenset[int] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
 
     def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
-        """The functions of this file that running `call` runs first."""
+        """The functions of this file that running `call` runs first (every definition that
+        can reach a plain name: `if fast: def start(): ... else: def start(): ...`)."""
+        reference = self.model.reference(call.func) if isinstance(call.func, cst.Name) else None
+        if reference is not None and len(reference.bindings) > 1 and \
+                all(binding.kind is Kind.DEF for binding in reference.bindings):
+            return [binding.node for binding in reference.bindings if isinstance(binding.node, cst.FunctionDef)]
         symbol = self.model.resolve(call.func)
         if symbol is None or symbol.definition is None:
             return []
@@ -129,6 +144,33 @@ class ProcessFacts:
             if found is not None and isinstance(found.definition, cst.FunctionDef):
                 return [found.definition]
         return []
+
+    def arguments_for(self, parameter: Binding) -> list[tuple[Site, cst.BaseExpression]]:
+        """What this file's calls of a function pass as its parameter `parameter` (a
+        PARAMETER binding): `(call site, argument)` pairs, by position or keyword; a method
+        called through an instance or class binds its first parameter itself."""
+        function = parameter.scope.node
+        if not isinstance(function, cst.FunctionDef) or not isinstance(parameter.node, cst.Param):
+            return []
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        position = next((index for index, param in enumerate(positional) if param is parameter.node), None)
+        keyword = None if parameter.node in params.posonly_params else parameter.name
+        is_method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS \
+            and "staticmethod" not in {dotted_name_of(d.decorator) for d in function.decorators}
+        found = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if function not in self.callees(call):
+                continue
+            index = position
+            if index is not None and is_method and isinstance(call.func, cst.Attribute):
+                index -= 1  # bound: `obj.method(a)` passes obj as the first parameter
+            value = argument(call, index if index is not None and index >= 0 else None, keyword)
+            if value is not None:
+                found.append((site, value))
+        return found
 
     def calls_of(self, function: cst.CSTNode | None) -> list[Site]:
         """The calls that run when `function` (a def or lambda) runs, comprehensions in it
@@ -166,13 +208,7 @@ class ProcessFacts:
         pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
-        callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
-            if api.callable_argument else None
-        data = [argument(call, spec.position, spec.keyword) for spec in api.data_arguments]
-        if api.rest_is_data:
-            data += [arg.value for arg in call.args[1:] if arg.keyword is None]
-        return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
-                           frozenset(pickled))
+        return _process_call(site, api, symbol, method, frozenset(pickled))
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -184,6 +220,24 @@ class ProcessFacts:
         data = tuple(arg.value for arg in call.args[2:] if arg.keyword is None)
         return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
                            api.pickled_under)
+
+    def loader_workers(self) -> list[ProcessCall]:
+        """Each torch DataLoader of this file with workers that is iterated, as the process
+        call that hands its dataset, `collate_fn` and `worker_init_fn` to the workers
+        (apis.DATA_LOADER_WORKERS); once per loader."""
+        found: dict[int, ProcessCall] = {}
+        calls = {id(site.node): site for site in self.model.calls}
+        for loader, _ in self.loader_iterations():
+            site = calls.get(id(loader))
+            symbol = self.model.resolve(loader.func)
+            if site is None or symbol is None or id(loader) in found:
+                continue
+            api = apis.DATA_LOADER_WORKERS
+            method = context_method(self.model, argument(loader, api.context_argument.position,
+                                                         api.context_argument.keyword), symbol.start_method)
+            pickled = api.pickled_under & {method} if method in apis.START_METHODS else api.pickled_under
+            found[id(loader)] = _process_call(site, api, symbol, method, pickled)
+        return list(found.values())
 
     def starter(self, site: Site, looking_for: Search = Search.PROCESSES) -> str | None:
         """How the call at `site` starts processes by itself, named for a message ("Pool()"),
@@ -228,7 +282,7 @@ class ProcessFacts:
         if symbol is None:
             return None
         if symbol.definition is None:
-            if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
+            if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
@@ -248,7 +302,7 @@ class ProcessFacts:
         (nor do its bases of this file), starts processes through the one it inherits from a
         class of another module of the project."""
         base = self._foreign_base(definition, frozenset())
-        if base is None or self.project is None or base.written.split(".", 1)[0] in _NOT_PROJECT:
+        if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
@@ -382,42 +436,13 @@ class ProcessFacts:
             return
         for value in binding_values(self.model, expr):
             yield from self._loaders_in(value, depth + 1)
+        reference = self.model.reference(expr) if isinstance(expr, cst.Name) else None
+        for binding in reference.bindings if reference is not None else ():
+            if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
+                for _, value in self.arguments_for(binding):
+                    yield from self._loaders_in(value, depth + 1)
 
-    # -- what runs in a child, and what it is given -------------------------------------------------
-
-    def worker_functions(self) -> frozenset[int]:
-        """The ids of this file's FunctionDefs that this file's process calls run in a child:
-        the callables they are given (`Process(target=)`, `Pool.map`, `submit`,
-        `initializer=`, bound methods too), the `run` method of this file's Process
-        subclasses, and the functions of this file those call, transitively."""
-        if self._workers is not None:
-            return self._workers
-        found: set[int] = set()
-        todo: list[cst.FunctionDef] = []
-        for site in self.model.calls:
-            process_call = self.process_call(site)
-            if process_call is not None and process_call.callable is not None:
-                symbol = self.model.resolve(process_call.callable)
-                if symbol is not None and isinstance(symbol.definition, cst.FunctionDef):
-                    todo.append(symbol.definition)
-        for binding in self.model.bindings:
-            if binding.kind is Kind.CLASS:
-                symbol = binding_symbol(self.model, binding)
-                if symbol is not None and symbol.qualname == "multiprocessing.Process":
-                    assert isinstance(binding.node, cst.ClassDef)
-                    run = class_member(self.model, binding.node, "run", instance=True)
-                    if run is not None and isinstance(run.definition, cst.FunctionDef):
-                        todo.append(run.definition)
-        while todo:
-            function = todo.pop()
-            if id(function) in found:
-                continue
-            found.add(id(function))
-            for call in self.calls_of(function):
-                assert isinstance(call.node, cst.Call)
-                todo.extend(self.callees(call.node))
-        self._workers = frozenset(found)
-        return self._workers
+    # -- what a function is given ----------------------------------------------------------------
 
     def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
         """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
@@ -482,8 +507,31 @@ class ProcessFacts:
         return None
 
 
+def _process_call(site: Site, api: apis.Api, symbol: Symbol, method: str | None,
+                  pickled: frozenset[str]) -> ProcessCall:
+    """The arguments of the call at `site` that `api` pickles."""
+    call = site.node
+    assert isinstance(call, cst.Call)
+    callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
+        if api.callable_argument else None
+    data: list[cst.BaseExpression] = []
+    items: list[cst.BaseExpression] = []
+    for spec in api.data_arguments:
+        given = argument(call, spec.position, spec.keyword)
+        if given is not None:
+            data.append(given)
+            if spec.items:
+                items.append(given)
+    if api.rest_is_data:
+        rest = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        data += rest
+        if api.rest_items:
+            items += rest
+    return ProcessCall(site, api, symbol, callable_, tuple(data), method, pickled, tuple(items))
+
+
 # Top-level names that are never the project's own modules: no need to ask the project index.
-_NOT_PROJECT = frozenset({
+NOT_PROJECT = frozenset({
     "multiprocessing", "concurrent", "os", "sys", "torch", "numpy", "threading", "asyncio", "logging",
     "subprocess", "time", "json", "re", "pathlib", "functools", "itertools", "collections", "typing",
     "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
@@ -492,7 +540,8 @@ _NOT_PROJECT = frozenset({
 
 
 def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:
-    workers = argument(loader, 2, "num_workers")
+    # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
+    workers = argument(loader, 5, "num_workers")
     if workers is None:
         return False  # the default is 0: batches are loaded in this process
     value = model.value_of(workers)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .. import apis
+from .names import argument, binding_symbol
 from .scopes import Kind, Reference
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ class TopLevel:
             assert isinstance(call, cst.Call)
             if statement is not None and site.function_depth == 0 and isinstance(call.func, cst.Attribute):
                 root = _root_name(call.func.value)
-                if root is not None:
-                    statement.changes.add(root)
+                if root is not None and not _names_a_module(module, root):
+                    statement.changes.add(root)  # (torch.save(...) does not change `torch`)
         self._function_reads: dict[int, set[str]] = {}
         for reference in self._module_reads():
             statement = self.of(reference.site.top)
@@ -129,8 +130,9 @@ class TopLevel:
     # -- which functions may run in a child ---------------------------------------------------
 
     def _functions_in_children(self) -> set[int]:
-        """Indexes of the statements whose functions may run in a child process."""
+        """Indexes of the statements whose functions (and methods) may run in a child."""
         calls = {id(site.node.func) for site in self.model.calls if isinstance(site.node, cst.Call)}
+        handed = self._classes_handed_to_children()
         module = self.model.module_scope
         reached: set[int] = set()
         for name, bindings in module.bindings.items():
@@ -138,7 +140,9 @@ class TopLevel:
                 statement = self.of(binding.site.top)
                 if statement is None or binding.kind not in (Kind.DEF, Kind.CLASS):
                     continue
-                if binding.kind is Kind.CLASS or any(id(reference.node) not in calls for reference in binding.references):
+                as_value = any(id(reference.node) not in calls and reference.site.top is not binding.site.top
+                               for reference in binding.references)  # (its own `super(Cls, self)`: no)
+                if as_value or (binding.kind is Kind.CLASS and (binding.node in handed or self._runs_in_child(binding))):
                     reached.add(statement.index)
         growing = True
         while growing:  # what functions that run in a child call, runs there too
@@ -152,6 +156,39 @@ class TopLevel:
                             reached.add(other.index)
                             growing = True
         return reached
+
+    def _classes_handed_to_children(self) -> set[cst.CSTNode]:
+        """Classes of this file whose instances (or bound methods) a process call hands to a
+        child: its callable, its data (inside tuples and lists too), a DataLoader's dataset."""
+        handed: set[cst.CSTNode] = set()
+        expressions: list[cst.BaseExpression] = []
+        for site in self.model.calls:
+            process_call = self.model.processes.process_call(site)
+            if process_call is not None:
+                expressions += [e for e in (process_call.callable, *process_call.data) if e is not None]
+            function = self.model.resolve(site.node.func) if isinstance(site.node, cst.Call) else None
+            if function is not None and function.qualname == "torch.utils.data.DataLoader":
+                dataset = argument(site.node, 0, "dataset")
+                if dataset is not None:
+                    expressions.append(dataset)
+        while expressions:
+            expression = expressions.pop()
+            if isinstance(expression, (cst.Tuple, cst.List, cst.Set)):
+                expressions += [element.value for element in expression.elements]
+                continue
+            if isinstance(expression, cst.Attribute):
+                expressions.append(expression.value)  # obj.method: obj travels with it
+            symbol = self.model.resolve(expression)
+            if symbol is not None and isinstance(symbol.definition, cst.ClassDef):
+                handed.add(symbol.definition)
+        return handed
+
+    def _runs_in_child(self, binding) -> bool:
+        """A subclass of a process class (its `run` runs in the child) or of a dataset (its
+        `__getitem__` runs in DataLoader workers)."""
+        symbol = binding_symbol(self.model, binding)
+        return symbol is not None and (symbol.qualname in _CHILD_BASES
+                                       or apis.has_role(symbol.qualname, apis.Role.PROCESS))
 
     def may_run_in_child(self, statement: Statement) -> bool:
         return statement.index in self._child
@@ -257,6 +294,16 @@ def _has_effects(expression: cst.CSTNode) -> bool:
             return True
         stack.extend(node.children)
     return False
+
+
+# Library base classes whose subclasses' methods run in worker processes.
+_CHILD_BASES = frozenset({"torch.utils.data.Dataset", "torch.utils.data.IterableDataset",
+                          "torch.utils.data.dataset.Dataset", "torch.utils.data.dataset.IterableDataset"})
+
+
+def _names_a_module(module_scope, name: str) -> bool:
+    bindings = module_scope.bindings.get(name, ())
+    return bool(bindings) and all(binding.kind is Kind.IMPORT for binding in bindings)
 
 
 def _root_name(target: cst.BaseExpression) -> str | None:

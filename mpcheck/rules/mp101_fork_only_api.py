@@ -26,6 +26,23 @@ _CONTEXT_MODULE = "multiprocessing.context"
 _START_METHOD_FUNCTIONS = {"multiprocessing.get_context", "multiprocessing.set_start_method"}
 
 
+def _last_import_of_block(module: cst.Module, statement: cst.CSTNode) -> cst.CSTNode | None:
+    """The last statement of the run of import lines `statement` (a module-level import line)
+    belongs to."""
+    body = list(module.body)
+    index = next((i for i, candidate in enumerate(body) if candidate is statement), None)
+    if index is None:
+        return None
+    while index + 1 < len(body) and _is_import_line(body[index + 1]):
+        index += 1
+    return body[index]
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+
+
 def _portable_method(method: str, module: str) -> str:
     """The seed article's conditional: the fork method where the platform has it."""
     return f'"{method}" if "{method}" in {module}.get_all_start_methods() else "spawn"'
@@ -384,6 +401,9 @@ class ForkOnlyApi(Rule):
         )
 
     def _import_fix(self, context: RuleContext, binding: Binding, name: str, package: str) -> Fix | None:
+        """Drop the fork-only name from the import and bind a portable one after the file's
+        imports (code among the imports would make every later import an E402); a use in an
+        annotation names the common base class instead, which stays a type."""
         model = context.model
         site = binding.site
         if not rewrite.only_statement_on_line(site):
@@ -393,24 +413,43 @@ class ForkOnlyApi(Rule):
         attribute, method, portable_name, _ = _FORK_ONLY_CLASSES[name]
         fix = context.fix_context.fix()
         bound = binding.name
+        renamed_in_code = binding.references
         if bound == name and rewrite.can_rename(model, binding, portable_name):
-            for reference, renamed in rewrite.rename_references(binding, portable_name).items():
-                fix.replace(reference, renamed)
             bound = portable_name
+            renamed_in_code = [reference for reference in binding.references if not reference.site.in_annotation]
+            if len(renamed_in_code) != len(binding.references):
+                base = fix.need_module(package, before=site.top)
+                base_type = f"{base}.process.BaseProcess" if attribute else f"{base}.context.BaseContext"
+                for reference in binding.references:
+                    if reference.site.in_annotation:
+                        fix.replace(reference.node, fix.expression(base_type))
+            for reference in renamed_in_code:
+                fix.replace(reference.node, reference.node.with_changes(value=bound))
+        elif any(reference.site.in_annotation for reference in binding.references):
+            return None  # an alias used as a type would become a variable in annotations
         module_name = fix.need_module(package, before=site.top)
         context_expr = f"{module_name}.get_context({_portable_method(method, module_name)})"
         value = f"{context_expr}.{attribute}" if attribute else f"type({context_expr})"
         assignment = fix.statement(f"{bound} = {value}")
         remaining = [alias for alias in import_from.names if alias is not binding.node]
-        replacement: list[cst.BaseStatement] = []
-        if remaining:
-            remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            replacement.append(statement.with_changes(body=[import_from.with_changes(names=remaining)]))
-        replacement.append(assignment)
-        # Keep the comments and blank lines that belonged to the import line.
-        replacement[0] = replacement[0].with_changes(leading_lines=statement.leading_lines)
-        replacement[-1] = replacement[-1].with_changes(trailing_whitespace=statement.trailing_whitespace)
-        fix.replace(statement, cst.FlattenSentinel(replacement))
+        anchor = _last_import_of_block(model.module, statement) if site.top is statement else None
+        if anchor is not None and anchor is not statement:
+            if remaining:
+                remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                fix.replace(import_from, import_from.with_changes(names=remaining))
+            else:
+                fix.remove(statement)
+            fix.insert_after(anchor, [assignment.with_changes(leading_lines=[cst.EmptyLine()])])
+        else:
+            replacement: list[cst.BaseStatement] = []
+            if remaining:
+                remaining[-1] = remaining[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                replacement.append(statement.with_changes(body=[import_from.with_changes(names=remaining)]))
+            replacement.append(assignment)
+            # Keep the comments and blank lines that belonged to the import line.
+            replacement[0] = replacement[0].with_changes(leading_lines=statement.leading_lines)
+            replacement[-1] = replacement[-1].with_changes(trailing_whitespace=statement.trailing_whitespace)
+            fix.replace(statement, cst.FlattenSentinel(replacement))
         return fix.build(Applicability.SAFE,
                          f"Bind `{bound}` to the {method} context where the platform has it, spawn elsewhere")
 
@@ -484,15 +523,22 @@ class ForkOnlyApi(Rule):
         node = site.node
         assert isinstance(node, cst.Call)
         function = model.resolve(node.func)
-        if function is None or function.qualname not in _START_METHOD_FUNCTIONS:
+        if function is None:
             return
-        method_arg = argument(node, 0, "method")
+        api = apis.lookup(function.qualname)
+        if function.qualname in _START_METHOD_FUNCTIONS:
+            method_arg = argument(node, 0, "method")
+        elif api is not None and api.start_method_argument is not None:  # torch's start_processes(start_method=)
+            method_arg = argument(node, api.start_method_argument.position, api.start_method_argument.keyword)
+        else:
+            return
         method = model.value_of(method_arg)
         if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
                 or model.fork_is_guarded(site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
-        code = cst.Module([]).code_for_node(method_arg)
+        given = next(arg for arg in node.args if arg.value is method_arg)
+        code = cst.Module([]).code_for_node(given.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
         yield Violation(
             node,
             f"`{call_name}({code})` fails on Windows (ValueError: cannot find context for "
