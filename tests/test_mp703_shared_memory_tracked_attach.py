@@ -99,6 +99,15 @@ def test_an_attach_that_unlinks_the_segment_itself_is_its_owner():
     assert findings(code) == []
     assert len(findings(code.replace("        shm.unlink()\n", ""))) == 1
     assert len(findings(code.replace("shm.unlink()", "other.unlink()").replace("names):", "names, other):"))) == 1
+    # `if shm:` tests the segment itself; an unlink only when something is wrong (lightllm's
+    # size check) leaves the usual attach tracked.
+    assert findings(code.replace("        shm.unlink()\n", "        if shm:\n            shm.unlink()\n")) == []
+    resized = code.replace("        shm.unlink()\n", "        if shm.size != 4:\n            shm.unlink()\n")
+    assert len(findings(resized)) == 1
+    # An unlink before the attach removed an earlier segment, not this one.
+    reattached = ("def reopen(name):\n    old = shared_memory.SharedMemory(name, True, 4)\n    old.unlink()\n"
+                  "    old = shared_memory.SharedMemory(name, False, 4)\n    return old\n")
+    assert len(findings(reattached)) == 1
 
 
 def test_target_version_names_the_remedy():

@@ -255,7 +255,7 @@ def _untracks(model: SemanticModel) -> bool:
 
 def _unlinked_here(model: SemanticModel, site: Site) -> bool:
     """The code that attaches also unlinks the segment (`shm = SharedMemory(name); ...;
-    shm.unlink()` in the same function): it acts as the owner, and `unlink()` unregisters
+    shm.unlink()` later in the same function): it acts as the owner, and `unlink()` unregisters
     the segment from its tracker (a clean-up of leaked segments, for example)."""
     statement = site.statement
     if not isinstance(statement, cst.SimpleStatementLine) or not isinstance(statement.body[0], cst.Assign) \
@@ -263,12 +263,29 @@ def _unlinked_here(model: SemanticModel, site: Site) -> bool:
         return False
     target = _code(statement.body[0].targets[0].target)
     owner = site.scope.enclosing_function()
-    for other in model.processes.calls_of(owner.node if owner is not None else None):
+    calls = model.processes.calls_of(owner.node if owner is not None else None)
+    after = calls[next(index for index, other in enumerate(calls) if other.node is site.node) + 1:]
+    for other in after:  # in source order: an unlink before it removed another segment
         call = other.node
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "unlink" \
-                and _code(call.func.value) == target:
+                and _code(call.func.value) == target and _whenever(other, site, target):
             return True
     return False
+
+
+def _whenever(unlink: Site, attach: Site, target: str) -> bool:
+    """The unlink runs whenever the attach did: it is under no condition the attach is not
+    under, except tests of the segment object itself (`if shm:`, `if shm is not None:`).
+    lightllm unlinks only when the size is wrong, and otherwise keeps the tracked attach."""
+    known = {id(region) for region in attach.regions}
+    for condition in unlink.conditions():
+        if id(condition) in known:
+            continue
+        test = condition.test
+        subject = test.left if isinstance(test, cst.Comparison) else test
+        if _code(subject) != target:
+            return False
+    return True
 
 
 def _code(node: cst.CSTNode) -> str:
