@@ -102,6 +102,12 @@ ALIASES: dict[str, tuple[str, str | None]] = {
     "tqdm.auto.tqdm": ("tqdm.tqdm", None),
     "tqdm.std.tqdm": ("tqdm.tqdm", None),
     "tqdm.notebook.tqdm": ("tqdm.tqdm", None),
+    # The event loop, however it is obtained.
+    "asyncio.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.new_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
 }
 
 # Classes whose instance is a multiprocessing context with a fixed start method:
@@ -162,6 +168,12 @@ class Role(enum.Flag):
     SHARED_MEMORY = enum.auto()
     RESOURCE_TRACKER = enum.auto()  # starts the resource tracker process under spawn/forkserver
     DATA_LOADER = enum.auto()  # torch DataLoader: processes when iterated with num_workers > 0
+    # Reads a semaphore's value through sem_getvalue(), which macOS lacks: NotImplementedError
+    # there (facts §7).
+    SEM_GETVALUE = enum.auto()
+    MISSING_ON_WINDOWS = enum.auto()  # a name absent on Windows that is not about fork (facts §11)
+    REUSE_PORT = enum.auto()  # takes `reuse_port=`: ValueError on Windows when true (facts §11)
+    SOCKET = enum.auto()  # makes a socket object (a listening one, for the server APIs)
 
 
 @dataclass(frozen=True)
@@ -299,6 +311,26 @@ _APIS = [
     Api("multiprocessing.Pipe", Role.NONE, "Pipe()"),
     Api("multiprocessing.shared_memory.SharedMemory", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "SharedMemory()"),
     Api("multiprocessing.shared_memory.ShareableList", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "ShareableList()"),
+    # queues.py `qsize()` and synchronize.py `get_value()` call `_semlock._get_value()`, which
+    # raises NotImplementedError where sem_getvalue() is broken (macOS; facts §7). A manager's
+    # Queue() is a queue.Queue in the manager's process: its qsize() works.
+    *(Api(f"multiprocessing.{name}().qsize", Role.SEM_GETVALUE, f"{name}.qsize()")
+      for name in ("Queue", "JoinableQueue")),
+    *(Api(f"multiprocessing.{name}().get_value", Role.SEM_GETVALUE, f"{name}.get_value()")
+      for name in ("Semaphore", "BoundedSemaphore")),
+    # -- sockets (MP702, facts §11): SO_REUSEPORT is not defined on Windows; `reuse_port=True`
+    # raises ValueError there (socket.py, asyncio/base_events.py).
+    Api("socket.SO_REUSEPORT", Role.MISSING_ON_WINDOWS, "socket.SO_REUSEPORT"),
+    Api("socket.create_server", Role.REUSE_PORT | Role.SOCKET, "socket.create_server()"),
+    *(Api(name, Role.REUSE_PORT, label) for name, label in (
+        ("asyncio.start_server", "asyncio.start_server()"),
+        ("asyncio.AbstractEventLoop().create_server", "loop.create_server()"),
+        ("asyncio.AbstractEventLoop().create_datagram_endpoint", "loop.create_datagram_endpoint()"),
+    )),
+    *(Api(name, Role.SOCKET, label) for name, label in (
+        ("socket.socket", "socket.socket()"), ("socket.fromfd", "socket.fromfd()"), ("socket.fromshare", "socket.fromshare()"),
+        ("uvicorn.Config().bind_socket", "uvicorn.Config.bind_socket()"),
+    )),
 ]
 
 CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}

@@ -146,6 +146,11 @@ class Checker:
         found = []
         for rule in rules:
             for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
+                # A finding that cannot break on the configured platforms and versions is silent.
+                breaks_on = self.settings.reachable(
+                    rule.breaks_on if violation.breaks_on is None else violation.breaks_on)
+                if not breaks_on:
+                    continue
                 position = model.position(violation.node)
                 if suppressions.suppresses(rule.code, position.start.line):
                     continue
@@ -162,6 +167,7 @@ class Checker:
                     name=rule.name,
                     hidden_unsafe_fix=fix is None and any(
                         option.applicability is Applicability.UNSAFE for option in violation.fixes),
+                    breaks_on=breaks_on,
                 )
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))

@@ -68,6 +68,9 @@ def test_the_current_rules_say_what_their_code_does():
         "MP403": "safe (sometimes unsafe only; sometimes none)",  # `(x)` of an unknown x; target=f()
         "MP501": "none",
         "MP601": "safe (sometimes none)",  # output inside a function called at import has none
+        "MP701": "unsafe (sometimes none)",  # empty() for a comparison with zero only
+        "MP702": "safe (sometimes none)",  # a shared listening socket has none
+        "MP703": "none",
     }
 
 

@@ -13,8 +13,11 @@ Rules then ask this object:
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
   DataLoader iterations, fork-only uses, calls that fix the global start method;
+  `symbols_reaching(expr)` for what a name may hold, through the arguments this file passes
+  to a parameter;
 - workers (workers.py): everything handed to a child by pickle (through the project's own
-  wrappers too), what it names, why pickling it fails, and the functions that run in workers;
+  wrappers too), what it names, why pickling it fails, and the functions that run in workers
+  (`runs_in_worker(site)`);
 - parent state (state.py): the module-level state the parent changes after import, which a
   spawned child does not see;
 - output (output.py): what importing the module writes to the console (prints, stream
@@ -235,6 +238,43 @@ class SemanticModel:
                 return True
         return any(binding.site.statement is statement and binding.qualname is not None
                    and _is_fork_only_import(binding.qualname) for binding in self.imports)
+
+    # -- what flows where ------------------------------------------------------------------------
+
+    def runs_in_worker(self, site: Site) -> bool:
+        """True when `site` is in a function that runs in a worker process this file hands
+        work to (see Workers.worker_functions)."""
+        function = site.scope.enclosing_function()
+        return function is not None and id(function.node) in self.workers.worker_functions()
+
+    def symbols_reaching(self, expr: cst.BaseExpression | None, _depth: int = 0) -> list[Symbol]:
+        """What `expr` may hold, as far as this file tells: its Symbol when `resolve` knows
+        it; for a name, what its reaching assignments hold and, for a parameter, what this
+        file passes to it (ProcessFacts.passed_to); for a list, tuple, set or dict display, what
+        its items (values) hold. `def drain(q): q.qsize()` called as `drain(multiprocessing.Queue())`
+        gives `q` the symbol `multiprocessing.Queue()`."""
+        if expr is None or _depth > 6:
+            return []
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
+            return [symbol for element in expr.elements if not isinstance(element, cst.StarredDictElement)
+                    for symbol in self.symbols_reaching(element.value, _depth + 1)]
+        symbol = self.resolve(expr)
+        if symbol is not None:
+            return [symbol]
+        reference = self.reference(expr) if isinstance(expr, cst.Name) else None
+        if reference is None:
+            return []
+        found = []
+        for binding in reference.bindings:
+            if binding.kind is Kind.PARAMETER:
+                values = self.processes.passed_to(binding)
+            elif binding.kind in (Kind.ASSIGN, Kind.WITH) and binding.value is not None:
+                values = [binding.value]
+            else:
+                values = []
+            for value in values:
+                found += self.symbols_reaching(value, _depth + 1)
+        return found
 
     # -- positions -------------------------------------------------------------------------------
 

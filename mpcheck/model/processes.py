@@ -9,6 +9,7 @@
   functions it calls, in this file or (with a project index) in other modules.
 - `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
+- `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
 """
 
@@ -488,6 +489,48 @@ class ProcessFacts:
             if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
                 for _, value in self.arguments_for(binding):
                     yield from self._loaders_in(value, depth + 1)
+
+    # -- what a function is given ----------------------------------------------------------------
+
+    def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
+        """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
+        functions): the arguments of its direct calls, and the items of the `args=` (or
+        `initargs=`) tuple, or the further positional arguments of `submit`, of the process
+        calls that run it.
+        Callers in other modules, `*args` and `**kwargs` are not followed."""
+        function = parameter.scope.node
+        if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is parameter.node), None)
+        method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS
+        if index is not None and method:
+            index -= 1  # `self`, bound by the call
+        keyword = None if any(param is parameter.node for param in function.params.posonly_params) else parameter.name
+        found: list[cst.BaseExpression] = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if any(callee is function for callee in self.callees(call)):
+                value = argument(call, index, keyword) if index is None or index >= 0 else None
+                found += [value] if value is not None else []
+                continue
+            process_call = self.process_call(site)
+            if process_call is None or process_call.callable is None or index is None or index < 0:
+                continue
+            target = self.model.resolve(process_call.callable)
+            if target is None or target.definition is not function:
+                continue
+            api = process_call.api
+            if api.rest_is_data:
+                values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
+            else:
+                spec = next((spec for spec in api.data_arguments if spec.keyword in ("args", "initargs")), None)
+                given = argument(call, spec.position, spec.keyword) if spec is not None else None
+                values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
+                    if isinstance(given, (cst.Tuple, cst.List)) else []
+            found += [values[index]] if index < len(values) else []
+        return found
 
     # -- fork-only names ---------------------------------------------------------------------------
 

@@ -124,11 +124,14 @@ class Rule:
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
+    # Where the hazard breaks programs: platforms and Python versions (findings.Breakage).
+    # A Violation may say otherwise for one finding (`Violation(breaks_on=narrow(...))` for
+    # code that runs only on some platforms or versions). The engine, for every adapter,
+    # drops findings that cannot break on the configured `platforms` from `target-version`
+    # on, and every output format prints what is left ("breaks on: Windows; macOS").
+    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     # When the fix the examples show as safe is offered as unsafe instead, if ever: a
     # condition single-file examples cannot show ("another module imports the file").
-    # Where the hazard breaks programs (a violation may say otherwise); the `platforms` and
-    # `target-version` settings silence findings that cannot break where the user runs.
-    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     unsafe_fix_when: ClassVar[str] = ""
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
