@@ -235,8 +235,6 @@ class ForkOnlyModule(Rule):
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
-        if "windows" not in context.settings.platforms:
-            return
         model = context.model
         reported: set[int] = set()
         for binding in model.imports:
