@@ -102,6 +102,12 @@ ALIASES: dict[str, tuple[str, str | None]] = {
     "tqdm.auto.tqdm": ("tqdm.tqdm", None),
     "tqdm.std.tqdm": ("tqdm.tqdm", None),
     "tqdm.notebook.tqdm": ("tqdm.tqdm", None),
+    # The event loop, however it is obtained.
+    "asyncio.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.new_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
 }
 
 # Classes whose instance is a multiprocessing context with a fixed start method:
@@ -162,6 +168,12 @@ class Role(enum.Flag):
     SHARED_MEMORY = enum.auto()
     RESOURCE_TRACKER = enum.auto()  # starts the resource tracker process under spawn/forkserver
     DATA_LOADER = enum.auto()  # torch DataLoader: processes when iterated with num_workers > 0
+    # Reads a semaphore's value through sem_getvalue(), which macOS lacks: NotImplementedError
+    # there (facts §7).
+    SEM_GETVALUE = enum.auto()
+    MISSING_ON_WINDOWS = enum.auto()  # a name absent on Windows that is not about fork (facts §11)
+    REUSE_PORT = enum.auto()  # takes `reuse_port=`: ValueError on Windows when true (facts §11)
+    SOCKET = enum.auto()  # makes a socket object (a listening one, for the server APIs)
 
 
 @dataclass(frozen=True)
@@ -276,6 +288,7 @@ _APIS = [
     # -- start methods
     Api("multiprocessing.set_start_method", Role.SETS_START_METHOD, "set_start_method()"),
     Api("multiprocessing.get_context", Role.NONE, "get_context()"),
+    Api("multiprocessing.get_start_method", Role.NONE, "get_start_method()"),
     # -- fork-only names (facts §2): absent on Windows
     *(Api(name, Role.FORK_ONLY, name.rsplit(".", 1)[1]) for name in (
         "multiprocessing.context.ForkProcess", "multiprocessing.context.ForkServerProcess",
@@ -298,6 +311,26 @@ _APIS = [
     Api("multiprocessing.Pipe", Role.NONE, "Pipe()"),
     Api("multiprocessing.shared_memory.SharedMemory", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "SharedMemory()"),
     Api("multiprocessing.shared_memory.ShareableList", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "ShareableList()"),
+    # queues.py `qsize()` and synchronize.py `get_value()` call `_semlock._get_value()`, which
+    # raises NotImplementedError where sem_getvalue() is broken (macOS; facts §7). A manager's
+    # Queue() is a queue.Queue in the manager's process: its qsize() works.
+    *(Api(f"multiprocessing.{name}().qsize", Role.SEM_GETVALUE, f"{name}.qsize()")
+      for name in ("Queue", "JoinableQueue")),
+    *(Api(f"multiprocessing.{name}().get_value", Role.SEM_GETVALUE, f"{name}.get_value()")
+      for name in ("Semaphore", "BoundedSemaphore")),
+    # -- sockets (MP702, facts §11): SO_REUSEPORT is not defined on Windows; `reuse_port=True`
+    # raises ValueError there (socket.py, asyncio/base_events.py).
+    Api("socket.SO_REUSEPORT", Role.MISSING_ON_WINDOWS, "socket.SO_REUSEPORT"),
+    Api("socket.create_server", Role.REUSE_PORT | Role.SOCKET, "socket.create_server()"),
+    *(Api(name, Role.REUSE_PORT, label) for name, label in (
+        ("asyncio.start_server", "asyncio.start_server()"),
+        ("asyncio.AbstractEventLoop().create_server", "loop.create_server()"),
+        ("asyncio.AbstractEventLoop().create_datagram_endpoint", "loop.create_datagram_endpoint()"),
+    )),
+    *(Api(name, Role.SOCKET, label) for name, label in (
+        ("socket.socket", "socket.socket()"), ("socket.fromfd", "socket.fromfd()"), ("socket.fromshare", "socket.fromshare()"),
+        ("uvicorn.Config().bind_socket", "uvicorn.Config.bind_socket()"),
+    )),
 ]
 
 CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}
@@ -400,3 +433,76 @@ JOBLIB_PARALLEL = "joblib.Parallel"
 FREEZE_SUPPORT = "multiprocessing.freeze_support"
 # Start-method arguments of `get_context`/`set_start_method`.
 START_METHOD_ARGUMENT = Argument(0, "method")
+# Objects that multiprocessing's module-level functions make through the default context: making
+# one fixes the global start method, as if `set_start_method()` had been called with the
+# platform's default (facts §2; context.py `BaseContext.get_context` sets `_actual_context`).
+FIXES_GLOBAL_CONTEXT = Role.QUEUE | Role.SYNC | Role.POOL | Role.MANAGER
+
+
+# -- third-party modules that need fork when imported (MP103) ------------------------------------
+
+
+@dataclass(frozen=True)
+class ForkOnlyModule:
+    """A third-party module whose import fails where fork is missing (Windows).
+
+    `needs`: what its import does that needs fork, as a verb phrase ("import ForkProcess");
+    `affected`: the releases that do it; `detail`: how, and what later releases do;
+    `source`: where that was read or observed; `error`: what the import raises on Windows.
+    `no_op_decorators`: its names that a program
+    uses as decorators only and that can be replaced by a decorator returning the function
+    unchanged where the module cannot be imported (bare, `@name`, or called with options,
+    `@name(duration=60)`): MP103's fix offers that fallback when a file uses nothing else.
+    """
+
+    name: str
+    needs: str
+    affected: str
+    detail: str
+    source: str
+    error: str = "ImportError, AttributeError or ValueError from the fork-only API it uses"
+    no_op_decorators: tuple[str, ...] = ()
+    # The first release that no longer needs fork at import, if any: a project that requires
+    # it or later (`spaces>=0.29.1`, `spaces==0.30.4`) is not affected.
+    fixed_in: str | None = None
+
+
+FORK_ONLY_MODULES: dict[str, ForkOnlyModule] = {
+    module.name: module for module in (
+        ForkOnlyModule(
+            "spaces",
+            needs="import `ForkProcess` from multiprocessing.context",
+            affected="spaces 0.29.0 and earlier",
+            detail="spaces/__init__.py imports spaces/zero/decorator.py, which imports spaces/zero/wrappers.py: "
+                   "`from multiprocessing.context import ForkProcess` and `multiprocessing.get_context(\"fork\")` "
+                   "at module level. From 0.29.1, `spaces.GPU` imports wrappers.py only when ZeroGPU is on "
+                   "(on Hugging Face's servers, which run Linux)",
+            source="the spaces wheels from PyPI, read for mpcheck: 0.28.3 and 0.29.0 import it at import time; "
+                   "0.29.1, 0.29.2, 0.29.3, 0.30.0, 0.31.0, 0.34.0, 0.40.0, 0.45.0 and 0.51.3 do not. The "
+                   "MuseTalk Windows report (ImportError: cannot import name 'ForkProcess' from "
+                   "'multiprocessing.context')",
+            error="ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'",
+            no_op_decorators=("GPU",),
+            fixed_in="0.29.1",
+        ),
+    )
+}
+
+
+def fork_only_module(qualname: str, extra: tuple[str, ...] = ()) -> ForkOnlyModule | None:
+    """The entry for an imported dotted name (`spaces`, `spaces.GPU`, `spaces.zero`): the
+    catalogue's, or a bare one for a module the user listed in `fork-only-modules` (`extra`)."""
+    for name in _prefixes_by_dot(qualname):
+        if name in FORK_ONLY_MODULES:
+            return FORK_ONLY_MODULES[name]
+        if name in extra:
+            return ForkOnlyModule(name, needs="need fork", affected="its releases",
+                                  detail="listed in the project's `fork-only-modules` option",
+                                  source="the project's `fork-only-modules` option")
+    return None
+
+
+def _prefixes_by_dot(qualname: str):
+    parts = qualname.split(".")
+    for end in range(len(parts), 0, -1):
+        yield ".".join(parts[:end])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
 from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
-from .prefilter import Prefilter
+from .prefilter import Prefilter, Verdict
 from .model import SemanticModel
 from .parsing import parse_module
 from .project import Projects
@@ -64,21 +63,27 @@ class FileResult:
 
 @dataclass
 class _Analysis:
-    module: cst.Module
+    module: cst.Module | None  # None when no rule needed the file parsed
     found: list[tuple[type[Rule], Violation, Diagnostic]]
 
 
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
-                 project_files: Iterable[Path] = ()) -> None:
+                 project_files: Iterable[Path] = (), fix_edits: bool = True) -> None:
         """`project_files`: the modules of the project, when the caller knows them (the
-        library API); otherwise each file's project is found from the file (see project.py)."""
+        library API); otherwise each file's project is found from the file (see project.py).
+        `fix_edits`: give each fixable diagnostic its fix as a text edit (`FixInfo.edit`),
+        which costs a rendering of the whole module per finding."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
+        self.fix_edits = fix_edits
+        self._project_files = tuple(project_files)
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = Prefilter(self.rules, process_api_names)
-        self.projects = Projects(self.settings.process_apis, project_files)
+        # The modules the `fork-only-modules` option lists (MP103) are words of their own.
+        fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
+        self.prefilter = Prefilter(self.rules, process_api_names, fork_only_modules)
+        self.projects = Projects(self.settings.process_apis, self._project_files)
 
     # -- checking -------------------------------------------------------------------
 
@@ -109,27 +114,43 @@ class Checker:
         result.source = source
         return result
 
-    def _analyze(self, text: str, path: str) -> _Analysis:
+    def _analyze(self, text: str, path: str, edits: bool = True) -> _Analysis:
         """The findings in `text`. A file is parsed only when a rule that applies to it
-        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
+        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
+        `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
         suppressions = Suppressions(text)
-        rules = [
+        rules = [rule for rule in self.rules if rule.code in self.verdict(text, path, suppressions).codes]
+        if not rules:
+            return _Analysis(None, [])
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
+
+    def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
+        """Which rules may find something in `text` (the prefilter's answer), among those
+        that apply to the file: not ignored for its path, nor by its `# mpcheck: noqa`."""
+        suppressions = suppressions or Suppressions(text)
+        candidates = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
-            return _Analysis(cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
-
-    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
-        project = self.projects.for_path(path)
+        project = self.projects.for_path(path) if candidates else None
+        codes = [rule.code for rule in candidates if rule.applies_to(path, project)]
         if project is not None:
             project.set_text(Path(path), text)
+        return self.prefilter.verdict(text, path, codes, project)
+
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
+                        edits: bool) -> _Analysis:
+        project = self.projects.for_path(path)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module
         found = []
         for rule in rules:
             for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
+                # A finding that cannot break on the configured platforms and versions is silent.
+                breaks_on = self.settings.reachable(
+                    rule.breaks_on if violation.breaks_on is None else violation.breaks_on)
+                if not breaks_on:
+                    continue
                 position = model.position(violation.node)
                 if suppressions.suppresses(rule.code, position.start.line):
                     continue
@@ -142,20 +163,15 @@ class Checker:
                     message=violation.message,
                     end_line=position.end.line,
                     end_column=position.end.column + 1,
-                    fix=self._fix_info(module, text, fix) if fix else None,
+                    fix=_fix_info(module, text, fix, edits) if fix else None,
                     name=rule.name,
                     hidden_unsafe_fix=fix is None and any(
                         option.applicability is Applicability.UNSAFE for option in violation.fixes),
+                    breaks_on=breaks_on,
                 )
                 found.append((rule, violation, diagnostic))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
         return _Analysis(module, found)
-
-    def _imports_a_starter(self, path: str) -> bool:
-        """A file whose text names no process API can still start processes through a
-        module of its project that does."""
-        project = self.projects.for_path(path)
-        return project is not None and project.may_start_processes(path)
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
@@ -164,10 +180,6 @@ class Checker:
             if fix.applicability is Applicability.SAFE or self.unsafe_fixes
         ]
         return allowed[-1] if allowed else None
-
-    def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
-        fixed_module, _ = apply_fixes(module, [fix], text)
-        return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
     def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
         """The result for a file that could not be read or parsed: one MP000, or none when
@@ -182,26 +194,51 @@ class Checker:
 
     # -- many files -----------------------------------------------------------------
 
-    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False) -> Iterator[FileResult]:
-        """`check_file` (or `fix_file`) of each (path, display) pair, in order.
+    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False,
+                  jobs: int | None = None) -> Iterator[FileResult]:
+        """`check_file` (or `fix_file`) of each (path, display) pair, in the order given.
 
-        A large run is spread over forked worker processes, one per core: parsing is the
-        cost and one core parses at a time. Workers inherit this checker and only compute;
-        the caller writes files. Only a process with no other thread may fork safely
-        (Python 3.12 warns), and a spawned worker would re-import the caller's main module
-        (a REPL or stdin has none), so without fork the run is serial.
+        Each file is read and prefiltered here; the files a rule must parse are spread over
+        `jobs` worker processes (default: one per core; 1: none). The workers are started
+        with forkserver where it exists and spawn elsewhere (Windows): never by forking this
+        process, which may hold threads (the parser's), and never by re-running the caller's
+        main module. They only compute; the caller writes files.
         """
-        workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-        can_fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        if len(files) < _PARALLEL_MIN_FILES or workers < 2 or not can_fork:
-            for path, display in files:
-                yield self.fix_file(path, display) if fixing else self.check_file(path, display)
-            return
-        global _worker_checker
-        _worker_checker = self
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            jobs = [(path, display, fixing) for path, display in files]
-            yield from pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+        jobs = max(1, jobs or os.cpu_count() or 1)
+        results: list[FileResult | None] = [None] * len(files)
+        work: list[int] = []
+        for number, (path, display) in enumerate(files):
+            try:
+                source = read_source(path)
+            except InputError as error:
+                results[number] = self._unchecked(display, error)
+                continue
+            if self.verdict(source.text, display).codes:
+                work.append(number)
+            else:
+                results[number] = FileResult(display, source=source)
+        if jobs == 1 or len(work) < _PARALLEL_MIN_FILES:
+            parsed: Iterable[FileResult] = (self._job(files[n][0], files[n][1], fixing) for n in work)
+        else:
+            parsed = self._in_pool([(files[n][0], files[n][1], fixing) for n in work], min(jobs, len(work)))
+        done = 0
+        for number, result in zip(work, parsed):
+            results[number] = result
+            while done < len(results) and results[done] is not None:
+                yield results[done]  # type: ignore[misc]
+                done += 1
+        yield from results[done:]  # type: ignore[misc]
+
+    def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
+        return self.fix_file(path, display) if fixing else self.check_file(path, display)
+
+    def _in_pool(self, jobs: list[tuple[Path, str, bool]], workers: int) -> Iterator[FileResult]:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=arguments) as pool:
+            yield from pool.map(_run_job, jobs)
 
     # -- fixing ---------------------------------------------------------------------
 
@@ -214,11 +251,12 @@ class Checker:
         rounds = 0
         try:
             for _ in range(_MAX_FIX_ROUNDS):
-                analysis = self._analyze(current, path)
+                analysis = self._analyze(current, path, edits=False)
                 fixes = [(diag, self.chosen_fix(violation)) for _, violation, diag in analysis.found]
                 fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
                 if not fixes:
                     break
+                assert analysis.module is not None  # a file with fixes was parsed
                 if analysis.module.code != current:
                     # libcst drops a lone \r at the end of a file: a rewrite would lose it.
                     raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
@@ -244,16 +282,29 @@ class Checker:
         return result
 
 
-# Below this many files, starting worker processes costs more than it saves.
-_PARALLEL_MIN_FILES = 200
-_MAX_WORKERS = 8
-_worker_checker: Checker | None = None  # the checker forked workers inherit
+# Below this many files to parse, starting worker processes costs more than it saves (a
+# worker imports libcst and the rules: about 0.3 s).
+_PARALLEL_MIN_FILES = 4
+_worker_checker: Checker | None = None  # the checker of this worker process
+
+
+def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
+    global _worker_checker
+    _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits)
 
 
 def _run_job(job: tuple[Path, str, bool]) -> FileResult:
-    path, display, fixing = job
     assert _worker_checker is not None
-    return _worker_checker.fix_file(path, display) if fixing else _worker_checker.check_file(path, display)
+    return _worker_checker._job(*job)
+
+
+def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
+    """What a diagnostic says of its fix; with `edit`, the fix as one text edit (a
+    rendering of the whole module)."""
+    if not edit:
+        return FixInfo(fix.applicability, fix.description)
+    fixed_module, _ = apply_fixes(module, [fix], text)
+    return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
 
 def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:

@@ -9,6 +9,7 @@
   functions it calls, in this file or (with a project index) in other modules.
 - `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
+- `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
 """
 
@@ -98,6 +99,19 @@ class ProcessCall:
         `Pool(initargs=...)`), not through a queue to a running worker (`Pool.map`): only
         then may it carry multiprocessing locks and queues (facts §5)."""
         return "fork" not in self.api.pickled_under
+
+
+@dataclass(frozen=True)
+class StartMethodChoice:
+    """A call that fixes the global start method (see `ProcessFacts.start_method_choice`).
+    `label` names the call ("set_start_method()", "Lock()"); `explicit`: a
+    `set_start_method()` call, with its `method` (None: not a constant) and `force`."""
+
+    site: Site
+    label: str
+    explicit: bool
+    method: str | None = None
+    force: bool = False
 
 
 class ProjectIndex(Protocol):
@@ -390,6 +404,41 @@ class ProcessFacts:
         found.sort(key=lambda start: order.get(id(start.site.top), len(order)) if start.site else len(order))
         return found
 
+    # -- the global start method ------------------------------------------------------------------
+
+    def start_method_choice(self, site: Site) -> StartMethodChoice | None:
+        """Whether the call at `site` fixes multiprocessing's global start method, after which
+        `set_start_method()` without `force=True` raises `RuntimeError: context has already
+        been set` (facts §2): `set_start_method(...)` itself (`explicit`), and implicitly
+        `get_start_method()` without `allow_none=True`, `get_context()` with no method, and
+        the queues, locks, shared values, pools and managers made through the module-level
+        API (`multiprocessing.Lock()`, not a context's `ctx.Lock()`)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.start_method is not None:
+            return None
+        name = symbol.qualname
+        if name == "multiprocessing.set_start_method":
+            method = self.model.value_of(argument(call, 0, "method"))
+            force = self.model.value_of(argument(call, 1, "force"))
+            return StartMethodChoice(site, "set_start_method()", True, method if isinstance(method, str) else None,
+                                     force is not UNKNOWN and bool(force))
+        if name == "multiprocessing.get_start_method":
+            allow_none = self.model.value_of(argument(call, 0, "allow_none"))
+            if allow_none is UNKNOWN or not allow_none:
+                return StartMethodChoice(site, "get_start_method()", False)
+            return None
+        if name == "multiprocessing.get_context":
+            given = argument(call, 0, "method")
+            return StartMethodChoice(site, "get_context()", False) \
+                if given is None or self.model.value_of(given) is None else None
+        api = apis.lookup(name)
+        if api is not None and api.roles & apis.FIXES_GLOBAL_CONTEXT and not symbol.flavour == "multiprocess" \
+                and symbol.written.split(".", 1)[0] in ("multiprocessing", "torch", "billiard"):
+            return StartMethodChoice(site, api.label, False)
+        return None
+
     # -- DataLoader --------------------------------------------------------------------------------
 
     def loader_iterations(self) -> list[tuple[cst.Call, Site]]:
@@ -440,6 +489,48 @@ class ProcessFacts:
             if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
                 for _, value in self.arguments_for(binding):
                     yield from self._loaders_in(value, depth + 1)
+
+    # -- what a function is given ----------------------------------------------------------------
+
+    def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
+        """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
+        functions): the arguments of its direct calls, and the items of the `args=` (or
+        `initargs=`) tuple, or the further positional arguments of `submit`, of the process
+        calls that run it.
+        Callers in other modules, `*args` and `**kwargs` are not followed."""
+        function = parameter.scope.node
+        if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is parameter.node), None)
+        method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS
+        if index is not None and method:
+            index -= 1  # `self`, bound by the call
+        keyword = None if any(param is parameter.node for param in function.params.posonly_params) else parameter.name
+        found: list[cst.BaseExpression] = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if any(callee is function for callee in self.callees(call)):
+                value = argument(call, index, keyword) if index is None or index >= 0 else None
+                found += [value] if value is not None else []
+                continue
+            process_call = self.process_call(site)
+            if process_call is None or process_call.callable is None or index is None or index < 0:
+                continue
+            target = self.model.resolve(process_call.callable)
+            if target is None or target.definition is not function:
+                continue
+            api = process_call.api
+            if api.rest_is_data:
+                values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
+            else:
+                spec = next((spec for spec in api.data_arguments if spec.keyword in ("args", "initargs")), None)
+                given = argument(call, spec.position, spec.keyword) if spec is not None else None
+                values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
+                    if isinstance(given, (cst.Tuple, cst.List)) else []
+            found += [values[index]] if index < len(values) else []
+        return found
 
     # -- fork-only names ---------------------------------------------------------------------------
 
