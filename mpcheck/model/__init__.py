@@ -12,7 +12,11 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses.
+  DataLoader iterations, fork-only uses;
+- objects (objects.py): what happens to an object after it is made -- `objects.made_by`,
+  `objects.uses`, `objects.closed_on_every_path`, `objects.runs_before`;
+- counts (counts.py): `trip_count(loop)` (a constant, a worker count, data) and
+  `upper_bound(expr)` (the most a pool's size can be).
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 when a file has a finding (`position`).
@@ -28,6 +32,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import apis
 from .builder import ModelBuilder, dotted_name
+from .counts import Bound, Count, CountKind, trip_count, upper_bound
+from .objects import ObjectFacts, Use, UseKind
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
@@ -39,7 +45,7 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
+    "Binding", "Bound", "Count", "CountKind", "Use", "UseKind", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
     "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
@@ -75,6 +81,7 @@ class SemanticModel:
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+        self.objects = ObjectFacts(self)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -141,6 +148,17 @@ class SemanticModel:
     def values_of(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
         """The expressions a name or `self.attribute` can hold where `expr` stands."""
         return binding_values(self, expr)
+
+    def trip_count(self, loop: cst.CSTNode) -> Count:
+        """How many passes the For, While or comprehension `loop` makes, and where that
+        number comes from (see counts.py)."""
+        return trip_count(self, loop)
+
+    def upper_bound(self, expr: cst.BaseExpression | None):
+        """The most the integer `expr` can be where it stands: a `Bound` (`math.inf` for a
+        CPU count taken as it is), `counts.DEFAULT` where it may be None, or None when the
+        file does not tell (see counts.py)."""
+        return upper_bound(self, expr)
 
     def scope_of_definition(self, definition: cst.CSTNode) -> Scope | None:
         """The scope a FunctionDef, ClassDef, Lambda or comprehension opens."""
