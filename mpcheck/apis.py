@@ -164,6 +164,8 @@ class Role(enum.Flag):
     SHARED_MEMORY = enum.auto()
     RESOURCE_TRACKER = enum.auto()  # starts the resource tracker process under spawn/forkserver
     DATA_LOADER = enum.auto()  # torch DataLoader: processes when iterated with num_workers > 0
+    ASYNC_RESULT = enum.auto()  # returns results that arrive later (AsyncResult, futures, a result iterator)
+    EXIT_TERMINATES = enum.auto()  # a pool whose `with` exit calls terminate(): pending tasks are lost
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,11 @@ def _arg(position: int | None, keyword: str | None = None) -> Argument:
     return Argument(position, keyword)
 
 
+def _async(method: str) -> Role:
+    """Pool methods whose results arrive later: `*_async` and the `imap` iterators."""
+    return Role.ASYNC_RESULT if method.endswith("_async") or method.startswith("imap") else Role.NONE
+
+
 _APIS = [
     # -- processes
     Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
@@ -225,25 +232,31 @@ _APIS = [
         pickled_under=_NOT_FORK),
     Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
     # -- pools and executors
-    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
+    # Pool.__exit__ calls terminate() (facts §10).
+    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.EXIT_TERMINATES | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_arg(2, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(4, "context"), workers_argument=_arg(0, "processes"),
         windows_workers_until=(3, 13)),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),), pickled_under=_ALL)
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),),
+          pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "args"), _arg(2, "kwds")), pickled_under=_ALL)
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "args"), _arg(2, "kwds")),
+          pickled_under=_ALL)
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_arg(3, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"), workers_argument=_arg(0, "max_workers"),
         default_workers_clamped=True,
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
-    Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
-    Api("concurrent.futures.ProcessPoolExecutor().map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().submit",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.submit()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().map",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.map()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
     Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
     Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
     Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),

@@ -154,11 +154,11 @@ class SemanticModel:
         number comes from (see counts.py)."""
         return trip_count(self, loop)
 
-    def upper_bound(self, expr: cst.BaseExpression | None):
-        """The most the integer `expr` can be where it stands: a `Bound` (`math.inf` for a
-        CPU count taken as it is), `counts.DEFAULT` where it may be None, or None when the
-        file does not tell (see counts.py)."""
-        return upper_bound(self, expr)
+    def upper_bound(self, expr: cst.BaseExpression | None, platform: str | None = None):
+        """The most the integer `expr` can be where it stands, on `platform` (None:
+        anywhere): a `Bound` (`math.inf` for a CPU count taken as it is), `counts.DEFAULT`
+        where it may be None, or None when the file does not tell (see counts.py)."""
+        return upper_bound(self, expr, platform)
 
     def scope_of_definition(self, definition: cst.CSTNode) -> Scope | None:
         """The scope a FunctionDef, ClassDef, Lambda or comprehension opens."""

@@ -11,7 +11,8 @@
   for a CPU count taken as it is (`os.cpu_count()`, `cpu_count() - 1`, `n or cpu_count()`),
   through `min`/`max`, arithmetic, `or`, conditional expressions, the names' reaching
   assignments and a parameter's default; `DEFAULT` where it may be None (the pool's default
-  size); None where nothing tells.
+  size); None where nothing tells. Given a platform, only the code that runs there counts
+  (`min(n, 61) if sys.platform == "win32" else n` is at most 61 on Windows).
 
 Both read only the file (the model's bindings); neither runs code.
 """
@@ -343,22 +344,30 @@ class _Default:
 DEFAULT = _Default()
 
 
+# CPU counts that are None where the number cannot be told (multiprocessing's raises instead).
+_MAY_BE_NONE = frozenset({"os.cpu_count", "os.process_cpu_count", "psutil.cpu_count"})
+
+
 @dataclass(frozen=True)
 class Bound:
     """The most an integer expression can be: `limit` (math.inf: a CPU count taken as it
-    is, no bound), and what sets it, for a message ("os.cpu_count()", "64")."""
+    is, no bound), and what sets it, for a message ("os.cpu_count()", "64"). `may_be_none`:
+    the CPU count it comes from is None where the number cannot be told."""
 
     limit: float
     source: str
+    may_be_none: bool = False
 
     @property
     def unbounded(self) -> bool:
         return math.isinf(self.limit)
 
 
-def upper_bound(model: SemanticModel, expr: cst.BaseExpression | None, depth: int = 0) -> Bound | _Default | None:
-    """The most `expr` can be where it stands (see the module docstring): a Bound, DEFAULT
-    where it may be None, or None when the file does not tell."""
+def upper_bound(model: SemanticModel, expr: cst.BaseExpression | None, platform: str | None = None,
+                depth: int = 0) -> Bound | _Default | None:
+    """The most `expr` can be where it stands (see the module docstring), on `platform`
+    ("windows", ...; None: anywhere): a Bound, DEFAULT where it may be None, or None when
+    the file does not tell."""
     if expr is None or depth > _DEPTH:
         return None
     value = model.value_of(expr)
@@ -367,10 +376,10 @@ def upper_bound(model: SemanticModel, expr: cst.BaseExpression | None, depth: in
     if isinstance(value, int) and not isinstance(value, bool) and value is not UNKNOWN:
         return Bound(value, str(value))
     if isinstance(expr, cst.Call):
-        return _call_bound(model, expr, depth)
+        return _call_bound(model, expr, platform, depth)
     if isinstance(expr, cst.BinaryOperation):
-        left = upper_bound(model, expr.left, depth + 1)
-        right = upper_bound(model, expr.right, depth + 1)
+        left = upper_bound(model, expr.left, platform, depth + 1)
+        right = upper_bound(model, expr.right, platform, depth + 1)
         if not isinstance(left, Bound) or not isinstance(right, Bound):
             return left if isinstance(left, Bound) and left.unbounded and isinstance(right, Bound) else None
         if left.unbounded or right.unbounded:
@@ -382,32 +391,45 @@ def upper_bound(model: SemanticModel, expr: cst.BaseExpression | None, depth: in
         except ArithmeticError:
             return None
         return None if result is None else Bound(result, model.module.code_for_node(expr))
-    if isinstance(expr, (cst.BooleanOperation, cst.IfExp)):
-        parts = (expr.left, expr.right) if isinstance(expr, cst.BooleanOperation) else (expr.body, expr.orelse)
-        return _largest([upper_bound(model, part, depth + 1) for part in parts])
+    if isinstance(expr, cst.BooleanOperation):
+        return _largest([upper_bound(model, part, platform, depth + 1) for part in (expr.left, expr.right)])
+    if isinstance(expr, cst.IfExp):
+        parts = [part for part, holds in ((expr.body, True), (expr.orelse, False))
+                 if platform is None or platform in model.test_facts(expr.test, holds).platforms]
+        return _largest([upper_bound(model, part, platform, depth + 1) for part in parts])
     if isinstance(expr, cst.Name):
         reference = model.reference(expr)
         if reference is None or not reference.bindings:
             return None
-        bounds = []
-        for binding in reference.bindings:
-            if binding.kind is Kind.ASSIGN and binding.value is not None:
-                bounds.append(upper_bound(model, binding.value, depth + 1))
-            elif binding.kind is Kind.PARAMETER and isinstance(binding.node, cst.Param) and \
-                    binding.node.default is not None:
-                bounds.append(upper_bound(model, binding.node.default, depth + 1))
-            else:
-                bounds.append(None)
-        return _largest(bounds)
+        return _largest([_binding_bound(model, binding, platform, depth) for binding in _on(model, reference.bindings, platform)])
     return None
 
 
-def _call_bound(model: SemanticModel, call: cst.Call, depth: int) -> Bound | _Default | None:
+def _on(model: SemanticModel, bindings, platform: str | None) -> list:
+    """The bindings that reach a read on `platform`: those made only there win over the
+    others (`n = cpu_count()` then `if sys.platform == "win32": n = min(n, 61)`)."""
+    if platform is None:
+        return list(bindings)
+    there = [binding for binding in bindings if platform in model.facts(binding.site).platforms]
+    only = [binding for binding in there if model.facts(binding.site).platforms == {platform}]
+    return only or there
+
+
+def _binding_bound(model: SemanticModel, binding, platform: str | None, depth: int) -> Bound | _Default | None:
+    if binding.kind is Kind.ASSIGN and binding.value is not None:
+        return upper_bound(model, binding.value, platform, depth + 1)
+    if binding.kind is Kind.PARAMETER and isinstance(binding.node, cst.Param) and binding.node.default is not None:
+        return upper_bound(model, binding.node.default, platform, depth + 1)
+    return None
+
+
+def _call_bound(model: SemanticModel, call: cst.Call, platform: str | None, depth: int) -> Bound | _Default | None:
     symbol = model.resolve(call.func)
     qualname = symbol.qualname if symbol is not None else ""
     if qualname in apis.CPU_COUNTS or _is_affinity_count(model, call):
-        return Bound(math.inf, f"{model.module.code_for_node(call.func)}()")
-    arguments = [upper_bound(model, arg.value, depth + 1) for arg in call.args if arg.keyword is None and not arg.star]
+        return Bound(math.inf, f"{model.module.code_for_node(call.func)}()", qualname in _MAY_BE_NONE)
+    arguments = [upper_bound(model, arg.value, platform, depth + 1) for arg in call.args
+                 if arg.keyword is None and not arg.star]
     if qualname == "min" and arguments:
         finite = [bound for bound in arguments if isinstance(bound, Bound) and not bound.unbounded]
         if finite:
@@ -419,7 +441,7 @@ def _call_bound(model: SemanticModel, call: cst.Call, depth: int) -> Bound | _De
         return arguments[0]
     if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("get", "pop", "getenv") and \
             len(call.args) >= 2:  # `kwargs.pop("processes", None)`: the default, or whatever is there
-        default = upper_bound(model, argument(call, 1), depth + 1)
+        default = upper_bound(model, argument(call, 1), platform, depth + 1)
         return _largest([default, None]) if default is not DEFAULT else DEFAULT
     return None
 

@@ -12,6 +12,9 @@ queues.
   on every path from the binding to the end of its scope (a `return`, the end of the body,
   the end of a loop pass when it is made in a loop), `finally` and `with obj:` included.
   Paths that raise are not counted: an exception is not where a pool is expected to close.
+- `pending_results(pool)`: the results a pool hands back before they exist (`apply_async`,
+  `map_async`, `imap`, `submit`; roles in the catalogue) and where each goes: read where it
+  is made (`.get()`, iterated), kept in a name or a list of them, or passed on.
 - `runs_before(a, b)`: source order of two nodes of one scope; `parent(node)`: the node
   holding `node` (inside its module-level statement).
 
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
+from .. import apis
 from .names import argument
 from .scopes import Binding, Kind, Reference, Site
 
@@ -70,6 +74,27 @@ class Use:
     @property
     def site(self) -> Site:
         return self.reference.site
+
+
+# Methods of a result (AsyncResult, Future) and of a list of them that wait for it or read it.
+WAITING_METHODS = frozenset({"get", "wait", "result", "exception"})
+# Methods that put an item into a list (or set) held in a name.
+_ADDING_METHODS = frozenset({"append", "add", "insert", "extend"})
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    """A result a pool hands back before it exists. `call`: the pool method call; `holders`:
+    the bindings that keep it (the name it is assigned to, or the list it is added to);
+    `consumed`: read where it is made (`pool.map_async(...).get()`, `for x in pool.imap(...)`,
+    `list(...)`); `escapes`: returned or passed to code that may read it later; neither and
+    no holder: nobody ever reads it (fire and forget)."""
+
+    call: cst.Call
+    site: Site
+    holders: tuple[Binding, ...] = ()
+    consumed: bool = False
+    escapes: bool = False
 
 
 class _Tree:
@@ -201,6 +226,53 @@ class ObjectFacts:
         """The first use through which the object may reach code that outlives the binding's
         scope, if any (see UseKind.ESCAPE)."""
         return next((use for use in self.uses(binding) if use.kind is UseKind.ESCAPE), None)
+
+    def pending_results(self, pool: Binding) -> list[PendingResult]:
+        """The results the pool `pool` holds hands back before they exist, in source order."""
+        found = []
+        for use in self.uses(pool):
+            if use.kind is not UseKind.METHOD or use.call is None:
+                continue
+            function = self.model.resolve(use.call.func)
+            if function is None or not apis.has_role(function.qualname, apis.Role.ASYNC_RESULT):
+                continue
+            found.append(self._pending(use.call, use.site))
+        return found
+
+    def _pending(self, call: cst.Call, site: Site) -> PendingResult:
+        node: cst.CSTNode = call
+        top = site.top
+        while True:
+            parent = self.parent(node, top)
+            if isinstance(parent, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and parent.elt is node:
+                node = parent  # a list of results: where the list goes
+                continue
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                return PendingResult(call, site, consumed=True)  # `.get()`, `.wait()`, `.ready()`
+            if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+                return PendingResult(call, site, consumed=True)
+            if isinstance(parent, cst.Assign) and parent.value is node:
+                holders = tuple(binding for binding in self.model.bindings
+                                if binding.node is parent and binding.kind is Kind.ASSIGN)
+                return PendingResult(call, site, holders, escapes=not holders)
+            if isinstance(parent, cst.Arg):
+                outer = self.parent(parent, top)
+                if isinstance(outer, cst.Call):
+                    return self._pending_argument(call, site, outer)
+            if isinstance(parent, cst.Expr):
+                return PendingResult(call, site)
+            return PendingResult(call, site, escapes=True)
+
+    def _pending_argument(self, call: cst.Call, site: Site, outer: cst.Call) -> PendingResult:
+        function = self.model.resolve(outer.func)
+        if function is not None and function.qualname in _ITERATING_CALLS:
+            return PendingResult(call, site, consumed=True)
+        if isinstance(outer.func, cst.Attribute) and outer.func.attr.value in _ADDING_METHODS and \
+                isinstance(outer.func.value, cst.Name):
+            reference = self.model.reference(outer.func.value)
+            if reference is not None and reference.bindings:
+                return PendingResult(call, site, reference.bindings)
+        return PendingResult(call, site, escapes=True)
 
     # -- where objects come from --------------------------------------------------------------
 

@@ -6,8 +6,12 @@ from .base import Explanation, Invalid, Rule, RuleContext, Valid
 from .mp101_fork_only_api import ForkOnlyApi
 from .mp201_unguarded_process_start import UnguardedProcessStart
 from .mp202_missing_freeze_support import MissingFreezeSupport
+from .mp302_unclosed_pool import UnclosedPool
+from .mp304_too_many_windows_workers import TooManyWindowsWorkers
+from .mp305_results_after_pool_exit import ResultsAfterPoolExit
 
-ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport)
+ALL_RULES: tuple[type[Rule], ...] = (ForkOnlyApi, UnguardedProcessStart, MissingFreezeSupport, UnclosedPool, TooManyWindowsWorkers,
+                                      ResultsAfterPoolExit)
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
