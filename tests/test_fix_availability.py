@@ -62,8 +62,10 @@ def test_the_current_rules_say_what_their_code_does():
         "MP201": "safe (unsafe when another module imports the file, or it is a package module or an entry point; sometimes none)",
         "MP202": "safe",
         "MP302": "safe (sometimes none)",  # no fix where a pending result is passed on
+        "MP303": "safe (sometimes none)",  # none where the drain is not the next statement
         "MP304": "safe (sometimes none)",  # none where the size may be None
         "MP305": "safe (sometimes none)",  # none for a block that ends with return
+        "MP306": "safe (sometimes unsafe only)",  # unsafe in a function: it now waits for its children
     }
 
 

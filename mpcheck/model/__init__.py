@@ -36,7 +36,7 @@ from .counts import Bound, Count, CountKind, trip_count, upper_bound
 from .objects import ObjectFacts, Use, UseKind
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
-from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
+from .processes import DATA_LOADER_STARTER, Handed, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .scopes import (
@@ -45,7 +45,7 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Bound", "Count", "CountKind", "Use", "UseKind", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
+    "Binding", "Bound", "Count", "CountKind", "Handed", "Use", "UseKind", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
     "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",

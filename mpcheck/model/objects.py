@@ -3,7 +3,8 @@ queues.
 
 - `made_by(expr)`: the calls that made the objects a name (or a loop variable over a list of
   them) may hold: `p` in `for p in procs` over `procs = [Process(...) for ...]`, or filled by
-  `procs.append(Process(...))`.
+  `procs.append(Process(...))`; `unpacked_from(binding)`: the call a pair came from
+  (`reader, writer = Pipe()`).
 - `uses(binding)`: every read of the object a binding holds, by kind: a method called on it
   (`pool.close()`), an attribute read (`p.exitcode`), iterated, the item of a `with`, or
   escaping (returned, yielded, stored in an attribute, item or container, passed to a call,
@@ -308,6 +309,12 @@ class ObjectFacts:
                 value = value.elements[index].value
             return self.made_by(value, _depth)
         return []
+
+    def unpacked_from(self, binding: Binding) -> cst.Call | None:
+        """The call whose result `binding` took one item of (`reader, writer = Pipe()`)."""
+        if binding.kind is Kind.UNPACK and isinstance(binding.value, cst.Call):
+            return binding.value
+        return None
 
     def items_made_by(self, iterable: cst.BaseExpression | None, _depth: int = 0) -> list[cst.Call]:
         """The calls that made the items of the list (tuple, comprehension, or list filled
