@@ -61,6 +61,7 @@ def test_the_current_rules_say_what_their_code_does():
         "MP101": "safe (unsafe alternative; sometimes none)",  # os.fork() has none
         "MP201": "safe (unsafe when another module imports the file, or it is a package module or an entry point; sometimes none)",
         "MP202": "safe",
+        "MP301": "unsafe (sometimes none)",  # none for process objects used for more than start/join
         "MP302": "safe (sometimes none)",  # no fix where a pending result is passed on
         "MP303": "safe (sometimes none)",  # none where the drain is not the next statement
         "MP304": "safe (sometimes none)",  # none where the size may be None
