@@ -6,6 +6,12 @@ note), the original's stdout under fork is the reference; the original misbehave
 (checked on the running interpreter: a broken program hangs or floods, which is slow); and the
 fixed copy exits 0 under fork, spawn and forkserver with exactly the reference stdout.
 All runs of all interpreters go through one thread pool, so the slow ones overlap.
+
+A fixture's `hazard` says how its original misbehaves: "spawn" (the default) as above;
+"hang" when it hangs under fork too (the lifecycle deadlocks): the reference is then the
+fixture's `expected-stdout`, and the original must time out (or fail) under fork; "resources"
+when it works everywhere and its hazard is what it costs (processes, memory), which
+tests/test_lifecycle_fixtures.py measures: the original then only has to work under fork.
 """
 
 from __future__ import annotations
@@ -36,12 +42,19 @@ BROKEN_TIMEOUT = 4.0
 FIXED_TIMEOUT = 20.0
 
 
+HAZARDS = ("spawn", "hang", "resources")
+# A hanging original is given this long under fork before it counts as hung.
+HANG_TIMEOUT = 6.0
+
+
 @dataclass(frozen=True)
 class Fixture:
     name: str  # "mp201/flat_pool"
     directory: Path
     args: tuple[str, ...]
     unsafe_fixes: bool
+    hazard: str = "spawn"
+    expected_stdout: str | None = None  # the right output of a program whose original hangs
 
     @property
     def before(self) -> Path:
@@ -56,8 +69,11 @@ def _fixtures() -> list[Fixture]:
     found = []
     for config in sorted(FIXTURES_ROOT.glob("*/*/fixture.toml")):
         data = tomllib.loads(config.read_text())
+        hazard = data.get("hazard", "spawn")
+        assert hazard in HAZARDS, f"{config}: unknown hazard {hazard!r}"
         found.append(Fixture(f"{config.parent.parent.name}/{config.parent.name}", config.parent,
-                             tuple(data["args"]), bool(data.get("unsafe-fixes", False))))
+                             tuple(data["args"]), bool(data.get("unsafe-fixes", False)), hazard,
+                             data.get("expected-stdout")))
     return found
 
 
@@ -116,9 +132,11 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
         original = Program(fixture.before, fixture.args)
         fixed = Program(fixed_dirs[fixture.name], fixture.args)
         for version, python in present.items():
+            hangs = fixture.hazard == "hang"
             runs[(version, fixture.name)] = _Runs(
-                pool.submit(run_program, original, "fork", python, FIXED_TIMEOUT),
-                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT) if version == CURRENT else None,
+                pool.submit(run_program, original, "fork", python, HANG_TIMEOUT if hangs else FIXED_TIMEOUT),
+                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT)
+                if version == CURRENT and fixture.hazard == "spawn" else None,
                 {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in START_METHODS},
             )
     yield runs
@@ -133,6 +151,10 @@ def test_fixed_program_behaves_under_every_start_method(fixture, version, oracle
         pytest.skip(f"CPython {version} is not installed here (looked in ~/.pyenv/versions)")
     runs = oracle_runs[(version, fixture.name)]
     reference: Run = runs.reference.result()
+    if fixture.hazard == "hang":  # the original deadlocks under fork too: the fixture says what is right
+        assert reference.timed_out or reference.returncode != 0, "the original does not hang:\n" + reference.describe()
+        assert fixture.expected_stdout
+        reference = Run("expected", 0, fixture.expected_stdout, "")
     assert reference.returncode == 0 and reference.stdout, reference.describe()
     if runs.broken is not None:
         broken: Run = runs.broken.result()

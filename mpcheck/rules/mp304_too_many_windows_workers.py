@@ -7,9 +7,8 @@ from typing import Iterable
 import libcst as cst
 
 from .. import apis
-from ..findings import Applicability, Breakage, Violation
+from ..findings import Applicability, Breakage, Fix, Violation
 from ..model import Bound, Site
-from ..model.counts import DEFAULT
 from ..model.names import argument
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -67,12 +66,9 @@ class TooManyWindowsWorkers(Rule):
         fix_safety=(
             "The fix clamps the number to 61 on Windows only: `N` becomes "
             "`min(61, N) if sys.platform == \"win32\" else N` (`N or 1` inside `min` when N is "
-            "`os.cpu_count()`, which is None where the count is unknown), and a default-size "
-            "`Pool()` gets `processes=min(61, os.cpu_count() or 1) if sys.platform == \"win32\" "
-            "else None`. It is safe: elsewhere the expression is the original one, evaluated once, "
-            "and on Windows the pool gets a size it can wait on. No fix is offered where the "
-            "number may also be None (the caller's choice of the default) or the call passes "
-            "`*args`/`**kwargs`."
+            "`os.cpu_count()`, which is None where the count is unknown). It is safe: elsewhere "
+            "the expression is the original one, evaluated once, and on Windows the pool gets a "
+            "size it can wait on."
         ),
         references=(
             "`mpcheck facts 8` (docs/facts.md section 8): Windows worker limit (61) and high CPU counts",
@@ -136,6 +132,13 @@ class TooManyWindowsWorkers(Rule):
                 # The caller chooses: nothing tells how many.
                 with mp.Pool(processes) as pool:
                     return pool.map(abs, items)
+
+            def render(frames, **options):
+                # The default size: the standard library's choice (clamped from Python 3.13).
+                with mp.Pool() as pool:
+                    pool.map(len, frames)
+                with mp.Pool(processes=options.pop("processes", None)) as pool:
+                    return pool.map(len, frames)
             """
         ),
     ]
@@ -165,27 +168,6 @@ class TooManyWindowsWorkers(Rule):
         ),
         Invalid(
             """
-            import multiprocessing
-
-            def render(frames):
-                with multiprocessing.Pool() as pool:
-                    return pool.map(len, frames)
-            """,
-            line=4,
-            column=10,
-            message="default size",
-            fixed="""
-            import multiprocessing
-            import os
-            import sys
-
-            def render(frames):
-                with multiprocessing.Pool(processes=min(61, os.cpu_count() or 1) if sys.platform == "win32" else None) as pool:
-                    return pool.map(len, frames)
-            """,
-        ),
-        Invalid(
-            """
             import sys
             from multiprocessing import Pool
 
@@ -209,13 +191,27 @@ class TooManyWindowsWorkers(Rule):
         ),
         Invalid(
             """
-            import multiprocessing
+            from pathos.helpers import cpu_count
+            from pathos.multiprocessing import ProcessPool as Pool
 
-            def start(tasks, **options):
-                processes = options.pop("processes", None)
-                return multiprocessing.Pool(processes=processes)
+            def parallel(function, items, num_cpus=None):
+                if num_cpus is None:
+                    num_cpus = cpu_count()
+                with Pool(num_cpus) as pool:
+                    return list(pool.imap(function, items))
             """,
-            message="default size",
+            message="`cpu_count()` gives",
+            fixed="""
+            from pathos.helpers import cpu_count
+            from pathos.multiprocessing import ProcessPool as Pool
+            import sys
+
+            def parallel(function, items, num_cpus=None):
+                if num_cpus is None:
+                    num_cpus = cpu_count()
+                with Pool(min(61, num_cpus) if sys.platform == "win32" else num_cpus) as pool:
+                    return list(pool.imap(function, items))
+            """,
         ),
     ]
 
@@ -235,23 +231,19 @@ class TooManyWindowsWorkers(Rule):
             if "windows" not in facts.platforms or (until is not None and facts.versions[0] >= until):
                 continue
             given = argument(call, api.workers_argument.position, api.workers_argument.keyword)
-            if given is None and any(arg.star for arg in call.args):
-                continue  # passed through *args/**kwargs: nothing tells
-            bound = DEFAULT if given is None else model.upper_bound(given, "windows")
-            if bound is DEFAULT:
-                if api.default_workers_clamped:
-                    continue
-                hazard = "the default size, one worker per CPU (`os.cpu_count()`, not clamped)"
-            elif isinstance(bound, Bound) and bound.unbounded:
+            bound = model.upper_bound(given, "windows") if given is not None else None
+            if not isinstance(bound, Bound):
+                continue  # the default size (see `what`), or nothing tells
+            if bound.unbounded:
                 hazard = f"as many workers as `{bound.source}` gives, not clamped"
-            elif isinstance(bound, Bound) and bound.limit > _LIMIT:
+            elif bound.limit > _LIMIT:
                 hazard = f"{bound.limit:g} workers"
             else:
                 continue
             yield self._violation(context, site, api, given, bound, hazard)
 
-    def _violation(self, context: RuleContext, site: Site, api: apis.Api, given: cst.BaseExpression | None,
-                   bound, hazard: str) -> Violation:
+    def _violation(self, context: RuleContext, site: Site, api: apis.Api, given: cst.BaseExpression,
+                   bound: Bound, hazard: str) -> Violation:
         call = site.node
         assert isinstance(call, cst.Call)
         if api.windows_workers_until is None:
@@ -264,44 +256,19 @@ class TooManyWindowsWorkers(Rule):
             breaks = (Breakage("windows", until=until),)
         message = (f"{hazard}: on Windows with more than {_LIMIT} logical CPUs {error}; "
                    f"clamp the number to {_LIMIT} on Windows")
-        fix = _clamp(context, site, api, given, bound)
-        return Violation(given if given is not None else call.func, message, (fix,) if fix else (), breaks)
+        fix = _clamp(context, site, given, bound)
+        return Violation(given, message, (fix,) if fix else (), breaks)
 
 
-def _clamp(context: RuleContext, site: Site, api: apis.Api, given: cst.BaseExpression | None, bound):
-    """`N` -> `min(61, N) if sys.platform == "win32" else N`; a default-size Pool gets the
-    clamped CPU count as its size on Windows. None where the number may be None (the default)
-    or arrives through `*args`/`**kwargs`."""
-    call = site.node
-    assert isinstance(call, cst.Call)
-    statement = site.statement
-    if any(arg.star for arg in call.args) or statement is None or (bound is DEFAULT and given is not None):
+def _clamp(context: RuleContext, site: Site, given: cst.BaseExpression, bound: Bound) -> Fix | None:
+    """`N` -> `min(61, N) if sys.platform == "win32" else N` (`N or 1` inside `min` when N
+    may be None)."""
+    if site.statement is None:
         return None
     fix = context.fix_context.fix()
-    if given is None:
-        assert api.workers_argument is not None and api.workers_argument.keyword is not None
-        os_module = fix.need_module("os", before=statement)
-        sys_module = fix.need_module("sys", before=statement)
-        value = fix.expression(f'min({_LIMIT}, {os_module}.cpu_count() or 1) if {sys_module}.platform == "win32" else None')
-        keyword = api.workers_argument.keyword
-        fix.replace(call, lambda updated: updated.with_changes(args=(
-            *_with_trailing_comma(updated.args),
-            cst.Arg(value, keyword=cst.Name(keyword), equal=cst.AssignEqual(cst.SimpleWhitespace(""),
-                                                                             cst.SimpleWhitespace(""))))))
-        return fix.build(Applicability.SAFE, f"Clamp the pool's size to {_LIMIT} on Windows")
-    assert isinstance(bound, Bound)
-    sys_module = fix.need_module("sys", before=statement)
+    sys_module = fix.need_module("sys", before=site.statement)
     inner = "{given} or 1" if bound.may_be_none else "{given}"
     value = fix.expression(f'min({_LIMIT}, {inner}) if {sys_module}.platform == "win32" else {{again}}',
                            given=given, again=given.deep_clone())
     fix.replace(given, value)
     return fix.build(Applicability.SAFE, f"Clamp the number of workers to {_LIMIT} on Windows")
-
-
-def _with_trailing_comma(args: tuple[cst.Arg, ...]) -> tuple[cst.Arg, ...]:
-    if not args:
-        return args
-    last = args[-1]
-    if last.comma is cst.MaybeSentinel.DEFAULT:
-        last = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    return (*args[:-1], last)
