@@ -255,6 +255,7 @@ class ObjectFacts:
             if isinstance(parent, cst.Assign) and parent.value is node:
                 holders = tuple(binding for binding in self.model.bindings
                                 if binding.node is parent and binding.kind is Kind.ASSIGN)
+                holders += self._containers(parent)
                 return PendingResult(call, site, holders, escapes=not holders)
             if isinstance(parent, cst.Arg):
                 outer = self.parent(parent, top)
@@ -263,6 +264,16 @@ class ObjectFacts:
             if isinstance(parent, cst.Expr):
                 return PendingResult(call, site)
             return PendingResult(call, site, escapes=True)
+
+    def _containers(self, assign: cst.Assign) -> tuple[Binding, ...]:
+        """The bindings of `d` for targets `d[key]` (a dict or list of results)."""
+        found: list[Binding] = []
+        for target in assign.targets:
+            subscript = target.target
+            if isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Name):
+                reference = self.model.reference(subscript.value)
+                found += reference.bindings if reference is not None else ()
+        return tuple(found)
 
     def _pending_argument(self, call: cst.Call, site: Site, outer: cst.Call) -> PendingResult:
         function = self.model.resolve(outer.func)
