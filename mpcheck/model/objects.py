@@ -529,6 +529,15 @@ class _Flow:
         return outcomes
 
 
+def ends_the_flow(model: SemanticModel, statement: cst.CSTNode) -> bool:
+    """`statement` is a line that leaves: `return`, `raise`, `break`, `continue`, or a call of
+    `sys.exit()` (`os._exit`, `exit`, `quit`). Code placed after it never runs."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return any(isinstance(small, (cst.Return, cst.Raise, cst.Break, cst.Continue))
+               or (isinstance(small, cst.Expr) and _is_exit(model, small.value)) for small in statement.body)
+
+
 def _all_closed(outcomes: set[tuple[str, bool]]) -> bool:
     return bool(outcomes) and all(closed for _, closed in outcomes)
 

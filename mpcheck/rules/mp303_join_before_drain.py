@@ -73,9 +73,9 @@ class JoinBeforeDrain(Rule):
         ),
         fix_safety=(
             "Where the statement right after the join (a `p.join()` line, or a loop that only "
-            "joins) is the drain and reads the queue with plain blocking `get()` (or `recv()`) "
-            "calls, looking at the processes at most to count them, the fix moves it before the "
-            "join. It is safe: a blocking `get()` waits for each item, so the drain reads the same "
+            "joins) -- after any `results = []` that it fills -- is the drain and reads the queue "
+            "with plain blocking `get()` (or `recv()`) calls, looking at the processes at most "
+            "to count them, the fix moves it before the join. It is safe: a blocking `get()` waits for each item, so the drain reads the same "
             "items in the same order as before, only while the children can still hand them over; "
             "the join then finds them finished. No fix is offered for drains that depend on the "
             "children having ended (`empty()`, `qsize()`, `get_nowait()`, timeouts, "
@@ -308,11 +308,29 @@ def _drain_first(context: RuleContext, join: Site, channel: _Channel) -> tuple[F
         return ()
     body = list(block.body)
     index = body.index(statement)
-    if index + 1 >= len(body) or not _is_plain_drain(model, body[index + 1], channel, join):
+    drain = []
+    for following in body[index + 1:]:
+        drain.append(following)
+        if _is_plain_drain(model, following, channel, join):
+            break
+        if not _is_fresh_value(following):
+            return ()
+    else:
         return ()
     fix = context.fix_context.fix()
-    fix.move([body[index + 1]], before=statement)
+    fix.move(drain, before=statement)
     return (fix.build(Applicability.SAFE, "Read the queue before joining the processes"),)
+
+
+def _is_fresh_value(statement: cst.BaseStatement) -> bool:
+    """`results = []`, `total = 0`: a name given a new empty or literal value, which the
+    drain may fill."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return isinstance(small, cst.Assign) and all(isinstance(target.target, cst.Name) for target in small.targets) and \
+        isinstance(small.value, (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.Integer, cst.SimpleString)) and \
+        not getattr(small.value, "elements", ())
 
 
 def _join_statement(model: SemanticModel, join: Site) -> cst.BaseStatement | None:
@@ -343,19 +361,19 @@ def _is_plain_drain(model: SemanticModel, statement: cst.BaseStatement, channel:
     if not reads or any(use.kind is not UseKind.METHOD or use.method != blocking or use.call is None
                         or use.call.args for use in reads):
         return False
-    process = join.node.func.value  # type: ignore[attr-defined]
-    reference = model.reference(process) if isinstance(process, cst.Name) else None
-    processes = set(reference.bindings) if reference is not None else set()
-    lists = {binding.value for binding in processes if binding.value is not None}
-    for scope_reference in _references_within(model, statement, join):
-        if processes & set(scope_reference.bindings):
-            return False  # the joined process itself (its loop variable)
-        use = model.objects.use(scope_reference)
-        if isinstance(scope_reference.node, cst.Name) and any(
-                isinstance(value, cst.Name) and value.value == scope_reference.name for value in lists):
-            if use.kind not in (UseKind.ITERATED, UseKind.OTHER) or isinstance(use.node, cst.Subscript):
-                return False  # the list of processes: only counted
+    for inner in _references_within(model, statement, join):
+        if any(_made_a_process(model, call) for call in model.objects.made_by(inner.node)):
+            return False  # looks at a process itself (`exitcode`, `is_alive()`, ...)
+        if any(_made_a_process(model, call) for call in model.objects.items_made_by(inner.node)):
+            use = model.objects.use(inner)
+            if use.kind is not UseKind.ITERATED and not (use.kind is UseKind.OTHER and isinstance(use.node, cst.Call)):
+                return False  # the list of processes: only iterated or counted
     return True
+
+
+def _made_a_process(model: SemanticModel, call: cst.Call) -> bool:
+    symbol = model.resolve(call.func)
+    return symbol is not None and symbol.qualname == "multiprocessing.Process"
 
 
 def _references_within(model: SemanticModel, statement: cst.CSTNode, join: Site):

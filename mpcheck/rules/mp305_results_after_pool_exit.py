@@ -9,11 +9,10 @@ import libcst as cst
 from .. import apis
 from ..findings import Applicability, Breakage, Fix, Violation
 from ..model import Binding, Kind, SemanticModel, Site, Use, UseKind
-from ..model.objects import WAITING_METHODS
+from ..model.objects import WAITING_METHODS, ends_the_flow
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
-_LEAVING = (cst.Return, cst.Raise, cst.Break, cst.Continue)
 
 
 class ResultsAfterPoolExit(Rule):
@@ -60,7 +59,7 @@ class ResultsAfterPoolExit(Rule):
             "terminates the workers, and the results read after the block are there. It is safe: "
             "reads inside the block are unchanged, and the reads after it return what they would "
             "have returned had the pool lived. No fix is offered when the block ends with "
-            "`return`, `raise`, `break` or `continue`, or is written on one line."
+            "`return`, `raise`, `break`, `continue` or `sys.exit()`, or is written on one line."
         ),
         references=(
             "`mpcheck facts 10` (docs/facts.md section 10): Pool lifecycle, `with` -> terminate",
@@ -252,7 +251,7 @@ def _fixes(context: RuleContext, pool: Binding, statement: cst.With) -> tuple[Fi
     if not isinstance(body, cst.IndentedBlock) or not body.body:
         return ()
     last = body.body[-1]
-    if isinstance(last, cst.SimpleStatementLine) and any(isinstance(small, _LEAVING) for small in last.body):
+    if ends_the_flow(context.model, last):
         return ()
     closed = any(use.kind is UseKind.METHOD and use.method == "close" and _inside(use.site, statement)
                  for use in context.model.objects.uses(pool))

@@ -12,6 +12,7 @@ from .. import apis
 from ..findings import Applicability, Fix, Violation
 from ..model import Handed, Kind, ProcessCall, SemanticModel, Site, UseKind
 from ..model.names import argument
+from ..model.objects import ends_the_flow
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _PRIMITIVES = apis.Role.SYNC | apis.Role.QUEUE
@@ -85,7 +86,7 @@ class UnjoinedProcessWithPrimitive(Rule):
             "at exit anyway, and now they are joined before the primitive goes. In a function, "
             "or where more module code follows, the function (or that code) now waits for the "
             "children, so the fix needs `--unsafe-fixes`. No fix is offered when the block ends "
-            "with `return` or `raise`."
+            "with `return`, `raise` or `sys.exit()`."
         ),
         references=(
             "`mpcheck facts 10` (docs/facts.md section 10): children outlived by the primitives they were given",
@@ -370,8 +371,7 @@ def _keep_and_join(context: RuleContext, start: _Start) -> tuple[Fix, ...]:
         return ()
     anchor = _statement_in(model, block, site.node, site.top)
     last = block.body[-1]
-    if anchor is None or (isinstance(last, cst.SimpleStatementLine)
-                          and any(isinstance(small, (cst.Return, cst.Raise)) for small in last.body)):
+    if anchor is None or ends_the_flow(model, last):
         return ()
     applicability = Applicability.SAFE if _ends_the_program(model, block) else Applicability.UNSAFE
     fix = context.fix_context.fix()
