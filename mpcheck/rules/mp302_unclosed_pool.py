@@ -46,11 +46,15 @@ class UnclosedPool(Rule):
             "or by calling close() and terminate() manually. Failure to do this can lead to the "
             "process hanging on finalization. Note that it is not correct to rely on the garbage "
             "collector to destroy the pool as CPython does not assure that the finalizer of the "
-            "pool will be called.\" A function that makes a pool per call and never closes it "
-            "leaves its workers behind on every call, until the machine runs out of processes; "
-            "Python 3.8+ warns `ResourceWarning: unclosed running multiprocessing pool` (shown "
-            "with `-W always`). An executor that is never shut down keeps its workers until the "
-            "interpreter exits. On every platform and start method (`mpcheck facts 10`)."
+            "pool will be called.\" In CPython a pool made in a function is usually collected when "
+            "the function returns, and its workers end then; but when anything keeps the frame "
+            "alive -- an exception stored with its traceback, a reference cycle, a module global, "
+            "an interpreter without reference counting -- the workers stay until the program ends, "
+            "a pool's worth more per call, and the collected pools print `Exception ignored in: <function "
+            "Pool.__del__ ...>` / `OSError: [Errno 9] Bad file descriptor` at exit. Python 3.8+ "
+            "warns `ResourceWarning: unclosed running multiprocessing pool` (shown with `-W "
+            "always`). An executor that is never shut down keeps its workers until it is collected "
+            "or the interpreter exits. On every platform and start method (`mpcheck facts 10`)."
         ),
         example=(
             "from multiprocessing import Pool\n\n"
@@ -211,13 +215,15 @@ class UnclosedPool(Rule):
             api = _pool_api(model, call)
             if api is None or not model.runs_at_runtime(site):
                 continue
-            verb = "shut down" if "Executor" in api.label else "closed"
+            executor = "Executor" in api.label
+            verb = "shut down" if executor else "closed"
+            outlive = ("its worker processes live until it is collected or the program exits" if executor else
+                       "its worker processes outlive it (ResourceWarning: unclosed running multiprocessing pool) "
+                       "and can hang the program at exit")
             holder = _holder(model, site)
             if holder is None:
                 if _used_in_place(model, site):
-                    yield Violation(call, f"`{api.label}` is never {verb}: its worker processes outlive it "
-                                          "(ResourceWarning: unclosed running multiprocessing pool); use it in a "
-                                          "`with` block")
+                    yield Violation(call, f"`{api.label}` is never {verb}: {outlive}; use it in a `with` block")
                 continue
             if model.objects.escapes(holder) is not None or model.objects.closed_on_every_path(holder, _CLOSING):
                 continue
@@ -225,8 +231,7 @@ class UnclosedPool(Rule):
             yield Violation(
                 call,
                 f"`{api.label}` held in `{holder.name}` is not {verb} " + ("anywhere" if never else "on every path")
-                + ": its worker processes outlive it (ResourceWarning: unclosed running multiprocessing pool) "
-                "and can hang the program at exit; use it in a `with` block",
+                + f": {outlive}; use it in a `with` block",
                 _with_block(context, holder, call),
             )
 
@@ -284,6 +289,8 @@ def _with_block(context: RuleContext, holder: Binding, creation: cst.Call) -> tu
                 if position is None or use.kind is UseKind.ESCAPE:
                     return ()
                 last = max(last, position)
+    if last == index:
+        return ()  # never used: nothing to put in the block
     fix = context.fix_context.fix()
     moved = [fix.take(statement) for statement in body[index + 1:last + 1]]
     holes = {f"statement{number}": node for number, node in enumerate(moved)}
