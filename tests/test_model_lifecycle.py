@@ -59,6 +59,8 @@ def run(videos, n, devices, args):
     ("for d in devices: pass", CountKind.WORKERS, None),
     ("for i in range(min(len(videos), N_WORKERS)): pass", CountKind.CONSTANT, 4),
     ("for i in range(n): pass", CountKind.UNKNOWN, None),
+    ("for size in ModelSize: pass", CountKind.UNKNOWN, None),  # an Enum's members
+    ("for worker_id, device in enumerate(self_workers_config()): pass", CountKind.WORKERS, None),
     ("while True: pass", CountKind.UNKNOWN, None),
 ])
 def test_where_a_loops_passes_come_from(loop, kind, value):

@@ -186,6 +186,8 @@ def _size_of_name(model: SemanticModel, name: cst.Name, text: str, depth: int) -
         if binding.kind is Kind.PARAMETER:  # `devices`, `ranks`: one per worker; else the caller's data
             count = Count(CountKind.WORKERS, f"`{name.value}`") if is_worker_name(name.value) else \
                 Count(CountKind.DATA, f"the argument `{name.value}`")
+        elif binding.kind in (Kind.CLASS, Kind.IMPORT) and _names_a_class(model, binding):
+            count = Count(CountKind.UNKNOWN, f"the members of `{name.value}`")  # an Enum: a fixed set
         elif binding.kind in (Kind.ASSIGN, Kind.WITH) and binding.value is not None:
             count = size_of(model, binding.value, depth + 1)
             if count.kind is CountKind.DATA and not count.source.startswith(("the ", "`")):
@@ -199,6 +201,14 @@ def _size_of_name(model: SemanticModel, name: cst.Name, text: str, depth: int) -
     if _appended_in_a_loop(model, name):
         return Count(CountKind.DATA, f"`{name.value}`")
     return found
+
+
+def _names_a_class(model: SemanticModel, binding) -> bool:
+    """A class of this file, or an imported CapWords name (iterating it: an Enum's members)."""
+    if binding.kind is Kind.CLASS:
+        return True
+    name = binding.name
+    return name[:1].isupper() and not name.isupper() and "_" not in name
 
 
 def _appended_in_a_loop(model: SemanticModel, name: cst.Name) -> bool:
@@ -238,7 +248,12 @@ def _size_of_call(model: SemanticModel, call: cst.Call, text: str, depth: int) -
         return inner if inner.kind is not CountKind.UNKNOWN else Count(CountKind.DATA, text)
     if apis.lookup(qualname) is not None or qualname in apis.CPU_COUNTS:
         return Count(CountKind.UNKNOWN, text)
-    # The result of any other call (a query, a loader, the project's own function): data.
+    # The result of any other call (a query, a loader, the project's own function): data,
+    # unless the function is named for workers (`workers_config()`, `get_devices()`).
+    name = call.func.attr.value if isinstance(call.func, cst.Attribute) else \
+        call.func.value if isinstance(call.func, cst.Name) else ""
+    if is_worker_name(name):
+        return Count(CountKind.WORKERS, f"`{_short(model, call.func)}()`")
     return Count(CountKind.DATA, f"the result of `{_short(model, call.func)}()`")
 
 

@@ -281,10 +281,12 @@ class ProcessPerItem(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
+        reported: set[int] = set()
         for site in model.calls:
             finding = _per_item_start(model, site)
-            if finding is None:
-                continue
+            if finding is None or id(finding.loop.node) in reported:
+                continue  # one finding per loop: its first start
+            reported.add(id(finding.loop.node))
             loop_text = _loop_header(model, finding.loop.node)
             through = f" (through {' -> '.join(name + '()' for name in finding.chain)})" if finding.chain else ""
             throttle = _throttle(model, finding)
@@ -322,7 +324,7 @@ def _per_item_start(model: SemanticModel, site: Site) -> _Finding | None:
         if not any(True for _ in site.loops()):
             return None
         start = model.processes.process_start(site)
-        if start is None or not start.chain or start.starter != "Process.start()":
+        if start is None or not start.chain or start.starter != "Process.start()" or _starts_several(model, call):
             return None
         chain = start.chain
     for region in reversed(tuple(site.loops())):
@@ -330,6 +332,16 @@ def _per_item_start(model: SemanticModel, site: Site) -> _Finding | None:
         if count.from_data:
             return _Finding(site, region, count, chain)
     return None
+
+
+def _starts_several(model: SemanticModel, call: cst.Call) -> bool:
+    """The function `call` runs (of this file) starts its processes in a loop: a set of
+    workers per call, not one process per item (its own loop is judged where it is)."""
+    for function in model.processes.callees(call):
+        inner = model.processes.function_process_start(function)
+        if inner is not None and inner.site is not None and any(True for _ in inner.site.loops()):
+            return True
+    return False
 
 
 def _throttle(model: SemanticModel, finding: _Finding) -> str | None:
