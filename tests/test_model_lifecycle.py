@@ -50,6 +50,7 @@ def run(videos, n, devices, args):
     ("for _ in range(1000): pass", CountKind.CONSTANT, 1000),
     ("for i in range(4): pass", CountKind.CONSTANT, 4),
     ("for i in range(1, 9, 2): pass", CountKind.CONSTANT, 4),
+    ("for i in range(24, 0, -1): pass", CountKind.CONSTANT, 24),
     ("for i in range(N_WORKERS): pass", CountKind.CONSTANT, 4),
     ("for name in ('left', 'right'): pass", CountKind.CONSTANT, 2),
     ("for i in range(os.cpu_count()): pass", CountKind.WORKERS, None),
@@ -75,6 +76,13 @@ def test_small_and_data_counts():
     assert large.from_data and not large.is_small  # a literal above 64 is not a setting
     model = model_of(LOOPS.replace("{loop}", "for _ in range(64): pass"))
     assert model.trip_count(model.loops[-1].node).is_small
+
+
+def test_builtins_are_builtins_under_a_star_import():
+    model = model_of("from tools import *\n\nfor i in range(24, 0, -1):\n    pass\nfor f in listdir('.'):\n    pass\n")
+    counted = [model.trip_count(site.node) for site in model.loops]
+    assert counted[0].kind is CountKind.CONSTANT and counted[0].value == 24
+    assert counted[1].kind is CountKind.DATA
 
 
 def test_a_comprehension_counts_its_iterables_together():

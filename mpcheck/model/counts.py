@@ -225,9 +225,20 @@ def _appended_in_a_loop(model: SemanticModel, name: cst.Name) -> bool:
     return False
 
 
+def _callee(model: SemanticModel, call: cst.Call) -> str:
+    """The qualified name of what `call` calls; a name the file never binds is the builtin of
+    that name (a star import is not followed for it: `range` stays `range`)."""
+    function = call.func
+    if isinstance(function, cst.Name):
+        reference = model.reference(function)
+        if reference is not None and not reference.bindings and reference.owner is None:
+            return function.value
+    symbol = model.resolve(function)
+    return symbol.qualname if symbol is not None else dotted_name_of(function) or ""
+
+
 def _size_of_call(model: SemanticModel, call: cst.Call, text: str, depth: int) -> Count:
-    symbol = model.resolve(call.func)
-    qualname = symbol.qualname if symbol is not None else dotted_name_of(call.func) or ""
+    qualname = _callee(model, call)
     if qualname == "range":
         return _range_count(model, call, text, depth)
     if qualname in ("zip", "map", "itertools.starmap"):
@@ -266,8 +277,8 @@ def _range_count(model: SemanticModel, call: cst.Call, text: str, depth: int) ->
     count = number_of(model, stop, depth + 1)
     if count.kind is CountKind.CONSTANT and count.value is not None:
         step = model.value_of(positional[2]) if len(positional) > 2 else 1
-        if isinstance(start, int) and start is not UNKNOWN and isinstance(step, int) and step > 0:
-            return Count(CountKind.CONSTANT, text, max(0, -(-(count.value - start) // step)))
+        if isinstance(start, int) and start is not UNKNOWN and isinstance(step, int) and step:
+            return Count(CountKind.CONSTANT, text, len(range(start, count.value, step)))
         return Count(CountKind.UNKNOWN, text)
     return Count(count.kind, text if count.kind is not CountKind.DATA else f"{text} ({count.source})")
 
@@ -282,8 +293,7 @@ def number_of(model: SemanticModel, expr: cst.BaseExpression | None, depth: int 
     if isinstance(value, int) and not isinstance(value, bool) and value is not UNKNOWN:
         return Count(CountKind.CONSTANT, text, value)
     if isinstance(expr, cst.Call):
-        symbol = model.resolve(expr.func)
-        qualname = symbol.qualname if symbol is not None else ""
+        qualname = _callee(model, expr)
         if qualname in apis.CPU_COUNTS or _is_affinity_count(model, expr):
             return Count(CountKind.WORKERS, text)
         if qualname == "len" and expr.args:
@@ -439,8 +449,7 @@ def _binding_bound(model: SemanticModel, binding, platform: str | None, depth: i
 
 
 def _call_bound(model: SemanticModel, call: cst.Call, platform: str | None, depth: int) -> Bound | _Default | None:
-    symbol = model.resolve(call.func)
-    qualname = symbol.qualname if symbol is not None else ""
+    qualname = _callee(model, call)
     if qualname in apis.CPU_COUNTS or _is_affinity_count(model, call):
         return Bound(math.inf, f"{model.module.code_for_node(call.func)}()", qualname in _MAY_BE_NONE)
     arguments = [upper_bound(model, arg.value, platform, depth + 1) for arg in call.args
