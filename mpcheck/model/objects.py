@@ -76,6 +76,16 @@ class Use:
     def site(self) -> Site:
         return self.reference.site
 
+    @property
+    def waits(self) -> bool:
+        """Reads a result, waiting for it: `.get()`, `.wait()`, `.result()`, iteration."""
+        return (self.kind is UseKind.METHOD and self.method in WAITING_METHODS) or self.kind is UseKind.ITERATED
+
+    @property
+    def adds(self) -> bool:
+        """Puts an item into the object: `.append(...)`, `.add(...)`."""
+        return self.kind is UseKind.METHOD and self.method in _ADDING_METHODS
+
 
 # Methods of a result (AsyncResult, Future) and of a list of them that wait for it or read it.
 WAITING_METHODS = frozenset({"get", "wait", "result", "exception"})
@@ -139,6 +149,26 @@ class ObjectFacts:
         if top is None:
             return None
         return self._tree(top).parents.get(id(node))
+
+    def statement_in(self, block: cst.CSTNode, node: cst.CSTNode, top: cst.CSTNode | None) -> cst.BaseStatement | None:
+        """The statement of `block` (a Module or IndentedBlock) that holds `node`, whose
+        module-level statement is `top`; None when `block` does not hold it."""
+        statements = {id(statement) for statement in getattr(block, "body", ())}
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if id(current) in statements:
+                return current  # type: ignore[return-value]
+            current = self.parent(current, top)
+        return None
+
+    def holds(self, ancestor: cst.CSTNode, site: Site) -> bool:
+        """True when the node of `site` is `ancestor` or inside it."""
+        current: cst.CSTNode | None = site.node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parent(current, site.top)
+        return False
 
     def runs_before(self, first: Site, second: Site) -> bool:
         """True when `first` comes before `second` in the source (their module-level

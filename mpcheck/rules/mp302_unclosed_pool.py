@@ -9,7 +9,6 @@ import libcst as cst
 from .. import apis
 from ..findings import Applicability, Breakage, Fix, Violation
 from ..model import Binding, Kind, SemanticModel, Site, UseKind
-from ..model.objects import WAITING_METHODS
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
@@ -273,7 +272,7 @@ def _with_block(context: RuleContext, holder: Binding, creation: cst.Call) -> tu
         return ()
     last = index
     for use in uses:
-        position = _statement_index(model, body, use.site)
+        position = _statement_index(model, block, use.site)
         if position is None or position <= index:
             return ()  # used in another block, or before (a loop's next pass)
         last = max(last, position)
@@ -282,10 +281,10 @@ def _with_block(context: RuleContext, holder: Binding, creation: cst.Call) -> tu
             return ()  # passed on, or nobody reads it: the with exit would end it early
         for result in pending.holders:
             reads = model.objects.uses(result)
-            if not any(_waits(use) for use in reads):
+            if not any(use.waits for use in reads):
                 return ()
             for use in reads:
-                position = _statement_index(model, body, use.site)
+                position = _statement_index(model, block, use.site)
                 if position is None or use.kind is UseKind.ESCAPE:
                     return ()
                 last = max(last, position)
@@ -300,16 +299,7 @@ def _with_block(context: RuleContext, holder: Binding, creation: cst.Call) -> tu
     return (fix.build(Applicability.SAFE, "Use the pool in a `with` block"),)
 
 
-def _waits(use) -> bool:
-    return (use.kind is UseKind.METHOD and use.method in WAITING_METHODS) or use.kind is UseKind.ITERATED
-
-
-def _statement_index(model: SemanticModel, body: list, site: Site) -> int | None:
-    """The index in `body` of the statement that holds `site`, if one does."""
-    positions = {id(statement): position for position, statement in enumerate(body)}
-    node: cst.CSTNode | None = site.node
-    while node is not None:
-        if id(node) in positions:
-            return positions[id(node)]
-        node = model.objects.parent(node, site.top)
-    return None
+def _statement_index(model: SemanticModel, block: cst.CSTNode, site: Site) -> int | None:
+    """The index in `block` of the statement that holds `site`, if one does."""
+    statement = model.objects.statement_in(block, site.node, site.top)
+    return None if statement is None else list(block.body).index(statement)  # type: ignore[attr-defined]

@@ -356,7 +356,7 @@ def _is_plain_drain(model: SemanticModel, statement: cst.BaseStatement, channel:
     """`statement` reads the channel only with blocking `get()`/`recv()` and looks at the
     processes at most to count them (iterating their list, `len()`)."""
     reads = [use for binding in channel.readers for use in model.objects.uses(binding)
-             if _within(model, use.site, statement)]
+             if model.objects.holds(statement, use.site)]
     blocking = _BLOCKING_READS[channel.kind]
     if not reads or any(use.kind is not UseKind.METHOD or use.method != blocking or use.call is None
                         or use.call.args for use in reads):
@@ -380,15 +380,7 @@ def _references_within(model: SemanticModel, statement: cst.CSTNode, join: Site)
     scope = join.scope
     for candidate in scope.walk():
         for reference in candidate.references:
-            if _within(model, reference.site, statement):
+            if model.objects.holds(statement, reference.site):
                 yield reference
 
-
-def _within(model: SemanticModel, site: Site, statement: cst.CSTNode) -> bool:
-    node: cst.CSTNode | None = site.node
-    while node is not None:
-        if node is statement:
-            return True
-        node = model.objects.parent(node, site.top)
-    return False
 

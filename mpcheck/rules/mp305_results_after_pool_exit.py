@@ -9,7 +9,7 @@ import libcst as cst
 from .. import apis
 from ..findings import Applicability, Breakage, Fix, Violation
 from ..model import Binding, Kind, SemanticModel, Site, Use, UseKind
-from ..model.objects import WAITING_METHODS, ends_the_flow
+from ..model.objects import ends_the_flow
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
@@ -224,20 +224,12 @@ def _late_reads(model: SemanticModel, pool: Binding, statement: cst.With) -> Ite
             continue
         for holder in pending.holders:
             uses = model.objects.uses(holder)
-            if any(_waits(use) and _inside(use.site, statement) for use in uses):
+            if any(use.waits and _inside(use.site, statement) for use in uses):
                 continue
             late = [use for use in uses if not _inside(use.site, statement) and use.kind is not UseKind.ESCAPE
-                    and model.objects.runs_before(with_site, use.site) and not _adds(use)]
+                    and model.objects.runs_before(with_site, use.site) and not use.adds]
             if late:
                 yield holder, pending.call, late[0]
-
-
-def _waits(use: Use) -> bool:
-    return (use.kind is UseKind.METHOD and use.method in WAITING_METHODS) or use.kind is UseKind.ITERATED
-
-
-def _adds(use: Use) -> bool:
-    return use.kind is UseKind.METHOD and use.method in ("append", "add", "insert", "extend")
 
 
 def _label(model: SemanticModel, call: cst.Call) -> str:

@@ -369,7 +369,7 @@ def _keep_and_join(context: RuleContext, start: _Start) -> tuple[Fix, ...]:
     block = _owning_block(model, site)
     if block is None or not block.body:
         return ()
-    anchor = _statement_in(model, block, site.node, site.top)
+    anchor = model.objects.statement_in(block, site.node, site.top)
     last = block.body[-1]
     if anchor is None or ends_the_flow(model, last):
         return ()
@@ -401,7 +401,7 @@ def _keep_and_join(context: RuleContext, start: _Start) -> tuple[Fix, ...]:
             return ()
         binding = bindings[0]
         if binding.kind is Kind.LOOP and isinstance(binding.value, cst.Name) and \
-                _statement_in(model, block, binding.value, binding.site.top) is not None:
+                model.objects.statement_in(block, binding.value, binding.site.top) is not None:
             fix.insert_after(last, [fix.statement(f"for {process.value} in {{group}}:\n    {process.value}.join()\n",
                                                   group=binding.value.deep_clone())])
         elif binding.kind is Kind.ASSIGN and direct and binding.site.block is block:
@@ -426,20 +426,9 @@ def _owning_block(model: SemanticModel, site: Site) -> cst.BaseSuite | cst.Modul
         return node.body if isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock) else None
     top = site.top
     if isinstance(top, cst.If) and model.is_main_guard(top) and isinstance(top.body, cst.IndentedBlock) and \
-            _statement_in(model, top.body, site.node, top) is not None:
+            model.objects.statement_in(top.body, site.node, top) is not None:
         return top.body
     return model.module
-
-
-def _statement_in(model: SemanticModel, block: cst.CSTNode, node: cst.CSTNode, top: cst.CSTNode | None) -> cst.BaseStatement | None:
-    """The statement of `block` that holds `node`."""
-    statements = {id(statement) for statement in block.body}  # type: ignore[attr-defined]
-    current: cst.CSTNode | None = node
-    while current is not None:
-        if id(current) in statements:
-            return current  # type: ignore[return-value]
-        current = model.objects.parent(current, top) if current is not top else None
-    return None
 
 
 def _ends_the_program(model: SemanticModel, block: cst.CSTNode) -> bool:
