@@ -255,8 +255,10 @@ def _holder(model: SemanticModel, site: Site) -> Binding | None:
 
 
 def _used_in_place(model: SemanticModel, site: Site) -> bool:
-    """`Pool(2).map(...)`: a method called on the new pool, which nothing keeps."""
-    return model.objects.method_call(site.node) is not None
+    """`Pool(2).map(...)`: a method other than a closing one called on the new pool, which
+    nothing keeps."""
+    called = model.objects.method_call(site.node)
+    return called is not None and called[0] not in _CLOSING
 
 
 def _with_block(context: RuleContext, holder: Binding, creation: cst.Call) -> tuple[Fix, ...]:
