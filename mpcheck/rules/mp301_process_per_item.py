@@ -8,12 +8,11 @@ from typing import Iterable
 import libcst as cst
 
 from ..apis import PROCESS_WORDS
-from ..findings import Applicability, Breakage, Fix, Violation
+from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Count, Kind, LoopRegion, SemanticModel, Site, UseKind
 from ..model.names import argument
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
 _PROCESS_START = "multiprocessing.Process().start"
 # What a loop does to let only so many processes run at once.
 _THROTTLES = frozenset({"acquire", "join"})
@@ -32,7 +31,7 @@ class ProcessPerItem(Rule):
     name = "process-per-item"
     summary = "One process started per item of a loop over data (unbounded), instead of a bounded pool"
     triggers = PROCESS_WORDS
-    breaks_on = _EVERYWHERE
+    breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(
             "Flags a process that is created and started once per pass of a loop or "

@@ -7,11 +7,10 @@ from typing import Iterable
 import libcst as cst
 
 from .. import apis
-from ..findings import Applicability, Breakage, Fix, Violation
+from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Kind, SemanticModel, Site, UseKind
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
 # What finishes a pool or an executor.
 _CLOSING = ("close", "terminate", "shutdown")
 # The pools whose workers a program must finish: the stdlib pool (and its families) and executor.
@@ -25,7 +24,7 @@ class UnclosedPool(Rule):
     name = "unclosed-pool"
     summary = "`Pool`/`ProcessPoolExecutor` not closed on every path (no `with`, `close()`, `shutdown()`)"
     triggers = ("Pool", "ProcessPoolExecutor")
-    breaks_on = _EVERYWHERE
+    breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(
             "Flags a `multiprocessing.Pool` (also a context's or torch's) or a "

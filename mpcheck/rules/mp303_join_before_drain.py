@@ -8,11 +8,10 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from .. import apis
-from ..findings import Applicability, Breakage, Fix, Violation
+from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Handed, SemanticModel, Site, Use, UseKind
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
 _WRITES = {"queue": frozenset({"put", "put_nowait"}), "pipe": frozenset({"send", "send_bytes"})}
 _READS = {"queue": frozenset({"get", "get_nowait"}), "pipe": frozenset({"recv", "recv_bytes", "poll"})}
 # Reads that block until an item arrives: moving them before the join reads the same items.
@@ -34,7 +33,7 @@ class JoinBeforeDrain(Rule):
     name = "join-before-drain"
     summary = "Process joined before the parent reads the queue or pipe it writes to (deadlock)"
     triggers = ("Queue", "Pipe")
-    breaks_on = _EVERYWHERE
+    breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(
             "Flags `p.join()` (no timeout) on a process that was handed a "

@@ -7,12 +7,11 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from .. import apis
-from ..findings import Applicability, Breakage, Fix, Violation
+from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Kind, SemanticModel, Site, Use, UseKind
 from ..model.objects import ends_the_flow
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
-_EVERYWHERE = tuple(Breakage(platform) for platform in ("windows", "macos", "linux"))
 
 
 class ResultsAfterPoolExit(Rule):
@@ -20,7 +19,7 @@ class ResultsAfterPoolExit(Rule):
     name = "results-after-pool-exit"
     summary = "Results of `map_async`/`apply_async`/`imap` read after the `with Pool()` block that made them"
     triggers = ("Pool",)
-    breaks_on = _EVERYWHERE
+    breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(
             "Flags a read -- `.get()`, `.wait()`, iteration, any use -- of a result that "
