@@ -98,6 +98,8 @@ ALIASES: dict[str, tuple[str, str | None]] = {
     "pathos.pools.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
     "pathos.multiprocessing.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
     "pathos.pools.ThreadPool": ("pathos.threading.ThreadPool", None),
+    "pathos.helpers.cpu_count": ("multiprocessing.cpu_count", None),
+    "pathos.multiprocessing.cpu_count": ("multiprocessing.cpu_count", None),
     "torch.utils.data.dataloader.DataLoader": ("torch.utils.data.DataLoader", None),
     "tqdm.auto.tqdm": ("tqdm.tqdm", None),
     "tqdm.std.tqdm": ("tqdm.tqdm", None),
@@ -174,6 +176,8 @@ class Role(enum.Flag):
     MISSING_ON_WINDOWS = enum.auto()  # a name absent on Windows that is not about fork (facts §11)
     REUSE_PORT = enum.auto()  # takes `reuse_port=`: ValueError on Windows when true (facts §11)
     SOCKET = enum.auto()  # makes a socket object (a listening one, for the server APIs)
+    ASYNC_RESULT = enum.auto()  # returns results that arrive later (AsyncResult, futures, a result iterator)
+    EXIT_TERMINATES = enum.auto()  # a pool whose `with` exit calls terminate(): pending tasks are lost
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,11 @@ class Api:
     `start_method_argument` names another (torch's `start_processes(start_method=...)`).
     `context_argument`: where a multiprocessing context may be given, whose start method the
     object made then uses (`Pool(context=...)`, `ProcessPoolExecutor(mp_context=...)`).
+    `workers_argument`: where a pool is told its number of worker processes; on Windows a
+    pool waits on its workers with `WaitForMultipleObjects`, which takes at most 63 handles
+    (facts §8): `windows_workers_until` is the first Python version whose pool copes with
+    more (None: none does, the executor rejects more than 61 with ValueError), and
+    `default_workers_clamped` says whether its default size stays within 61 on Windows.
     """
 
     name: str
@@ -214,6 +223,9 @@ class Api:
     start_method: str | None = None
     start_method_argument: Argument | None = None
     context_argument: Argument | None = None
+    workers_argument: Argument | None = None
+    windows_workers_until: tuple[int, int] | None = None
+    default_workers_clamped: bool = False
     note: str = ""
 
 
@@ -229,6 +241,11 @@ def _items(position: int | None, keyword: str | None = None) -> Argument:
     return Argument(position, keyword, items=True)
 
 
+def _async(method: str) -> Role:
+    """Pool methods whose results arrive later: `*_async` and the `imap` iterators."""
+    return Role.ASYNC_RESULT if method.endswith("_async") or method.startswith("imap") else Role.NONE
+
+
 _APIS = [
     # -- processes
     Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
@@ -236,24 +253,31 @@ _APIS = [
         pickled_under=_NOT_FORK),
     Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
     # -- pools and executors
-    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
+    # Pool.__exit__ calls terminate() (facts §10).
+    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.EXIT_TERMINATES | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_items(2, "initargs"),),
-        pickled_under=_NOT_FORK, context_argument=_arg(4, "context")),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),), pickled_under=_ALL)
+        pickled_under=_NOT_FORK, context_argument=_arg(4, "context"), workers_argument=_arg(0, "processes"),
+        windows_workers_until=(3, 13)),
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),),
+          pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"),
+          data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_items(3, "initargs"),),
-        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"),
+        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"), workers_argument=_arg(0, "max_workers"),
+        default_workers_clamped=True,
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
-    Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
-    Api("concurrent.futures.ProcessPoolExecutor().map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True,
-        pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().submit",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.submit()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().map",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.map()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True, pickled_under=_ALL),
     Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
     Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
     Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),
@@ -273,7 +297,9 @@ _APIS = [
         start_method_argument=_arg(5, "start_method")),
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
-    Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()"),
+    # pathos' ProcessPool(nodes) is a multiprocess.Pool (the stdlib pool under dill) of that size.
+    Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()", workers_argument=_arg(0, "nodes"),
+        windows_workers_until=(3, 13)),
     # pathos starts its workers (multiprocess, dill) at the first map; under spawn they re-import
     # the main module like multiprocessing's do.
     *(Api(f"pathos.multiprocessing.ProcessPool().{method}", Role.STARTS, f"ProcessPool.{method}()")
@@ -359,6 +385,13 @@ HARMLESS_CALLS = frozenset({
     "int", "float", "str", "bool", "bytes", "dict", "list", "set", "frozenset", "tuple", "range", "len",
     "min", "max", "sorted", "enumerate", "zip", "object", "type",
 })
+
+# Functions that return the number of CPUs of the machine, unclamped (facts §8).
+CPU_COUNTS = frozenset({
+    "os.cpu_count", "os.process_cpu_count", "multiprocessing.cpu_count", "psutil.cpu_count", "joblib.cpu_count",
+})
+# The most worker processes a pool can wait on under Windows (63 handles less two; facts §8).
+WINDOWS_MAX_WORKERS = 61
 
 # `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
 # executor is a process pool (recognised from the executor argument, not the loop's name).

@@ -71,6 +71,12 @@ def test_the_current_rules_say_what_their_code_does():
         "MP701": "unsafe (sometimes none)",  # empty() for a comparison with zero only
         "MP702": "safe (sometimes none)",  # a shared listening socket has none
         "MP703": "none",
+        "MP301": "unsafe (sometimes none)",  # none for process objects used for more than start/join
+        "MP302": "safe (sometimes none)",  # no fix where a pending result is passed on
+        "MP303": "safe (sometimes none)",  # none where the drain is not the next statement
+        "MP304": "safe",
+        "MP305": "safe (sometimes none)",  # none for a block that ends with return
+        "MP306": "safe (sometimes unsafe only)",  # unsafe in a function: it now waits for its children
     }
 
 

@@ -17,6 +17,14 @@ CPython 3.10+ present (absent ones are skipped with a note), what each kind of f
 - "silent" (a look-alike): the original prints the same and exits 0 under every start method
   and with no fork.
 
+A fixture's `hazard` says how its original misbehaves: "spawn" (the default) as above; "hang"
+when it hangs under fork too (the lifecycle deadlocks): the reference is then the fixture's
+expected stdout and the original must time out (or fail) under fork; "resources" when it works
+everywhere and its hazard is what it costs (processes, memory), which
+tests/test_lifecycle_fixtures.py measures: the original then only has to work under fork. The
+expected stdout of a program that fails under fork too is `expected_stdout.txt` or the
+`expected-stdout` key.
+
 All runs of all interpreters go through one thread pool, so the slow ones overlap.
 """
 
@@ -51,6 +59,9 @@ FIXED_TIMEOUT = 20.0
 
 
 KINDS = ("fixed", "broken", "silent")
+HAZARDS = ("spawn", "hang", "resources")
+# A hanging original is given this long under fork before it counts as hung.
+HANG_TIMEOUT = 6.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class Fixture:
     # Where the original misbehaves: "spawn" (the default), or a simulated platform
     # ("windows", "macos"; see tests/platforms), which the fixed copy must then survive too.
     breaks_under: str = "spawn"
+    hazard: str = "spawn"
+    expected: str | None = None  # the `expected-stdout` key
 
     @property
     def before(self) -> Path:
@@ -78,7 +91,7 @@ class Fixture:
     def expected_stdout(self) -> str | None:
         """What the program is meant to print, for one that fails under fork too."""
         path = self.directory / "expected_stdout.txt"
-        return path.read_text() if path.is_file() else None
+        return path.read_text() if path.is_file() else self.expected
 
 
 def _fixtures() -> list[Fixture]:
@@ -87,9 +100,12 @@ def _fixtures() -> list[Fixture]:
         data = tomllib.loads(config.read_text())
         kind = data.get("expect", "fixed")
         assert kind in KINDS, f"{config}: expect = {kind!r}"
+        hazard = data.get("hazard", "spawn")
+        assert hazard in HAZARDS, f"{config}: unknown hazard {hazard!r}"
         found.append(Fixture(f"{config.parent.parent.name}/{config.parent.name}", config.parent,
                              tuple(data["args"]), bool(data.get("unsafe-fixes", False)), kind,
-                             tuple(data.get("codes", ())), data.get("breaks-under", "spawn")))
+                             tuple(data.get("codes", ())), data.get("breaks-under", "spawn"), hazard,
+                             data.get("expected-stdout")))
     return found
 
 
@@ -175,10 +191,12 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
                            for method in methods if method != "fork"}
             else:
                 checked = {}
+            shows_breakage = version == CURRENT and fixture.kind != "silent" and fixture.hazard == "spawn"
             runs[(version, fixture.name)] = _Runs(
-                pool.submit(run_program, original, "fork", python, FIXED_TIMEOUT),
+                pool.submit(run_program, original, "fork", python,
+                            HANG_TIMEOUT if fixture.hazard == "hang" else FIXED_TIMEOUT),
                 pool.submit(run_program, original, fixture.breaks_under, python, BROKEN_TIMEOUT)
-                if version == CURRENT and fixture.kind != "silent" else None,
+                if shows_breakage else None,
                 checked,
             )
     yield runs
@@ -193,7 +211,7 @@ def test_fixed_program_behaves_under_every_start_method(fixture, version, oracle
         pytest.skip(f"CPython {version} is not installed here (looked in ~/.pyenv/versions)")
     runs = oracle_runs[(version, fixture.name)]
     reference: Run = runs.reference.result()
-    if fixture.expected_stdout is not None:  # the original fails under fork too
+    if fixture.expected_stdout is not None:  # the original fails (or hangs) under fork too
         assert misbehaves(reference, replace(reference, returncode=0, stdout=fixture.expected_stdout)), \
             "the original works under fork:\n" + reference.describe()
         reference = replace(reference, returncode=0, stdout=fixture.expected_stdout)

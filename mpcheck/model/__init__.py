@@ -22,6 +22,10 @@ Rules then ask this object:
   spawned child does not see;
 - output (output.py): what importing the module writes to the console (prints, stream
   writes, logging calls that reach a console handler), through the functions it calls.
+- objects (objects.py): what happens to an object after it is made -- `objects.made_by`,
+  `objects.uses`, `objects.closed_on_every_path`, `objects.runs_before`;
+- counts (counts.py): `trip_count(loop)` (a constant, a worker count, data) and
+  `upper_bound(expr)` (the most a pool's size can be).
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 for the nodes asked about, over the top-level statement holding each (`position`).
@@ -38,11 +42,13 @@ from libcst.metadata import CodeRange
 
 from .. import apis
 from .builder import ModelBuilder
+from .counts import Bound, Count, CountKind, trip_count, upper_bound
 from .positions import Positions
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
+from .objects import ObjectFacts, Use, UseKind
 from .output import Output, OutputFacts
-from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
+from .processes import DATA_LOADER_STARTER, Handed, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     StartMethodChoice, binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .state import ParentState
@@ -53,7 +59,8 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion", "Output",
+    "Binding", "Bound", "Condition", "Count", "CountKind", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Handed",
+    "Kind", "LoopRegion", "Output", "Use", "UseKind",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
     "Search", "SemanticModel", "Site", "StartMethodChoice", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
@@ -89,6 +96,7 @@ class SemanticModel:
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+        self.objects = ObjectFacts(self)
 
     @cached_property
     def workers(self) -> Workers:
@@ -170,6 +178,17 @@ class SemanticModel:
     def values_of(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
         """The expressions a name or `self.attribute` can hold where `expr` stands."""
         return binding_values(self, expr)
+
+    def trip_count(self, loop: cst.CSTNode) -> Count:
+        """How many passes the For, While or comprehension `loop` makes, and where that
+        number comes from (see counts.py)."""
+        return trip_count(self, loop)
+
+    def upper_bound(self, expr: cst.BaseExpression | None, platform: str | None = None):
+        """The most the integer `expr` can be where it stands, on `platform` (None:
+        anywhere): a `Bound` (`math.inf` for a CPU count taken as it is), `counts.DEFAULT`
+        where it may be None, or None when the file does not tell (see counts.py)."""
+        return upper_bound(self, expr, platform)
 
     def scope_of_definition(self, definition: cst.CSTNode) -> Scope | None:
         """The scope a FunctionDef, ClassDef, Lambda or comprehension opens."""

@@ -11,6 +11,8 @@
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
 - `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
+- `handed(process_call)`: each value a `Process(...)` is given in `args=`/`kwargs=`, with the
+  parameter of the target (a function or method of this file) it arrives in.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, \
+    literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -112,6 +115,16 @@ class StartMethodChoice:
     explicit: bool
     method: str | None = None
     force: bool = False
+
+
+@dataclass(frozen=True)
+class Handed:
+    """One value a process is given: `value`, the expression in `args=`/`kwargs=`, and the
+    `parameter` binding of the target it arrives in (None when the target is not a function
+    of this file or the position cannot be told)."""
+
+    value: cst.BaseExpression
+    parameter: Binding | None
 
 
 class ProjectIndex(Protocol):
@@ -222,6 +235,62 @@ class ProcessFacts:
         if method in apis.START_METHODS:
             pickled = pickled & {method}
         return _process_call(site, api, symbol, method, frozenset(pickled))
+
+    def handed(self, process_call: ProcessCall) -> list[Handed]:
+        """The values `Process(target=f, args=(...), kwargs={...})` gives its target, each
+        with the parameter of `f` it arrives in (a literal tuple or list of args and a dict
+        literal or `dict(...)` of kwargs; other shapes give nothing)."""
+        call = process_call.site.node
+        assert isinstance(call, cst.Call)
+        api = process_call.api
+        if api.name != "multiprocessing.Process" or len(api.data_arguments) != 2:
+            return []
+        parameters, positional_count = self._target_parameters(process_call.callable) or ([], 0)
+        positional = argument(call, api.data_arguments[0].position, api.data_arguments[0].keyword)
+        keywords = argument(call, api.data_arguments[1].position, api.data_arguments[1].keyword)
+        found = []
+        if isinstance(positional, (cst.Tuple, cst.List)):
+            for index, element in enumerate(positional.elements):
+                if isinstance(element, cst.StarredElement):
+                    break
+                found.append(Handed(element.value, parameters[index] if index < positional_count else None))
+        by_name = {parameter.name: parameter for parameter in parameters}
+        if isinstance(keywords, cst.Dict):
+            for element in keywords.elements:
+                if isinstance(element, cst.DictElement):
+                    key = literal_string(element.key)
+                    found.append(Handed(element.value, by_name.get(key) if key else None))
+        elif isinstance(keywords, cst.Call) and _names(self.model.resolve(keywords.func), "dict"):
+            for arg in keywords.args:
+                if arg.keyword is not None:
+                    found.append(Handed(arg.value, by_name.get(arg.keyword.value)))
+        return found
+
+    def _target_parameters(self, target: cst.BaseExpression | None) -> tuple[list[Binding], int] | None:
+        """The parameter bindings of a target function of this file, in order (without
+        `self` for a method reached through an instance), and how many take positions."""
+        symbol = self.model.resolve(target) if target is not None else None
+        if symbol is None or not isinstance(symbol.definition, cst.FunctionDef):
+            return None
+        scope = self.model.scope_of_definition(symbol.definition)
+        if scope is None:
+            return None
+        params = symbol.definition.params
+        names = [param.name.value for param in (*params.posonly_params, *params.params)]
+        bound_method = scope.parent is not None and scope.parent.kind is ScopeKind.CLASS and \
+            "staticmethod" not in {dotted_name_of(d.decorator) for d in symbol.definition.decorators} and \
+            isinstance(target, cst.Attribute)
+        if bound_method and names:
+            names = names[1:]
+        positional_count = len(names)
+        names += [param.name.value for param in params.kwonly_params]
+        bindings = []
+        for name in names:
+            binding = next((b for b in scope.bindings.get(name, ()) if b.kind is Kind.PARAMETER), None)
+            if binding is None:
+                return None
+            bindings.append(binding)
+        return bindings, positional_count
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -585,6 +654,10 @@ NOT_PROJECT = frozenset({
     "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
     "multiprocess", "pathos", "signal", "queue", "io", "glob", "copy", "pickle", "traceback", "warnings",
 })
+
+
+def _names(symbol: Symbol | None, qualname: str) -> bool:
+    return symbol is not None and symbol.qualname == qualname
 
 
 def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:
