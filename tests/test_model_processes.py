@@ -601,6 +601,68 @@ def test_passed_to_gives_the_arguments_of_calls_and_process_calls(function, para
     assert sorted(model.module.code_for_node(value) for value in values) == sorted(passed)
 
 
+SPREADS = """\
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch.multiprocessing
+
+
+    def setup(lock, *, verbose=False):
+        return lock, verbose
+
+
+    def train(rank, world, store):
+        return rank, world, store
+
+
+    class Pump:
+        def drain(self, inbox):
+            return inbox
+
+        @staticmethod
+        def check(inbox):
+            return inbox
+
+
+    def main():
+        lock = multiprocessing.Lock()
+        multiprocessing.Process(target=setup, kwargs={"lock": lock, "verbose": True}).start()
+        multiprocessing.Process(target=setup, kwargs=dict(lock=None)).start()
+        with multiprocessing.Pool(2, initializer=setup, initargs=(lock,)) as pool:
+            pool.map(len, ["a"])
+        with ProcessPoolExecutor() as executor:
+            executor.submit(setup, "submitted", verbose=1)
+            executor.map(setup, ["mapped"])
+        torch.multiprocessing.spawn(train, args=(4, "tcp://store"), nprocs=4)
+        pump = Pump()
+        Pump.drain(pump, "explicit")
+        Pump.check("static")
+        pump.check("static through an instance")
+        multiprocessing.Process(target=pump.drain, args=("bound",)).start()
+    """
+
+
+@pytest.mark.parametrize(("function", "parameter", "passed"), [
+    # kwargs= as a dict display and as dict(...), initargs=, submit's further arguments;
+    # executor.map's iterable gives items one by one: not a value of the parameter.
+    ("setup", "lock", ["lock", "None", "lock", '"submitted"']),
+    ("setup", "verbose", ["True", "1"]),
+    # torch's spawn calls fn(i, *args): args start at the second parameter.
+    ("train", "rank", []),
+    ("train", "world", ["4"]),
+    ("train", "store", ['"tcp://store"']),
+    # Through the class a method is given its instance explicitly; a staticmethod binds nothing.
+    ("Pump.drain", "self", ["pump"]),
+    ("Pump.drain", "inbox", ['"explicit"', '"bound"']),
+    ("Pump.check", "inbox", ['"static"', '"static through an instance"']),
+])
+def test_passed_to_lines_arguments_up_with_parameters_as_python_does(function, parameter, passed):
+    model = model_of(SPREADS)
+    values = model.processes.passed_to(_parameter(model, function, parameter))
+    assert sorted(model.module.code_for_node(value) for value in values) == sorted(passed)
+
+
 def test_symbols_reaching_follow_parameters_names_and_displays():
     model = model_of(textwrap.dedent(FLOWS) + "\n\ndef read(tasks):\n    return tasks\n\n"
                      "read([multiprocessing.Queue(), queue.Queue()])\n")

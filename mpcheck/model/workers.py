@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from .. import apis
-from .names import Symbol, argument, binding_symbol, class_member, dotted_name_of
-from .processes import NOT_PROJECT, ProcessCall
+from .names import argument, binding_symbol, class_member, dotted_name_of
+from .processes import NOT_PROJECT, ProcessCall, binds_first_parameter
 from .scopes import Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class Workers:
                 yield parameter, label
             return
         for function in self.model.processes.callees(call):
-            offset = 1 if _is_bound_call(self.model, function, call, symbol) else 0
+            offset = 1 if binds_first_parameter(self.model, function, call.func) else 0
             label = self._name(function)
             for parameter in self.pickled_parameters(function, seen):
                 index = None if parameter.index is None else parameter.index - offset
@@ -635,22 +635,6 @@ def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, carrie
 
 def _is_static(function: cst.FunctionDef) -> bool:
     return any(dotted_name_of(decorator.decorator) == "staticmethod" for decorator in function.decorators)
-
-
-def _is_bound_call(model: SemanticModel, function: cst.FunctionDef, call: cst.Call, symbol: Symbol) -> bool:
-    """Whether `call` passes `function` its first parameter itself (a method through an
-    instance, a classmethod, a constructor running `__init__`)."""
-    scope = model.scope_of_definition(function)
-    if scope is None or scope.parent is None or scope.parent.kind is not ScopeKind.CLASS or _is_static(function):
-        return False
-    if isinstance(symbol.definition, cst.ClassDef):
-        return True  # Class(...) runs __init__, instance(...) runs __call__
-    if not isinstance(call.func, cst.Attribute):
-        return False
-    if any(dotted_name_of(decorator.decorator) == "classmethod" for decorator in function.decorators):
-        return True
-    owner = model.resolve(call.func.value)
-    return owner is not None and owner.is_instance
 
 
 def _literal_items(expression: cst.BaseExpression) -> list[cst.BaseExpression] | None:

@@ -31,6 +31,7 @@ class ProcessPerItem(Rule):
     name = "process-per-item"
     summary = "One process started per item of a loop over data (unbounded), instead of a bounded pool"
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a call of a project function that starts a process, per item
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(
