@@ -162,7 +162,11 @@ class TooManyWindowsWorkers(Rule):
             import sys
 
             def convert_all(paths):
-                with ProcessPoolExecutor(max_workers=min(61, os.cpu_count() or 1) if sys.platform == "win32" else os.cpu_count()) as executor:
+                with ProcessPoolExecutor(
+                    max_workers=(
+                        min(61, os.cpu_count() or 1) if sys.platform == "win32" else os.cpu_count()
+                    )
+                ) as executor:
                     return list(executor.map(len, paths))
             """,
         ),
