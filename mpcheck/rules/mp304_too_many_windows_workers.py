@@ -204,7 +204,7 @@ class TooManyWindowsWorkers(Rule):
                 with Pool(num_cpus) as pool:
                     return list(pool.imap(function, items))
             """,
-            message="`cpu_count()` gives",
+            message="grows with `cpu_count()`, not clamped",
             fixed="""
             from pathos.helpers import cpu_count
             from pathos.multiprocessing import ProcessPool as Pool
@@ -239,7 +239,7 @@ class TooManyWindowsWorkers(Rule):
             if not isinstance(bound, Bound):
                 continue  # the default size (see `what`), or nothing tells
             if bound.unbounded:
-                hazard = f"as many workers as `{bound.source}` gives, not clamped"
+                hazard = f"a number of workers that grows with `{bound.source}`, not clamped"
             elif bound.limit > _LIMIT:
                 hazard = f"{bound.limit:g} workers"
             else:
