@@ -673,3 +673,32 @@ def test_symbols_reaching_follow_parameters_names_and_displays():
     assert {symbol.qualname for symbol in model.symbols_reaching(listed)} == {"multiprocessing.Queue()", "queue.Queue()"}
     # A parameter nothing in the file passes anything to holds nothing the model knows.
     assert model.symbols_reaching(find(model, "label", occurrence=-1)) == []
+
+
+def _doubling_chain(levels: int, call: str) -> str:
+    """`f{i}` calls `f{i-1}` twice; `leaf` maps with a pool; the guarded main calls the top
+    one: every function is reached 2**depth times along distinct paths. Callers come first,
+    so that no answer is known before the deepest function is searched."""
+    lines = ["import multiprocessing as mp"]
+    for level in reversed(range(levels)):
+        inner = f"f{level - 1}" if level else "leaf"
+        lines += ["", "", f"def f{level}(fn, items):", f"    {inner}(fn, items)", f"    return {inner}(fn, items)"]
+    lines += ["", "", "def leaf(fn, items):", "    with mp.Pool(2) as pool:", "        return pool.map(fn, items)",
+              "", "", 'if __name__ == "__main__":', f"    {call.format(top=f'f{levels - 1}')}", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("call", ["print({top}(lambda x: x, [1, 2]))", "mp.freeze_support()"])
+def test_each_function_of_a_call_chain_is_searched_once(monkeypatch, call):
+    # A wrapper chain in which each level calls the next twice was searched along every path
+    # (2**levels): 18 levels took 30 s. Memoised answers make it one search per function.
+    from mpcheck.model.processes import ProcessFacts
+
+    searched = []
+    calls_of = ProcessFacts.calls_of
+    monkeypatch.setattr(ProcessFacts, "calls_of", lambda self, function: searched.append(function) or
+                        calls_of(self, function))
+    levels = 10
+    found = mpcheck.check_source(_doubling_chain(levels, call), "app.py")
+    assert [d.code for d in found] == (["MP401"] if "lambda" in call else [])
+    assert len(searched) < 20 * levels, len(searched)  # (Workers.pickled_parameters asks calls_of too)

@@ -148,6 +148,9 @@ class ProcessFacts:
         self.project = project
         self._calls_by_function: dict[int, list[Site]] | None = None
         self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
+        # Set when an answer was cut short by recursion (or came from another module, which
+        # may have cut it): such an answer is not memoised.
+        self._cut = False
         self._loaders: list[tuple[cst.Call, Site]] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
@@ -341,6 +344,7 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
+            self._cut = True
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         callees = self.callees(call)
@@ -361,6 +365,7 @@ class ProcessFacts:
         base = self._foreign_base(definition, frozenset())
         if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
+        self._cut = True
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
     def _foreign_base(self, definition: cst.ClassDef, seen: frozenset[int]) -> Symbol | None:
@@ -381,11 +386,13 @@ class ProcessFacts:
                                looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """The first way running `function` starts processes, if any."""
         key = (id(function), looking_for)
-        if id(function) in _seen:
-            return None  # recursion
         if key in self._starts:
             return self._starts[key]
+        if id(function) in _seen:
+            self._cut = True  # recursion
+            return None
         seen = _seen | {id(function)}
+        outer_cut, self._cut = self._cut, False
         found = None
         for site in self.calls_of(function):
             found = self.process_start(site, seen, looking_for)
@@ -397,8 +404,9 @@ class ProcessFacts:
                 if owner is not None and owner.node is function:
                     found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
                     break
-        if not _seen:  # memoise only complete answers (not cut short by recursion)
+        if not self._cut:  # memoise complete answers: each function is then searched once
             self._starts[key] = found
+        self._cut = outer_cut or self._cut
         return found
 
     def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:

@@ -145,6 +145,7 @@ class Workers:
     def __init__(self, model: SemanticModel) -> None:
         self.model = model
         self._parameters: dict[int, tuple[PickledParameter, ...]] = {}
+        self._cut = False  # a recursive call was cut short while computing pickled_parameters
         self._handoffs: list[Handoff] | None = None
         self._workers: dict[int, Worker] | None = None
         self._sites = {id(site.node): site for site in model.definitions}
@@ -192,6 +193,7 @@ class Workers:
             if project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return
             label = symbol.written.rsplit(".", 1)[-1].replace("()", "")
+            self._cut = True  # another module's answer may have been cut short by recursion
             for parameter in project.pickled_parameters(symbol.written, self.model.path, seen):
                 yield parameter, label
             return
@@ -212,8 +214,10 @@ class Workers:
         if key in self._parameters:
             return self._parameters[key]
         if key in _seen:
+            self._cut = True  # recursion: what the caller finds is incomplete, not to be kept
             return ()
         seen = _seen | {key}
+        outer_cut, self._cut = self._cut, False
         scope = self.model.scope_of_definition(function)
         positions = _positions(function)
         found: dict[str, PickledParameter] = {}
@@ -225,8 +229,9 @@ class Workers:
                         found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
                                                        handoff.pickled_under, handoff.start_method, handoff.through)
         result = tuple(found.values())
-        if not _seen:
+        if not self._cut:  # each function once: a chain of wrappers costs its length, not 2**length
             self._parameters[key] = result
+        self._cut = outer_cut or self._cut
         return result
 
     def name_pickled_parameters(self, dotted: str, seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
