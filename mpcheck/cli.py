@@ -235,13 +235,12 @@ def _run(
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
     from .engine import Checker, FileResult, input_error
-    from .fixes import write_atomically
-    from .rules import RULES_BY_CODE
+    from .rules import RULE_CODES
 
     try:
         settings = load_settings(
             config_path,
-            RULES_BY_CODE,
+            RULE_CODES,
             {
                 "select": _split(select),
                 "extend-select": _split(extend_select),
@@ -282,6 +281,8 @@ def _run(
             if diff:
                 _print_diff(result.source.text, result.fixed_text, result.path)
             else:
+                from .fixes import write_atomically  # fixing imported libcst already
+
                 try:
                     write_atomically(target.path, result.source.encode(result.fixed_text))
                 except OSError as error:  # the file is as it was: report it, go on with the rest

@@ -143,9 +143,9 @@ def load_settings(
     `search_from` upwards), with `overrides` (option name -> value, from the command line)
     applied on top. `known_codes` defaults to every registered rule's code."""
     if known_codes is None:
-        from .rules import RULES_BY_CODE  # here: the rules import this module's types
+        from .rules import RULE_CODES  # here: the rules import this module's types
 
-        known_codes = RULES_BY_CODE
+        known_codes = RULE_CODES
     known = tuple(known_codes)
     values: dict[str, Any] = {}
     root = Path.cwd()

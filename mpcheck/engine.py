@@ -3,6 +3,9 @@ suppressions -> diagnostics, and the fix loop on top of it.
 
 Every adapter (CLI, flake8 plugin, library API) goes through `Checker`; none of them has
 logic of its own about what is a finding.
+
+The parser, the model, the rules and the fixes import libcst (0.1-0.2 s): they are imported
+when the first file passes the prefilter, so a run whose files all fail it never pays for them.
 """
 
 from __future__ import annotations
@@ -12,21 +15,20 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
-
-import libcst as cst
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from .config import Settings
 from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
-from .fixes import apply_fixes, text_edit
-from .parsing import run_deep
 from .prefilter import Prefilter, Verdict
-from .model import SemanticModel
-from .parsing import parse_module
-from .project import Projects
-from .rules import ALL_RULES, Rule, RuleContext
+from .project import ProjectIndex, Projects
+from .rules import RULES, RuleSpec
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from .rules import Rule, RuleContext
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
@@ -78,12 +80,20 @@ class Checker:
         self.unsafe_fixes = unsafe_fixes
         self.fix_edits = fix_edits
         self._project_files = tuple(project_files)
-        self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
+        self.rules: list[RuleSpec] = [rule for rule in RULES if self.settings.is_enabled(rule.code)]
+        self._loaded: dict[str, type[Rule]] = {}
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         # The modules the `fork-only-modules` option lists (MP103) are words of their own.
         fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
         self.prefilter = Prefilter(self.rules, process_api_names, fork_only_modules)
         self.projects = Projects(self.settings.process_apis, self._project_files)
+
+    def _rule(self, spec: RuleSpec) -> type[Rule]:
+        """The class of the rule `spec` describes (its module is imported on first use)."""
+        rule = self._loaded.get(spec.code)
+        if rule is None:
+            rule = self._loaded[spec.code] = spec.load()
+        return rule
 
     # -- checking -------------------------------------------------------------------
 
@@ -119,29 +129,46 @@ class Checker:
         (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
         `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
         suppressions = Suppressions(text)
-        rules = [rule for rule in self.rules if rule.code in self.verdict(text, path, suppressions).codes]
+        codes = self.verdict(text, path, suppressions).codes
+        rules = [self._rule(spec) for spec in self.rules if spec.code in codes]
         if not rules:
             return _Analysis(None, [])
+        from .parsing import run_deep
+
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
 
     def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
         """Which rules may find something in `text` (the prefilter's answer), among those
         that apply to the file: not ignored for its path, nor by its `# mpcheck: noqa`."""
         suppressions = suppressions or Suppressions(text)
-        candidates = [
-            rule for rule in self.rules
+        codes = [
+            rule.code for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        project = self.projects.for_path(path) if candidates else None
-        codes = [rule.code for rule in candidates if rule.applies_to(path, project)]
-        if project is not None:
-            project.set_text(Path(path), text)
+        found: list[ProjectIndex | None] = []
+
+        def project() -> ProjectIndex | None:  # looked up when a rule's test needs it
+            if not found:
+                found.append(self.projects.for_path(path))
+                if found[0] is not None:
+                    found[0].set_text(Path(path), text)
+            return found[0]
+
         return self.prefilter.verdict(text, path, codes, project)
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
                         edits: bool) -> _Analysis:
+        from .model import SemanticModel
+        from .parsing import parse_module
+        from .rules import RuleContext
+
         project = self.projects.for_path(path)
-        model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
+        model = None
+        if project is not None:
+            project.set_text(Path(path), text)
+            model = project.parsed_model(path, text)
+        if model is None:
+            model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module
         found = []
         for rule in rules:
@@ -260,6 +287,8 @@ class Checker:
                 if analysis.module.code != current:
                     # libcst drops a lone \r at the end of a file: a rewrite would lose it.
                     raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
+                from .fixes import apply_fixes
+
                 new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes], current)
                 new_text = new_module.code
                 if new_text == current:
@@ -303,6 +332,8 @@ def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
     rendering of the whole module)."""
     if not edit:
         return FixInfo(fix.applicability, fix.description)
+    from .fixes import apply_fixes, text_edit
+
     fixed_module, _ = apply_fixes(module, [fix], text)
     return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 

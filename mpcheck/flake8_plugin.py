@@ -20,13 +20,13 @@ from typing import Iterator, Sequence
 from . import __version__
 from .config import Settings, load_settings
 from .engine import Checker
-from .rules import RULES_BY_CODE
+from .rules import RULE_CODES
 
 
 @functools.lru_cache(maxsize=None)
 def _checker_for(working_directory: Path) -> Checker:
     """One checker per directory flake8 runs in, as `mpcheck check` would load it there."""
-    settings = load_settings(None, RULES_BY_CODE, search_from=working_directory)
+    settings = load_settings(None, RULE_CODES, search_from=working_directory)
     # Every rule runs; flake8's own selection decides which codes are shown.
     every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
     return Checker(every_rule, fix_edits=False)

@@ -25,7 +25,8 @@ one name). Only the freezers and their own companions count (`pyinstaller-hooks-
 compiles modules, neither freezes an app, so a name that merely starts like a freezer's does
 not count. Comments, strings and prose never count.
 
-Results are cached per directory for the life of the process (a CLI run, a flake8 run).
+Results are cached per directory for the life of the process (a CLI run, a flake8 run);
+the files read and the directories listed are noted for the result cache (dependencies.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+
+from .dependencies import note_directory, note_file, remembered
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -140,13 +143,19 @@ def _up_to(start: Path, root: Path | None) -> Iterator[Path]:
             return
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _directory_evidence(directory: Path) -> FrozenEvidence | None:
+    names = _file_names(directory)
+    return None if names is None else next(_evidence_in(directory, names), None)
+
+
+def _file_names(directory: Path) -> list[str] | None:
+    """The names of the files in `directory`, sorted (None when it cannot be listed)."""
+    note_directory(directory)
     try:
-        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        return sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
     except OSError:
         return None
-    return next(_evidence_in(directory, names), None)
 
 
 def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
@@ -166,11 +175,7 @@ def _dependency_lists(directory: Path, names: list[str]) -> Iterator[tuple[Path,
     location) pairs: requirements files, pyproject.toml, setup.cfg, Pipfile, environment.yml."""
     requirements = [directory / name for name in names if _is_requirements_file(name)]
     nested = directory / _REQUIREMENTS_DIRECTORY
-    if nested.is_dir():
-        try:
-            requirements += sorted(p for p in nested.iterdir() if p.suffix in (".txt", ".in") and p.is_file())
-        except OSError:
-            pass
+    requirements += [nested / name for name in _file_names(nested) or () if Path(name).suffix in (".txt", ".in")]
     for path in requirements:
         yield path, _requirements_file(path)
     readers = {"pyproject.toml": _pyproject, "setup.cfg": _setup_cfg, "Pipfile": _pipfile,
@@ -188,9 +193,8 @@ def declared_requirements(path: str | os.PathLike[str], distribution: str) -> li
     start = Path(os.path.abspath(path)).parent
     found: list[Requirement] = []
     for directory in _up_to(start, project_root(start)):
-        try:
-            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
-        except OSError:
+        names = _file_names(directory)
+        if names is None:
             continue
         for _, requirements in _dependency_lists(directory, names):
             for text, _ in requirements:
@@ -222,6 +226,7 @@ def _freezer_named(requirement: str) -> str | None:
 
 
 def _read(path: Path) -> str | None:
+    note_file(path)
     try:
         if path.stat().st_size > _MAX_BYTES:
             return None
