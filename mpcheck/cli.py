@@ -80,6 +80,7 @@ def _common_options(function: Callable) -> Callable:
         click.option("--stdin-filename", metavar="PATH", help="The file name to report (and match per-file-ignores against) when reading from `-`."),
         click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Worker processes that parse files (default: the number of CPUs; 1: none). Output is the same, in the same order, whatever N."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.mpcheck_cache in the project root; also `cache = false`, or MPCHECK_NO_CACHE=1)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -231,6 +232,7 @@ def _run(
     stdin_filename: str | None,
     quiet: bool,
     jobs: int | None,
+    no_cache: bool,
 ) -> int:
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
@@ -256,7 +258,8 @@ def _run(
         raise click.UsageError(str(error)) from None
     targets = list(_targets(paths, settings))
     # Only the machine formats print a fix's edit; finding it costs a rendering per finding.
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes, fix_edits=output_format in ("json", "sarif"))
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes, fix_edits=output_format in ("json", "sarif"),
+                      cache_directory=None if no_cache else settings.cache_directory(os.environ))
     fixing = fix or diff
     results: list[FileResult] = []
     missing = 0

@@ -13,6 +13,7 @@ another one records what the first one's check had to read for both.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,17 +22,25 @@ from typing import Callable, Iterator, TypeVar
 _T = TypeVar("_T")
 
 
+def content_digest(data: bytes) -> str:
+    """The hash a file's content is known by (the result cache compares them)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 @dataclass
 class Reads:
     """Absolute paths, as strings."""
 
-    files: set[str] = field(default_factory=set)  # contents read, or found missing
+    # Contents read (with the digest of what was read, when the reader knew it), or looked
+    # for and found missing.
+    files: dict[str, str | None] = field(default_factory=dict)
     directories: set[str] = field(default_factory=set)  # the names of the files in them
     projects: set[str] = field(default_factory=set)  # roots whose list of modules was used
     graphs: set[str] = field(default_factory=set)  # roots whose every module's imports were used
 
     def add(self, other: Reads) -> None:
-        self.files |= other.files
+        for path, digest in other.files.items():
+            _note_in(self, path, digest)
         self.directories |= other.directories
         self.projects |= other.projects
         self.graphs |= other.graphs
@@ -64,11 +73,17 @@ def unrecorded() -> Iterator[None]:
         _open[:] = saved
 
 
-def note_file(path: str | os.PathLike[str]) -> None:
+def note_file(path: str | os.PathLike[str], digest: str | None = None) -> None:
+    """The file at `path` was read (its content had `digest`, when given) or looked for."""
     if _open:
         absolute = os.path.abspath(path)
         for reads in _open:
-            reads.files.add(absolute)
+            _note_in(reads, absolute, digest)
+
+
+def _note_in(reads: Reads, path: str, digest: str | None) -> None:
+    if digest is not None or path not in reads.files:
+        reads.files[path] = digest
 
 
 def note_directory(path: str | os.PathLike[str]) -> None:

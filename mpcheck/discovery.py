@@ -11,11 +11,12 @@ import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
-
-import pathspec
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    import pathspec  # imported where a .gitignore is read: a tree without one does not pay for it
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class _GitIgnore:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return
+        import pathspec
+
         self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(_valid_patterns(lines))))
 
     def enter(self, directory: Path) -> Path:
@@ -166,6 +169,8 @@ class _GitIgnore:
 def _valid_patterns(lines: list[str]) -> list[str]:
     """The lines pathspec accepts: git itself skips a pattern it cannot use (a bare `!`, as
     black's own .gitignore has), and so does the walk, instead of failing the run."""
+    import pathspec
+
     valid = []
     for line in lines:
         try:

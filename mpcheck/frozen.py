@@ -41,10 +41,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
-from .dependencies import note_directory, note_file, remembered
+from .dependencies import content_digest, note_directory, note_file, remembered
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -189,6 +191,10 @@ def declared_requirements(path: str | os.PathLike[str], distribution: str) -> li
     """The requirements on `distribution` that the project of the file at `path` declares,
     in the same files and directories as the freezer evidence (the file's directory up to
     its project root); malformed ones are left out. Never raises."""
+    # Imported here: the project index imports this module for project_root alone.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     wanted = canonicalize_name(distribution)
     start = Path(os.path.abspath(path)).parent
     found: list[Requirement] = []
@@ -218,6 +224,9 @@ def _evidence(path: Path, requirements: Iterable[tuple[str, str]]) -> Iterator[F
 
 def _freezer_named(requirement: str) -> str | None:
     """The freezer a PEP 508 requirement string (or a bare name) names, if any."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     try:
         name = Requirement(requirement.strip()).name
     except InvalidRequirement:
@@ -226,13 +235,17 @@ def _freezer_named(requirement: str) -> str | None:
 
 
 def _read(path: Path) -> str | None:
-    note_file(path)
     try:
         if path.stat().st_size > _MAX_BYTES:
+            note_file(path)
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError:
+        note_file(path)
         return None
+    note_file(path, content_digest(data))
+    # As Path.read_text reads it: universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _is_pyinstaller_spec(path: Path) -> bool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from .apis import PROCESS_WORDS
 from .config import Settings
-from .dependencies import note_file, note_graph, note_project, remembered, unrecorded
+from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
 from .reach import ImportBinding, Reach, absolute_name, import_bindings
@@ -74,6 +74,9 @@ class _Module:
     parsed: bool = False
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
+    read: bool = False  # text and digest: what was read, and a hash of it (None: unreadable)
+    text: str | None = field(default=None, repr=False)
+    digest: str | None = None
 
 
 class ProjectIndex:
@@ -119,18 +122,29 @@ class ProjectIndex:
         self._by_name.setdefault(name, []).append(module)
 
     def text_of(self, module: _Module) -> str | None:
-        """The module's text (None when it cannot be read)."""
-        note_file(module.path)
+        """The module's text (None when it cannot be read), read once."""
         if module.path in self.texts:
+            note_file(module.path)
             return self.texts[module.path]
-        try:
-            return read_source(module.path).text
-        except InputError:
-            return None
+        if not module.read:
+            module.read = True
+            try:
+                source = read_source(module.path)
+            except InputError:
+                pass
+            else:
+                module.text = source.text
+                module.digest = content_digest(source.encode(source.text))
+        self.note(module)
+        return module.text
+
+    def note(self, module: _Module) -> None:
+        """Note that a result depends on the module's content (dependencies.py)."""
+        note_file(module.path, module.digest)
 
     def bindings(self, module: _Module) -> tuple[ImportBinding, ...]:
         """The names the module's import statements bind."""
-        note_file(module.path)
+        self.note(module)
         if module.bindings is None:
             text = self.text_of(module) or ""
             is_package = module.path.name == "__init__.py"
@@ -232,12 +246,15 @@ class ProjectIndex:
             self._importers = importers
         return self._importers.get(id(target), set())
 
-    def import_graph(self) -> list[tuple[str, list[str]]]:
-        """Each module (absolute path) with the modules of the project it imports, sorted: what
-        the answers about importers depend on (the result cache keeps a hash of it)."""
+    def import_names(self, path: str | Path) -> frozenset[str]:
+        """The absolute dotted names the module at `path` imports (read from its import
+        lines): what the project's import graph is made of."""
+        module = self.module_at(path)
+        if module is None:
+            return frozenset()
         with unrecorded():
-            return sorted((module.key, sorted(imported.key for imported in self.imported(module)))
-                          for module in self._by_path.values())
+            self.bindings(module)
+        return module.imports
 
     def is_entry_point(self, path: str | Path) -> bool:
         """True when the project's packaging names the module as an entry point's target
@@ -480,12 +497,12 @@ class ProjectIndex:
         if module.import_statements is None:
             module.import_statements = _import_statements(self.text_of(module) or "")
         else:
-            note_file(module.path)
+            self.note(module)
         return module.import_statements or None
 
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""
-        note_file(module.path)
+        self.note(module)
         if not module.parsed:
             from .model import SemanticModel
             from .parsing import parse_module, run_deep
@@ -500,13 +517,54 @@ class ProjectIndex:
                     module.model = None
         return module.model
 
-    def parsed_model(self, path: str | Path, text: str) -> SemanticModel | None:
-        """The model of the module at `path` if the index has already parsed it from `text`
-        (a module that another file's questions needed), so that it is not parsed twice."""
-        module = self.module_at(path)
-        if module is None or module.model is None or self.text_of(module) != text:
+
+class Projects:
+    """The project index of every file a run meets, each made once, when first needed."""
+
+    def __init__(self, process_apis: Iterable[str] = (), files: Iterable[Path] = ()) -> None:
+        self.process_apis = tuple(process_apis)
+        self._explicit: ProjectIndex | None = None
+        given = [Path(os.path.abspath(path)) for path in files]
+        if given:
+            root = Path(os.path.commonpath([str(path.parent) for path in given]))
+            self._explicit = ProjectIndex(root, given, self.process_apis)
+        self._by_root: dict[Path, ProjectIndex] = {}
+
+    def for_path(self, path: str) -> ProjectIndex | None:
+        """The index of the project the file at `path` belongs to; None for stdin."""
+        if path in ("<stdin>", "-", ""):
             return None
-        return module.model
+        absolute = Path(os.path.abspath(path))
+        if self._explicit is not None and (self._explicit.module_at(absolute) is not None
+                                           or absolute.parent == self._explicit.root):
+            return self._explicit
+        return self.at_root(find_root(absolute))
+
+    def at_root(self, root: Path) -> ProjectIndex:
+        """The index of the project whose root is `root` (a result that uses it depends on
+        its list of modules: noted)."""
+        index = self._by_root.get(root)
+        if index is None:
+            index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
+        note_project(root)
+        return index
+
+
+@remembered
+def _entry_point_modules(root: Path) -> frozenset[str]:
+    """Modules that pyproject.toml, setup.cfg or setup.py name as entry-point targets
+    (`tool = "pkg.cli:main"`)."""
+    found: set[str] = set()
+    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        try:
+            data = (root / name).read_bytes()
+        except OSError:
+            note_file(root / name)
+            continue
+        note_file(root / name, content_digest(data))
+        text = data.decode("utf-8", errors="replace")
+        found.update(_ENTRY_POINT.findall(text))
+    return frozenset(found)
 
 
 def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
@@ -557,46 +615,3 @@ def _alone_on_its_lines(node: ast.stmt, lines: list[bytes]) -> bool:
     inside = lines[node.lineno - 1:end_line]
     return not before.strip() and (not after.strip() or after.strip().startswith(b"#")) and \
         not any(line.rstrip().endswith(b"\\") for line in inside)
-
-
-class Projects:
-    """The project index of every file a run meets, each made once, when first needed."""
-
-    def __init__(self, process_apis: Iterable[str] = (), files: Iterable[Path] = ()) -> None:
-        self.process_apis = tuple(process_apis)
-        self._explicit: ProjectIndex | None = None
-        given = [Path(os.path.abspath(path)) for path in files]
-        if given:
-            root = Path(os.path.commonpath([str(path.parent) for path in given]))
-            self._explicit = ProjectIndex(root, given, self.process_apis)
-        self._by_root: dict[Path, ProjectIndex] = {}
-
-    def for_path(self, path: str) -> ProjectIndex | None:
-        """The index of the project the file at `path` belongs to; None for stdin."""
-        if path in ("<stdin>", "-", ""):
-            return None
-        absolute = Path(os.path.abspath(path))
-        if self._explicit is not None and (self._explicit.module_at(absolute) is not None
-                                           or absolute.parent == self._explicit.root):
-            return self._explicit
-        root = find_root(absolute)
-        index = self._by_root.get(root)
-        if index is None:
-            index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
-        note_project(root)
-        return index
-
-
-@remembered
-def _entry_point_modules(root: Path) -> frozenset[str]:
-    """Modules that pyproject.toml, setup.cfg or setup.py name as entry-point targets
-    (`tool = "pkg.cli:main"`)."""
-    found: set[str] = set()
-    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
-        note_file(root / name)
-        try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        found.update(_ENTRY_POINT.findall(text))
-    return frozenset(found)

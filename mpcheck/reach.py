@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .dependencies import note_file
-
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
@@ -165,7 +163,7 @@ class _Visible:
 class _State:
     names: set[str] = field(default_factory=set)  # the module's names that reach
     chunks: list[_Chunk] | None = None
-    closure: frozenset[Path] = frozenset()  # the modules it imports, directly or not, and itself
+    closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
 
 
@@ -199,8 +197,8 @@ class Reach:
     def _settled(self, module: _Module) -> _State:
         self._settle(module)
         state = self._states[id(module)]
-        for path in state.closure:
-            note_file(path)
+        for member in state.closure:
+            self.index.note(member)
         return state
 
     def _settle(self, start: _Module) -> None:
@@ -257,13 +255,13 @@ class Reach:
             changed = False
             for module, state, text in zip(group, states, texts):
                 changed |= self._grow(module, state, text)
-        closure = {module.path for module in group}
+        closure = {id(module): module for module in group}
         for module in group:
             for imported in self.index.imported(module):
-                closure |= self._states[id(imported)].closure
-        frozen = frozenset(closure)
+                closure.update((id(member), member) for member in self._states[id(imported)].closure)
+        members = tuple(closure.values())
         for state in states:
-            state.closure = frozen
+            state.closure = members
 
     def _grow(self, module: _Module, state: _State, text: str) -> bool:
         visible = self._visible(module)
