@@ -127,7 +127,20 @@ class Checker:
     # -- checking -------------------------------------------------------------------
 
     def check_text(self, text: str, path: str = "<stdin>") -> list[Diagnostic]:
-        return self._check(text, path).diagnostics
+        """The findings in `text`, the content of the file at `path` (or of no file: stdin).
+        With a result cache, the result of a file on disk is kept and reused (the flake8
+        plugin checks files this way)."""
+        if self.cache is None or not os.path.isfile(path):
+            return self._check(text, path).diagnostics
+        key = self._cache_key(Path(path), text, content_digest(text.encode("utf-8", "surrogatepass")))
+        cached = self._cached(key, path, None, fixing=False)
+        if cached is not None:
+            return cached.diagnostics
+        with recording() as reads:
+            result = self._check(text, path)
+        result.reads = reads
+        self._store(key, result)
+        return result.diagnostics
 
     def _check(self, text: str, path: str) -> FileResult:
         try:
@@ -267,7 +280,11 @@ class Checker:
             except InputError as error:
                 results[number] = self._unchecked(display, error)
                 continue
-            key = self._cache_key(path, source) if self.cache is not None else None
+            key = None
+            if self.cache is not None:
+                content = content_digest(source.encode(source.text))
+                self.cache.hashes.know(os.path.abspath(path), content)  # for entries that depend on it
+                key = self._cache_key(path, source.text, content)
             cached = self._cached(key, display, source, fixing) if key is not None else None
             if cached is not None:
                 results[number] = cached
@@ -306,14 +323,11 @@ class Checker:
 
     # -- the result cache -------------------------------------------------------------
 
-    def _cache_key(self, path: Path, source: SourceText) -> _CacheKey:
-        assert self.cache is not None
+    def _cache_key(self, path: Path, text: str, content: str) -> _CacheKey:
         absolute = Path(os.path.abspath(path))
-        content = content_digest(source.encode(source.text))
-        self.cache.hashes.know(str(absolute), content)
-        return _CacheKey(absolute, content, str(find_root(absolute)), source.text)
+        return _CacheKey(absolute, content, str(find_root(absolute)), text)
 
-    def _cached(self, key: _CacheKey, display: str, source: SourceText, fixing: bool) -> FileResult | None:
+    def _cached(self, key: _CacheKey, display: str, source: SourceText | None, fixing: bool) -> FileResult | None:
         """The cached result of the file, if there is one that still holds. Fixing uses only
         a result with nothing to fix (a file with fixes is fixed from its text)."""
         assert self.cache is not None

@@ -14,6 +14,7 @@ incomplete, and then answers the safety questions conservatively (`is_imported` 
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import warnings
@@ -43,12 +44,18 @@ def module_name(path: Path) -> tuple[Path, str]:
     """The directory a file is imported from and its dotted module name there:
     `src/app/jobs.py` with `src/app/__init__.py` is `app.jobs`, imported from `src`."""
     path = Path(os.path.abspath(path))
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    return directory, ".".join(parts)
+    root, package = _package_of(path.parent)
+    return root, ".".join([*package, *([] if path.name == "__init__.py" else [path.stem])])
+
+
+@functools.lru_cache(maxsize=None)
+def _package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
+    """The directory above the packages `directory` is in, and their names (once per
+    directory for the run: an index of N modules in D directories looks D times, not N)."""
+    if directory.parent == directory or not (directory / "__init__.py").is_file():
+        return directory, ()
+    root, package = _package_of(directory.parent)
+    return root, (*package, directory.name)
 
 
 def find_root(path: Path) -> Path:
