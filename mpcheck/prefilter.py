@@ -12,8 +12,9 @@ can flag contains:
 - `trigger_imports`: the words are modules, and an import statement names one (the
   `fork-only-modules` option adds its modules to them);
 - `trigger_files`: optionally, the file names (globs) the rule looks at (`__init__.py`);
-- `applies_to`: optionally, a cheap test of the file's place in its project (asked only of
-  a file whose text passes: it may read the project's import lines);
+- `applies_to`: optionally, a test of the file's place in its project (asked only of a file
+  whose text passes: it reads the project's import lines, and the import statements of the
+  modules that import it -- rarely parsing one);
 - `trigger_through_project`: the rule also flags a file that uses a name of another module
   of its project whose definition holds a trigger word (or a name of the `process-apis`
   option), found by a name-based pass over the project's text (reach.py), not by parsing.

@@ -46,8 +46,8 @@ class RuleSpec:
     # A file that fails the words is flagged when it uses a name of another module of its
     # project whose definition holds one (reach.py).
     trigger_through_project: bool = False
-    # A cheap test of the file's place in its project, asked after the words (no parsing):
-    # False when the rule cannot flag anything in the file.
+    # A test of the file's place in its project, asked after the words: False when the rule
+    # cannot flag anything in the file (it reads import lines; rarely, it parses another module).
     applies_to: Callable[[str, ProjectIndex | None], bool] | None = None
 
     def load(self) -> type[Rule]:
@@ -56,8 +56,11 @@ class RuleSpec:
         return getattr(import_module(module if "." in module else f"{__name__}.{module}"), name)
 
 
-def _may_be_imported_by_a_package(path: str, project: ProjectIndex | None) -> bool:
-    return project is not None and project.may_be_imported_by_a_package(path)
+def _imported_by_a_package(path: str, project: ProjectIndex | None) -> bool:
+    """MP601 reports nothing in a module no package imports at import time (its check ends
+    there): asked from the import lines first, then from the importers' import statements."""
+    return project is not None and project.may_be_imported_by_a_package(path) \
+        and project.package_import_chain(path) is not None
 
 
 _POOLS = ("Pool", "ProcessPoolExecutor")
@@ -92,7 +95,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec("MP501", "mp501_parent_only_state:ParentOnlyState", PROCESS_WORDS, trigger_through_project=True),
     # Output is print(), sys.stdout/stderr and pprint, or a logger of the logging module.
     RuleSpec("MP601", "mp601_output_at_package_import:OutputAtPackageImport",
-             ("print", "stdout", "stderr", "logging"), applies_to=_may_be_imported_by_a_package),
+             ("print", "stdout", "stderr", "logging"), applies_to=_imported_by_a_package),
     RuleSpec("MP701", "mp701_queue_qsize:QueueQsize", ("qsize", "get_value"), trigger_also=PROCESS_WORDS),
     # SO_REUSEPORT on its own; a shared listening socket needs a process API too.
     RuleSpec("MP702", "mp702_reuse_port_and_shared_socket:ReusePortAndSharedSocket",
