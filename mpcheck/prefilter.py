@@ -14,7 +14,7 @@ can flag contains:
 - `trigger_files`: optionally, the file names (globs) the rule looks at (`__init__.py`);
 - `applies_to`: optionally, a test of the file's place in its project (asked only of a file
   whose text passes: it reads the project's import lines, and the import statements of the
-  modules that import it -- rarely parsing one);
+  modules that import it, with CPython's `ast`);
 - `trigger_through_project`: the rule also flags a file that uses a name of another module
   of its project whose definition holds a trigger word (or a name of the `process-apis`
   option), found by a name-based pass over the project's text (reach.py), not by parsing.

@@ -20,7 +20,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .apis import PROCESS_WORDS
 from .config import Settings
@@ -388,6 +388,17 @@ class ProjectIndex:
         `__init__.py`), or None when no package of the project imports it at import time.
         Import statements are read from each importer's model: an import inside a function,
         under `if __name__ == "__main__":` or `if TYPE_CHECKING:` does not count."""
+        return self._package_chain(path, self._imports_at_import_time)
+
+    def may_be_imported_at_import_time_by_a_package(self, path: str | Path) -> bool:
+        """False only when `package_import_chain` is None, found without parsing: an import
+        that CPython's `ast` cannot settle counts as one made at import time."""
+        return self._package_chain(path, lambda importer, module: self._imports_at_import_time_by_ast(
+            importer, module) is not False) is not None
+
+    def _package_chain(self, path: str | Path, imports: Callable[[_Module, _Module], bool]) -> list[Path] | None:
+        """`package_import_chain`, with `imports(importer, module)` telling whether an
+        importer imports a module at import time."""
         target = self.module_at(path)
         if target is None:
             return None
@@ -404,11 +415,10 @@ class ProjectIndex:
             module = pending.pop(0)
             importers = self._sorted_importers(module)
             for importer in importers:
-                if importer.path.name == "__init__.py" and self._imports_at_import_time(importer, module):
+                if importer.path.name == "__init__.py" and imports(importer, module):
                     return [importer.path, *chains[id(module)]]
             for importer in importers:
-                if importer.path.name != "__init__.py" and id(importer) not in chains \
-                        and self._imports_at_import_time(importer, module):
+                if importer.path.name != "__init__.py" and id(importer) not in chains and imports(importer, module):
                     chains[id(importer)] = [importer.path, *chains[id(module)]]
                     pending.append(importer)
         return None

@@ -46,8 +46,8 @@ class RuleSpec:
     # A file that fails the words is flagged when it uses a name of another module of its
     # project whose definition holds one (reach.py).
     trigger_through_project: bool = False
-    # A test of the file's place in its project, asked after the words: False when the rule
-    # cannot flag anything in the file (it reads import lines; rarely, it parses another module).
+    # A test of the file's place in its project, asked after the words (no parsing): False
+    # when the rule cannot flag anything in the file.
     applies_to: Callable[[str, ProjectIndex | None], bool] | None = None
 
     def load(self) -> type[Rule]:
@@ -58,9 +58,10 @@ class RuleSpec:
 
 def _imported_by_a_package(path: str, project: ProjectIndex | None) -> bool:
     """MP601 reports nothing in a module no package imports at import time (its check ends
-    there): asked from the import lines first, then from the importers' import statements."""
+    there): asked from the import lines first, then from the importers' import statements
+    (without parsing: what CPython's ast cannot settle counts as imported)."""
     return project is not None and project.may_be_imported_by_a_package(path) \
-        and project.package_import_chain(path) is not None
+        and project.may_be_imported_at_import_time_by_a_package(path)
 
 
 _POOLS = ("Pool", "ProcessPoolExecutor")
