@@ -133,7 +133,7 @@ def frozen_evidence(path: str | os.PathLike[str]) -> FrozenEvidence | None:
 _NOT_SPEC_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv"})
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
     """The scripts the project's PyInstaller specs freeze, wherever in the project's top two
     levels they are kept (`exe/app.spec`, `packaging/windows/app.spec`): when a dependency
@@ -144,6 +144,7 @@ def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
     for depth in range(3):
         deeper = []
         for directory in directories:
+            note_directory(directory)  # a spec added there changes what is frozen
             try:
                 entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
             except OSError:
