@@ -27,7 +27,8 @@ one name). Only the freezers and their own companions count (`pyinstaller-hooks-
 compiles modules, neither freezes an app, so a name that merely starts like a freezer's does
 not count. Comments, strings and prose never count.
 
-Results are cached per directory for the life of the process (a CLI run, a flake8 run).
+Results are cached per directory for the life of the process (a CLI run, a flake8 run);
+the files read and the directories listed are noted for the result cache (dependencies.py).
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
+
+from .dependencies import content_digest, note_directory, note_file, remembered
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -128,7 +133,7 @@ def frozen_evidence(path: str | os.PathLike[str]) -> FrozenEvidence | None:
 _NOT_SPEC_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv"})
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
     """The scripts the project's PyInstaller specs freeze, wherever in the project's top two
     levels they are kept (`exe/app.spec`, `packaging/windows/app.spec`): when a dependency
@@ -139,6 +144,7 @@ def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
     for depth in range(3):
         deeper = []
         for directory in directories:
+            note_directory(directory)  # a spec added there changes what is frozen
             try:
                 entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
             except OSError:
@@ -175,13 +181,19 @@ def _up_to(start: Path, root: Path | None) -> Iterator[Path]:
             return
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _directory_evidence(directory: Path) -> FrozenEvidence | None:
+    names = _file_names(directory)
+    return None if names is None else next(_evidence_in(directory, names), None)
+
+
+def _file_names(directory: Path) -> list[str] | None:
+    """The names of the files in `directory`, sorted (None when it cannot be listed)."""
+    note_directory(directory)
     try:
-        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        return sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
     except OSError:
         return None
-    return next(_evidence_in(directory, names), None)
 
 
 def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
@@ -201,11 +213,7 @@ def _dependency_lists(directory: Path, names: list[str]) -> Iterator[tuple[Path,
     location) pairs: requirements files, pyproject.toml, setup.cfg, Pipfile, environment.yml."""
     requirements = [directory / name for name in names if _is_requirements_file(name)]
     nested = directory / _REQUIREMENTS_DIRECTORY
-    if nested.is_dir():
-        try:
-            requirements += sorted(p for p in nested.iterdir() if p.suffix in (".txt", ".in") and p.is_file())
-        except OSError:
-            pass
+    requirements += [nested / name for name in _file_names(nested) or () if Path(name).suffix in (".txt", ".in")]
     for path in requirements:
         yield path, _requirements_file(path)
     readers = {"pyproject.toml": _pyproject, "setup.cfg": _setup_cfg, "Pipfile": _pipfile,
@@ -219,13 +227,16 @@ def declared_requirements(path: str | os.PathLike[str], distribution: str) -> li
     """The requirements on `distribution` that the project of the file at `path` declares,
     in the same files and directories as the freezer evidence (the file's directory up to
     its project root); malformed ones are left out. Never raises."""
+    # Imported here: the project index imports this module for project_root alone.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     wanted = canonicalize_name(distribution)
     start = Path(os.path.abspath(path)).parent
     found: list[Requirement] = []
     for directory in _up_to(start, project_root(start)):
-        try:
-            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
-        except OSError:
+        names = _file_names(directory)
+        if names is None:
             continue
         for _, requirements in _dependency_lists(directory, names):
             for text, _ in requirements:
@@ -249,6 +260,9 @@ def _evidence(path: Path, requirements: Iterable[tuple[str, str]]) -> Iterator[F
 
 def _freezer_named(requirement: str) -> str | None:
     """The freezer a PEP 508 requirement string (or a bare name) names, if any."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     try:
         name = Requirement(requirement.strip()).name
     except InvalidRequirement:
@@ -259,10 +273,15 @@ def _freezer_named(requirement: str) -> str | None:
 def _read(path: Path) -> str | None:
     try:
         if path.stat().st_size > _MAX_BYTES:
+            note_file(path)
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError:
+        note_file(path)
         return None
+    note_file(path, content_digest(data))
+    # As Path.read_text reads it: universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _is_pyinstaller_spec(path: Path) -> bool:

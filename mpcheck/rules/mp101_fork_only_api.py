@@ -53,8 +53,6 @@ class ForkOnlyApi(Rule):
     name = "fork-only-api"
     breaks_on = WHERE_FORK_IS_MISSING
     summary = "Fork-only multiprocessing or os API used without a portability guard"
-    triggers = ("fork", "Fork")
-    trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
     explanation = Explanation(
         what=(
             "Flags the APIs that exist only where `fork` exists, used where Windows can reach "

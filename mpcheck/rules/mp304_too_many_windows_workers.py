@@ -21,7 +21,6 @@ class TooManyWindowsWorkers(Rule):
     code = "MP304"
     name = "too-many-windows-workers"
     summary = "Process pool with more than 61 workers, or as many as the unclamped CPU count, on Windows"
-    triggers = ("Pool", "ProcessPoolExecutor")
     breaks_on = (Breakage("windows"),)
     explanation = Explanation(
         what=(
