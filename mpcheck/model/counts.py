@@ -29,7 +29,7 @@ import libcst as cst
 
 from .. import apis
 from .names import UNKNOWN, argument, dotted_name_of
-from .scopes import Kind
+from .scopes import Condition, Kind
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -327,7 +327,7 @@ def number_of(model: SemanticModel, expr: cst.BaseExpression | None, depth: int 
         if reference is None or not reference.bindings:
             return Count(CountKind.UNKNOWN, text)
         found: Count | None = None
-        for binding in reference.bindings:
+        for binding in _unclamped(reference.bindings):
             if binding.kind is Kind.ASSIGN and binding.value is not None:
                 count = number_of(model, binding.value, depth + 1)
             else:
@@ -426,8 +426,36 @@ def upper_bound(model: SemanticModel, expr: cst.BaseExpression | None, platform:
         reference = model.reference(expr)
         if reference is None or not reference.bindings:
             return None
-        return _largest([_binding_bound(model, binding, platform, depth) for binding in _on(model, reference.bindings, platform)])
+        return _largest([_binding_bound(model, binding, platform, depth)
+                         for binding in _unclamped(_on(model, reference.bindings, platform))])
     return None
+
+
+_LESS = {cst.LessThan: "<", cst.LessThanEqual: "<", cst.GreaterThan: ">", cst.GreaterThanEqual: ">"}
+
+
+def _is_clamp(binding) -> bool:
+    """`n = len(paths)` under `if len(paths) < n:` (or `n > len(paths)`, `<=`, `>=`): the
+    assignment only ever lowers `n`."""
+    if binding.kind is not Kind.ASSIGN or binding.value is None or not binding.site.regions:
+        return False
+    region = binding.site.regions[-1]
+    test = region.test if isinstance(region, Condition) and region.holds else None
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    operator = _LESS.get(type(test.comparisons[0].operator))
+    smaller, larger = (test.left, test.comparisons[0].comparator) if operator == "<" else \
+        (test.comparisons[0].comparator, test.left)
+    return operator is not None and isinstance(larger, cst.Name) and larger.value == binding.name and \
+        smaller.deep_equals(binding.value)
+
+
+def _unclamped(bindings) -> list:
+    """The bindings that can make a name larger than the others do: a clamp (`_is_clamp`)
+    never can, when another binding reaches the read too."""
+    bindings = list(bindings)
+    kept = [binding for binding in bindings if not _is_clamp(binding)]
+    return kept or bindings
 
 
 def _on(model: SemanticModel, bindings, platform: str | None) -> list:

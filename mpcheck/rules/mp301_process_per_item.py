@@ -98,6 +98,37 @@ class ProcessPerItem(Rule):
     VALID = [
         Valid(
             """
+            import multiprocessing
+
+            def parse(path, queue):
+                queue.put(path)
+
+            def parse_all(paths, queue, n_workers=None):
+                # As many workers as CPUs, fewer when there are fewer files: a bounded count.
+                if n_workers is None:
+                    n_workers = multiprocessing.cpu_count()
+                n_parsers = n_workers - 1
+                if len(paths) < n_parsers:
+                    n_parsers = len(paths)
+                parsers = [multiprocessing.Process(target=parse, args=(paths[i], queue))
+                           for i in range(n_parsers)]
+                for parser in parsers:
+                    parser.start()
+                for parser in parsers:
+                    parser.join()
+
+            class Index:
+                def __init__(self, paths):
+                    self.queue = multiprocessing.Queue()
+                    parse_all(paths, self.queue)
+
+            def index_datasets(datasets):
+                # A bounded set of workers per dataset, one dataset after the other.
+                return {name: Index(paths) for name, paths in datasets.items()}
+            """
+        ),
+        Valid(
+            """
             import multiprocessing as mp
 
             def consume(queue):
@@ -331,12 +362,17 @@ def _per_item_start(model: SemanticModel, site: Site) -> _Finding | None:
     return None
 
 
-def _starts_several(model: SemanticModel, call: cst.Call) -> bool:
-    """The function `call` runs (of this file) starts its processes in a loop: a set of
-    workers per call, not one process per item (its own loop is judged where it is)."""
+def _starts_several(model: SemanticModel, call: cst.Call, seen: frozenset = frozenset()) -> bool:
+    """The function `call` runs (of this file) starts its processes in a loop, itself or
+    through the functions it calls (`RecModel(...)` -> `__init__` -> `build_quadtree()`): a
+    set of workers per call, not one process per item (its own loop is judged where it is)."""
     for function in model.processes.callees(call):
         inner = model.processes.function_process_start(function)
-        if inner is not None and inner.site is not None and any(True for _ in inner.site.loops()):
+        if inner is None or inner.site is None or id(function) in seen:
+            continue
+        if any(True for _ in inner.site.loops()):
+            return True
+        if isinstance(inner.site.node, cst.Call) and _starts_several(model, inner.site.node, seen | {id(function)}):
             return True
     return False
 
