@@ -291,20 +291,43 @@ def _is_pyinstaller_spec(path: Path) -> bool:
 
 def _spec_scripts(path: Path) -> tuple[Path, ...]:
     """The scripts `Analysis([...])` of a PyInstaller spec names, relative to the spec's
-    directory as PyInstaller resolves them; () when they are not all string literals."""
+    directory as PyInstaller resolves them; () when one of them cannot be told (see
+    `_spec_script`)."""
     try:
         tree = ast.parse(_read(path) or "")
     except (SyntaxError, ValueError):
         return ()
+    assigned = {target.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Analysis" \
                 and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
-            names = [element.value for element in node.args[0].elts
-                     if isinstance(element, ast.Constant) and isinstance(element.value, str)]
-            if len(names) != len(node.args[0].elts):
-                return ()
-            return tuple(Path(os.path.abspath(path.parent / name)) for name in names)
+            scripts = [_spec_script(path.parent, element, assigned) for element in node.args[0].elts]
+            return () if None in scripts else tuple(scripts)
     return ()
+
+
+def _spec_script(directory: Path, expr: ast.expr, assigned: dict[str, ast.expr]) -> Path | None:
+    """The script an element of `Analysis([...])` names: a string, or a module-level name
+    bound to one or to `os.path.join(base, "src", "app", "cli.py")`. A base the file cannot
+    tell (`os.getcwd()`: the directory PyInstaller runs in) is the spec's directory or one
+    above it, the only one where the rest names a file. None when nothing settles it."""
+    if isinstance(expr, ast.Name) and isinstance(assigned.get(expr.id), (ast.Constant, ast.Call)):
+        expr, assigned = assigned[expr.id], {name: value for name, value in assigned.items() if name != expr.id}
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return Path(os.path.abspath(directory / expr.value))
+    if not (isinstance(expr, ast.Call) and ast.unparse(expr.func) == "os.path.join" and expr.args
+            and all(isinstance(part, ast.Constant) and isinstance(part.value, str) for part in expr.args[1:])):
+        return None
+    rest = Path(*(part.value for part in expr.args[1:]))
+    base = _spec_script(directory, expr.args[0], assigned)
+    if base is not None:
+        return Path(os.path.abspath(base / rest))
+    candidates = [candidate / rest for candidate in (directory, *directory.parents)[:3]]
+    for candidate in candidates:
+        note_file(candidate)  # a script added or removed there changes what is frozen
+    found = [candidate for candidate in candidates if candidate.is_file()]
+    return Path(os.path.abspath(found[0])) if len(found) == 1 else None
 
 
 def _is_requirements_file(name: str) -> bool:

@@ -276,6 +276,32 @@ def test_a_spec_kept_elsewhere_names_the_scripts_a_dependency_says_are_frozen(tm
     assert _mp202(project)
 
 
+NAMED_SPEC = '''\
+import os
+current_dir = os.getcwd()  # assume we're building from the project root
+exename = "wavconv"
+cli_file = os.path.join(current_dir, {parts})
+a = Analysis([cli_file], pathex=[])
+pyz = PYZ(a.pure)
+exe = EXE(pyz, a.scripts, name=exename)
+'''
+
+
+@pytest.mark.parametrize(("spec", "reported"), [
+    # natcap/invest's exe/invest.spec: the script joined to the directory PyInstaller runs in.
+    (NAMED_SPEC.format(parts='"wavconv", "app.py"'), True),
+    (NAMED_SPEC.format(parts='"tools", "bench.py"'), False),
+    (NAMED_SPEC.replace("os.getcwd()", '".."').format(parts='"wavconv", "app.py"'), True),
+    (NAMED_SPEC.replace("os.getcwd()", '".."').format(parts='"tools", "bench.py"'), False),
+    # A script the spec names that is nowhere to be found: any script may be the frozen one.
+    (NAMED_SPEC.format(parts='"tools", "gone.py"'), True),
+])
+def test_a_spec_names_its_scripts_through_names_and_os_path_join(tmp_path, spec, reported):
+    project = _tree(tmp_path, {"requirements-dev.txt": "pyinstaller>=6\n", "exe/wavconv.spec": spec,
+                               "tools/bench.py": ENTRY, "pyproject.toml": "[project]\nname='w'\n"})
+    assert bool(_mp202(project)) is reported
+
+
 def test_freeze_support_called_inside_main_counts(tmp_path):
     # Buzz calls it first thing in main(); the guard only calls main().
     project = _tree(tmp_path, {"wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})
