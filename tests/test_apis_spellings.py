@@ -339,6 +339,11 @@ SPELLINGS = {
         + 'results = Parallel(n_jobs=2, backend="multiprocessing")(delayed(work)(i) for i in range(4))\n',
         'Parallel(n_jobs=2, backend="multiprocessing")(delayed(work)(i) for i in range(4))', "joblib.Parallel()",
         None, "joblib", {"starts"}),
+    "joblib-backend-in-a-name": spelling(  # joblib's examples/parallel_random_state.py
+        'from joblib import Parallel, delayed\n\n' + WORK + 'backend = "loky"\nif fast:\n    backend = "multiprocessing"\n'
+        + 'results = Parallel(n_jobs=2, backend=backend)(delayed(work)(i) for i in range(4))\n',
+        'Parallel(n_jobs=2, backend=backend)(delayed(work)(i) for i in range(4))', "joblib.Parallel()",
+        None, "joblib", {"starts"}),
     "joblib-loky-default": spelling(
         'import joblib\n\n' + WORK + 'results = joblib.Parallel(n_jobs=2)(joblib.delayed(work)(i) for i in range(4))\n',
         "joblib.Parallel(n_jobs=2)(joblib.delayed(work)(i) for i in range(4))", "joblib.Parallel()", None, "joblib",

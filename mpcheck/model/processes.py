@@ -324,8 +324,10 @@ class ProcessFacts:
             return process_call.api.label
         if isinstance(call.func, cst.Call):  # Parallel(backend="multiprocessing")(...)
             inner = self.model.resolve(call.func.func)
-            if inner is not None and inner.qualname == apis.JOBLIB_PARALLEL and \
-                    literal_string(argument(call.func, 1, "backend")) == "multiprocessing":
+            backend = argument(call.func, 1, "backend")
+            # `backend = "multiprocessing"; Parallel(backend=backend)`: any value it may hold.
+            if inner is not None and inner.qualname == apis.JOBLIB_PARALLEL and backend is not None and \
+                    "multiprocessing" in map(literal_string, (backend, *self.model.values_of(backend))):
                 return 'Parallel(backend="multiprocessing")'
         return None
 
