@@ -41,6 +41,8 @@ _WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for meth
 _PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
 _CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
 _MAX_DEPTH = 8
+# Calls that end the program (`exit`/`quit`: the site module's).
+_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort"})
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,28 @@ class OutputFacts:
                 return True
         return False
 
+    def before_failure(self, site: Site) -> bool:
+        """Whether the statement holding `site` is followed, in its block, by a statement that
+        always ends the import: `raise`, `sys.exit()`, `exit()`, `quit()`, `os._exit()` (an
+        error message before `raise`, as in `except ImportError: print(...); raise`). That
+        output says why the import failed: a child that imports the module fails the same way,
+        and the parent fails first."""
+        body = getattr(site.block, "body", ())
+        at = next((index for index, statement in enumerate(body) if statement is site.statement), None)
+        if at is None:
+            return False
+        for statement in body[at:]:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Raise):
+                    return True
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    symbol = self.model.resolve(small.value.func)
+                    if symbol is not None and symbol.qualname in _EXITS:
+                        return True
+        return False
+
     def _is_main_process_test(self, test: cst.BaseExpression) -> bool:
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 or \
                 not isinstance(test.comparisons[0].operator, cst.Equal):
@@ -201,7 +225,7 @@ class OutputFacts:
         everywhere in it). Returns the lowest level this body configures, if any."""
         own: int | None = None
         for site in sites:
-            if self.main_process_only(site):
+            if self.main_process_only(site) or self.before_failure(site):
                 continue
             if walk.entry is None or not chain:
                 walk.entry = site

@@ -40,8 +40,9 @@ class OutputAtPackageImport(Rule):
             "`logging.StreamHandler`, `dictConfig`/`fileConfig` with a StreamHandler, a call of "
             "a function that does one of these (`configure_logging()`), or `logging.info()` and "
             "the other module-level functions, which configure a stderr handler themselves. "
-            "Output under `if __name__ == \"__main__\":` or in functions nothing calls at import "
-            "is not flagged."
+            "Output under `if __name__ == \"__main__\":`, in functions nothing calls at import, "
+            "or followed in its block by `raise` or `sys.exit()` (an error message: the import "
+            "fails in every process that makes it, the parent first) is not flagged."
         ),
         why=(
             "Under the `spawn` and `forkserver` start methods every child process starts a new "
@@ -96,6 +97,23 @@ class OutputAtPackageImport(Rule):
     )
 
     VALID = [
+        Valid(
+            """
+            import sys
+
+            try:
+                import PIL
+            except ImportError:
+                # Why the import fails: every process that imports the package fails the same way.
+                print("photokit needs Pillow: pip install pillow", file=sys.stderr)
+                raise
+
+            if sys.platform == "darwin" and not sys.executable.endswith("pythonw"):
+                sys.stderr.write("photokit's viewer needs a framework build of Python on macOS\\n")
+                sys.exit(1)
+            """,
+            path="photokit/__init__.py",
+        ),
         Valid(
             """
             import logging
