@@ -208,6 +208,8 @@ class Checker:
         if project is not None:
             project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
+        if project is not None:
+            project.adopt(Path(path), model)
         module = model.module
         found = []
         for rule in rules:

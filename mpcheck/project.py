@@ -180,6 +180,14 @@ class ProjectIndex:
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
 
+    def adopt(self, path: Path, model: SemanticModel) -> None:
+        """Use `model`, made from the text set for `path` (`set_text`), as that module's model
+        when another module's question leads back to it: the file being checked is parsed once."""
+        module = self.module_at(path)
+        if module is not None:
+            module.parsed = True
+            module.model = model
+
     # -- lookups ---------------------------------------------------------------------------
 
     def module_at(self, path: str | Path) -> _Module | None:

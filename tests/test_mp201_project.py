@@ -56,6 +56,36 @@ def test_call_into_another_checked_module_is_reported_with_its_chain(tmp_path):
     assert _mp201(mpcheck.check_source((tmp_path / "shop/cli.py").read_text(), "cli.py")) == []
 
 
+def test_the_checked_file_is_parsed_once_when_another_module_leads_back_to_it(tmp_path, monkeypatch):
+    # huggingface/datasets: arrow_dataset.py (7,400 lines) calls dataset_dict.py, which calls
+    # back into arrow_dataset.py; its own model answers, it is not parsed a second time.
+    _write(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/jobs.py": JOBS + "\n    def prepare(items):\n        from .orders import total\n        return total(items)\n",
+        "shop/orders.py": """
+            from .jobs import prepare, run_all
+
+            def total(items):
+                return sum(run_all(items))
+
+            def report(items):
+                return prepare(items)
+
+            print(report([-1, 2]))
+        """,
+    })
+    import mpcheck.parsing
+
+    parsed = []
+    parse_module = mpcheck.parsing.parse_module
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+    checker = Checker(project_files=sorted(tmp_path.rglob("*.py")))
+    (finding,) = _mp201(checker.check_file(tmp_path / "shop/orders.py").diagnostics)
+    assert "through report() -> shop.jobs.prepare() -> shop.orders.total()" in finding.message
+    assert parsed.count((tmp_path / "shop/orders.py").read_text()) == 1
+    assert parsed.count((tmp_path / "shop/jobs.py").read_text()) == 1
+
+
 def test_cli_follows_calls_across_files_even_without_process_names_in_the_caller(tmp_path):
     _write(tmp_path, {"jobs.py": JOBS, "nightly.py": "import jobs\n\njobs.run_all([1])\n"})
     result = CliRunner().invoke(main, ["check", "-q", str(tmp_path)])
