@@ -455,6 +455,18 @@ UNPICKLABLE: dict[str, tuple[str, str]] = {
     "sqlite3.connect()": ("TypeError: cannot pickle 'sqlite3.Connection' object",
                           "pass the database path and connect in the child"),
 }
+
+
+def file_error(mode: str | None) -> str:
+    """The error pickling a file `open()`ed in `mode` raises (None: unknown, taken as text):
+    the io class depends on the mode (checked on CPython 3.11: "rb" gives
+    `'_io.BufferedReader'`, "wb"/"ab" `'_io.BufferedWriter'`, "r+b" `'_io.BufferedRandom'`)."""
+    if mode is None or "b" not in mode:
+        return _FILE
+    kind = "BufferedRandom" if "+" in mode else "BufferedReader" if "r" in mode else "BufferedWriter"
+    return _FILE.replace("TextIOWrapper", kind)
+
+
 # How a message names what those calls make ("a threading.Lock()" otherwise).
 UNPICKLABLE_NAMES = {"open()": "an open file", "io.open()": "an open file", "sqlite3.connect()": "a sqlite3 connection"}
 GENERATOR_ERROR = ("TypeError: cannot pickle 'generator' object", "pass a list of its items")

@@ -287,6 +287,10 @@ def test_functions_of_a_packages_main_module_are_not_found_by_a_spawned_child():
     ("from threading import RLock\n", "RLock()", "'_thread.RLock'"),
     ("import queue\n", "queue.Queue()", "'_thread.lock'"),
     ("with open('x') as value:\n    pass\n", "value", "_io.TextIOWrapper"),
+    # The io class pickle names depends on the mode (CPython 3.11).
+    ("with open('x', 'rb') as value:\n    pass\n", "value", "'_io.BufferedReader'"),
+    ("value = open('x', mode='ab')\n", "value", "'_io.BufferedWriter'"),
+    ("", "open('x', 'r+b')", "'_io.BufferedRandom'"),
     ("import sqlite3\nvalue = sqlite3.connect(':memory:')\n", "value", "sqlite3.Connection"),
     ("value = (n for n in range(3))\n", "value", "'generator'"),
     ("def numbers():\n    yield 1\n", "numbers()", "'generator'"),

@@ -452,7 +452,12 @@ class Workers:
         known = apis.UNPICKLABLE.get(symbol.qualname)
         if known is not None:
             what = apis.UNPICKLABLE_NAMES.get(symbol.qualname, f"a {symbol.qualname}")
-            return Unpicklable(what, known[0], self._maker(expression), known[1])
+            maker = self._maker(expression)
+            error = known[0]
+            if symbol.qualname in ("open()", "io.open()") and isinstance(maker, cst.Call):
+                mode = self.model.value_of(argument(maker, 1, "mode"))
+                error = apis.file_error(mode if isinstance(mode, str) else None)
+            return Unpicklable(what, error, maker, known[1])
         definition = symbol.definition
         if symbol.is_instance and isinstance(definition, cst.FunctionDef) and is_generator(definition):
             return Unpicklable(f"a generator (from {definition.name.value}())", apis.GENERATOR_ERROR[0],
