@@ -12,6 +12,9 @@ from ..model.workers import Carried, PickleProblem, Target, is_generator
 from .base import Explanation, Invalid, Rule, RuleContext, Valid, breakage_under, under_methods
 
 
+# Keywords that say nothing of what the function they are given does.
+_VAGUE_KEYWORDS = frozenset({"target", "fn", "func", "function", "callable"})
+
 class UnpicklableCallable(Rule):
     code = "MP401"
     name = "unpicklable-callable"
@@ -171,6 +174,39 @@ class UnpicklableCallable(Rule):
     ]
 
     INVALID = [
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+
+
+            def main():
+                dataset = TensorDataset(torch.arange(8.0))
+                loader = DataLoader(dataset, batch_size=4, num_workers=2,
+                                    collate_fn=lambda batch: torch.stack([item[0] for item in batch]))
+                for batch in loader:
+                    print(batch.sum().item())
+            """,
+            line=8,
+            column=36,
+            message="a lambda is given to DataLoader(num_workers>0)",
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+
+
+            def collate_fn(batch):
+                return torch.stack([item[0] for item in batch])
+
+
+            def main():
+                dataset = TensorDataset(torch.arange(8.0))
+                loader = DataLoader(dataset, batch_size=4, num_workers=2,
+                                    collate_fn=collate_fn)
+                for batch in loader:
+                    print(batch.sum().item())
+            """,
+        ),
         Invalid(
             """
             import multiprocessing
@@ -556,10 +592,16 @@ class Hoist:
         return True
 
     def _lambda_name(self, node: cst.Lambda) -> str:
-        """The name a lambda assigned to one gets; "task" otherwise."""
+        """The name a lambda gets: from the name it is assigned to (`key_task`), or the
+        keyword it is given as when that says what it is (`collate_fn=`, `worker_init_fn=`,
+        `initializer=`); "task" otherwise."""
         for binding in self.model.bindings:
             if binding.value is node and binding.kind is Kind.ASSIGN and binding.scope is not self.model.module_scope:
                 return binding.name + "_task"
+        for site in self.model.calls:
+            for arg in site.node.args:
+                if arg.value is node and arg.keyword is not None and arg.keyword.value not in _VAGUE_KEYWORDS:
+                    return arg.keyword.value
         return "task"
 
     # -- the edits --------------------------------------------------------------------------------
