@@ -206,6 +206,7 @@ class Checker:
 
         project = self.projects.for_path(path)
         if project is not None:
+            project.forget_models()
             project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         module = model.module

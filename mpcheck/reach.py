@@ -27,6 +27,7 @@ answer notes the modules it depends on, the file's import closure (dependencies.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 
 
@@ -138,9 +140,17 @@ def absolute_name(dotted: str, own_name: str, is_package: bool) -> str | None:
 
 @dataclass
 class _Chunk:
+    """A top-level statement. What it names is worked out when first asked: most chunks of a
+    module are never asked (nothing in them reaches). (Its syntax tree is not kept.)"""
+
     binds: frozenset[str]
-    names: frozenset[str]  # every identifier in its text
+    segment: str  # its text
     has_word: bool  # an identifier of its code (not of a string or a comment) holds a word
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """Every identifier in its text."""
+        return frozenset(_IDENTIFIER.findall(self.segment))
 
 
 @dataclass
@@ -154,7 +164,7 @@ class _Visible:
     patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text
 
     def used_by(self, chunk: _Chunk) -> bool:
-        return not self.names.isdisjoint(chunk.names) or any(
+        return (bool(self.names) and not self.names.isdisjoint(chunk.names)) or any(
             module in chunk.names and ("*" in attributes or not attributes.isdisjoint(chunk.names))
             for module, attributes in self.attributes.items())
 
@@ -165,6 +175,7 @@ class _State:
     chunks: list[_Chunk] | None = None
     closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
+    has_word: bool | None = None  # a word is somewhere in its text
 
 
 class Reach:
@@ -267,8 +278,9 @@ class Reach:
         visible = self._visible(module)
         if state.chunks is None:
             # Parsed only when a word, or a name it imports that reaches, is in its text.
-            if not any(word in text for word in self.words) and \
-                    not (visible.patterns and re.search("|".join(visible.patterns), text)):
+            if state.has_word is None:
+                state.has_word = any(word in text for word in self.words)
+            if not state.has_word and not (visible.patterns and re.search("|".join(visible.patterns), text)):
                 return False
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -276,9 +288,8 @@ class Reach:
         while grown:  # names of this module that reach make the chunks using them reach
             grown = False
             for chunk in state.chunks:
-                if chunk.binds <= state.names:
-                    continue
-                if chunk.has_word or not state.names.isdisjoint(chunk.names) or visible.used_by(chunk):
+                if (chunk.has_word or (state.names and not state.names.isdisjoint(chunk.names))
+                        or visible.used_by(chunk)) and not chunk.binds <= state.names:
                     state.names |= chunk.binds
                     grown = True
         return len(state.names) != before
@@ -315,16 +326,15 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        every = frozenset(_IDENTIFIER.findall(text))
-        return [_Chunk(every, every, any(word in text for word in words))]
-    lines = text.splitlines(keepends=True)
+        return [_Chunk(frozenset(_IDENTIFIER.findall(text)), text, any(word in text for word in words))]
+    lines = _LINE.findall(text)  # as CPython counts them (str.splitlines also breaks at \f, \v, ...)
     chunks = []
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
         segment = "".join(lines[first - 1:statement.end_lineno])
         has_word = any(word in segment for word in words) and \
             any(word in name for name in _code_names(statement) for word in words)
-        chunks.append(_Chunk(frozenset(_bound(statement)), frozenset(_IDENTIFIER.findall(segment)), has_word))
+        chunks.append(_Chunk(frozenset(_bound(statement)), segment, has_word))
     return chunks
 
 
