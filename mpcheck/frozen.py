@@ -14,7 +14,9 @@ setup.py or setup.cfg; without one, the file's directory only):
   `setup_requires`, `extras_require`), setup.py (the same `setup()` keywords), Pipfile, and
   conda's environment.yml;
 - a PyInstaller `.spec` file (one that calls `Analysis(...)` and builds a `PYZ` or `EXE`;
-  an RPM `.spec` is not one);
+  an RPM `.spec` is not one); the scripts its `Analysis([...])` names are the app's entry
+  scripts, also when the evidence found is a dependency and the spec is kept elsewhere in
+  the project (`exe/app.spec`, up to two directories down from the root);
 - a Python file that imports a freezer (`import PyInstaller.__main__`,
   `from cx_Freeze import setup, Executable`, `import py2exe`) or carries Nuitka's
   `# nuitka-project:` build options.
@@ -122,8 +124,42 @@ def frozen_evidence(path: str | os.PathLike[str]) -> FrozenEvidence | None:
     for directory in _up_to(start, root):
         found = _directory_evidence(directory)
         if found is not None:
-            return FrozenEvidence(found.freezer, found.path, found.location, root or start, found.entry_scripts)
+            scripts = found.entry_scripts or (_project_spec_scripts(root) if root is not None else ())
+            return FrozenEvidence(found.freezer, found.path, found.location, root or start, scripts)
     return None
+
+
+# Directories where a PyInstaller spec is never kept (virtual environments, caches, builds).
+_NOT_SPEC_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv"})
+
+
+@remembered
+def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
+    """The scripts the project's PyInstaller specs freeze, wherever in the project's top two
+    levels they are kept (`exe/app.spec`, `packaging/windows/app.spec`): when a dependency
+    on PyInstaller says the project is frozen, its specs say which scripts are. () when
+    there is no spec, or one whose scripts cannot be read (then any script may be frozen)."""
+    scripts: list[Path] = []
+    directories = [root]
+    for depth in range(3):
+        deeper = []
+        for directory in directories:
+            note_directory(directory)  # a spec added there changes what is frozen
+            try:
+                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.endswith(".spec") and entry.is_file() and _is_pyinstaller_spec(Path(entry.path)):
+                    named = _spec_scripts(Path(entry.path))
+                    if not named:
+                        return ()
+                    scripts += named
+                elif depth < 2 and entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") \
+                        and entry.name not in _NOT_SPEC_DIRECTORIES:
+                    deeper.append(Path(entry.path))
+        directories = deeper
+    return tuple(scripts)
 
 
 @lru_cache(maxsize=None)

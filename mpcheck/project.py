@@ -316,7 +316,7 @@ class ProjectIndex:
         module = self.find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
         if module is None or module is caller or not dotted.startswith(module.name + "."):
             return None
-        if not self.reaches(module, re.split(r"[.(]", dotted[len(module.name) + 1:], 1)[0], words):
+        if not self.reaches(module, re.split(r"[.(]", dotted[len(module.name) + 1:], maxsplit=1)[0], words):
             return None
         return module, dotted
 
