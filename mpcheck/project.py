@@ -396,9 +396,19 @@ class ProjectIndex:
 
     def may_be_imported_at_import_time_by_a_package(self, path: str | Path) -> bool:
         """False only when `package_import_chain` is None, found without parsing: an import
-        that CPython's `ast` cannot settle counts as one made at import time."""
-        return self._package_chain(path, lambda importer, module: self._imports_at_import_time_by_ast(
-            importer, module) is not False) is not None
+        statement in the first column of its line counts as one made at import time (at
+        module level the model says so or leaves it open; in a string it is not one, and
+        counting it only over-approximates), and so does one that CPython's `ast` cannot
+        settle; the importer is read with `ast` only when its imports of the module are all
+        indented."""
+        return self._package_chain(path, lambda importer, module: self._imports_unindented(importer, module) or
+                                   self._imports_at_import_time_by_ast(importer, module) is not False) is not None
+
+    def _imports_unindented(self, importer: _Module, target: _Module) -> bool:
+        """An import statement that starts one of `importer`'s lines, unindented, imports
+        `target` (read from its import lines)."""
+        return any(binding.unindented and self.split(importer.root, binding.target)[0] is target
+                   for binding in self.bindings(importer))
 
     def _package_chain(self, path: str | Path, imports: Callable[[_Module, _Module], bool]) -> list[Path] | None:
         """`package_import_chain`, with `imports(importer, module)` telling whether an

@@ -52,6 +52,8 @@ class ImportBinding:
     target: str  # absolute dotted name
     module_import: bool  # `import ...` (not `from ... import ...`)
     written: str  # how the code refers to the target: `a.b` for `import a.b`, else `local`
+    # The statement starts its line, unindented: it is at module level (or in a string).
+    unindented: bool = False
 
 
 _FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
@@ -92,28 +94,35 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
             if matched is not None:
                 from_matches.append(matched)
     for match in plain_matches:
+        unindented = _unindented(text, match.start())
         for part in _names(match.group(1)):
             name, _, alias = part.partition(" as ")
             name, alias = name.strip(), alias.strip()
             if not _is_dotted(name):
                 continue
             if alias:
-                found.append(ImportBinding(alias, name, True, alias))
+                found.append(ImportBinding(alias, name, True, alias, unindented))
             else:
-                found.append(ImportBinding(name.split(".", 1)[0], name, True, name))
+                found.append(ImportBinding(name.split(".", 1)[0], name, True, name, unindented))
     for match in from_matches:
         source, parenthesized, plain = match.groups()
         base = absolute_name(source, own_name, is_package)
         if base is None:
             continue
+        unindented = _unindented(text, match.start())
         for part in _names(parenthesized if parenthesized is not None else plain):
             name, _, alias = part.partition(" as ")
             name, alias = name.strip(), alias.strip() or name.strip()
             if name == "*":
-                found.append(ImportBinding("*", base, False, "*"))
+                found.append(ImportBinding("*", base, False, "*", unindented))
             elif name.isidentifier():
-                found.append(ImportBinding(alias, f"{base}.{name}" if base else name, False, alias))
+                found.append(ImportBinding(alias, f"{base}.{name}" if base else name, False, alias, unindented))
     return found
+
+
+def _unindented(text: str, start: int) -> bool:
+    """The statement matched at `start` begins its line, in the first column."""
+    return (start == 0 or text[start - 1] == "\n") and text[start:start + 1] not in (" ", "\t")
 
 
 def _names(listed: str) -> list[str]:

@@ -15,6 +15,7 @@ from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
 from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.project import ProjectIndex
+import mpcheck.project
 import mpcheck.rules
 from mpcheck.rules import ALL_RULES, RULES
 
@@ -115,6 +116,46 @@ def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: P
     with recording() as reads:
         assert index.uses_names_reaching(tmp_path / "main.py", "from a import start\nstart()\n", _WORDS)
     assert set(reads.files) == {str(tmp_path / name) for name in ("a.py", "b.py", "c.py", "main.py")}
+
+
+def test_whether_a_package_imports_a_module_at_import_time_is_read_with_ast_only_for_indented_imports(
+        tmp_path: Path, monkeypatch) -> None:
+    """MP601's project test: an import in the first column of its line counts as made at import
+    time (a string that holds one only over-approximates) and its module is not read with
+    CPython's ast; an indented one is, and one inside a function does not count."""
+    index = _project(tmp_path, {
+        "photokit/__init__.py": '''
+            """Photo tools; a shell runs the command line with
+
+            import photokit.cli
+            """
+            from . import banner, catalog
+            from .viewer import show
+        ''',
+        "photokit/banner.py": "print('photokit ready')\n",
+        "photokit/catalog.py": """
+            import logging
+
+            log = logging.getLogger(__name__)
+        """,
+        "photokit/viewer.py": """
+            def show(image):
+                from . import export
+                return export.render(image)
+        """,
+        "photokit/export.py": "def render(image):\n    print('exporting', image)\n",
+        "photokit/cli.py": "print('usage: photokit FILE')\n",
+    })
+    parsed = []
+    real = mpcheck.project._import_statements
+    monkeypatch.setattr(mpcheck.project, "_import_statements", lambda text: parsed.append(text) or real(text))
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/banner.py")
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/catalog.py")
+    assert parsed == []
+    assert not index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/export.py")
+    assert len(parsed) == 1 and "def show" in parsed[0]
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/cli.py")  # only in a docstring
+    assert index.package_import_chain(tmp_path / "photokit/cli.py") is None
 
 
 def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:
