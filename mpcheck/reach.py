@@ -7,7 +7,8 @@ that imports such a module is what made a run over the standard library parse ne
 it (logging imports a module that imports one that mentions multiprocessing). Instead:
 
 - a module's top-level statements are its *chunks* (CPython's `ast` finds their lines; it is
-  run only on modules whose text holds a word or an imported name that reaches);
+  run only on modules whose code -- the text without its comments and strings, `code_text`
+  -- holds a word or an imported name that reaches);
 - a chunk *reaches* when one of the identifiers of its code (not of its strings or comments:
   the semantic model resolves names through imports, never through text) holds one of the
   words, or it names a name of its module that reaches, or a name this module imported from another module
@@ -270,11 +271,12 @@ class Reach:
         for module, state in zip(group, states):
             self._states[id(module)] = state
         texts = [self.index.text_of(module) or "" for module in group]
+        codes: dict[int, str] = {}  # their code, for those that hold a word or a visible name
         changed = True
         while changed:
             changed = False
             for module, state, text in zip(group, states, texts):
-                changed |= self._grow(module, state, text)
+                changed |= self._grow(module, state, text, codes)
         closure = {id(module): module for module in group}
         for module in group:
             for imported in self.index.imported(module):
@@ -283,13 +285,16 @@ class Reach:
         for state in states:
             state.closure = members
 
-    def _grow(self, module: _Module, state: _State, text: str) -> bool:
+    def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
         visible = self._visible(module)
         if state.chunks is None:
-            # Parsed only when a word, or a name it imports that reaches, is in its text.
+            # Parsed only when a word, or a name it imports that reaches, is in its code: looked
+            # for in the text first, then in the text without its comments and strings.
             if state.has_word is None:
-                state.has_word = any(word in text for word in self.words)
-            if not state.has_word and not (visible.patterns and re.search("|".join(visible.patterns), text)):
+                state.has_word = any(word in text for word in self.words) and \
+                    any(word in _code(module, text, codes) for word in self.words)
+            uses = re.compile("|".join(visible.patterns)) if visible.patterns else None
+            if not state.has_word and not (uses and uses.search(text) and uses.search(_code(module, text, codes))):
                 return False
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -325,6 +330,43 @@ class Reach:
                 visible.names.add(binding.local)
                 visible.patterns.append(rf"\b{re.escape(binding.local)}\b")
         return visible
+
+
+def _code(module: _Module, text: str, codes: dict[int, str]) -> str:
+    """`code_text(text)` of `module`, kept in `codes` while its group is settled."""
+    code = codes.get(id(module))
+    if code is None:
+        code = codes[id(module)] = code_text(text)
+    return code
+
+
+# A comment, or a string literal with its prefix (group 1; None for a comment), the
+# triple-quoted ones first.
+_COMMENT_OR_STRING = re.compile(
+    r"#[^\n]*"
+    r"|([rRbBuUfF]{0,2})(?:'''(?:\\[\s\S]|[^\\])*?'''"
+    r'|"""(?:\\[\s\S]|[^\\])*?"""'
+    r"|'(?:\\[\s\S]|[^'\\\n])*'"
+    r'|"(?:\\[\s\S]|[^"\\\n])*")')
+
+
+def code_text(text: str) -> str:
+    """`text` with each comment and string literal replaced by a blank (so that the names on
+    either side stay apart), but f-strings, whose fields are code: a word not in it is in no
+    identifier of the code, which is what the semantic model resolves. When an f-string's
+    braces do not pair up (a field that holds a string in the same quotes, Python 3.12), the
+    lexing is not trusted and `text` is returned whole."""
+    f_strings = []
+
+    def blank(match: re.Match[str]) -> str:
+        prefix = match.group(1)
+        if prefix is None or "f" not in prefix.lower():
+            return " "
+        f_strings.append(match.group(0))
+        return match.group(0)
+
+    code = _COMMENT_OR_STRING.sub(blank, text)
+    return text if any(literal.count("{") != literal.count("}") for literal in f_strings) else code
 
 
 def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
