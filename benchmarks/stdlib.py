@@ -39,6 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _SKIPPED_PARTS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
+# Commands run as installed packages do, with their bytecode: PYTHONDONTWRITEBYTECODE (set
+# in some development shells) would have every run of an editable install compile mpcheck.
+_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def copy_stdlib(destination: Path, source: Path | None = None) -> int:
@@ -69,7 +72,7 @@ class Measure:
         # close_fds=False lets Python start the command with posix_spawn: a forked copy of
         # this process would count in the command's peak memory.
         process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False,
-                                   env={**os.environ, **self.environment})
+                                   env={**_ENVIRONMENT, **self.environment})
         _, _, usage = os.wait4(process.pid, 0)
         self.times.append(time.perf_counter() - start)
         self.peak_kib = max(self.peak_kib, usage.ru_maxrss)
@@ -158,7 +161,7 @@ def main() -> None:
         busy = pick_files(corpus, mpcheck, parsed=True)
         warm = {"MPCHECK_CACHE_DIR": str(Path(directory) / "cache")}
         for paths in ([str(corpus)], list(map(str, quiet)), list(map(str, busy))):  # fill the cache
-            subprocess.run([*mpcheck, *paths], env={**os.environ, **warm}, stdout=subprocess.DEVNULL, check=False)
+            subprocess.run([*mpcheck, *paths], env={**_ENVIRONMENT, **warm}, stdout=subprocess.DEVNULL, check=False)
         measures = [
             Measure("mpcheck check (cold)", [*cold, str(corpus)]),
             Measure("mpcheck check (warm)", [*mpcheck, str(corpus)], warm),

@@ -10,6 +10,7 @@ when the first file passes the prefilter, so a run whose files all fail it never
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     import libcst as cst
 
     from .rules import Rule, RuleContext
@@ -206,6 +209,7 @@ class Checker:
 
         project = self.projects.for_path(path)
         if project is not None:
+            project.forget_models()
             project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         if project is not None:
@@ -267,52 +271,59 @@ class Checker:
         """`check_file` (or `fix_file`) of each (path, display) pair, in the order given.
 
         Each file is read and prefiltered here; the files a rule must parse are spread over
-        `jobs` worker processes (default: one per core; 1: none). The workers are started
-        with forkserver where it exists and spawn elsewhere (Windows): never by forking this
-        process, which may hold threads (the parser's), and never by re-running the caller's
-        main module. They only compute; the caller writes files.
+        `jobs` worker processes (default: one per core; 1: none), which start parsing while
+        the rest is still prefiltered. The workers are started with forkserver where it
+        exists and spawn elsewhere (Windows): never by forking this process, which may hold
+        threads (the parser's), and never by re-running the caller's main module. They only
+        compute; the caller writes files.
         """
         jobs = max(1, jobs or os.cpu_count() or 1)
         results: list[FileResult | None] = [None] * len(files)
         work: list[int] = []
         keys: dict[int, _CacheKey] = {}
-        for number, (path, display) in enumerate(files):
-            try:
-                source = read_source(path)
-            except InputError as error:
-                results[number] = self._unchecked(display, error)
-                continue
-            key = None
-            if self.cache is not None:
-                content = content_digest(source.encode(source.text))
-                self.cache.hashes.know(os.path.abspath(path), content)  # for entries that depend on it
-                key = self._cache_key(path, source.text, content)
-            cached = self._cached(key, display, source, fixing) if key is not None else None
-            if cached is not None:
-                results[number] = cached
-                continue
-            with recording() as reads:
-                codes = self.verdict(source.text, display).codes
-            if codes:
+        with contextlib.ExitStack() as stack:
+            pool: ProcessPoolExecutor | None = None  # started when _PARALLEL_MIN_FILES must be parsed
+            submitted: dict[int, Future[FileResult]] = {}
+            for number, (path, display) in enumerate(files):
+                try:
+                    source = read_source(path)
+                except InputError as error:
+                    results[number] = self._unchecked(display, error)
+                    continue
+                key = None
+                if self.cache is not None:
+                    content = content_digest(source.encode(source.text))
+                    self.cache.hashes.know(os.path.abspath(path), content)  # for entries that depend on it
+                    key = self._cache_key(path, source.text, content)
+                cached = self._cached(key, display, source, fixing) if key is not None else None
+                if cached is not None:
+                    results[number] = cached
+                    continue
+                with recording() as reads:
+                    codes = self.verdict(source.text, display).codes
+                if not codes:
+                    results[number] = FileResult(display, source=source, reads=reads)
+                    if key is not None and not fixing:
+                        self._store(key, results[number])
+                    continue
                 work.append(number)
                 if key is not None:
                     keys[number] = key
-            else:
-                results[number] = FileResult(display, source=source, reads=reads)
-                if key is not None and not fixing:
-                    self._store(key, results[number])
-        if jobs == 1 or len(work) < _PARALLEL_MIN_FILES:
-            parsed: Iterable[FileResult] = (self._job(files[n][0], files[n][1], fixing) for n in work)
-        else:
-            parsed = self._in_pool([(files[n][0], files[n][1], fixing) for n in work], min(jobs, len(work)))
-        done = 0
-        for number, result in zip(work, parsed):
-            results[number] = result
-            if number in keys and not fixing:
-                self._store(keys[number], result)
-            while done < len(results) and results[done] is not None:
-                yield results[done]  # type: ignore[misc]
-                done += 1
+                if pool is not None:
+                    submitted[number] = pool.submit(_run_job, (*files[number], fixing))
+                elif jobs > 1 and len(work) == _PARALLEL_MIN_FILES:
+                    pool = stack.enter_context(self._pool(jobs))
+                    submitted.update((waiting, pool.submit(_run_job, (*files[waiting], fixing))) for waiting in work)
+            done = 0
+            for number in work:
+                future = submitted.get(number)
+                result = future.result() if future is not None else self._job(*files[number], fixing)
+                results[number] = result
+                if number in keys and not fixing:
+                    self._store(keys[number], result)
+                while done < len(results) and results[done] is not None:
+                    yield results[done]  # type: ignore[misc]
+                    done += 1
         yield from results[done:]  # type: ignore[misc]
         if self.cache is not None:
             self.cache.close()
@@ -347,16 +358,14 @@ class Checker:
             return
         self.cache.store(key.path, key.content, key.root, result.reads, result.diagnostics, result.unchecked)
 
-    def _in_pool(self, jobs: list[tuple[Path, str, bool]], workers: int) -> Iterator[FileResult]:
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
         import multiprocessing  # here: a run that parses nothing starts no pool
         from concurrent.futures import ProcessPoolExecutor
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=arguments) as pool:
-            yield from pool.map(_run_job, jobs)
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
 
     # -- fixing ---------------------------------------------------------------------
 

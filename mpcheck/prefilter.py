@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import partial
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Callable, Iterable, Pattern, Protocol, Sequence
@@ -65,9 +66,19 @@ class _Test:
     applies_to: Callable[[str, ProjectIndex | None], bool] | None
     through_project: tuple[str, ...]  # the words looked for in the project; () when not
 
-    def passes_text(self, text: str) -> bool:
-        return any(word in text for word in self.words) and (not self.also or any(word in text for word in self.also)) \
-            and (self.pattern is None or self.pattern.search(text) is not None)
+    def passes_text(self, text: str, seen: dict[object, bool]) -> bool:
+        """`seen`: the answers for this text so far, by word list or pattern (several rules
+        share their words: PROCESS_WORDS)."""
+        return _memo(seen, self.words, lambda: any(word in text for word in self.words)) \
+            and (not self.also or _memo(seen, self.also, lambda: any(word in text for word in self.also))) \
+            and (self.pattern is None or _memo(seen, self.pattern, lambda: self.pattern.search(text) is not None))
+
+
+def _memo(seen: dict[object, bool], key: object, answer: Callable[[], bool]) -> bool:
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = answer()
+    return found
 
 
 @dataclass(frozen=True)
@@ -102,15 +113,17 @@ class Prefilter:
         it is asked only when a rule's words leave the answer open."""
         passed: set[str] = set()
         name = PurePath(path).name
+        seen: dict[object, bool] = {}
+        reaching: dict[tuple[str, ...], bool] = {}  # the name-based pass's answers, by words
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
-            if test.passes_text(text):
+            if test.passes_text(text, seen):
                 if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
             elif test.through_project:
                 index = project()
-                if index is not None and (test.applies_to is None or test.applies_to(path, index)) \
-                        and index.uses_names_reaching(path, text, test.through_project):
+                if index is not None and (test.applies_to is None or test.applies_to(path, index)) and _memo(
+                        reaching, test.through_project, partial(index.uses_names_reaching, path, text, test.through_project)):
                     passed.add(test.code)
         return Verdict(frozenset(passed))

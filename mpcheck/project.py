@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from .model import ProcessStart, Search, SemanticModel
 
 MAX_FILES = 20_000
+# Models of other modules kept between files: a model holds its libcst tree (a few MB for a
+# large module), and a run over a big project would otherwise keep one for every module
+# another file's questions needed (630 MB on the stdlib). Fewer only costs parsing again.
+MAX_MODELS = 6
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
 
@@ -81,9 +85,7 @@ class _Module:
     parsed: bool = False
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
-    read: bool = False  # text and digest: what was read, and a hash of it (None: unreadable)
-    text: str | None = field(default=None, repr=False)
-    digest: str | None = None
+    digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
 
 
 class ProjectIndex:
@@ -103,6 +105,7 @@ class ProjectIndex:
         self._splits: dict[tuple[str, str], tuple[_Module | None, str]] = {}
         self._importers: dict[int, set[int]] | None = None
         self._reaches: dict[tuple[str, ...], Reach] = {}
+        self._modeled: dict[int, _Module] = {}  # the modules with a model, the least recently used first
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
@@ -129,21 +132,22 @@ class ProjectIndex:
         self._by_name.setdefault(name, []).append(module)
 
     def text_of(self, module: _Module) -> str | None:
-        """The module's text (None when it cannot be read), read once."""
+        """The module's text (None when it cannot be read). It is read again when asked
+        again (what is learnt from it is kept instead); the hash of what was read first is
+        what a result depending on it is kept with (`note`)."""
         if module.path in self.texts:
             note_file(module.path)
             return self.texts[module.path]
-        if not module.read:
-            module.read = True
-            try:
-                source = read_source(module.path)
-            except InputError:
-                pass
-            else:
-                module.text = source.text
-                module.digest = content_digest(source.encode(source.text))
+        try:
+            source = read_source(module.path)
+        except InputError:
+            text = None
+        else:
+            text = source.text
+            if module.digest is None:
+                module.digest = content_digest(source.encode(text))
         self.note(module)
-        return module.text
+        return text
 
     def note(self, module: _Module) -> None:
         """Note that a result depends on the module's content (dependencies.py)."""
@@ -400,9 +404,19 @@ class ProjectIndex:
 
     def may_be_imported_at_import_time_by_a_package(self, path: str | Path) -> bool:
         """False only when `package_import_chain` is None, found without parsing: an import
-        that CPython's `ast` cannot settle counts as one made at import time."""
-        return self._package_chain(path, lambda importer, module: self._imports_at_import_time_by_ast(
-            importer, module) is not False) is not None
+        statement in the first column of its line counts as one made at import time (at
+        module level the model says so or leaves it open; in a string it is not one, and
+        counting it only over-approximates), and so does one that CPython's `ast` cannot
+        settle; the importer is read with `ast` only when its imports of the module are all
+        indented."""
+        return self._package_chain(path, lambda importer, module: self._imports_unindented(importer, module) or
+                                   self._imports_at_import_time_by_ast(importer, module) is not False) is not None
+
+    def _imports_unindented(self, importer: _Module, target: _Module) -> bool:
+        """An import statement that starts one of `importer`'s lines, unindented, imports
+        `target` (read from its import lines)."""
+        return any(binding.unindented and self.split(importer.root, binding.target)[0] is target
+                   for binding in self.bindings(importer))
 
     def _package_chain(self, path: str | Path, imports: Callable[[_Module, _Module], bool]) -> list[Path] | None:
         """`package_import_chain`, with `imports(importer, module)` telling whether an
@@ -526,8 +540,11 @@ class ProjectIndex:
         return module.import_statements or None
 
     def model_of(self, module: _Module) -> SemanticModel | None:
-        """The semantic model of another module of the project (parsed once)."""
+        """The semantic model of another module of the project (parsed once, unless
+        `forget_models` let it go)."""
         self.note(module)
+        self._modeled.pop(id(module), None)
+        self._modeled[id(module)] = module
         if not module.parsed:
             from .model import SemanticModel
             from .parsing import parse_module, run_deep
@@ -541,6 +558,13 @@ class ProjectIndex:
                 except InputError:
                     module.model = None
         return module.model
+
+    def forget_models(self) -> None:
+        """Keep only the MAX_MODELS models used last. Called between files, never while one is
+        checked: the nodes of a model a check holds must stay the nodes it compares."""
+        while len(self._modeled) > MAX_MODELS:
+            oldest = self._modeled.pop(next(iter(self._modeled)))
+            oldest.model, oldest.parsed = None, False
 
 
 class Projects:

@@ -7,7 +7,8 @@ that imports such a module is what made a run over the standard library parse ne
 it (logging imports a module that imports one that mentions multiprocessing). Instead:
 
 - a module's top-level statements are its *chunks* (CPython's `ast` finds their lines; it is
-  run only on modules whose text holds a word or an imported name that reaches);
+  run only on modules whose code -- the text without its comments and strings, `code_text`
+  -- holds a word or an imported name that reaches);
 - a chunk *reaches* when one of the identifiers of its code (not of its strings or comments:
   the semantic model resolves names through imports, never through text) holds one of the
   words, or it names a name of its module that reaches, or a name this module imported from another module
@@ -27,6 +28,7 @@ answer notes the modules it depends on, the file's import closure (dependencies.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 
 
@@ -50,6 +53,8 @@ class ImportBinding:
     target: str  # absolute dotted name
     module_import: bool  # `import ...` (not `from ... import ...`)
     written: str  # how the code refers to the target: `a.b` for `import a.b`, else `local`
+    # The statement starts its line, unindented: it is at module level (or in a string).
+    unindented: bool = False
 
 
 _FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
@@ -90,28 +95,35 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
             if matched is not None:
                 from_matches.append(matched)
     for match in plain_matches:
+        unindented = _unindented(text, match.start())
         for part in _names(match.group(1)):
             name, _, alias = part.partition(" as ")
             name, alias = name.strip(), alias.strip()
             if not _is_dotted(name):
                 continue
             if alias:
-                found.append(ImportBinding(alias, name, True, alias))
+                found.append(ImportBinding(alias, name, True, alias, unindented))
             else:
-                found.append(ImportBinding(name.split(".", 1)[0], name, True, name))
+                found.append(ImportBinding(name.split(".", 1)[0], name, True, name, unindented))
     for match in from_matches:
         source, parenthesized, plain = match.groups()
         base = absolute_name(source, own_name, is_package)
         if base is None:
             continue
+        unindented = _unindented(text, match.start())
         for part in _names(parenthesized if parenthesized is not None else plain):
             name, _, alias = part.partition(" as ")
             name, alias = name.strip(), alias.strip() or name.strip()
             if name == "*":
-                found.append(ImportBinding("*", base, False, "*"))
+                found.append(ImportBinding("*", base, False, "*", unindented))
             elif name.isidentifier():
-                found.append(ImportBinding(alias, f"{base}.{name}" if base else name, False, alias))
+                found.append(ImportBinding(alias, f"{base}.{name}" if base else name, False, alias, unindented))
     return found
+
+
+def _unindented(text: str, start: int) -> bool:
+    """The statement matched at `start` begins its line, in the first column."""
+    return (start == 0 or text[start - 1] == "\n") and text[start:start + 1] not in (" ", "\t")
 
 
 def _names(listed: str) -> list[str]:
@@ -138,9 +150,17 @@ def absolute_name(dotted: str, own_name: str, is_package: bool) -> str | None:
 
 @dataclass
 class _Chunk:
+    """A top-level statement. What it names is worked out when first asked: most chunks of a
+    module are never asked (nothing in them reaches). (Its syntax tree is not kept.)"""
+
     binds: frozenset[str]
-    names: frozenset[str]  # every identifier in its text
+    segment: str  # its text
     has_word: bool  # an identifier of its code (not of a string or a comment) holds a word
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """Every identifier in its text."""
+        return frozenset(_IDENTIFIER.findall(self.segment))
 
 
 @dataclass
@@ -154,7 +174,7 @@ class _Visible:
     patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text
 
     def used_by(self, chunk: _Chunk) -> bool:
-        return not self.names.isdisjoint(chunk.names) or any(
+        return (bool(self.names) and not self.names.isdisjoint(chunk.names)) or any(
             module in chunk.names and ("*" in attributes or not attributes.isdisjoint(chunk.names))
             for module, attributes in self.attributes.items())
 
@@ -165,6 +185,7 @@ class _State:
     chunks: list[_Chunk] | None = None
     closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
+    has_word: bool | None = None  # a word is somewhere in its text
 
 
 class Reach:
@@ -250,11 +271,12 @@ class Reach:
         for module, state in zip(group, states):
             self._states[id(module)] = state
         texts = [self.index.text_of(module) or "" for module in group]
+        codes: dict[int, str] = {}  # their code, for those that hold a word or a visible name
         changed = True
         while changed:
             changed = False
             for module, state, text in zip(group, states, texts):
-                changed |= self._grow(module, state, text)
+                changed |= self._grow(module, state, text, codes)
         closure = {id(module): module for module in group}
         for module in group:
             for imported in self.index.imported(module):
@@ -263,12 +285,16 @@ class Reach:
         for state in states:
             state.closure = members
 
-    def _grow(self, module: _Module, state: _State, text: str) -> bool:
+    def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
         visible = self._visible(module)
         if state.chunks is None:
-            # Parsed only when a word, or a name it imports that reaches, is in its text.
-            if not any(word in text for word in self.words) and \
-                    not (visible.patterns and re.search("|".join(visible.patterns), text)):
+            # Parsed only when a word, or a name it imports that reaches, is in its code: looked
+            # for in the text first, then in the text without its comments and strings.
+            if state.has_word is None:
+                state.has_word = any(word in text for word in self.words) and \
+                    any(word in _code(module, text, codes) for word in self.words)
+            uses = re.compile("|".join(visible.patterns)) if visible.patterns else None
+            if not state.has_word and not (uses and uses.search(text) and uses.search(_code(module, text, codes))):
                 return False
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -276,9 +302,8 @@ class Reach:
         while grown:  # names of this module that reach make the chunks using them reach
             grown = False
             for chunk in state.chunks:
-                if chunk.binds <= state.names:
-                    continue
-                if chunk.has_word or not state.names.isdisjoint(chunk.names) or visible.used_by(chunk):
+                if (chunk.has_word or (state.names and not state.names.isdisjoint(chunk.names))
+                        or visible.used_by(chunk)) and not chunk.binds <= state.names:
                     state.names |= chunk.binds
                     grown = True
         return len(state.names) != before
@@ -307,6 +332,43 @@ class Reach:
         return visible
 
 
+def _code(module: _Module, text: str, codes: dict[int, str]) -> str:
+    """`code_text(text)` of `module`, kept in `codes` while its group is settled."""
+    code = codes.get(id(module))
+    if code is None:
+        code = codes[id(module)] = code_text(text)
+    return code
+
+
+# A comment, or a string literal with its prefix (group 1; None for a comment), the
+# triple-quoted ones first.
+_COMMENT_OR_STRING = re.compile(
+    r"#[^\n]*"
+    r"|([rRbBuUfF]{0,2})(?:'''(?:\\[\s\S]|[^\\])*?'''"
+    r'|"""(?:\\[\s\S]|[^\\])*?"""'
+    r"|'(?:\\[\s\S]|[^'\\\n])*'"
+    r'|"(?:\\[\s\S]|[^"\\\n])*")')
+
+
+def code_text(text: str) -> str:
+    """`text` with each comment and string literal replaced by a blank (so that the names on
+    either side stay apart), but f-strings, whose fields are code: a word not in it is in no
+    identifier of the code, which is what the semantic model resolves. When an f-string's
+    braces do not pair up (a field that holds a string in the same quotes, Python 3.12), the
+    lexing is not trusted and `text` is returned whole."""
+    f_strings = []
+
+    def blank(match: re.Match[str]) -> str:
+        prefix = match.group(1)
+        if prefix is None or "f" not in prefix.lower():
+            return " "
+        f_strings.append(match.group(0))
+        return match.group(0)
+
+    code = _COMMENT_OR_STRING.sub(blank, text)
+    return text if any(literal.count("{") != literal.count("}") for literal in f_strings) else code
+
+
 def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
     """The top-level statements of `text`, with the names each binds and uses; the whole
     text as one chunk binding and using every identifier in it when CPython cannot parse it."""
@@ -315,16 +377,15 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        every = frozenset(_IDENTIFIER.findall(text))
-        return [_Chunk(every, every, any(word in text for word in words))]
-    lines = text.splitlines(keepends=True)
+        return [_Chunk(frozenset(_IDENTIFIER.findall(text)), text, any(word in text for word in words))]
+    lines = _LINE.findall(text)  # as CPython counts them (str.splitlines also breaks at \f, \v, ...)
     chunks = []
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
         segment = "".join(lines[first - 1:statement.end_lineno])
         has_word = any(word in segment for word in words) and \
             any(word in name for name in _code_names(statement) for word in words)
-        chunks.append(_Chunk(frozenset(_bound(statement)), frozenset(_IDENTIFIER.findall(segment)), has_word))
+        chunks.append(_Chunk(frozenset(_bound(statement)), segment, has_word))
     return chunks
 
 

@@ -234,3 +234,26 @@ def test_findings_are_the_same_cold_warm_and_with_any_number_of_jobs(tree: Path,
     assert run(2, tmp_path / "cache") == expected  # cold: written
     assert run(1, tmp_path / "cache") == expected  # warm: read
     assert run(2, tmp_path / "cache") == expected
+
+
+def test_flake8_and_mpcheck_check_share_their_entries(app: Path) -> None:
+    """With the same settings, the plugin reads what `mpcheck check` wrote (and the other
+    way round): no second entry per file, and the same findings."""
+    check_run = run_command([*mpcheck_command(), "check", "--quiet", "."], app, env={"MPCHECK_CACHE_DIR": ""})
+    written = {entry: entry.read_bytes() for entry in entries(app)}
+    assert len(written) == 4
+    flake8 = run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "."], app,
+                         env={"MPCHECK_CACHE_DIR": ""})
+    assert {entry: entry.read_bytes() for entry in entries(app)} == written  # read, not written again
+    assert sorted(line.removeprefix("./") for line in flake8.stdout.splitlines()) == \
+        sorted(check_run.stdout.splitlines())
+    (app / "render_all.py").write_text("import os\n\nprint(os.sep)\n")
+    assert run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "."], app,
+                       env={"MPCHECK_CACHE_DIR": ""}).stdout.splitlines() == ["./clips/report.py:4:1: MP601 " +
+                                                                              findings_text(app, "clips/report.py")]
+
+
+def findings_text(app: Path, name: str) -> str:
+    """The message of the one finding `mpcheck check` makes in `name`, as flake8 prints it."""
+    run = run_command([*mpcheck_command(), "check", "--quiet", name], app, env={"MPCHECK_CACHE_DIR": ""})
+    return run.stdout.strip().split(": MP601 ", 1)[1]

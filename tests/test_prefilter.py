@@ -15,6 +15,9 @@ from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
 from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.project import ProjectIndex
+from mpcheck.reach import code_text
+import mpcheck.project
+import mpcheck.reach
 import mpcheck.rules
 from mpcheck.rules import ALL_RULES, RULES
 
@@ -115,6 +118,85 @@ def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: P
     with recording() as reads:
         assert index.uses_names_reaching(tmp_path / "main.py", "from a import start\nstart()\n", _WORDS)
     assert set(reads.files) == {str(tmp_path / name) for name in ("a.py", "b.py", "c.py", "main.py")}
+
+
+def test_a_word_in_a_comment_or_a_string_reaches_nothing_but_one_in_an_f_string_field_does(
+        tmp_path: Path, monkeypatch) -> None:
+    """The name-based pass parses a module only when a word is in its code: not for one in a
+    docstring, a string or a comment."""
+    index = _project(tmp_path, {
+        "tools/notes.py": '''
+            """Helpers that are safe to call from multiprocessing workers."""
+            import os
+
+
+            def describe(path):  # used by the multiprocessing pool in main.py
+                return "multiprocessing-safe " + os.path.basename(path)
+        ''',
+        "tools/report.py": """
+            import multiprocessing
+
+
+            def summary(done):
+                return f"{done} of {multiprocessing.cpu_count()} workers"
+        """,
+        "tools/nested.py": """
+            def summary(counts):
+                return f"{counts["done"] + multiprocessing_jobs()}"
+        """,
+        **{f"use_{name}.py": f"from tools.{name} import *\n\nprint(describe, summary)\n"
+           for name in ("notes", "report", "nested")},
+    })
+    parsed = []
+    real = mpcheck.reach._chunks
+    monkeypatch.setattr(mpcheck.reach, "_chunks", lambda text, words: parsed.append(text) or real(text, words))
+    uses = {name: index.uses_names_reaching(tmp_path / f"use_{name}.py", (tmp_path / f"use_{name}.py").read_text(),
+                                            _WORDS) for name in ("notes", "report", "nested")}
+    # nested.py: a field holding a string in the same quotes (3.12) is not lexed; its text counts.
+    assert uses == {"notes": False, "report": True, "nested": True}
+    assert not any("def describe" in text for text in parsed) and any("def summary(done)" in text for text in parsed)
+    assert code_text('x = 1  # multiprocessing\ny = rb"multi\\"processing"\nz = f"{multiprocessing.Pool}"\n') == \
+        'x = 1   \ny =  \nz = f"{multiprocessing.Pool}"\n'
+
+
+def test_whether_a_package_imports_a_module_at_import_time_is_read_with_ast_only_for_indented_imports(
+        tmp_path: Path, monkeypatch) -> None:
+    """MP601's project test: an import in the first column of its line counts as made at import
+    time (a string that holds one only over-approximates) and its module is not read with
+    CPython's ast; an indented one is, and one inside a function does not count."""
+    index = _project(tmp_path, {
+        "photokit/__init__.py": '''
+            """Photo tools; a shell runs the command line with
+
+            import photokit.cli
+            """
+            from . import banner, catalog
+            from .viewer import show
+        ''',
+        "photokit/banner.py": "print('photokit ready')\n",
+        "photokit/catalog.py": """
+            import logging
+
+            log = logging.getLogger(__name__)
+        """,
+        "photokit/viewer.py": """
+            def show(image):
+                from . import export
+                return export.render(image)
+        """,
+        "photokit/export.py": "def render(image):\n    print('exporting', image)\n",
+        "photokit/cli.py": "print('usage: photokit FILE')\n",
+    })
+    parsed = []
+    real = mpcheck.project._import_statements
+    monkeypatch.setattr(mpcheck.project, "_import_statements", lambda text: parsed.append(text) or real(text))
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/banner.py")
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/catalog.py")
+    assert parsed == []
+    assert not index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/export.py")
+    assert len(parsed) == 1 and "def show" in parsed[0]
+    assert index.may_be_imported_at_import_time_by_a_package(tmp_path / "photokit/cli.py")  # only in a docstring
+    assert index.package_import_chain(tmp_path / "photokit/cli.py") is None
 
 
 def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ RULES: tuple[RuleSpec, ...] = (
     # Primitives, pools and managers made through the module-level API fix the start method too.
     RuleSpec("MP102", "mp102_start_method_at_import:StartMethodAtImport",
              ("set_start_method", "get_start_method", "get_context", *_PRIMITIVES, "Pool", "Manager"),
-             trigger_pattern=r"set_start_method|\bmultiprocess|torch|billiard"),
+             trigger_also=("set_start_method", "multiprocess", "torch", "billiard")),
     RuleSpec("MP103", "mp103_fork_only_module:ForkOnlyModule", tuple(FORK_ONLY_MODULES), trigger_imports=True),
     RuleSpec("MP201", "mp201_unguarded_process_start:UnguardedProcessStart", PROCESS_WORDS,
              trigger_through_project=True),

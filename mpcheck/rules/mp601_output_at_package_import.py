@@ -309,6 +309,9 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                for site in model.calls):
         return
     for importer in project.import_time_importers(context.path):
+        # Between importers no walk is under way: the models the last ones needed may go
+        # (a module imported by a hundred others would otherwise hold a hundred parsed trees).
+        project.forget_models()
         if project.package_import_chain(importer.path) is None:
             continue  # asked first: it rarely needs the importer parsed
         other = project.model_of(importer)
