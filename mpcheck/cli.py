@@ -4,9 +4,10 @@
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
 `mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
 file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
-changes that would be made), 2 a usage error, a path that does not exist, or a file that
-could not be read or parsed (unless MP000 is ignored). `mpcheck run` exits with the status
-of the command it runs (its --help lists the statuses of its own).
+changes that would be made), 2 a usage error, a path that does not exist, a file that could
+not be read or parsed (unless MP000 is ignored), or a file mpcheck failed on (MP999, a bug
+in mpcheck). `mpcheck run` exits with the status of the command it runs (its --help lists
+the statuses of its own).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
 from .explain import fix_summary, render_rule
-from .findings import INPUT_ERROR_CODE, Diagnostic
+from .findings import ERROR_CODES, Diagnostic
 from .fixes import write_atomically
 from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
@@ -255,7 +256,7 @@ def _run(
     outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
-        if result.changed and not result.has_input_error:
+        if result.changed and not result.failed:
             assert result.source is not None and result.fixed_text is not None
             if diff:
                 _print_diff(result.source.text, result.fixed_text, result.path)
@@ -269,7 +270,7 @@ def _run(
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr, missing)
-    if missing or any(d.code == INPUT_ERROR_CODE for d in diagnostics):
+    if missing or any(d.code in ERROR_CODES for d in diagnostics):
         return EXIT_ERROR
     if diff:
         return EXIT_FINDINGS if any(result.changed for result in results) and not exit_zero else EXIT_CLEAN
@@ -310,7 +311,7 @@ def _with_progress(results: Iterator, count: int, verb: str) -> Iterator:
 def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
     raw = sys.stdin.buffer.read()
     result = checker.check_bytes(raw, display)
-    if fixing and not result.has_input_error and result.source is not None:
+    if fixing and not result.failed and result.source is not None:
         source = result.source
         result = checker.fix_text(source.text, display)
         result.source = source

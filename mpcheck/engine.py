@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,13 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from . import __version__
 from .config import Settings
-from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
+from .explain import REPOSITORY_URL
+from .findings import (
+    ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Applicability, Diagnostic, Fix,
+    FixInfo, Violation, names_input_errors,
+)
 from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
 from .prefilter import Prefilter
@@ -51,6 +57,12 @@ class FileResult:
         return any(d.code == INPUT_ERROR_CODE for d in self.diagnostics)
 
     @property
+    def failed(self) -> bool:
+        """The file could not be read or parsed (MP000), or mpcheck failed on it (MP999):
+        its report is incomplete and nothing may be written to it."""
+        return any(d.code in ERROR_CODES for d in self.diagnostics)
+
+    @property
     def changed(self) -> bool:
         return self.fixed_text is not None
 
@@ -64,8 +76,14 @@ class FileResult:
 
 @dataclass
 class _Analysis:
+    path: str
     module: cst.Module
     found: list[tuple[type[Rule], Violation, Diagnostic]]
+    errors: list[Diagnostic] = field(default_factory=list)  # MP999: rules that raised
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return sorted([entry[2] for entry in self.found] + self.errors)
 
 
 class Checker:
@@ -87,9 +105,11 @@ class Checker:
 
     def _check(self, text: str, path: str) -> FileResult:
         try:
-            return FileResult(path, [entry[2] for entry in self._analyze(text, path).found])
+            return FileResult(path, self._analyze(text, path).diagnostics)
         except InputError as error:
             return self._unchecked(path, error, text)
+        except Exception as error:  # noqa: BLE001 - a bug outside the rules loses this file only
+            return FileResult(path, [internal_error(path, "mpcheck", error)])
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
         return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
@@ -109,47 +129,65 @@ class Checker:
         result.source = source
         return result
 
-    def _analyze(self, text: str, path: str) -> _Analysis:
-        """The findings in `text`. A file is parsed only when a rule that applies to it
-        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something."""
+    def _analyze(self, text: str, path: str, stage: str = "") -> _Analysis:
+        """The findings in `text`, and an MP999 for each rule that raised (`stage` says
+        what text it was given, when not the file's own). A file is parsed only when a rule
+        that applies to it (not ignored for its path, nor by its `# mpcheck: noqa`) may
+        find something. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
         rules = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
         if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
-            return _Analysis(cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions))
+            return _Analysis(path, cst.Module(body=[]), [])
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage))
 
-    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions) -> _Analysis:
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
+                        stage: str) -> _Analysis:
         project = self.projects.for_path(path)
         if project is not None:
             project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
-        module = model.module
-        found = []
+        found: list[tuple[type[Rule], Violation, Diagnostic]] = []
+        errors = []
         for rule in rules:
-            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
-                position = model.position(violation.node)
-                if suppressions.suppresses(rule.code, position.start.line):
-                    continue
-                fix = self.chosen_fix(violation)
-                diagnostic = Diagnostic(
-                    path=path,
-                    line=position.start.line,
-                    column=position.start.column + 1,
-                    code=rule.code,
-                    message=violation.message,
-                    end_line=position.end.line,
-                    end_column=position.end.column + 1,
-                    fix=self._fix_info(module, text, fix) if fix else None,
-                    name=rule.name,
-                    hidden_unsafe_fix=fix is None and any(
-                        option.applicability is Applicability.UNSAFE for option in violation.fixes),
-                )
-                found.append((rule, violation, diagnostic))
+            context = RuleContext(model, self.settings, path, project=project)
+            try:
+                found.extend((rule, violation, diagnostic) for violation, diagnostic
+                             in self._rule_findings(rule, context, text, suppressions))
+            except Exception as error:  # noqa: BLE001 - a bug in one rule must not lose the others' findings
+                errors.append(internal_error(path, f"rule {rule.code}{stage}", error))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
-        return _Analysis(module, found)
+        return _Analysis(path, model.module, found, errors)
+
+    def _rule_findings(self, rule: type[Rule], context: RuleContext, text: str,
+                       suppressions: Suppressions) -> list[tuple[Violation, Diagnostic]]:
+        """The rule's unsuppressed violations, located, with the fix `fix` would apply.
+        Everything here runs the rule's own code (its check, its fixes), so what it raises
+        is the rule's bug."""
+        model = context.model
+        found = []
+        for violation in rule().check(context):
+            position = model.position(violation.node)
+            if suppressions.suppresses(rule.code, position.start.line):
+                continue
+            fix = self.chosen_fix(violation)
+            diagnostic = Diagnostic(
+                path=context.path,
+                line=position.start.line,
+                column=position.start.column + 1,
+                code=rule.code,
+                message=violation.message,
+                end_line=position.end.line,
+                end_column=position.end.column + 1,
+                fix=self._fix_info(model.module, text, fix) if fix else None,
+                name=rule.name,
+                hidden_unsafe_fix=fix is None and any(
+                    option.applicability is Applicability.UNSAFE for option in violation.fixes),
+            )
+            found.append((violation, diagnostic))
+        return found
 
     def _imports_a_starter(self, path: str) -> bool:
         """A file whose text names no process API can still start processes through a
@@ -208,40 +246,57 @@ class Checker:
     def fix_text(self, text: str, path: str = "<stdin>") -> FileResult:
         """Apply fixes until none is left (or the rounds run out), re-parsing and
         re-checking after every round. The result is only ever text that parsed and was
-        checked; an input error leaves `fixed_text` unset."""
-        current = text
+        checked without an internal error. Otherwise `fixed_text` is unset: an input error
+        gives the file's MP000; a rule, a fix or the engine failing on the file or on what
+        the fixes made of it gives the findings in the file as it was and an MP999."""
+        try:
+            original = self._analyze(text, path)
+        except InputError as error:
+            return self._unchecked(path, error, text)
+        except Exception as error:  # noqa: BLE001 - a bug outside the rules loses this file only
+            return FileResult(path, [internal_error(path, "mpcheck", error)])
+        if original.errors:
+            return FileResult(path, original.diagnostics)
+        analysis, current = original, text
         fixed: list[Diagnostic] = []
         rounds = 0
-        try:
-            for _ in range(_MAX_FIX_ROUNDS):
-                analysis = self._analyze(current, path)
-                fixes = [(diag, self.chosen_fix(violation)) for _, violation, diag in analysis.found]
-                fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
-                if not fixes:
-                    break
-                if analysis.module.code != current:
-                    # libcst drops a lone \r at the end of a file: a rewrite would lose it.
-                    raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
-                new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes], current)
+        while not analysis.errors and rounds < _MAX_FIX_ROUNDS:
+            fixes = [(rule, diag, self.chosen_fix(violation)) for rule, violation, diag in analysis.found]
+            fixes = [(rule, diag, fix) for rule, diag, fix in fixes if fix is not None]
+            if not fixes:
+                break
+            if analysis.module.code != current:
+                # libcst drops a lone \r at the end of a file: a rewrite would lose it.
+                return self._unchecked(path, InputError("the parser cannot reproduce this file exactly, so it is not fixed"), text)
+            authors = "the fixes of " + ", ".join(sorted({rule.code for rule, _, _ in fixes}))
+            try:
+                new_module, applied = apply_fixes(analysis.module, [fix for _, _, fix in fixes], current)
                 new_text = new_module.code
-                if new_text == current:
-                    break
-                fixed.extend(diag for diag, fix in fixes if fix in applied)
-                current = new_text
-                rounds += 1
-            remaining = [entry[2] for entry in self._analyze(current, path).found]
-        except InputError as error:
-            if current is text:
-                return self._unchecked(path, error, text)
-            error = InputError(
-                f"a fix produced code that does not check ({error.reason}); the file was left "
-                "unchanged. This is a bug in mpcheck: please report it with the file"
-            )
-            return FileResult(path, [input_error(path, error)])
-        result = FileResult(path, remaining, fixed=fixed, rounds=rounds)
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, authors, error))
+            if new_text == current:
+                break
+            try:
+                analysis = self._analyze(new_text, path, stage=f" (checking the code {authors} produced)")
+            except InputError as error:
+                broken = f"they produced code that does not check ({error.reason} at line {error.line})"
+                return _not_fixed(original, internal_error(path, authors, broken))
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, "mpcheck", error))
+            fixed.extend(diag for _, diag, fix in fixes if fix in applied)
+            current = new_text
+            rounds += 1
+        if analysis.errors:  # a rule failed on what the fixes made of the file
+            return _not_fixed(original, *analysis.errors)
+        result = FileResult(path, analysis.diagnostics, fixed=fixed, rounds=rounds)
         if current != text:
             result.fixed_text = current
         return result
+
+
+def _not_fixed(original: _Analysis, *errors: Diagnostic) -> FileResult:
+    """The result of a fix that failed: the findings in the file as it was, and why."""
+    return FileResult(original.path, sorted([*original.diagnostics, *errors]))
 
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -256,18 +311,39 @@ def _run_job(job: tuple[Path, str, bool]) -> FileResult:
     return _worker_checker.fix_file(path, display) if fixing else _worker_checker.check_file(path, display)
 
 
-def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:
-    """The rule's violations; a crash in a rule is reported for the file (MP000, exit 2)
-    instead of stopping the whole run, and `fix` then leaves the file alone."""
-    try:
-        return list(rule().check(context))
-    except RecursionError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any bug in a rule must not lose other files
-        raise InputError(
-            f"internal error in {rule.code} ({type(error).__name__}: {error}); the file was not "
-            "checked by it. This is a bug in mpcheck: please report it with the file"
-        ) from error
+# How much of an exception's text an MP999 quotes (some quote the whole source).
+_MAX_DETAIL = 200
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def internal_error(path: str, where: str, error: Exception | str) -> Diagnostic:
+    """MP999 for a bug in mpcheck met on the file `path`: what failed (`where`: "rule
+    MP201", "the fixes of MP101"), what it raised and the line of mpcheck that raised it
+    (or `error` as text), and how to report it. One line, whatever the exception says."""
+    detail = " ".join(str(error).split())
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[:_MAX_DETAIL - 3] + "..."
+    if isinstance(error, Exception):
+        detail = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _in_mpcheck(frame.filename)]
+        if frames:
+            detail += f" (at {_shown_source(frames[-1].filename)}:{frames[-1].lineno})"
+    message = (
+        f"internal error in {where}: {detail}. The file was not fully checked and `mpcheck fix` "
+        f"leaves it unchanged. This is a bug in mpcheck {__version__}, not in your code: please "
+        f"report it at {REPOSITORY_URL}/issues with this file"
+    )
+    return Diagnostic(path, 1, 1, INTERNAL_ERROR_CODE, message, end_line=1, end_column=1, name=INTERNAL_ERROR_NAME)
+
+
+def _in_mpcheck(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PACKAGE_DIRECTORY + os.sep)
+
+
+def _shown_source(filename: str) -> str:
+    """`mpcheck/rules/mp201_unguarded_process_start.py`, wherever mpcheck is installed."""
+    relative = os.path.relpath(os.path.abspath(filename), os.path.dirname(_PACKAGE_DIRECTORY))
+    return relative.replace(os.sep, "/")
 
 
 def input_error(path: str, error: InputError) -> Diagnostic:
