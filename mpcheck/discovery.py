@@ -16,6 +16,9 @@ from typing import Iterable, Iterator
 import pathspec
 
 from .config import Settings
+from .source import InputError, read_regular_file
+
+_MAX_GITIGNORE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,8 @@ class _GitIgnore:
     def _load(self, directory: Path) -> None:
         gitignore = directory / ".gitignore"
         try:
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            lines = read_regular_file(gitignore, _MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace").splitlines()
+        except InputError:
             return
         self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 

@@ -43,6 +43,8 @@ from typing import Any, Iterable, Iterator, Mapping
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .source import InputError, read_regular_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -193,10 +195,8 @@ def _freezer_named(requirement: str) -> str | None:
 
 def _read(path: Path) -> str | None:
     try:
-        if path.stat().st_size > _MAX_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return read_regular_file(path, _MAX_BYTES).decode("utf-8", errors="replace")
+    except InputError:
         return None
 
 

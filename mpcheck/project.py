@@ -25,11 +25,12 @@ from .discovery import DiscoveredFile, discover
 from .frozen import project_root
 from .model import ProcessStart, Search, SemanticModel
 from .parsing import parse_module, run_deep
-from .source import InputError, read_source
+from .source import InputError, read_regular_file, read_source
 
 MAX_FILES = 20_000
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)|import[ \t]+([^#\n]+))", re.M)
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
+_MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
 # Top-level packages whose import is needed to start processes without another module's help.
 _PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib",
@@ -307,8 +308,8 @@ def _entry_point_modules(root: Path) -> frozenset[str]:
     found: set[str] = set()
     for name in ("pyproject.toml", "setup.cfg", "setup.py"):
         try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_regular_file(root / name, _MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+        except InputError:
             continue
         found.update(_ENTRY_POINT.findall(text))
     return frozenset(found)

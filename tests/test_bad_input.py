@@ -95,14 +95,14 @@ def test_unreadable_file_is_reported_not_raised(cli, write, in_tmp, monkeypatch)
     # We run as root in CI, where chmod cannot stop a read: make the read itself fail.
     write("secret.py", FORK_IMPORT)
     write("app.py", FORK_IMPORT)
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def open_file(path, flags, *args, **kwargs):
+        if Path(path).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     run = cli("fix", ".")
     assert run.exit_code == 2
     assert "secret.py:1:1: MP000 cannot read file: Permission denied" in run.stdout
