@@ -26,7 +26,7 @@ from .discovery import DiscoveredFile, DiscoveryError, discover
 from .engine import Checker, FileResult, input_error
 from .explain import fix_summary, render_rule
 from .findings import ERROR_CODES, Diagnostic
-from .fixes import write_atomically
+from .fixes import NotWritten, write_atomically
 from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
 from .rules import ALL_RULES, RULES_BY_CODE
 from .runtime import runner
@@ -262,9 +262,10 @@ def _run(
                 _print_diff(result.source.text, result.fixed_text, result.path)
             else:
                 try:
-                    write_atomically(target.path, result.source.encode(result.fixed_text))
-                except OSError as error:  # the file is as it was: report it, go on with the rest
-                    reason = f"cannot write the fixed file: {error.strerror or error}"
+                    write_atomically(target.path, result.source.encode(result.fixed_text), result.source.digest)
+                except (OSError, NotWritten) as error:  # the file is as it was: report it, go on with the rest
+                    reason = error.reason if isinstance(error, NotWritten) else (
+                        f"cannot write the fixed file: {error.strerror or error}")
                     result = FileResult(result.path, [input_error(result.path, InputError(reason))])
         results.append(result)
 
