@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -86,14 +88,14 @@ def _common_options(function: Callable) -> Callable:
 @click.option("--fix", is_flag=True, help="Apply fixes, as `mpcheck fix` does.")
 def check(fix: bool, **options) -> None:
     """Report multiprocessing portability hazards in PATHS (files, directories, or - for stdin)."""
-    sys.exit(_run(fix=fix, **options))
+    sys.exit(_until_interrupted(fix=fix, **options))
 
 
 @main.command(name="fix")
 @_common_options
 def fix_command(**options) -> None:
     """Rewrite PATHS so that they behave the same under fork, spawn and forkserver."""
-    sys.exit(_run(fix=True, **options))
+    sys.exit(_until_interrupted(fix=True, **options))
 
 
 @main.command()
@@ -194,6 +196,35 @@ def run_command(start_method: str | None, no_fork: bool, timeout: float | None, 
     if interrupted:
         sys.exit(128 + interrupted[0])
     sys.exit(EXIT_CLEAN if all(comparison.agrees for comparison in comparisons) else EXIT_FINDINGS)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the main thread is, as Ctrl-C raises KeyboardInterrupt (a
+    BaseException, so that no `except Exception` of a rule or the engine stops it)."""
+
+
+def _until_interrupted(**options) -> int:
+    """`_run`, or 128 + the signal's number when Ctrl-C (SIGINT) or SIGTERM stops it, with
+    one line instead of a traceback. Files are only ever replaced whole (write_atomically),
+    so each is fixed or as it was, whenever the signal comes."""
+
+    def terminate(signum, frame) -> None:
+        raise _Terminated
+
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
+    try:
+        return _run(**options)
+    except KeyboardInterrupt:
+        number = signal.SIGINT
+    except _Terminated:
+        number = signal.SIGTERM
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    done = "; every file is either fixed or as it was" if options["fix"] or options["diff"] else ""
+    click.echo(f"mpcheck: interrupted by {signal.Signals(number).name}{done}", err=True)
+    return 128 + number
 
 
 def _split(value: str | None) -> list[str] | None:

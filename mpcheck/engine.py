@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -237,9 +239,27 @@ class Checker:
             return
         global _worker_checker
         _worker_checker = self
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            jobs = [(path, display, fixing) for path, display in files]
-            yield from pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_start_worker, initargs=(os.getpid(),))
+        workers_started = pool._processes  # the pool forgets them when it shuts down
+        jobs = [(path, display, fixing) for path, display in files]
+        size = max(1, len(jobs) // (workers * 8))
+        completed = False
+        try:
+            # Not pool.map: when interrupted it cancels its futures, and Python 3.11's pool
+            # then raises InvalidStateError in its own thread as the workers are ended.
+            chunks = [pool.submit(_run_jobs, jobs[start:start + size]) for start in range(0, len(jobs), size)]
+            for chunk in chunks:
+                yield from chunk.result()
+            completed = True
+        finally:
+            if not completed:
+                # Interrupted (Ctrl-C, or the caller stopped reading): what is left is not
+                # wanted, and waiting for it could take as long as the whole run. Workers
+                # only compute, so ending them loses nothing.
+                for process in list(workers_started.values()):
+                    process.terminate()
+            pool.shutdown()
 
     # -- fixing ---------------------------------------------------------------------
 
@@ -305,10 +325,29 @@ _MAX_WORKERS = 8
 _worker_checker: Checker | None = None  # the checker forked workers inherit
 
 
-def _run_job(job: tuple[Path, str, bool]) -> FileResult:
-    path, display, fixing = job
-    assert _worker_checker is not None
-    return _worker_checker.fix_file(path, display) if fixing else _worker_checker.check_file(path, display)
+def _start_worker(parent: int) -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and the parent stops the run
+    (it ends its workers with SIGTERM, whatever handler it set for itself). A parent that
+    was killed cannot: the worker then ends itself, instead of waiting for work forever."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_end_with_parent, args=(parent,), name="mpcheck-parent-watch", daemon=True).start()
+
+
+def _end_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+_PARENT_CHECK_SECONDS = 0.5
+
+
+def _run_jobs(jobs: list[tuple[Path, str, bool]]) -> list[FileResult]:
+    checker = _worker_checker
+    assert checker is not None
+    return [checker.fix_file(path, display) if fixing else checker.check_file(path, display)
+            for path, display, fixing in jobs]
 
 
 # How much of an exception's text an MP999 quotes (some quote the whole source).

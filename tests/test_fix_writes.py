@@ -103,6 +103,36 @@ def wait_until_files_change(root: Path, before: dict[Path, bytes], process: subp
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("sent", "whole_group", "exit_code"),
+    [
+        pytest.param(signal.SIGINT, True, 130, id="ctrl-c-to-the-process-group"),
+        pytest.param(signal.SIGINT, False, 130, id="sigint-to-mpcheck-only"),
+        pytest.param(signal.SIGTERM, False, 143, id="sigterm"),
+        pytest.param(signal.SIGKILL, False, -9, id="sigkill"),
+    ],
+)
+def test_an_interrupted_fix_leaves_every_file_whole(tmp_path, fixed_reference, sent, whole_group, exit_code):
+    before, after = fixed_reference
+    assert make_tree(tmp_path) == before
+    process = start_fix(tmp_path)
+    to_fix = sum(before[path] != after[path] for path in before)
+    wait_until_files_change(tmp_path, before, process, to_fix // 3)  # well into the writing
+    (os.killpg if whole_group else os.kill)(process.pid, sent)
+    code, stdout, stderr = finish(process, timeout=60)
+    assert "Traceback" not in stderr, stderr
+    if code not in (0, 1):  # else the run ended before the signal came
+        assert code == exit_code, stderr
+        if sent != signal.SIGKILL:
+            assert stderr.strip().endswith(
+                f"mpcheck: interrupted by {sent.name}; every file is either fixed or as it was"), stderr
+    fixed = assert_every_file_old_or_new(tmp_path, before, after)
+    print(f"{sent.name}: exit {code}, {fixed} of {to_fix} files fixed")
+    assert fixed >= 1
+
+
+@pytest.mark.slow
 def test_two_fixes_of_one_tree_at_once_leave_every_file_fixed_and_whole(tmp_path, fixed_reference):
     before, after = fixed_reference
     make_tree(tmp_path)
