@@ -45,8 +45,10 @@ def parse_module(text: str) -> cst.Module:
     except cst.ParserSyntaxError as error:
         if cpython_error is not None:
             raise cpython_error from None
+        # Python accepts it (Lib/test/test_grammar.py's `(x): int`, say): not the file's fault.
         raise InputError(
-            f"syntax error: {error.message}", error.raw_line, error.raw_column + 1
+            f"valid Python that libcst, the parser mpcheck uses, cannot parse, so it was not checked "
+            f"(a libcst limitation; its error: {error.message})", error.raw_line, error.raw_column + 1,
         ) from None
 
 
@@ -99,17 +101,27 @@ def run_deep(function: Callable[[], _T]) -> _T:
     global _deep_executor
     with _deep_lock:
         if _deep_executor is None:
-            if sys.getrecursionlimit() < _DEEP_RECURSION_LIMIT:
-                sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
             _deep_executor = ThreadPoolExecutor(1, thread_name_prefix="mpcheck-deep", initializer=_mark_deep_thread)
             old_stack = threading.stack_size(_DEEP_STACK_BYTES)
             try:
-                future = _deep_executor.submit(_call_deep, function)  # starts the thread
+                future = _deep_executor.submit(_call_with_deep_recursion, function)  # starts the thread
             finally:
                 threading.stack_size(old_stack)
         else:
-            future = _deep_executor.submit(_call_deep, function)
+            future = _deep_executor.submit(_call_with_deep_recursion, function)
     return future.result()
+
+
+def _call_with_deep_recursion(function: Callable[[], _T]) -> _T:
+    """The recursion limit is the interpreter's, not the thread's: it is raised only while
+    the deep thread works. Left raised, a program using mpcheck as a library would overflow
+    its main thread's normal-sized stack where it should get a RecursionError."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, _DEEP_RECURSION_LIMIT))
+    try:
+        return _call_deep(function)
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _call_deep(function: Callable[[], _T]) -> _T:

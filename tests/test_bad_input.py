@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,13 @@ def test_a_file_too_large_to_be_code_is_refused(cli, write, in_tmp, monkeypatch)
     run = cli("check", "data.py")
     assert run.exit_code == 2
     assert "data.py:1:1: MP000 file is too large to check (150 bytes, limit 64)" in run.stdout
+
+
+def test_checking_leaves_the_interpreters_recursion_limit_as_it_was():
+    # Deep trees are walked with a raised limit on a thread with a large stack; a program
+    # using the library keeps its own limit, so its own runaway recursion still raises
+    # RecursionError instead of overflowing its main thread's stack.
+    limit = sys.getrecursionlimit()
+    source = FORK_IMPORT + "x = " + "(" * 90 + "1" + ")" * 90 + "\n"
+    assert "ForkOrSpawnProcess" in mpcheck.fix_source(source, "deep.py").text
+    assert sys.getrecursionlimit() == limit
