@@ -137,13 +137,26 @@ class Checker:
         that applies to it (not ignored for its path, nor by its `# mpcheck: noqa`) may
         find something. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
+        rules = self._rules_to_run(text, path, suppressions)
+        if not rules:
+            return _Analysis(path, cst.Module(body=[]), [])
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage))
+
+    def would_parse(self, text: str, path: str) -> bool:
+        """Whether checking `text` as the file `path` parses it. A file that is not parsed
+        cannot hold a finding, and its syntax is not mpcheck's to report (no MP000)."""
+        return bool(self._rules_to_run(text, path, Suppressions(text)))
+
+    def _rules_to_run(self, text: str, path: str, suppressions: Suppressions) -> list[type[Rule]]:
+        """The rules that apply to the file (not ignored for its path, nor by its
+        `# mpcheck: noqa`); none when none of them may find anything in it (the prefilter)."""
         rules = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
         if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
-            return _Analysis(path, cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage))
+            return []
+        return rules
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
                         stage: str) -> _Analysis:
