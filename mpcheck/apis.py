@@ -166,10 +166,13 @@ class Role(enum.Flag):
 
 @dataclass(frozen=True)
 class Argument:
-    """Where an argument is passed: positional index (None: keyword only) and keyword."""
+    """Where an argument is passed: positional index (None: keyword only) and keyword.
+    `items`: what is pickled is its items, not the object itself (an `args` tuple, a `kwargs`
+    dict, the iterable of `Pool.map`: a generator given there is consumed in the parent)."""
 
     position: int | None
     keyword: str | None
+    items: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ class Api:
     reference (a function); `data_arguments`: arguments whose values are pickled;
     `pickled_under`: the start methods under which they are pickled (`Pool.map` pickles under
     all three, `Process(target=...)` only under spawn and forkserver; facts §5).
-    `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`).
+    `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`);
+    `rest_items`: their items are (`ProcessPoolExecutor.map(fn, *iterables)`).
     `start_method`: the start method it uses whatever the default context is, unless
     `start_method_argument` names another (torch's `start_processes(start_method=...)`).
     `context_argument`: where a multiprocessing context may be given, whose start method the
@@ -193,6 +197,7 @@ class Api:
     callable_argument: Argument | None = None
     data_arguments: tuple[Argument, ...] = ()
     rest_is_data: bool = False
+    rest_items: bool = False
     pickled_under: frozenset[str] = frozenset()
     start_method: str | None = None
     start_method_argument: Argument | None = None
@@ -208,30 +213,35 @@ def _arg(position: int | None, keyword: str | None = None) -> Argument:
     return Argument(position, keyword)
 
 
+def _items(position: int | None, keyword: str | None = None) -> Argument:
+    return Argument(position, keyword, items=True)
+
+
 _APIS = [
     # -- processes
     Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
-        callable_argument=_arg(1, "target"), data_arguments=(_arg(3, "args"), _arg(4, "kwargs")),
+        callable_argument=_arg(1, "target"), data_arguments=(_items(3, "args"), _items(4, "kwargs")),
         pickled_under=_NOT_FORK),
     Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
     # -- pools and executors
     Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
-        callable_argument=_arg(1, "initializer"), data_arguments=(_arg(2, "initargs"),),
+        callable_argument=_arg(1, "initializer"), data_arguments=(_items(2, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(4, "context")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "iterable"),), pickled_under=_ALL)
+          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),), pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_arg(1, "args"), _arg(2, "kwds")), pickled_under=_ALL)
+          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_arg(3, "initargs"),),
+        "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_items(3, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"),
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
     Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
     Api("concurrent.futures.ProcessPoolExecutor().map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True,
+        pickled_under=_ALL),
     Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
     Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
     Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),
@@ -242,12 +252,12 @@ _APIS = [
     # `get_context(start_method)`, so `fn` and `args` are pickled except under fork; `spawn()`
     # warns about any other start_method and passes "spawn" to `start_processes` regardless.
     Api("torch.multiprocessing.spawn", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_arg(1, "args"),),
+        "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_items(1, "args"),),
         pickled_under=_NOT_FORK, start_method="spawn",
         note="always uses the spawn start method (start_method= is deprecated and ignored)"),
     Api("torch.multiprocessing.start_processes", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "torch.multiprocessing.start_processes()", callable_argument=_arg(0, "fn"),
-        data_arguments=(_arg(1, "args"),), pickled_under=_NOT_FORK, start_method="spawn",
+        data_arguments=(_items(1, "args"),), pickled_under=_NOT_FORK, start_method="spawn",
         start_method_argument=_arg(5, "start_method")),
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
@@ -323,6 +333,55 @@ RUN_IN_EXECUTOR = "run_in_executor"
 RUN_IN_PROCESS_POOL = Api(
     "asyncio.AbstractEventLoop().run_in_executor", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
     "run_in_executor(ProcessPoolExecutor())", callable_argument=_arg(1, "func"), pickled_under=_ALL)
+
+
+# A torch DataLoader with workers: each worker process gets the dataset, `collate_fn` and
+# `worker_init_fn` by pickle under spawn and forkserver (torch/utils/data/dataloader.py passes
+# them as the arguments of `multiprocessing_context.Process(target=_worker_loop, ...)`), and
+# runs the dataset's `__getitem__`/`__iter__` there. Positions as in torch 2.x's signature.
+DATA_LOADER_WORKERS = Api(
+    "torch.utils.data.DataLoader", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "DataLoader(num_workers>0)",
+    callable_argument=_arg(10, "worker_init_fn"), data_arguments=(_arg(0, "dataset"), _arg(6, "collate_fn")),
+    pickled_under=_NOT_FORK, context_argument=_arg(11, "multiprocessing_context"))
+DATA_LOADER_WORKER_METHODS = ("__getitem__", "__getitems__", "__iter__")
+
+# Objects pickle refuses, by the canonical name of the call that makes them, with the error
+# (facts §5; checked on CPython 3.10-3.13). Sockets are not here: multiprocessing registers
+# reducers for them (fd passing, `socket.share` on Windows). The file objects' text changed in
+# 3.12.1/3.13 ("cannot pickle 'TextIOWrapper' instances").
+_THREAD_LOCK = "TypeError: cannot pickle '_thread.lock' object"
+_THREAD_RLOCK = "TypeError: cannot pickle '_thread.RLock' object"
+_FILE = "TypeError: cannot pickle '_io.TextIOWrapper' object"
+_LOCK_ADVICE = "use a lock of the process's multiprocessing context (or a Manager's), made in the parent"
+_QUEUE_ADVICE = "use a multiprocessing Queue (or a Manager's)"
+_FILE_ADVICE = "pass the path and open the file in the child"
+# (error, advice) by canonical name of the call that makes the object.
+UNPICKLABLE: dict[str, tuple[str, str]] = {
+    "threading.Lock()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.RLock()": (_THREAD_RLOCK, _LOCK_ADVICE),
+    "threading.Condition()": (_THREAD_RLOCK, _LOCK_ADVICE),
+    "threading.Semaphore()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.BoundedSemaphore()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.Event()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "threading.Barrier()": (_THREAD_LOCK, _LOCK_ADVICE),
+    "queue.Queue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "queue.LifoQueue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "queue.PriorityQueue()": (_THREAD_LOCK, _QUEUE_ADVICE),
+    "open()": (_FILE, _FILE_ADVICE),
+    "io.open()": (_FILE, _FILE_ADVICE),
+    "sqlite3.connect()": ("TypeError: cannot pickle 'sqlite3.Connection' object",
+                          "pass the database path and connect in the child"),
+}
+# How a message names what those calls make ("a threading.Lock()" otherwise).
+UNPICKLABLE_NAMES = {"open()": "an open file", "io.open()": "an open file", "sqlite3.connect()": "a sqlite3 connection"}
+GENERATOR_ERROR = ("TypeError: cannot pickle 'generator' object", "pass a list of its items")
+# A multiprocessing lock or queue given to a pool's or executor's task (pickled through a
+# queue, not passed at process creation): refused under every start method (facts §5).
+INHERITANCE_ONLY_ERROR = ("RuntimeError: {kind} objects should only be shared between processes through inheritance",
+                          "pass it through the pool's initializer= and initargs=, or use a Manager's")
+CONTEXT_MISMATCH_ERROR = ("RuntimeError: A SemLock created in a {made} context is being shared with a process in a "
+                          "{used} context. This is not supported.",
+                          "make it from the same context as the process")
 
 
 def lookup(name: str) -> Api | None:

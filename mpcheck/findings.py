@@ -61,6 +61,8 @@ class Breakage:
 # receive what they run by pickle (facts §1): Windows always, macOS from 3.8, Linux from 3.14.
 WHERE_FORK_IS_NOT_THE_DEFAULT = (Breakage("windows"), Breakage("macos", since=(3, 8)), Breakage("linux", since=(3, 14)))
 WHERE_FORK_IS_MISSING = (Breakage("windows"),)
+# Everywhere, fork included (a lambda given to `Pool.map` fails on Linux too).
+EVERYWHERE = (Breakage("windows"), Breakage("macos"), Breakage("linux"))
 
 
 @dataclass(frozen=True)

@@ -204,10 +204,10 @@ class ProjectIndex:
                 any(self._starts(other, seen | {id(module)}) for other in self._imported(module))
         return module.starts
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
-        """How calling `qualname` (a name of another module as imported in the file
-        `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
-        the chain starts with the absolute dotted name called."""
+    def _callee_module(self, qualname: str, from_path: str, needs_starts: bool) -> tuple[_Module, str] | None:
+        """The other module of the project that defines `qualname` as imported in the file
+        `from_path`, and the absolute dotted name; with `needs_starts`, only a module whose
+        functions may start processes (by its text)."""
         caller = self.module_at(from_path)
         root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
         dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
@@ -216,8 +216,18 @@ class ProjectIndex:
         module_part = dotted.split("(", 1)[0]
         module = self._find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
         if module is None or module is caller or not dotted.startswith(module.name + ".") or \
-                not (looking_for is not Search.PROCESSES or self._starts(module, frozenset())):
+                (needs_starts and not self._starts(module, frozenset())):
             return None
+        return module, dotted
+
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
+        """How calling `qualname` (a name of another module as imported in the file
+        `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
+        the chain starts with the absolute dotted name called."""
+        found = self._callee_module(qualname, from_path, needs_starts=looking_for is Search.PROCESSES)
+        if found is None:
+            return None
+        module, dotted = found
         key = (id(module), dotted, looking_for)
         if key in seen:
             return None
@@ -226,6 +236,22 @@ class ProjectIndex:
             return None
         found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
         return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain[1:]))
+
+    def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
+        """The parameters that calling `qualname` (a name of another module as imported in
+        the file `from_path`: `tools.parmap`, `.pool.Runner().map`) hands to a child by
+        pickle (model.workers.PickledParameter), indexed as the call's arguments."""
+        found = self._callee_module(qualname, from_path, needs_starts=True)
+        if found is None:
+            return ()
+        module, dotted = found
+        key = (id(module), dotted, "pickled")
+        if key in seen:
+            return ()
+        model = self.model_of(module)
+        if model is None:
+            return ()
+        return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
 
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""

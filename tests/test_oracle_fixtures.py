@@ -1,20 +1,31 @@
 """The start-method oracle over every fixture program (fixtures/README.md).
 
-For each fixture: `mpcheck fix` on a copy of `before/` gives exactly `after/`, and a second
-run changes nothing. Then, under every CPython 3.10+ present (absent ones are skipped with a
-note), the original's stdout under fork is the reference; the original misbehaves under spawn
-(checked on the running interpreter: a broken program hangs or floods, which is slow); and the
-fixed copy exits 0 under fork, spawn and forkserver with exactly the reference stdout.
+For each fixture: `mpcheck fix` on a copy of `before/` gives exactly `after/` (`before/` for a
+fixture without a fix), and a second run changes nothing; `mpcheck check` of `before/` reports
+the rules the fixture names (`codes`), or none of them for a look-alike. Then, under every
+CPython 3.10+ present (absent ones are skipped with a note), what each kind of fixture shows:
+
+- "fixed" (the default): the original's stdout under fork is the reference (or, for a program
+  that fails under fork too, `expected_stdout.txt`, and the original must misbehave under fork);
+  the original misbehaves under spawn (checked on the running interpreter: a broken program
+  hangs or floods, which is slow); the fixed copy exits 0 under fork, spawn and forkserver, and
+  with no fork at all on the running interpreter, with exactly the reference stdout.
+- "broken" (a hazard with no automatic fix): the original works under fork and misbehaves
+  under spawn.
+- "silent" (a look-alike): the original prints the same and exits 0 under every start method
+  and with no fork.
+
 All runs of all interpreters go through one thread pool, so the slow ones overlap.
 """
 
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +33,7 @@ from click.testing import CliRunner
 
 from mpcheck.cli import main
 
-from .oracle import START_METHODS, Program, Run, interpreters, misbehaves, run_program
+from .oracle import SIMULATED_WINDOWS, START_METHODS, Program, Run, interpreters, misbehaves, run_program
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,12 +47,17 @@ BROKEN_TIMEOUT = 4.0
 FIXED_TIMEOUT = 20.0
 
 
+KINDS = ("fixed", "broken", "silent")
+
+
 @dataclass(frozen=True)
 class Fixture:
     name: str  # "mp201/flat_pool"
     directory: Path
     args: tuple[str, ...]
     unsafe_fixes: bool
+    kind: str = "fixed"  # see the module docstring
+    codes: tuple[str, ...] = ()  # rules that report on before/ (for "silent": that must not)
 
     @property
     def before(self) -> Path:
@@ -49,15 +65,25 @@ class Fixture:
 
     @property
     def after(self) -> Path:
-        return self.directory / "after"
+        after = self.directory / "after"
+        return after if after.is_dir() or self.kind == "fixed" else self.before
+
+    @property
+    def expected_stdout(self) -> str | None:
+        """What the program is meant to print, for one that fails under fork too."""
+        path = self.directory / "expected_stdout.txt"
+        return path.read_text() if path.is_file() else None
 
 
 def _fixtures() -> list[Fixture]:
     found = []
     for config in sorted(FIXTURES_ROOT.glob("*/*/fixture.toml")):
         data = tomllib.loads(config.read_text())
+        kind = data.get("expect", "fixed")
+        assert kind in KINDS, f"{config}: expect = {kind!r}"
         found.append(Fixture(f"{config.parent.parent.name}/{config.parent.name}", config.parent,
-                             tuple(data["args"]), bool(data.get("unsafe-fixes", False))))
+                             tuple(data["args"]), bool(data.get("unsafe-fixes", False)), kind,
+                             tuple(data.get("codes", ()))))
     return found
 
 
@@ -88,6 +114,23 @@ def test_there_are_enough_fixtures_for_mp201():
     assert len([f for f in FIXTURES if f.name.startswith("mp201/")]) >= 12
 
 
+def test_there_are_enough_fixtures_for_the_pickling_and_state_rules():
+    ours = [f for f in FIXTURES if f.name.split("/")[0] in ("mp401", "mp402", "mp403", "mp501")]
+    assert len([f for f in ours if f.kind != "silent"]) >= 15
+    assert {f.kind for f in ours} == set(KINDS)
+
+
+@pytest.mark.parametrize("fixture", [f for f in FIXTURES if f.codes], ids=lambda f: f.name)
+def test_check_reports_the_fixtures_rules(fixture):
+    result = CliRunner().invoke(main, ["check", "--output-format", "json", str(fixture.before)])
+    assert result.exit_code in (0, 1), result.output
+    reported = {finding["code"] for finding in json.loads(result.output)["diagnostics"]}
+    if fixture.kind == "silent":
+        assert not reported & set(fixture.codes), result.output
+    else:
+        assert set(fixture.codes) <= reported, result.output
+
+
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)
 def test_fix_gives_the_expected_tree(fixture, tmp_path):
     fixed = _fixed_copy(fixture.before, tmp_path / "fixed", fixture.unsafe_fixes)
@@ -100,7 +143,7 @@ def test_fix_gives_the_expected_tree(fixture, tmp_path):
 class _Runs:
     reference: Future  # the original under fork
     broken: Future | None  # the original under spawn (running interpreter only)
-    fixed: dict[str, Future]
+    fixed: dict[str, Future]  # the runs that must match the reference: the fixed copy, or a look-alike itself
 
 
 @pytest.fixture(scope="session")
@@ -116,10 +159,19 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
         original = Program(fixture.before, fixture.args)
         fixed = Program(fixed_dirs[fixture.name], fixture.args)
         for version, python in present.items():
+            methods = (*START_METHODS, SIMULATED_WINDOWS) if version == CURRENT else START_METHODS
+            if fixture.kind == "fixed":
+                checked = {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in methods}
+            elif fixture.kind == "silent":
+                checked = {method: pool.submit(run_program, original, method, python, FIXED_TIMEOUT)
+                           for method in methods if method != "fork"}
+            else:
+                checked = {}
             runs[(version, fixture.name)] = _Runs(
                 pool.submit(run_program, original, "fork", python, FIXED_TIMEOUT),
-                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT) if version == CURRENT else None,
-                {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in START_METHODS},
+                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT)
+                if version == CURRENT and fixture.kind != "silent" else None,
+                checked,
             )
     yield runs
     pool.shutdown(wait=True)
@@ -133,6 +185,10 @@ def test_fixed_program_behaves_under_every_start_method(fixture, version, oracle
         pytest.skip(f"CPython {version} is not installed here (looked in ~/.pyenv/versions)")
     runs = oracle_runs[(version, fixture.name)]
     reference: Run = runs.reference.result()
+    if fixture.expected_stdout is not None:  # the original fails under fork too
+        assert misbehaves(reference, replace(reference, returncode=0, stdout=fixture.expected_stdout)), \
+            "the original works under fork:\n" + reference.describe()
+        reference = replace(reference, returncode=0, stdout=fixture.expected_stdout)
     assert reference.returncode == 0 and reference.stdout, reference.describe()
     if runs.broken is not None:
         broken: Run = runs.broken.result()

@@ -148,10 +148,12 @@ class FixBuilder:
         """The names in use in the module and those this fix has added."""
         return self.context.names_in_use | frozenset(self._new_names)
 
-    def fresh_name(self, base: str) -> str:
+    def fresh_name(self, base: str, *, reusable: AbstractSet[str] = frozenset()) -> str:
         """A name that collides with nothing in the module nor with what this fix already
-        added (see `fresh_name`); the fix now binds it."""
-        name = fresh_name(base, self.taken_names())
+        added (see `fresh_name`); the fix now binds it. `reusable`: names in use in the
+        module that the caller has shown are free where the fix binds its name (the name of
+        a nested function hoisted to module level, whose old binding goes)."""
+        name = fresh_name(base, (self.taken_names() - reusable) | frozenset(self._new_names))
         self._new_names[name] = ("fresh", id(self), name)
         return name
 

@@ -12,7 +12,11 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses.
+  DataLoader iterations, fork-only uses;
+- workers (workers.py): everything handed to a child by pickle (through the project's own
+  wrappers too), what it names, why pickling it fails, and the functions that run in workers;
+- parent state (state.py): the module-level state the parent changes after import, which a
+  spawned child does not see.
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
 when a file has a finding (`position`).
@@ -21,18 +25,21 @@ when a file has a finding (`position`).
 from __future__ import annotations
 
 import builtins
+from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .. import apis
-from .builder import ModelBuilder, dotted_name
-from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name_of, \
+from .builder import ModelBuilder
+from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
 from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
     binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
+from .state import ParentState
+from .workers import Workers
 from .scopes import (
     Binding, Condition, Kind, LoopRegion, Reference, Region, Scope, ScopeKind, Site, Store, TryElseRegion,
     TryRegion, WithRegion,
@@ -75,6 +82,16 @@ class SemanticModel:
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+
+    @cached_property
+    def workers(self) -> Workers:
+        """What goes to children by pickle, and which functions run there (workers.py)."""
+        return Workers(self)
+
+    @cached_property
+    def parent_state(self) -> ParentState:
+        """The module-level state the parent changes after import (state.py)."""
+        return ParentState(self)
 
     # -- names -------------------------------------------------------------------------------
 

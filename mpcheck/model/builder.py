@@ -25,6 +25,7 @@ from .scopes import (
     Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryElseRegion, TryRegion,
     WithRegion,
 )
+from .names import dotted_name
 from .walker import Walker
 
 _EMPTY: frozenset[Binding] = frozenset()
@@ -825,13 +826,3 @@ def _caught_names(handlers) -> frozenset[str]:
             if dotted:
                 names.add(dotted.rsplit(".", 1)[-1])
     return frozenset(names)
-
-
-def dotted_name(expr: cst.CSTNode | None) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        base = dotted_name(expr.value)
-        return f"{base}.{expr.attr.value}" if base else None
-    return None

@@ -352,15 +352,19 @@ def literal_string(expr: cst.CSTNode | None) -> str | None:
     return None
 
 
-def dotted_name_of(expr: cst.CSTNode | None) -> str | None:
+def dotted_name(expr: cst.CSTNode | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
     if isinstance(expr, cst.Name):
         return expr.value
     if isinstance(expr, cst.Attribute):
-        base = dotted_name_of(expr.value)
+        base = dotted_name(expr.value)
         return f"{base}.{expr.attr.value}" if base else None
-    if isinstance(expr, cst.Call):
-        return dotted_name_of(expr.func)
     return None
+
+
+def dotted_name_of(expr: cst.CSTNode | None) -> str | None:
+    """`dotted_name`, looking through a call: the name of a decorator with arguments."""
+    return dotted_name(expr.func if isinstance(expr, cst.Call) else expr)
 
 
 def _join(prefix: str, name: str) -> str:

@@ -85,10 +85,19 @@ class ProcessCall:
     data: tuple[cst.BaseExpression, ...]
     start_method: str | None
     pickled_under: frozenset[str]
+    # The data expressions whose items are pickled rather than themselves (see apis.Argument).
+    item_data: tuple[cst.BaseExpression, ...] = ()
 
     @property
     def starts(self) -> bool:
         return bool(self.api.roles & Role.STARTS)
+
+    @property
+    def by_inheritance(self) -> bool:
+        """What it pickles goes to a child as it is created (`Process(args=...)`,
+        `Pool(initargs=...)`), not through a queue to a running worker (`Pool.map`): only
+        then may it carry multiprocessing locks and queues (facts §5)."""
+        return "fork" not in self.api.pickled_under
 
 
 class ProjectIndex(Protocol):
@@ -97,6 +106,10 @@ class ProjectIndex(Protocol):
     def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
         its chain begins with the absolute dotted name called."""
+
+    def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
+        """The parameters that calling `qualname` (as imported in `from_path`) hands to a
+        child by pickle (workers.PickledParameter), indexed as the call's arguments."""
 
 
 class ProcessFacts:
@@ -194,13 +207,7 @@ class ProcessFacts:
         pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
-        callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
-            if api.callable_argument else None
-        data = [argument(call, spec.position, spec.keyword) for spec in api.data_arguments]
-        if api.rest_is_data:
-            data += [arg.value for arg in call.args[1:] if arg.keyword is None]
-        return ProcessCall(site, api, symbol, callable_, tuple(d for d in data if d is not None), method,
-                           frozenset(pickled))
+        return _process_call(site, api, symbol, method, frozenset(pickled))
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -212,6 +219,24 @@ class ProcessFacts:
         data = tuple(arg.value for arg in call.args[2:] if arg.keyword is None)
         return ProcessCall(site, api, symbol, argument(call, 1, "func"), data, executor.start_method,
                            api.pickled_under)
+
+    def loader_workers(self) -> list[ProcessCall]:
+        """Each torch DataLoader of this file with workers that is iterated, as the process
+        call that hands its dataset, `collate_fn` and `worker_init_fn` to the workers
+        (apis.DATA_LOADER_WORKERS); once per loader."""
+        found: dict[int, ProcessCall] = {}
+        calls = {id(site.node): site for site in self.model.calls}
+        for loader, _ in self.loader_iterations():
+            site = calls.get(id(loader))
+            symbol = self.model.resolve(loader.func)
+            if site is None or symbol is None or id(loader) in found:
+                continue
+            api = apis.DATA_LOADER_WORKERS
+            method = context_method(self.model, argument(loader, api.context_argument.position,
+                                                         api.context_argument.keyword), symbol.start_method)
+            pickled = api.pickled_under & {method} if method in apis.START_METHODS else api.pickled_under
+            found[id(loader)] = _process_call(site, api, symbol, method, pickled)
+        return list(found.values())
 
     def starter(self, site: Site, looking_for: Search = Search.PROCESSES) -> str | None:
         """How the call at `site` starts processes by itself, named for a message ("Pool()"),
@@ -256,7 +281,7 @@ class ProcessFacts:
         if symbol is None:
             return None
         if symbol.definition is None:
-            if self.project is None or symbol.written.split(".", 1)[0] in _NOT_PROJECT:
+            if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
@@ -276,7 +301,7 @@ class ProcessFacts:
         (nor do its bases of this file), starts processes through the one it inherits from a
         class of another module of the project."""
         base = self._foreign_base(definition, frozenset())
-        if base is None or self.project is None or base.written.split(".", 1)[0] in _NOT_PROJECT:
+        if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
@@ -439,8 +464,31 @@ class ProcessFacts:
         return None
 
 
+def _process_call(site: Site, api: apis.Api, symbol: Symbol, method: str | None,
+                  pickled: frozenset[str]) -> ProcessCall:
+    """The arguments of the call at `site` that `api` pickles."""
+    call = site.node
+    assert isinstance(call, cst.Call)
+    callable_ = argument(call, api.callable_argument.position, api.callable_argument.keyword) \
+        if api.callable_argument else None
+    data: list[cst.BaseExpression] = []
+    items: list[cst.BaseExpression] = []
+    for spec in api.data_arguments:
+        given = argument(call, spec.position, spec.keyword)
+        if given is not None:
+            data.append(given)
+            if spec.items:
+                items.append(given)
+    if api.rest_is_data:
+        rest = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        data += rest
+        if api.rest_items:
+            items += rest
+    return ProcessCall(site, api, symbol, callable_, tuple(data), method, pickled, tuple(items))
+
+
 # Top-level names that are never the project's own modules: no need to ask the project index.
-_NOT_PROJECT = frozenset({
+NOT_PROJECT = frozenset({
     "multiprocessing", "concurrent", "os", "sys", "torch", "numpy", "threading", "asyncio", "logging",
     "subprocess", "time", "json", "re", "pathlib", "functools", "itertools", "collections", "typing",
     "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
@@ -449,7 +497,8 @@ _NOT_PROJECT = frozenset({
 
 
 def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:
-    workers = argument(loader, 2, "num_workers")
+    # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, ...)
+    workers = argument(loader, 5, "num_workers")
     if workers is None:
         return False  # the default is 0: batches are loaded in this process
     value = model.value_of(workers)

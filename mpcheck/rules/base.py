@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
-from ..findings import WHERE_FORK_IS_NOT_THE_DEFAULT, Breakage, Violation
+from ..findings import EVERYWHERE, WHERE_FORK_IS_NOT_THE_DEFAULT, Breakage, Violation
 from ..fixes import FixContext
 
 if TYPE_CHECKING:
@@ -167,3 +167,23 @@ class FixAvailability:
         if self.kind != "none" and not self.always:
             notes.append("sometimes none")
         return f"{self.kind} ({'; '.join(notes)})" if notes else self.kind
+
+
+_METHOD_ORDER = ("fork", "spawn", "forkserver")
+
+
+def under_methods(methods: frozenset[str]) -> str:
+    """"under every start method", "under spawn and forkserver", for a message."""
+    if methods >= set(_METHOD_ORDER):
+        return "under every start method"
+    return "under " + " and ".join(method for method in _METHOD_ORDER if method in methods)
+
+
+def breakage_under(methods: frozenset[str], start_method: str | None) -> tuple[Breakage, ...]:
+    """Where a hazard that strikes under the start methods `methods` breaks a program whose
+    start method is `start_method` (None: the platform's default): everywhere when fork is
+    among them or the program chooses another method itself, else where fork is not the
+    default."""
+    if "fork" in methods or start_method in ("spawn", "forkserver"):
+        return EVERYWHERE
+    return WHERE_FORK_IS_NOT_THE_DEFAULT

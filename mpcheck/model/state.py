@@ -1,0 +1,214 @@
+"""Module-level state that the parent changes after import: a forked child inherits it, a
+spawned or forkserver child re-imports the module and sees the import-time value (facts §6).
+
+A change (`ParentChange`) is
+- a binding of a module-level name made in the main block (`if __name__ == "__main__":`,
+  loops and `with` there included), or through `global` in a function that runs in the parent;
+- a change of the object a module-level name holds, made there: an item or attribute set
+  (`CACHE[k] = v`, `Settings.level = 2`, `settings.DEBUG = True` on an imported module or a
+  class -- those are keyed by the attribute), or a mutating method called on it
+  (`CONFIG.update(...)`, `ITEMS.append(x)`, `parser.read(path)`).
+A function runs in the parent unless it runs in a worker (workers.worker_functions: an
+initializer that sets a global sets it in each child, which is the portable way) or while the
+module is imported (a child runs it too). State a worker sets itself is not the parent's only.
+
+`changes()` lists them; `stale_reads(function)` gives the reads, in a function or lambda, of
+state the parent changes, with the changes each one misses under spawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from .scopes import Kind, ScopeKind, Site
+
+if TYPE_CHECKING:
+    from . import SemanticModel
+
+# Methods that change the object they are called on (dict, list, set, deque, configparser,
+# argparse.Namespace-like stores); a call of one on module-level state is a change of it.
+MUTATORS = frozenset({
+    "update", "append", "extend", "insert", "add", "setdefault", "clear", "pop", "popitem", "remove", "discard",
+    "appendleft", "extendleft", "sort", "reverse", "read", "read_dict", "read_file", "read_string", "set",
+    "add_section", "load", "update_from", "__setitem__",
+})
+_WORKER = "worker"
+
+
+@dataclass(frozen=True)
+class ParentChange:
+    """`name` (with `attribute`, for a module or class whose attribute is set) is changed by
+    `node` at `site`, `how` ("assigns", "sets", "changes by CONFIG.update()") and `where`
+    ("in the main block", "in configure()")."""
+
+    name: str
+    attribute: str | None
+    node: cst.CSTNode
+    site: Site
+    how: str
+    where: str
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.name, self.attribute)
+
+
+@dataclass(frozen=True)
+class StaleRead:
+    """A read (`node`: a Name, or the Attribute `settings.DEBUG`) of state that the parent
+    changes by `changes`."""
+
+    node: cst.CSTNode
+    site: Site
+    name: str
+    changes: tuple[ParentChange, ...]
+
+
+class ParentState:
+    def __init__(self, model: SemanticModel) -> None:
+        self.model = model
+        self._changes: list[ParentChange] | None = None
+        self._at_import: set[int] | None = None
+        self._attributes = {id(site.node.value): site.node for site in model.attributes
+                            if isinstance(site.node, cst.Attribute)}
+
+    def changes(self) -> list[ParentChange]:
+        """Every change of module-level state made only by the parent, in source order of
+        kind (bindings, stores, mutating calls)."""
+        if self._changes is not None:
+            return self._changes
+        found: list[ParentChange] = []
+        by_worker: set[tuple[str, str | None]] = set()
+        module = self.model.module_scope
+        for name, bindings in module.bindings.items():
+            for binding in bindings:
+                if binding.kind is Kind.ANNOTATION or (binding.site.in_function and not binding.nested):
+                    continue
+                where = self._where(binding.site)
+                if where == _WORKER:
+                    by_worker.add((name, None))
+                elif where is not None:
+                    found.append(ParentChange(name, None, binding.target or binding.node, binding.site,
+                                              "deletes" if binding.kind is Kind.DELETE else "assigns", where))
+        for store in self.model.stores:
+            key = self._key(store.target)
+            if key is None:
+                continue
+            where = self._where(store.site)
+            if where == _WORKER:
+                by_worker.add(key)
+            elif where is not None:
+                found.append(ParentChange(*key, store.target, store.site, "sets", where))
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in MUTATORS:
+                continue
+            key = self._key(call.func.value, mutated=True)
+            if key is None:
+                continue
+            where = self._where(site)
+            if where == _WORKER:
+                by_worker.add(key)
+            elif where is not None:
+                written = self.model.module.code_for_node(call.func)
+                found.append(ParentChange(*key, call, site, f"changes by {written}()", where))
+        self._changes = [change for change in found
+                         if change.key not in by_worker and (change.name, None) not in by_worker]
+        return self._changes
+
+    def stale_reads(self, function: cst.CSTNode) -> list[StaleRead]:
+        """The reads in `function` (a FunctionDef or Lambda, nested scopes included) of
+        module-level state the parent changes, first read of each state only."""
+        scope = self.model.scope_of_definition(function)
+        changes = self.changes()
+        if scope is None or not changes:
+            return []
+        by_key: dict[tuple[str, str | None], list[ParentChange]] = {}
+        for change in changes:
+            by_key.setdefault(change.key, []).append(change)
+        module = self.model.module_scope
+        found: dict[tuple[str, str | None], StaleRead] = {}
+        for inner in scope.walk():
+            for reference in inner.references:
+                if reference.owner is not module or not self.model.runs_at_runtime(reference.site):
+                    continue
+                name = reference.name
+                attribute = self._attributes.get(id(reference.node))
+                keys = [(name, None)]
+                if attribute is not None:
+                    keys.append((name, attribute.attr.value))
+                missed = tuple(change for key in keys for change in by_key.get(key, ()))
+                whole = (name, None) in by_key
+                node = reference.node if whole or attribute is None else attribute
+                key = keys[0] if whole else keys[-1]
+                if missed and key not in found:
+                    found[key] = StaleRead(node, reference.site, name, missed)
+        return sorted(found.values(), key=lambda read: _order(self.model, read.node))
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _key(self, target: cst.BaseExpression, mutated: bool = False) -> tuple[str, str | None] | None:
+        """What setting into `target` (`CACHE[k]`, `Settings.level`) or calling a mutating
+        method on it changes: (module-level name, attribute for a module or class)."""
+        chain = []
+        node = target
+        while isinstance(node, (cst.Attribute, cst.Subscript)):
+            chain.append(node)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return None
+        if not mutated and not chain:
+            return None
+        reference = self.model.reference(node)
+        if reference is None or reference.owner is not self.model.module_scope or not reference.bindings:
+            return None
+        namespace = all(binding.kind in (Kind.IMPORT, Kind.CLASS) for binding in reference.bindings)
+        if namespace:
+            first = chain[-1] if chain else None
+            if not isinstance(first, cst.Attribute):
+                return None
+            return (node.value, first.attr.value)
+        return (node.value, None)
+
+    def _where(self, site: Site) -> str | None:
+        """Where a change at `site` is made: "in the main block", "in f()", `_WORKER` for a
+        worker function, None when every process runs it (at import)."""
+        if not self.model.runs_at_runtime(site):
+            return None
+        function = site.scope.enclosing_function()
+        if function is None:
+            return "in the main block" if self.model.under_main_guard(site) else None
+        workers = self.model.workers.worker_functions()
+        scope = function
+        while scope is not None:
+            if id(scope.node) in workers:
+                return _WORKER
+            scope = scope.parent.enclosing_function() if scope.parent is not None else None
+        if id(function.node) in self._run_at_import():
+            return None
+        return f"in {function.qualname}()" if function.kind is ScopeKind.FUNCTION else "in a lambda"
+
+    def _run_at_import(self) -> set[int]:
+        """The functions of this file that run while the module is imported."""
+        if self._at_import is None:
+            found: set[int] = set()
+            processes = self.model.processes
+            pending = [site for site in processes.calls_of(None) if self.model.runs_at_import(site)]
+            while pending:
+                call = pending.pop().node
+                assert isinstance(call, cst.Call)
+                for function in processes.callees(call):
+                    if id(function) not in found:
+                        found.add(id(function))
+                        pending.extend(processes.calls_of(function))
+            self._at_import = found
+        return self._at_import
+
+
+def _order(model: SemanticModel, node: cst.CSTNode) -> tuple[int, int]:
+    position = model.position(node).start
+    return (position.line, position.column)

@@ -1,0 +1,279 @@
+"""MP501: a worker reads module state that only the parent sets after import."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..apis import PROCESS_WORDS
+from ..findings import Violation
+from ..model import Kind, SemanticModel
+from ..model.state import ParentChange
+from ..model.workers import Worker
+from .base import Explanation, Invalid, Rule, RuleContext, Valid
+
+
+class ParentOnlyState(Rule):
+    code = "MP501"
+    name = "parent-only-state"
+    summary = "A worker reads a module global or class attribute that the parent sets after import"
+    triggers = PROCESS_WORDS
+    explanation = Explanation(
+        what=(
+            "Flags a read, in a function that runs in a worker process, of a module-level "
+            "variable or class attribute that the parent sets or changes after the module was "
+            "imported: in the `if __name__ == \"__main__\":` block, in a function through "
+            "`global`, by a setup call (`CONFIG.update(...)`, `ITEMS.append(...)`, "
+            "`Settings.level = ...`, `cache[key] = value`, `settings.DEBUG = True` on an "
+            "imported module). Workers are the targets, map and submit functions, initializers "
+            "and `functools.partial`s handed to processes (through the project's own wrappers "
+            "too), `run` of a `Process` subclass, `__getitem__`/`__iter__` of a torch "
+            "DataLoader's dataset when it has workers, and the functions of the file they call. "
+            "Not flagged: state set while the module is imported, state an initializer sets in "
+            "each worker, changes made after the processes started, and explicitly forked "
+            "children."
+        ),
+        why=(
+            "A forked child is a copy of the parent and sees every value set before it started. "
+            "A spawned or forkserver child starts a fresh interpreter and re-imports the main "
+            "module as `__mp_main__`, without running its main block: it sees the import-time "
+            "value, or no value at all (`NameError`). The program then computes with the wrong "
+            "configuration and still exits 0 (`mpcheck facts 6`: with `CONFIG['set_in_main'] = "
+            "True` in the main block, the fork child prints `{'set_in_main': True}`, the spawn "
+            "and forkserver children `{'set_in_main': False}`). Where: Windows, macOS "
+            "(Python 3.8+), Linux from Python 3.14, and wherever spawn or forkserver is chosen."
+        ),
+        example=(
+            "import multiprocessing\n\nCONFIG = {\"scale\": 1}\n\n"
+            "def work(n):\n    return n * CONFIG[\"scale\"]\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    CONFIG[\"scale\"] = 10\n"
+            "    with multiprocessing.Pool(2) as pool:\n"
+            "        print(pool.map(work, range(3)))\n"
+        ),
+        use_instead=(
+            "import multiprocessing\n\nCONFIG = {\"scale\": 1}\n\n"
+            "def configure(scale):\n    CONFIG[\"scale\"] = scale\n\n"
+            "def work(n):\n    return n * CONFIG[\"scale\"]\n\n"
+            "if __name__ == \"__main__\":\n"
+            "    with multiprocessing.Pool(2, initializer=configure, initargs=(10,)) as pool:\n"
+            "        print(pool.map(work, range(3)))\n"
+        ),
+        fix_safety=(
+            "No automatic fix: passing the value as an argument or through "
+            "`Pool(initializer=..., initargs=...)` changes the worker's signature or the pool's "
+            "construction, which the author should choose."
+        ),
+        references=(
+            "`mpcheck facts 6` (docs/facts.md section 6): Global state is not shared with spawn/forkserver children",
+            "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
+        ),
+    )
+
+    VALID = [
+        Valid(
+            """
+            import multiprocessing
+
+            SCALE = 10
+            TABLE = {n: n * SCALE for n in range(5)}
+
+
+            def work(n):
+                return TABLE[n]
+
+
+            if __name__ == "__main__":
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(work, range(5)))
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+
+            CONFIG = {}
+
+
+            def configure(scale):
+                CONFIG["scale"] = scale
+
+
+            def work(n):
+                return n * CONFIG["scale"]
+
+
+            if __name__ == "__main__":
+                CONFIG["scale"] = 10
+                with multiprocessing.Pool(2, initializer=configure, initargs=(10,)) as pool:
+                    print(pool.map(work, range(3)))
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+
+            RESULTS = []
+
+
+            def work(n):
+                return n * n
+
+
+            if __name__ == "__main__":
+                with multiprocessing.Pool(2) as pool:
+                    squares = pool.map(work, range(3))
+                RESULTS.extend(squares)
+                print(RESULTS)
+            """
+        ),
+    ]
+
+    INVALID = [
+        Invalid(
+            """
+            import multiprocessing
+
+            CONFIG = {"scale": 1}
+
+
+            def work(n):
+                return n * CONFIG["scale"]
+
+
+            if __name__ == "__main__":
+                CONFIG.update(scale=10)
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(work, range(3)))
+            """,
+            line=7,
+            column=16,
+            message="work() runs in a worker (Pool.map() on line 13) and reads CONFIG, which the parent "
+                    "changes by CONFIG.update() in the main block (line 11)",
+        ),
+        Invalid(
+            """
+            import multiprocessing
+
+            VERBOSE = False
+
+
+            def enable_verbose():
+                global VERBOSE
+                VERBOSE = True
+
+
+            def work(name):
+                if VERBOSE:
+                    print("working on", name)
+
+
+            if __name__ == "__main__":
+                enable_verbose()
+                multiprocessing.Process(target=work, args=("a",)).start()
+            """,
+            line=12,
+            message="reads VERBOSE, which the parent assigns in enable_verbose() (line 8)",
+        ),
+        Invalid(
+            """
+            import argparse
+            import multiprocessing
+
+
+            def work(n):
+                return n * options.scale
+
+
+            if __name__ == "__main__":
+                parser = argparse.ArgumentParser()
+                parser.add_argument("--scale", type=int, default=2)
+                options = parser.parse_args()
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(work, range(3)))
+            """,
+            line=6,
+            message="which the parent assigns in the main block (line 12): a spawned or forkserver child "
+                    "re-imports the module and has no such name (NameError)",
+        ),
+        Invalid(
+            """
+            import multiprocessing
+
+
+            class Settings:
+                level = "info"
+
+
+            class Reporter(multiprocessing.Process):
+                def run(self):
+                    print("level:", Settings.level)
+
+
+            if __name__ == "__main__":
+                Settings.level = "debug"
+                reporter = Reporter()
+                reporter.start()
+                reporter.join()
+            """,
+            line=10,
+            message="Reporter.run() runs in a worker (run() of a Process subclass) and reads Settings.level, "
+                    "which the parent sets in the main block (line 14)",
+        ),
+    ]
+
+    def check(self, context: RuleContext) -> Iterable[Violation]:
+        model = context.model
+        if not model.parent_state.changes():
+            return
+        reported: set[int] = set()
+        for worker in model.workers.worker_functions().values():
+            if not worker.start_methods - {"fork"}:
+                continue  # an explicitly forked child inherits the parent's state
+            for read in model.parent_state.stale_reads(worker.function):
+                changes = [change for change in read.changes if not _after_the_start(model, change, worker)]
+                if not changes or id(read.node) in reported:
+                    continue
+                reported.add(id(read.node))
+                change = changes[0]
+                written = model.module.code_for_node(read.node)
+                line = model.position(change.node).start.line
+                sees = "sees the import-time value" if _bound_at_import(model, read.name) else \
+                    "has no such name (NameError)"
+                yield Violation(
+                    read.node,
+                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and reads {written}, "
+                    f"which the parent {change.how} {change.where} (line {line}): a spawned or forkserver "
+                    f"child re-imports the module and {sees}; pass it as an argument or set it in "
+                    "the worker through `initializer=`",
+                )
+
+
+def _worker_name(model: SemanticModel, worker: Worker) -> str:
+    scope = model.scope_of_definition(worker.function)
+    if scope is None or scope.kind.value == "lambda":
+        return "a lambda"
+    return f"{scope.qualname}()"
+
+
+def _how(model: SemanticModel, worker: Worker) -> str:
+    if worker.handoff is None:
+        return "run() of a Process subclass" if not worker.via else f"through {' -> '.join(worker.via)}"
+    line = model.position(worker.handoff.site.node).start.line
+    how = f"{worker.handoff.describe()} on line {line}"
+    return how if not worker.via else f"{how}, through {' -> '.join(worker.via)}"
+
+
+def _bound_at_import(model: SemanticModel, name: str) -> bool:
+    """`name` has a binding that a re-import makes (module level, outside the main block)."""
+    return any(binding.kind is not Kind.ANNOTATION and not binding.site.in_function and not binding.nested
+               and not model.under_main_guard(binding.site) and model.runs_at_runtime(binding.site)
+               for binding in model.module_scope.bindings.get(name, ()))
+
+
+def _after_the_start(model: SemanticModel, change: ParentChange, worker: Worker) -> bool:
+    """The change is made in the main block after the call that hands the worker over, and
+    not in a loop: no child of that call can have seen it, fork or not."""
+    handoff = worker.handoff
+    if handoff is None or change.site.in_function or handoff.site.in_function or any(change.site.loops()):
+        return False
+    return model.position(change.node).start.line > model.position(handoff.site.node).end.line
