@@ -283,6 +283,13 @@ class Checker:
         gives the file's MP000; a rule, a fix or the engine failing on the file or on what
         the fixes made of it gives the findings in the file as it was and an MP999."""
         try:
+            # On the deep thread: printing and fixing a tree recurse once per level too.
+            return run_deep(lambda: self._fix(text, path))
+        except InputError as error:  # deeper than even that thread allows
+            return self._unchecked(path, error, text)
+
+    def _fix(self, text: str, path: str) -> FileResult:
+        try:
             original = self._analyze(text, path)
         except InputError as error:
             return self._unchecked(path, error, text)

@@ -12,6 +12,7 @@ import os
 import resource
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,20 @@ def test_a_device_named_on_the_command_line_is_reported_not_read(tree):
     assert_clean_exit(run)
     assert "/dev/zero:1:1: MP000 is a character device, not a regular file, so it was not read" in run.stdout
     assert "worker.py:5:15: MP101" in run.stdout
+
+
+@pytest.mark.slow
+def test_pydoc_topics_with_a_finding_is_checked_and_fixed(tree):
+    """pydoc_data/topics.py (long implicitly concatenated strings: a tree deeper than the
+    default recursion limit, where Fixit's PositionProvider fails) keeps its findings, and
+    its fix is printed and written: every walk of the tree runs on the deep thread."""
+    topics = Path(sysconfig.get_paths()["stdlib"]) / "pydoc_data" / "topics.py"
+    path = tree / "topics.py"
+    path.write_text(topics.read_text(encoding="utf-8") + "\n\n" + WORKER, encoding="utf-8")
+    run = measured("fix", "--unsafe-fixes", "topics.py", cwd=tree)
+    assert_clean_exit(run)
+    assert run.exit_code == 0, run.stdout
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed.startswith(topics.read_text(encoding="utf-8"))
+    assert 'multiprocessing.get_context("spawn")' in fixed
+    compile(fixed, "topics.py", "exec")
