@@ -35,6 +35,11 @@ _DEEP_RECURSION_LIMIT = 60_000
 # refuses 20,000 terms itself, 3.10 accepts them, so the depth is measured on every version.
 # Hand-written code stays far below this; it is the depth of 1,000 chained operators.
 _MAX_AST_DEPTH = 1000
+# libcst holds about 5 KB per node of Python's own tree (a one-line list of 150,000 numbers,
+# 1 MB, took 700 MB and 40 s): this bounds a file to about 1.5 GB. The largest hand-written
+# modules seen have 200,000 (sympy's polys/benchmarks/bench_solvers.py; Lib/test/test_typing.py
+# 64,000); beyond that a file is generated data, not code anyone starts processes from.
+_MAX_AST_NODES = 300_000
 _TOO_DEEP = "too deeply nested to check (the Python parser's nesting limit was exceeded)"
 
 
@@ -66,27 +71,29 @@ def _cpython_syntax_error(text: str) -> InputError | None:
         return InputError(f"syntax error: {message}", error.lineno or 1, error.offset or 1)
     except ValueError as error:  # e.g. "source code string cannot contain null bytes"
         return InputError(f"syntax error: {error}")
-    too_deep = _node_deeper_than(tree, _MAX_AST_DEPTH)
-    if too_deep is not None:
-        raise InputError(
-            f"too deeply nested to check (more than {_MAX_AST_DEPTH} levels)",
-            getattr(too_deep, "lineno", 1), getattr(too_deep, "col_offset", 0) + 1,
-        )
+    _refuse_too_deep_or_too_large(tree)
     return None
 
 
-def _node_deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
-    """A node with a position (not `Load` and the like) that has a descendant more than
-    `limit` levels down, if any. Iterative: the tree may be deeper than the recursion limit."""
+def _refuse_too_deep_or_too_large(tree: ast.AST) -> None:
+    """Raise InputError at the first node with a position (not `Load` and the like) that
+    has a descendant more than _MAX_AST_DEPTH levels down, or when the tree has more than
+    _MAX_AST_NODES nodes. Iterative: the tree may be deeper than the recursion limit."""
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 1, tree)]
+    count = 0
     while stack:
         node, depth, located = stack.pop()
+        count += 1
+        if count > _MAX_AST_NODES:
+            raise InputError(f"file is too large to check (more than {_MAX_AST_NODES} syntax nodes)")
         if hasattr(node, "lineno"):
             located = node
-        if depth > limit:
-            return located
+        if depth > _MAX_AST_DEPTH:
+            raise InputError(
+                f"too deeply nested to check (more than {_MAX_AST_DEPTH} levels)",
+                getattr(located, "lineno", 1), getattr(located, "col_offset", 0) + 1,
+            )
         stack.extend((child, depth + 1, located) for child in ast.iter_child_nodes(node))
-    return None
 
 
 def run_deep(function: Callable[[], _T]) -> _T:

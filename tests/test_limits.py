@@ -9,7 +9,7 @@ exhausted stack must show as a failed test, not kill the test run."""
 from __future__ import annotations
 
 import os
-import resource
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -41,26 +41,35 @@ class Measured:
     stdout: str
     stderr: str
     seconds: float
-    peak_mib: float
+    peak_mib: float  # the largest resident set of mpcheck or any of its workers
 
 
-def measured(*args: str, cwd: Path, timeout: float = 300) -> Measured:
-    """Run mpcheck in its own process group; its wall time and peak resident memory (of it
-    and any worker it started)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Runs a command and reports the peak memory of its process tree on its last stderr line.
+_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "print(f'peak-kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def measured(*args: str, cwd: Path, timeout: float = 600) -> Measured:
+    """Run mpcheck (in its own process group, killed at `timeout`); its output, wall time
+    and peak memory, printed for the README's limits section (`pytest -s`)."""
     start = time.perf_counter()
-    process = subprocess.Popen([*mpcheck_command(), *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *mpcheck_command(), *args], cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, 9)
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux; the largest child so far
-    return Measured(process.returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"),
-                    seconds, max(peak, before) / 1024)
+    errors, _, peak = stderr.decode("utf-8", "replace").rpartition("peak-kib=")
+    run = Measured(process.returncode, stdout.decode("utf-8", "replace"), errors, seconds, int(peak) / 1024)
+    print(f"mpcheck {' '.join(args)}: exit {run.exit_code}, {run.seconds:.1f} s, {run.peak_mib:.0f} MiB")
+    return run
 
 
 def assert_clean_exit(run: Measured) -> None:
@@ -111,3 +120,97 @@ def test_pydoc_topics_with_a_finding_is_checked_and_fixed(tree):
     assert fixed.startswith(topics.read_text(encoding="utf-8"))
     assert 'multiprocessing.get_context("spawn")' in fixed
     compile(fixed, "topics.py", "exec")
+
+
+def test_a_20_mb_generated_file_is_refused_before_it_is_read(tree):
+    rows = "".join(f"    'key{n:08d}': ('value', {n}, {n * 3.5}, b'\\x00'),\n" for n in range(400_000))
+    (tree / "table.py").write_text("import multiprocessing\nTABLE = {\n" + rows + "}\n")
+    size = (tree / "table.py").stat().st_size
+    assert size > 20 * 1024 * 1024
+    run = measured("fix", ".", cwd=tree)
+    assert_clean_exit(run)
+    assert f"table.py:1:1: MP000 file is too large to check ({size} bytes, limit 8388608)" in run.stdout
+    assert "get_all_start_methods()" in (tree / "worker.py").read_text()  # the rest is fixed
+    assert run.peak_mib < 250  # never read whole
+
+
+# 5,000 levels of each way Python nests (blocks aside), each beside the worker module, which is still fixed.
+NESTED = {
+    "brackets": "x = " + "[" * 5000 + "]" * 5000 + "\n",
+    "calls": "x = " + "f(" * 5000 + ")" * 5000 + "\n",
+    # 5,000 indented blocks would be a 12 MB file: 1,000 of them, where Python allows 100.
+    "blocks": "".join(" " * level + "if True:\n" for level in range(1000)) + " " * 1000 + "pass\n",
+    "unary": "x = " + "-" * 5000 + "1\n",
+    "not": "x = " + "not " * 5000 + "1\n",
+    "lambdas": "x = " + "lambda: " * 5000 + "1\n",
+    "attributes": "x = a" + ".b" * 5000 + "\n",
+    "sum": "x = " + " + ".join(["1"] * 5000) + "\n",
+    "elifs": "if x == 0:\n    pass\n" + "".join(f"elif x == {n}:\n    pass\n" for n in range(1, 5000)),
+    "strings": "x = (\n" + "".join(f"    'part {n}'\n" for n in range(5000)) + ")\n",
+}
+
+
+@pytest.mark.slow
+def test_5000_nesting_levels_are_refused_with_a_reason(tree):
+    for name, body in NESTED.items():
+        (tree / f"nested_{name}.py").write_text("import multiprocessing\n" + body)
+    run = measured("fix", ".", cwd=tree)
+    assert_clean_exit(run)
+    reasons = {line.split(": MP000 ")[0].split(":")[0]: line.split(": MP000 ")[1]
+               for line in run.stdout.splitlines() if ": MP000 " in line}
+    assert sorted(reasons) == sorted(f"nested_{name}.py" for name in NESTED), run.stdout
+    for path, reason in reasons.items():
+        assert reason.startswith((
+            "too deeply nested to check",  # Python's parser limit, or mpcheck's 1,000 levels
+            "syntax error: too many levels of indentation",  # Python's 100 blocks
+            "valid Python that libcst, the parser mpcheck uses, cannot parse",  # 3,000 strings
+        )), (path, reason)
+    assert "get_all_start_methods()" in (tree / "worker.py").read_text()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("BLOB = '" + "x" * (1024 * 1024) + "'\n", id="a-1-MB-string"),
+        pytest.param("DATA = [" + ", ".join(str(n) for n in range(150_000)) + "]\n", id="150000-numbers",
+                     marks=pytest.mark.slow),
+    ],
+)
+def test_a_1_mb_line_is_checked(tree, line):
+    assert len(line) > 1024 * 1024
+    (tree / "worker.py").write_text(line + WORKER)
+    run = measured("fix", "worker.py", cwd=tree)
+    assert_clean_exit(run)
+    assert run.exit_code == 0, run.stdout  # found and fixed
+    fixed = (tree / "worker.py").read_text()
+    assert fixed.startswith(line) and "get_all_start_methods()" in fixed
+
+
+@pytest.mark.slow
+def test_50000_small_files_are_checked_in_bounded_memory(tree):
+    module = '"""Module {n}."""\n\nVALUE = {n}\n\n\ndef double(x):\n    return 2 * x + VALUE\n'
+    for package in range(500):
+        directory = tree / f"package{package:03d}"
+        directory.mkdir()
+        (directory / "__init__.py").write_text("")
+        for number in range(99):
+            (directory / f"module{number:02d}.py").write_text(module.format(n=number))
+    run = measured("check", ".", cwd=tree)
+    assert_clean_exit(run)
+    assert run.exit_code == 1
+    assert run.stdout.splitlines()[0].startswith("worker.py:5:15: MP101")
+    assert run.peak_mib < 1024
+
+
+def test_symlink_cycles_in_a_fixed_tree(tree):
+    package = tree / "package"
+    package.mkdir()
+    (package / "jobs.py").write_text(WORKER)
+    (package / "again").symlink_to(package, target_is_directory=True)  # a directory cycle
+    (package / "ping.py").symlink_to(package / "pong.py")  # a file cycle
+    (package / "pong.py").symlink_to(package / "ping.py")
+    run = measured("fix", ".", "package/ping.py", cwd=tree, timeout=120)
+    assert_clean_exit(run)
+    assert run.stdout.count("MP000 cannot read file: Too many levels of symbolic links") == 2, run.stdout
+    assert "get_all_start_methods()" in (package / "jobs.py").read_text()
+    assert (package / "again").is_symlink() and (package / "ping.py").is_symlink()
