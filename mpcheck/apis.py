@@ -98,10 +98,18 @@ ALIASES: dict[str, tuple[str, str | None]] = {
     "pathos.pools.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
     "pathos.multiprocessing.ProcessingPool": ("pathos.multiprocessing.ProcessPool", None),
     "pathos.pools.ThreadPool": ("pathos.threading.ThreadPool", None),
+    "pathos.helpers.cpu_count": ("multiprocessing.cpu_count", None),
+    "pathos.multiprocessing.cpu_count": ("multiprocessing.cpu_count", None),
     "torch.utils.data.dataloader.DataLoader": ("torch.utils.data.DataLoader", None),
     "tqdm.auto.tqdm": ("tqdm.tqdm", None),
     "tqdm.std.tqdm": ("tqdm.tqdm", None),
     "tqdm.notebook.tqdm": ("tqdm.tqdm", None),
+    # The event loop, however it is obtained.
+    "asyncio.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.new_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_event_loop()": ("asyncio.AbstractEventLoop()", None),
+    "asyncio.events.get_running_loop()": ("asyncio.AbstractEventLoop()", None),
 }
 
 # Classes whose instance is a multiprocessing context with a fixed start method:
@@ -162,6 +170,14 @@ class Role(enum.Flag):
     SHARED_MEMORY = enum.auto()
     RESOURCE_TRACKER = enum.auto()  # starts the resource tracker process under spawn/forkserver
     DATA_LOADER = enum.auto()  # torch DataLoader: processes when iterated with num_workers > 0
+    # Reads a semaphore's value through sem_getvalue(), which macOS lacks: NotImplementedError
+    # there (facts §7).
+    SEM_GETVALUE = enum.auto()
+    MISSING_ON_WINDOWS = enum.auto()  # a name absent on Windows that is not about fork (facts §11)
+    REUSE_PORT = enum.auto()  # takes `reuse_port=`: ValueError on Windows when true (facts §11)
+    SOCKET = enum.auto()  # makes a socket object (a listening one, for the server APIs)
+    ASYNC_RESULT = enum.auto()  # returns results that arrive later (AsyncResult, futures, a result iterator)
+    EXIT_TERMINATES = enum.auto()  # a pool whose `with` exit calls terminate(): pending tasks are lost
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,11 @@ class Api:
     `start_method_argument` names another (torch's `start_processes(start_method=...)`).
     `context_argument`: where a multiprocessing context may be given, whose start method the
     object made then uses (`Pool(context=...)`, `ProcessPoolExecutor(mp_context=...)`).
+    `workers_argument`: where a pool is told its number of worker processes; on Windows a
+    pool waits on its workers with `WaitForMultipleObjects`, which takes at most 63 handles
+    (facts §8): `windows_workers_until` is the first Python version whose pool copes with
+    more (None: none does, the executor rejects more than 61 with ValueError), and
+    `default_workers_clamped` says whether its default size stays within 61 on Windows.
     """
 
     name: str
@@ -202,6 +223,9 @@ class Api:
     start_method: str | None = None
     start_method_argument: Argument | None = None
     context_argument: Argument | None = None
+    workers_argument: Argument | None = None
+    windows_workers_until: tuple[int, int] | None = None
+    default_workers_clamped: bool = False
     note: str = ""
 
 
@@ -217,6 +241,11 @@ def _items(position: int | None, keyword: str | None = None) -> Argument:
     return Argument(position, keyword, items=True)
 
 
+def _async(method: str) -> Role:
+    """Pool methods whose results arrive later: `*_async` and the `imap` iterators."""
+    return Role.ASYNC_RESULT if method.endswith("_async") or method.startswith("imap") else Role.NONE
+
+
 _APIS = [
     # -- processes
     Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
@@ -224,24 +253,31 @@ _APIS = [
         pickled_under=_NOT_FORK),
     Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
     # -- pools and executors
-    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Pool()",
+    # Pool.__exit__ calls terminate() (facts §10).
+    Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.EXIT_TERMINATES | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_items(2, "initargs"),),
-        pickled_under=_NOT_FORK, context_argument=_arg(4, "context")),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),), pickled_under=_ALL)
+        pickled_under=_NOT_FORK, context_argument=_arg(4, "context"), workers_argument=_arg(0, "processes"),
+        windows_workers_until=(3, 13)),
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),),
+          pickled_under=_ALL)
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
-    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, f"Pool.{method}()",
-          callable_argument=_arg(0, "func"), data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
+    *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
+          f"Pool.{method}()", callable_argument=_arg(0, "func"),
+          data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_items(3, "initargs"),),
-        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"),
+        pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"), workers_argument=_arg(0, "max_workers"),
+        default_workers_clamped=True,
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
-    Api("concurrent.futures.ProcessPoolExecutor().submit", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.submit()", callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
-    Api("concurrent.futures.ProcessPoolExecutor().map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor.map()", callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True,
-        pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().submit",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.submit()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+    Api("concurrent.futures.ProcessPoolExecutor().map",
+        Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.map()",
+        callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True, pickled_under=_ALL),
     Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
     Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
     Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),
@@ -261,7 +297,9 @@ _APIS = [
         start_method_argument=_arg(5, "start_method")),
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value
-    Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()"),
+    # pathos' ProcessPool(nodes) is a multiprocess.Pool (the stdlib pool under dill) of that size.
+    Api("pathos.multiprocessing.ProcessPool", Role.POOL, "ProcessPool()", workers_argument=_arg(0, "nodes"),
+        windows_workers_until=(3, 13)),
     # pathos starts its workers (multiprocess, dill) at the first map; under spawn they re-import
     # the main module like multiprocessing's do.
     *(Api(f"pathos.multiprocessing.ProcessPool().{method}", Role.STARTS, f"ProcessPool.{method}()")
@@ -276,6 +314,7 @@ _APIS = [
     # -- start methods
     Api("multiprocessing.set_start_method", Role.SETS_START_METHOD, "set_start_method()"),
     Api("multiprocessing.get_context", Role.NONE, "get_context()"),
+    Api("multiprocessing.get_start_method", Role.NONE, "get_start_method()"),
     # -- fork-only names (facts §2): absent on Windows
     *(Api(name, Role.FORK_ONLY, name.rsplit(".", 1)[1]) for name in (
         "multiprocessing.context.ForkProcess", "multiprocessing.context.ForkServerProcess",
@@ -298,6 +337,26 @@ _APIS = [
     Api("multiprocessing.Pipe", Role.NONE, "Pipe()"),
     Api("multiprocessing.shared_memory.SharedMemory", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "SharedMemory()"),
     Api("multiprocessing.shared_memory.ShareableList", Role.SHARED_MEMORY | Role.RESOURCE_TRACKER, "ShareableList()"),
+    # queues.py `qsize()` and synchronize.py `get_value()` call `_semlock._get_value()`, which
+    # raises NotImplementedError where sem_getvalue() is broken (macOS; facts §7). A manager's
+    # Queue() is a queue.Queue in the manager's process: its qsize() works.
+    *(Api(f"multiprocessing.{name}().qsize", Role.SEM_GETVALUE, f"{name}.qsize()")
+      for name in ("Queue", "JoinableQueue")),
+    *(Api(f"multiprocessing.{name}().get_value", Role.SEM_GETVALUE, f"{name}.get_value()")
+      for name in ("Semaphore", "BoundedSemaphore")),
+    # -- sockets (MP702, facts §11): SO_REUSEPORT is not defined on Windows; `reuse_port=True`
+    # raises ValueError there (socket.py, asyncio/base_events.py).
+    Api("socket.SO_REUSEPORT", Role.MISSING_ON_WINDOWS, "socket.SO_REUSEPORT"),
+    Api("socket.create_server", Role.REUSE_PORT | Role.SOCKET, "socket.create_server()"),
+    *(Api(name, Role.REUSE_PORT, label) for name, label in (
+        ("asyncio.start_server", "asyncio.start_server()"),
+        ("asyncio.AbstractEventLoop().create_server", "loop.create_server()"),
+        ("asyncio.AbstractEventLoop().create_datagram_endpoint", "loop.create_datagram_endpoint()"),
+    )),
+    *(Api(name, Role.SOCKET, label) for name, label in (
+        ("socket.socket", "socket.socket()"), ("socket.fromfd", "socket.fromfd()"), ("socket.fromshare", "socket.fromshare()"),
+        ("uvicorn.Config().bind_socket", "uvicorn.Config.bind_socket()"),
+    )),
 ]
 
 CATALOGUE: dict[str, Api] = {api.name: api for api in _APIS}
@@ -326,6 +385,13 @@ HARMLESS_CALLS = frozenset({
     "int", "float", "str", "bool", "bytes", "dict", "list", "set", "frozenset", "tuple", "range", "len",
     "min", "max", "sorted", "enumerate", "zip", "object", "type",
 })
+
+# Functions that return the number of CPUs of the machine, unclamped (facts §8).
+CPU_COUNTS = frozenset({
+    "os.cpu_count", "os.process_cpu_count", "multiprocessing.cpu_count", "psutil.cpu_count", "joblib.cpu_count",
+})
+# The most worker processes a pool can wait on under Windows (63 handles less two; facts §8).
+WINDOWS_MAX_WORKERS = 61
 
 # `asyncio`'s `loop.run_in_executor(executor, func, *args)`: pickles `func` and `args` when the
 # executor is a process pool (recognised from the executor argument, not the loop's name).
@@ -400,3 +466,76 @@ JOBLIB_PARALLEL = "joblib.Parallel"
 FREEZE_SUPPORT = "multiprocessing.freeze_support"
 # Start-method arguments of `get_context`/`set_start_method`.
 START_METHOD_ARGUMENT = Argument(0, "method")
+# Objects that multiprocessing's module-level functions make through the default context: making
+# one fixes the global start method, as if `set_start_method()` had been called with the
+# platform's default (facts §2; context.py `BaseContext.get_context` sets `_actual_context`).
+FIXES_GLOBAL_CONTEXT = Role.QUEUE | Role.SYNC | Role.POOL | Role.MANAGER
+
+
+# -- third-party modules that need fork when imported (MP103) ------------------------------------
+
+
+@dataclass(frozen=True)
+class ForkOnlyModule:
+    """A third-party module whose import fails where fork is missing (Windows).
+
+    `needs`: what its import does that needs fork, as a verb phrase ("import ForkProcess");
+    `affected`: the releases that do it; `detail`: how, and what later releases do;
+    `source`: where that was read or observed; `error`: what the import raises on Windows.
+    `no_op_decorators`: its names that a program
+    uses as decorators only and that can be replaced by a decorator returning the function
+    unchanged where the module cannot be imported (bare, `@name`, or called with options,
+    `@name(duration=60)`): MP103's fix offers that fallback when a file uses nothing else.
+    """
+
+    name: str
+    needs: str
+    affected: str
+    detail: str
+    source: str
+    error: str = "ImportError, AttributeError or ValueError from the fork-only API it uses"
+    no_op_decorators: tuple[str, ...] = ()
+    # The first release that no longer needs fork at import, if any: a project that requires
+    # it or later (`spaces>=0.29.1`, `spaces==0.30.4`) is not affected.
+    fixed_in: str | None = None
+
+
+FORK_ONLY_MODULES: dict[str, ForkOnlyModule] = {
+    module.name: module for module in (
+        ForkOnlyModule(
+            "spaces",
+            needs="import `ForkProcess` from multiprocessing.context",
+            affected="spaces 0.29.0 and earlier",
+            detail="spaces/__init__.py imports spaces/zero/decorator.py, which imports spaces/zero/wrappers.py: "
+                   "`from multiprocessing.context import ForkProcess` and `multiprocessing.get_context(\"fork\")` "
+                   "at module level. From 0.29.1, `spaces.GPU` imports wrappers.py only when ZeroGPU is on "
+                   "(on Hugging Face's servers, which run Linux)",
+            source="the spaces wheels from PyPI, read for mpcheck: 0.28.3 and 0.29.0 import it at import time; "
+                   "0.29.1, 0.29.2, 0.29.3, 0.30.0, 0.31.0, 0.34.0, 0.40.0, 0.45.0 and 0.51.3 do not. The "
+                   "MuseTalk Windows report (ImportError: cannot import name 'ForkProcess' from "
+                   "'multiprocessing.context')",
+            error="ImportError: cannot import name 'ForkProcess' from 'multiprocessing.context'",
+            no_op_decorators=("GPU",),
+            fixed_in="0.29.1",
+        ),
+    )
+}
+
+
+def fork_only_module(qualname: str, extra: tuple[str, ...] = ()) -> ForkOnlyModule | None:
+    """The entry for an imported dotted name (`spaces`, `spaces.GPU`, `spaces.zero`): the
+    catalogue's, or a bare one for a module the user listed in `fork-only-modules` (`extra`)."""
+    for name in _prefixes_by_dot(qualname):
+        if name in FORK_ONLY_MODULES:
+            return FORK_ONLY_MODULES[name]
+        if name in extra:
+            return ForkOnlyModule(name, needs="need fork", affected="its releases",
+                                  detail="listed in the project's `fork-only-modules` option",
+                                  source="the project's `fork-only-modules` option")
+    return None
+
+
+def _prefixes_by_dot(qualname: str):
+    parts = qualname.split(".")
+    for end in range(len(parts), 0, -1):
+        yield ".".join(parts[:end])

@@ -22,18 +22,21 @@ from typing import Callable, Iterator, Sequence
 
 import click
 
+from typing import TYPE_CHECKING
+
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
-from .engine import Checker, FileResult, input_error
-from .explain import fix_summary, render_rule
 from .findings import ERROR_CODES, Diagnostic
-from .fixes import NotWritten, write_atomically
-from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
-from .rules import ALL_RULES, RULES_BY_CODE
 from .runtime import runner
 from .runtime.startmethod import START_METHODS, check as check_start_method
 from .source import InputError
+
+if TYPE_CHECKING:
+    from .engine import Checker, FileResult
+
+# The rules, the engine and the reporters import libcst (0.1-0.2 s): each command imports
+# what it uses when it runs, so that `--version`, `--help` and `mpcheck run` do not pay for it.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # A run over fewer files ends before a progress bar would tell anyone anything.
@@ -71,12 +74,15 @@ def _common_options(function: Callable) -> Callable:
         click.option("--ignore", metavar="CODES", help="Rule codes or prefixes to disable."),
         click.option("--exclude", metavar="PATTERNS", help="Comma-separated globs of files and directories to skip (replaces the defaults)."),
         click.option("--extend-exclude", metavar="PATTERNS", help="Globs to skip on top of the defaults."),
+        click.option("--platforms", metavar="PLATFORMS", help="Comma-separated platforms the code runs on (windows, macos, linux; default all): findings that cannot break there are not reported."),
+        click.option("--target-version", metavar="VERSION", help="The lowest Python version the code supports (3.10 or py310; default any): findings that break only on older Pythons are not reported."),
         click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="concise", show_default=True, help="How findings are printed: concise (path:line:col: CODE message), full (with the source line), json, sarif (2.1.0), github (Actions annotations)."),
         click.option("--statistics", is_flag=True, help="Print a count of findings per rule instead of the findings."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (not when a file could not be checked)."),
         click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A pyproject.toml or mpcheck.toml to read instead of the nearest pyproject.toml."),
         click.option("--stdin-filename", metavar="PATH", help="The file name to report (and match per-file-ignores against) when reading from `-`."),
         click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Worker processes that parse files (default: the number of CPUs; 1: none). Output is the same, in the same order, whatever N."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -101,6 +107,9 @@ def fix_command(**options) -> None:
 @main.command()
 def rules() -> None:
     """List the rules: code, name, whether `fix` can fix it, and what it flags."""
+    from .explain import fix_summary
+    from .rules import ALL_RULES
+
     rows = [(rule.code, rule.name, fix_summary(rule), rule.summary) for rule in ALL_RULES]
     widths = [max(len(row[i]) for row in rows + [("CODE", "NAME", "FIX", "")]) for i in range(3)]
     header = ("CODE", "NAME", "FIX", "SUMMARY")
@@ -128,6 +137,9 @@ def facts(section: int | None) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain rule CODE: what it flags, where it breaks, the portable form, fix safety."""
+    from .explain import render_rule
+    from .rules import RULES_BY_CODE
+
     rule = RULES_BY_CODE.get(code.upper())
     if rule is None:
         raise click.UsageError(f"unknown rule code {code!r}; `mpcheck rules` lists them")
@@ -242,15 +254,22 @@ def _run(
     ignore: str | None,
     exclude: str | None,
     extend_exclude: str | None,
+    platforms: str | None,
+    target_version: str | None,
     output_format: str,
     statistics: bool,
     exit_zero: bool,
     config_path: Path | None,
     stdin_filename: str | None,
     quiet: bool,
+    jobs: int | None,
 ) -> int:
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
+    from .engine import Checker, FileResult, input_error
+    from .fixes import NotWritten, write_atomically
+    from .rules import RULES_BY_CODE
+
     try:
         settings = load_settings(
             config_path,
@@ -261,13 +280,16 @@ def _run(
                 "ignore": _split(ignore),
                 "exclude": _split(exclude),
                 "extend-exclude": _split(extend_exclude),
+                "platforms": _split(platforms),
+                "target-version": target_version,
             },
             search_from=_config_search_start(paths, stdin_filename),
         )
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     targets = list(_targets(paths, settings))
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes)
+    # Only the machine formats print a fix's edit; finding it costs a rendering per finding.
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes, fix_edits=output_format in ("json", "sarif"))
     fixing = fix or diff
     results: list[FileResult] = []
     missing = 0
@@ -284,7 +306,7 @@ def _run(
         # ruff's warning and exit status (0): a tree without Python files is not an error,
         # but nothing was checked, so there is no summary to give (see _report).
         click.echo("warning: No Python files found under the given path(s)", err=True)
-    outcomes = checker.run_files([(target.path, target.display) for target in files], fixing)
+    outcomes = checker.run_files([(target.path, target.display) for target in files], fixing, jobs)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
         if result.changed and not result.failed:
@@ -372,6 +394,8 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
 
 def _report(diagnostics: list[Diagnostic], output_format: str, statistics: bool, quiet: bool,
             fixing: bool, diff: bool, results: list[FileResult], to_stderr: bool, missing: int) -> None:
+    from .reporting import MACHINE_FORMATS, fix_summary_line, format_full, format_statistics, format_text, summary_line
+
     if output_format in MACHINE_FORMATS:
         document = MACHINE_FORMATS[output_format](diagnostics)
         if document:

@@ -7,12 +7,13 @@ setting silently ignored.
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .findings import INPUT_ERROR_CODE, names_input_errors
+from .findings import ALL_VERSIONS, INPUT_ERROR_CODE, Breakage, names_input_errors, narrow
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,10 +42,15 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The platforms the checked code runs on, and the lowest Python version it supports
+    # (None: any): findings that cannot break there are not reported (see `reachable`).
     platforms: tuple[str, ...] = PLATFORMS
+    target_version: tuple[int, int] | None = None
     # Qualified names of the project's own functions that start processes (MP201 and
     # friends treat a call to one like a call to Pool()).
     process_apis: tuple[str, ...] = ()
+    # Third-party modules whose import needs fork, on top of mpcheck's own table (MP103).
+    fork_only_modules: tuple[str, ...] = ()
     respect_gitignore: bool = True
     # The directory relative paths in exclude and per-file-ignores are taken from.
     root: Path = field(default_factory=Path.cwd)
@@ -54,6 +60,12 @@ class Settings:
         selected = max((len(p) for p in (*self.select, *self.extend_select) if _matches(code, p)), default=-1)
         ignored = max((len(p) for p in self.ignore if _matches(code, p)), default=-1)
         return selected >= 0 and selected > ignored
+
+    def reachable(self, breakages: Iterable[Breakage]) -> tuple[Breakage, ...]:
+        """What of `breakages` (where a finding breaks) the code can meet on the configured
+        `platforms` from `target-version` on; empty: the finding cannot break there."""
+        versions = ALL_VERSIONS if self.target_version is None else (self.target_version, ALL_VERSIONS[1])
+        return narrow(breakages, self.platforms, versions)
 
     def ignored_for_file(self, code: str, path: str) -> bool:
         return any(_matches(code, prefix) for prefix in self._per_file_codes(path))
@@ -93,9 +105,11 @@ def _path_matches(relative: str, pattern: str) -> bool:
 
 # --- loading ------------------------------------------------------------------------
 
-_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis"}
-_KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore"}
+_LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis",
+              "fork-only-modules"}
+_KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore", "target-version"}
 _EXTENDING_KEYS = {"extend-select", "extend-exclude"}
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def find_config(start: Path) -> Path | None:
@@ -174,6 +188,10 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
                 for platform in value:
                     if platform not in PLATFORMS:
                         raise ConfigError(f"{origin}: unknown platform `{platform}` in `platforms` (choose from {', '.join(PLATFORMS)})")
+            if key == "fork-only-modules":
+                for module in value:
+                    if not _DOTTED_NAME.fullmatch(module):
+                        raise ConfigError(f"{origin}: `{module}` in `fork-only-modules` is not a module name")
         elif key == "per-file-ignores":
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{origin}: `per-file-ignores` must be a table of glob = [codes]")
@@ -189,8 +207,22 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
             value = table_value
         elif key == "respect-gitignore" and not isinstance(value, bool):
             raise ConfigError(f"{origin}: `respect-gitignore` must be true or false")
+        elif key == "target-version":
+            value = parse_version(value, origin)
         result[key] = value
     return result
+
+
+_VERSION = re.compile(r"(?:py(?P<compact>3)(?P<minor>[0-9]{1,2})|(?P<major>3)\.(?P<dotted_minor>[0-9]{1,2}))")
+
+
+def parse_version(value: Any, origin: str) -> tuple[int, int]:
+    """`target-version`: "3.10" or ruff's spelling "py310" -> (3, 10). Raises ConfigError."""
+    match = _VERSION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{origin}: `target-version` must be a Python version such as \"3.10\" or \"py310\", "
+                          f"not {value!r}")
+    return 3, int(match["minor"] or match["dotted_minor"])
 
 
 def _check_code(code: str, origin: str, key: str, known: tuple[str, ...]) -> None:

@@ -143,7 +143,7 @@ class _GitIgnore:
             lines = read_regular_file(gitignore, _MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace").splitlines()
         except InputError:
             return
-        self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+        self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(_valid_patterns(lines))))
 
     def enter(self, directory: Path) -> Path:
         """Load the directory's .gitignore; return the directory resolved, which entries
@@ -164,3 +164,16 @@ class _GitIgnore:
             if spec.match_file(relative + ("/" if is_dir else "")):
                 return True
         return False
+
+
+def _valid_patterns(lines: list[str]) -> list[str]:
+    """The lines pathspec accepts: git itself skips a pattern it cannot use (a bare `!`, as
+    black's own .gitignore has), and so does the walk, instead of failing the run."""
+    valid = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, TypeError):  # pathspec's GitIgnorePatternError is a ValueError
+            continue
+        valid.append(line)
+    return valid

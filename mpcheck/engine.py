@@ -8,10 +8,10 @@ logic of its own about what is a finding.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
-import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from .findings import (
 )
 from .fixes import apply_fixes, text_edit
 from .parsing import run_deep
-from .prefilter import Prefilter
+from .prefilter import Prefilter, Verdict
 from .model import SemanticModel
 from .parsing import parse_module
 from .project import Projects
@@ -79,7 +79,7 @@ class FileResult:
 @dataclass
 class _Analysis:
     path: str
-    module: cst.Module
+    module: cst.Module | None  # None when no rule needed the file parsed
     found: list[tuple[type[Rule], Violation, Diagnostic]]
     errors: list[Diagnostic] = field(default_factory=list)  # MP999: rules that raised
 
@@ -90,15 +90,21 @@ class _Analysis:
 
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
-                 project_files: Iterable[Path] = ()) -> None:
+                 project_files: Iterable[Path] = (), fix_edits: bool = True) -> None:
         """`project_files`: the modules of the project, when the caller knows them (the
-        library API); otherwise each file's project is found from the file (see project.py)."""
+        library API); otherwise each file's project is found from the file (see project.py).
+        `fix_edits`: give each fixable diagnostic its fix as a text edit (`FixInfo.edit`),
+        which costs a rendering of the whole module per finding."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
+        self.fix_edits = fix_edits
+        self._project_files = tuple(project_files)
         self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        self.prefilter = Prefilter(self.rules, process_api_names)
-        self.projects = Projects(self.settings.process_apis, project_files)
+        # The modules the `fork-only-modules` option lists (MP103) are words of their own.
+        fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
+        self.prefilter = Prefilter(self.rules, process_api_names, fork_only_modules)
+        self.projects = Projects(self.settings.process_apis, self._project_files)
 
     # -- checking -------------------------------------------------------------------
 
@@ -131,38 +137,35 @@ class Checker:
         result.source = source
         return result
 
-    def _analyze(self, text: str, path: str, stage: str = "") -> _Analysis:
+    def _analyze(self, text: str, path: str, stage: str = "", edits: bool = True) -> _Analysis:
         """The findings in `text`, and an MP999 for each rule that raised (`stage` says
         what text it was given, when not the file's own). A file is parsed only when a rule
         that applies to it (not ignored for its path, nor by its `# mpcheck: noqa`) may
-        find something. Raises InputError when it cannot be parsed."""
+        find something. `edits`: give fixes their text edit, when the checker was made with
+        `fix_edits`. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
-        rules = self._rules_to_run(text, path, suppressions)
+        rules = [rule for rule in self.rules if rule.code in self.verdict(text, path, suppressions).codes]
         if not rules:
-            return _Analysis(path, cst.Module(body=[]), [])
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage))
+            return _Analysis(path, None, [])
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage, edits and self.fix_edits))
 
-    def would_parse(self, text: str, path: str) -> bool:
-        """Whether checking `text` as the file `path` parses it. A file that is not parsed
-        cannot hold a finding, and its syntax is not mpcheck's to report (no MP000)."""
-        return bool(self._rules_to_run(text, path, Suppressions(text)))
-
-    def _rules_to_run(self, text: str, path: str, suppressions: Suppressions) -> list[type[Rule]]:
-        """The rules that apply to the file (not ignored for its path, nor by its
-        `# mpcheck: noqa`); none when none of them may find anything in it (the prefilter)."""
-        rules = [
+    def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
+        """Which rules may find something in `text` (the prefilter's answer), among those
+        that apply to the file: not ignored for its path, nor by its `# mpcheck: noqa`."""
+        suppressions = suppressions or Suppressions(text)
+        candidates = [
             rule for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        if not rules or not (self.prefilter.may_contain_findings(text) or self._imports_a_starter(path)):
-            return []
-        return rules
-
-    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
-                        stage: str) -> _Analysis:
-        project = self.projects.for_path(path)
+        project = self.projects.for_path(path) if candidates else None
+        codes = [rule.code for rule in candidates if rule.applies_to(path, project)]
         if project is not None:
             project.set_text(Path(path), text)
+        return self.prefilter.verdict(text, path, codes, project)
+
+    def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
+                        stage: str, edits: bool) -> _Analysis:
+        project = self.projects.for_path(path)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         found: list[tuple[type[Rule], Violation, Diagnostic]] = []
         errors = []
@@ -170,20 +173,24 @@ class Checker:
             context = RuleContext(model, self.settings, path, project=project)
             try:
                 found.extend((rule, violation, diagnostic) for violation, diagnostic
-                             in self._rule_findings(rule, context, text, suppressions))
+                             in self._rule_findings(rule, context, text, suppressions, edits))
             except Exception as error:  # noqa: BLE001 - a bug in one rule must not lose the others' findings
                 errors.append(internal_error(path, f"rule {rule.code}{stage}", error))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
         return _Analysis(path, model.module, found, errors)
 
     def _rule_findings(self, rule: type[Rule], context: RuleContext, text: str,
-                       suppressions: Suppressions) -> list[tuple[Violation, Diagnostic]]:
-        """The rule's unsuppressed violations, located, with the fix `fix` would apply.
-        Everything here runs the rule's own code (its check, its fixes), so what it raises
-        is the rule's bug."""
+                       suppressions: Suppressions, edits: bool) -> list[tuple[Violation, Diagnostic]]:
+        """The rule's unsuppressed violations, located, with the fix `fix` would apply
+        (`edits`: with its text edit). Everything here runs the rule's own code (its check,
+        its fixes), so what it raises is the rule's bug."""
         model = context.model
         found = []
         for violation in rule().check(context):
+            # A finding that cannot break on the configured platforms and versions is silent.
+            breaks_on = self.settings.reachable(rule.breaks_on if violation.breaks_on is None else violation.breaks_on)
+            if not breaks_on:
+                continue
             position = model.position(violation.node)
             if suppressions.suppresses(rule.code, position.start.line):
                 continue
@@ -196,19 +203,14 @@ class Checker:
                 message=violation.message,
                 end_line=position.end.line,
                 end_column=position.end.column + 1,
-                fix=self._fix_info(model.module, text, fix) if fix else None,
+                fix=_fix_info(model.module, text, fix, edits) if fix else None,
                 name=rule.name,
                 hidden_unsafe_fix=fix is None and any(
                     option.applicability is Applicability.UNSAFE for option in violation.fixes),
+                breaks_on=breaks_on,
             )
             found.append((violation, diagnostic))
         return found
-
-    def _imports_a_starter(self, path: str) -> bool:
-        """A file whose text names no process API can still start processes through a
-        module of its project that does."""
-        project = self.projects.for_path(path)
-        return project is not None and project.may_start_processes(path)
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
@@ -217,10 +219,6 @@ class Checker:
             if fix.applicability is Applicability.SAFE or self.unsafe_fixes
         ]
         return allowed[-1] if allowed else None
-
-    def _fix_info(self, module: cst.Module, text: str, fix: Fix) -> FixInfo:
-        fixed_module, _ = apply_fixes(module, [fix], text)
-        return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
     def _unchecked(self, path: str, error: InputError, text: str | None = None) -> FileResult:
         """The result for a file that could not be read or parsed: one MP000, or none when
@@ -235,44 +233,74 @@ class Checker:
 
     # -- many files -----------------------------------------------------------------
 
-    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False) -> Iterator[FileResult]:
-        """`check_file` (or `fix_file`) of each (path, display) pair, in order.
+    def run_files(self, files: Sequence[tuple[Path, str]], fixing: bool = False,
+                  jobs: int | None = None) -> Iterator[FileResult]:
+        """`check_file` (or `fix_file`) of each (path, display) pair, in the order given.
 
-        A large run is spread over forked worker processes, one per core: parsing is the
-        cost and one core parses at a time. Workers inherit this checker and only compute;
-        the caller writes files. Only a process with no other thread may fork safely
-        (Python 3.12 warns), and a spawned worker would re-import the caller's main module
-        (a REPL or stdin has none), so without fork the run is serial.
+        Each file is read and prefiltered here; the files a rule must parse are spread over
+        `jobs` worker processes (default: one per core; 1: none). The workers are started
+        with forkserver where it exists and spawn elsewhere (Windows): never by forking this
+        process, which may hold threads (the parser's), and never by re-running the caller's
+        main module. They only compute; the caller writes files.
         """
-        workers = min(os.cpu_count() or 1, _MAX_WORKERS)
-        can_fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-        if len(files) < _PARALLEL_MIN_FILES or workers < 2 or not can_fork:
-            for path, display in files:
-                yield self.fix_file(path, display) if fixing else self.check_file(path, display)
-            return
-        global _worker_checker
-        _worker_checker = self
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_start_worker, initargs=(os.getpid(),))
-        workers_started = pool._processes  # the pool forgets them when it shuts down
-        jobs = [(path, display, fixing) for path, display in files]
-        size = max(1, len(jobs) // (workers * 8))
+        jobs = max(1, jobs or os.cpu_count() or 1)
+        results: list[FileResult | None] = [None] * len(files)
+        work: list[int] = []
+        for number, (path, display) in enumerate(files):
+            try:
+                source = read_source(path)
+            except InputError as error:
+                results[number] = self._unchecked(display, error)
+                continue
+            if self._needs_parsing(source.text, display):
+                work.append(number)
+            else:
+                results[number] = FileResult(display, source=source)
+        if jobs == 1 or len(work) < _PARALLEL_MIN_FILES:
+            parsed: Iterable[FileResult] = (self._job(files[n][0], files[n][1], fixing) for n in work)
+        else:
+            parsed = self._in_pool([(files[n][0], files[n][1], fixing) for n in work], min(jobs, len(work)))
+        done = 0
+        for number, result in zip(work, parsed):
+            results[number] = result
+            while done < len(results) and results[done] is not None:
+                yield results[done]  # type: ignore[misc]
+                done += 1
+        yield from results[done:]  # type: ignore[misc]
+
+    def _needs_parsing(self, text: str, path: str) -> bool:
+        """Whether a rule may find something in the file. A prefilter that fails on it
+        sends it on to be checked, where the same failure becomes its MP999."""
+        try:
+            return bool(self.verdict(text, path).codes)
+        except Exception:  # noqa: BLE001
+            return True
+
+    def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
+        return self.fix_file(path, display) if fixing else self.check_file(path, display)
+
+    def _in_pool(self, jobs: list[tuple[Path, str, bool]], workers: int) -> Iterator[FileResult]:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
+        started = pool._processes  # the pool forgets its workers when it shuts down
         completed = False
         try:
             # Not pool.map: when interrupted it cancels its futures, and Python 3.11's pool
             # then raises InvalidStateError in its own thread as the workers are ended.
-            chunks = [pool.submit(_run_jobs, jobs[start:start + size]) for start in range(0, len(jobs), size)]
-            for chunk in chunks:
-                yield from chunk.result()
+            futures = [pool.submit(_run_job, job) for job in jobs]
+            for future in futures:
+                yield future.result()
             completed = True
         finally:
             if not completed:
-                # Interrupted (Ctrl-C, or the caller stopped reading): what is left is not
-                # wanted, and waiting for it could take as long as the whole run. Workers
-                # only compute, so ending them loses nothing.
-                for process in list(workers_started.values()):
+                # Interrupted (Ctrl-C, SIGTERM, or the caller stopped reading): what is left
+                # is not wanted, and waiting for it could take as long as the whole run.
+                # Workers only compute, so ending them loses nothing.
+                for process in list(started.values()):
                     process.terminate()
-            pool.shutdown()
+            pool.shutdown(cancel_futures=not completed)
 
     # -- fixing ---------------------------------------------------------------------
 
@@ -290,7 +318,7 @@ class Checker:
 
     def _fix(self, text: str, path: str) -> FileResult:
         try:
-            original = self._analyze(text, path)
+            original = self._analyze(text, path, edits=False)
         except InputError as error:
             return self._unchecked(path, error, text)
         except Exception as error:  # noqa: BLE001 - a bug outside the rules loses this file only
@@ -305,6 +333,7 @@ class Checker:
             fixes = [(rule, diag, fix) for rule, diag, fix in fixes if fix is not None]
             if not fixes:
                 break
+            assert analysis.module is not None  # a file with fixes was parsed
             if analysis.module.code != current:
                 # libcst drops a lone \r at the end of a file: a rewrite would lose it.
                 return self._unchecked(path, InputError("the parser cannot reproduce this file exactly, so it is not fixed"), text)
@@ -317,7 +346,7 @@ class Checker:
             if new_text == current:
                 break
             try:
-                analysis = self._analyze(new_text, path, stage=f" (checking the code {authors} produced)")
+                analysis = self._analyze(new_text, path, stage=f" (checking the code {authors} produced)", edits=False)
             except InputError as error:
                 broken = f"they produced code that does not check ({error.reason} at line {error.line})"
                 return _not_fixed(original, internal_error(path, authors, broken))
@@ -328,6 +357,14 @@ class Checker:
             rounds += 1
         if analysis.errors:  # a rule failed on what the fixes made of the file
             return _not_fixed(original, *analysis.errors)
+        if self.fix_edits and any(diagnostic.fix is not None for diagnostic in analysis.diagnostics):
+            # The fixes left (json, sarif) are reported with their text edits.
+            try:
+                analysis = self._analyze(current, path)
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, "mpcheck", error))
+            if analysis.errors:
+                return _not_fixed(original, *analysis.errors)
         result = FileResult(path, analysis.diagnostics, fixed=fixed, rounds=rounds)
         if current != text:
             result.fixed_text = current
@@ -339,35 +376,45 @@ def _not_fixed(original: _Analysis, *errors: Diagnostic) -> FileResult:
     return FileResult(original.path, sorted([*original.diagnostics, *errors]))
 
 
-# Below this many files, starting worker processes costs more than it saves.
-_PARALLEL_MIN_FILES = 200
-_MAX_WORKERS = 8
-_worker_checker: Checker | None = None  # the checker forked workers inherit
+# Below this many files to parse, starting worker processes costs more than it saves (a
+# worker imports libcst and the rules: about 0.3 s).
+_PARALLEL_MIN_FILES = 4
+_worker_checker: Checker | None = None  # the checker of this worker process
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
     """In a worker: Ctrl-C reaches the whole process group, and the parent stops the run
     (it ends its workers with SIGTERM, whatever handler it set for itself). A parent that
     was killed cannot: the worker then ends itself, instead of waiting for work forever."""
+    global _worker_checker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_end_with_parent, args=(parent,), name="mpcheck-parent-watch", daemon=True).start()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with_parent, args=(parent.sentinel,), name="mpcheck-parent-watch",
+                         daemon=True).start()
+    _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits)
 
 
-def _end_with_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(_PARENT_CHECK_SECONDS)
+def _end_with_parent(sentinel: int) -> None:
+    """Wait until the process that started this worker has ended (its sentinel, a pipe,
+    becomes readable), then end this one."""
+    multiprocessing.connection.wait([sentinel])
     os._exit(1)
 
 
-_PARENT_CHECK_SECONDS = 0.5
+def _run_job(job: tuple[Path, str, bool]) -> FileResult:
+    assert _worker_checker is not None
+    return _worker_checker._job(*job)
 
 
-def _run_jobs(jobs: list[tuple[Path, str, bool]]) -> list[FileResult]:
-    checker = _worker_checker
-    assert checker is not None
-    return [checker.fix_file(path, display) if fixing else checker.check_file(path, display)
-            for path, display, fixing in jobs]
+def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
+    """What a diagnostic says of its fix; with `edit`, the fix as one text edit (a
+    rendering of the whole module)."""
+    if not edit:
+        return FixInfo(fix.applicability, fix.description)
+    fixed_module, _ = apply_fixes(module, [fix], text)
+    return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
 
 # How much of an exception's text an MP999 quotes (some quote the whole source).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .findings import describe_breakages
 from .rules import Rule
 
 # There is no docs website: each rule's page (docs/rules/CODE.md) is read in the repository,
@@ -38,6 +39,13 @@ def _fix_sentence(rule: type[Rule]) -> str:
     return " ".join(sentences)
 
 
+def _breakage_sentence(rule: type[Rule]) -> str:
+    """Where the rule's hazard breaks programs, and how the settings use that."""
+    return (f"{describe_breakages(rule.breaks_on)}. Each finding says where it breaks (a finding may "
+            "say less, for code that runs only on some platforms or Python versions); findings that "
+            "cannot break on the configured `platforms` from `target-version` on are not reported.")
+
+
 def rule_docs_url(code: str) -> str:
     return RULE_DOCS_URL.format(code=code)
 
@@ -56,6 +64,8 @@ def render_rule(rule: type[Rule]) -> str:
         explanation.what,
         "## Why is this bad?",
         explanation.why,
+        "## Where it breaks",
+        _breakage_sentence(rule),
         "## Example",
         _code_block(explanation.example),
         "## Use instead",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
-import libcst as cst
+if TYPE_CHECKING:  # a run whose results are known needs no parser: libcst is not imported
+    import libcst as cst
 
-if TYPE_CHECKING:
     from .fixes import FixEdit, ImportRequest
 
 
@@ -35,6 +35,8 @@ class Fix:
 
 
 _PLATFORM_NAMES = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
+# Every Python version, as a half-open range of (major, minor).
+ALL_VERSIONS = ((0, 0), (99, 0))
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,44 @@ class Breakage:
         name = _PLATFORM_NAMES[self.platform]
         return f"{name} with Python {', '.join(versions)}" if versions else name
 
+    def possible(self, platforms: Iterable[str], versions: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+        """True when the program can run where this breaks: on one of `platforms`, under a
+        Python in the half-open range `versions` ((lowest, highest) of (major, minor))."""
+        low, high = versions
+        return self.platform in platforms and (self.since is None or self.since < high) \
+            and (self.until is None or low < self.until)
+
+    def to_json(self) -> dict:
+        """{"platform": "linux", "since": "3.14", "until": null, "text": "Linux with Python ≥ 3.14"}"""
+        def version(bound: tuple[int, int] | None) -> str | None:
+            return None if bound is None else f"{bound[0]}.{bound[1]}"
+
+        return {"platform": self.platform, "since": version(self.since), "until": version(self.until),
+                "text": self.describe()}
+
+
+def describe_breakages(breakages: Iterable[Breakage]) -> str:
+    """"Windows; macOS; Linux with Python ≥ 3.14" (empty when there are none)."""
+    return "; ".join(breakage.describe() for breakage in breakages)
+
+
+def narrow(breakages: Iterable[Breakage], platforms: Iterable[str],
+           versions: tuple[tuple[int, int], tuple[int, int]] = ALL_VERSIONS) -> tuple[Breakage, ...]:
+    """The entries of `breakages` the program can reach when it runs only on `platforms`
+    and under Python versions in `versions` (half-open, (major, minor)); a bound that range
+    makes redundant is dropped ("macOS with Python ≥ 3.8" is "macOS" when 3.10 is the lowest
+    version). Used for what is left of a finding under the `platforms` and `target-version`
+    settings, and by rules for a finding inside `if sys.platform == "darwin":` or
+    `if sys.version_info < (3, 13):` (pass `model.facts(site)`'s platforms and versions)."""
+    platforms = frozenset(platforms)
+    low, high = versions
+    return tuple(
+        Breakage(breakage.platform,
+                 breakage.since if breakage.since is not None and breakage.since > low else None,
+                 breakage.until if breakage.until is not None and breakage.until < high else None)
+        for breakage in breakages if breakage.possible(platforms, versions)
+    )
+
 
 # Where the default start method is not fork, so children re-import the main module and
 # receive what they run by pickle (facts §1): Windows always, macOS from 3.8, Linux from 3.14.
@@ -73,7 +113,9 @@ class Violation:
     node: cst.CSTNode
     message: str
     fixes: tuple[Fix, ...] = ()
-    # Where this finding breaks the program, when it differs from the rule's `breaks_on`.
+    # Where this finding breaks the program, when it differs from the rule's `breaks_on`
+    # (see `narrow`). The engine keeps only what the `platforms` and `target-version`
+    # settings can reach, and drops the finding when nothing is left.
     breaks_on: tuple[Breakage, ...] | None = None
 
 
@@ -93,7 +135,9 @@ class Edit:
 class FixInfo:
     applicability: Applicability
     description: str
-    edit: Edit
+    # The fix as text; computed only for the reports that print it (json, sarif): finding
+    # it renders the whole module once per finding.
+    edit: Edit | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -112,10 +156,21 @@ class Diagnostic:
     name: str = field(default="", compare=False)
     # No fix was allowed, but `--unsafe-fixes` would allow one.
     hidden_unsafe_fix: bool = field(default=False, compare=False)
+    # Where the finding breaks the program, among the platforms and Python versions the
+    # settings target; empty for input errors (MP000).
+    breaks_on: tuple[Breakage, ...] = field(default=(), compare=False)
 
     @property
     def fixable(self) -> bool:
         return self.fix is not None
+
+    @property
+    def text(self) -> str:
+        """The message with where it breaks, as every line-oriented output prints it (the
+        concise and github formats, flake8): "... (breaks on: Windows; macOS)"."""
+        if not self.breaks_on:
+            return self.message
+        return f"{self.message} (breaks on: {describe_breakages(self.breaks_on)})"
 
 
 # The code of findings that are not about multiprocessing at all: the file could not be

@@ -5,7 +5,8 @@ nothing: one `Checker` run per file gives every rule's findings at once. flake8 
 what is its own -- which files, which codes (`--select`, `--extend-select`), `# noqa`,
 and syntax errors (its E999; flake8 does not call plugins on a file it cannot parse).
 From `[tool.mpcheck]` it takes what changes the findings themselves: `platforms`,
-`process-apis` and `per-file-ignores`.
+`target-version`, `process-apis` and `per-file-ignores`. Each message ends with where it
+breaks, as in `mpcheck check`'s concise output.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _checker_for(working_directory: Path) -> Checker:
     settings = load_settings(None, RULES_BY_CODE, search_from=working_directory)
     # Every rule runs; flake8's own selection decides which codes are shown.
     every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
-    return Checker(every_rule)
+    return Checker(every_rule, fix_edits=False)
 
 
 class MpcheckPlugin:
@@ -46,4 +47,4 @@ class MpcheckPlugin:
         checker = _checker_for(Path.cwd())
         for diagnostic in checker.check_text("".join(self.lines), self.filename):
             # flake8 columns are 0-based; it adds 1 when it prints them.
-            yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)
+            yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.text}", type(self)

@@ -156,6 +156,16 @@ def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
     for name in names:
         if name.endswith(".spec") and _is_pyinstaller_spec(directory / name):
             yield FrozenEvidence("PyInstaller", directory / name, entry_scripts=_spec_scripts(directory / name))
+    for path, requirements in _dependency_lists(directory, names):
+        yield from _evidence(path, requirements)
+    for name in names:
+        if name.endswith(".py"):
+            yield from _python_file(directory / name)
+
+
+def _dependency_lists(directory: Path, names: list[str]) -> Iterator[tuple[Path, Iterator[tuple[str, str]]]]:
+    """The files of `directory` that declare dependencies, each with its (requirement,
+    location) pairs: requirements files, pyproject.toml, setup.cfg, Pipfile, environment.yml."""
     requirements = [directory / name for name in names if _is_requirements_file(name)]
     nested = directory / _REQUIREMENTS_DIRECTORY
     if nested.is_dir():
@@ -164,15 +174,35 @@ def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
         except OSError:
             pass
     for path in requirements:
-        yield from _evidence(path, _requirements_file(path))
+        yield path, _requirements_file(path)
     readers = {"pyproject.toml": _pyproject, "setup.cfg": _setup_cfg, "Pipfile": _pipfile,
                "environment.yml": _conda_environment, "environment.yaml": _conda_environment}
     for name, reader in readers.items():
         if name in names:
-            yield from _evidence(directory / name, reader(directory / name))
-    for name in names:
-        if name.endswith(".py"):
-            yield from _python_file(directory / name)
+            yield directory / name, reader(directory / name)
+
+
+def declared_requirements(path: str | os.PathLike[str], distribution: str) -> list[Requirement]:
+    """The requirements on `distribution` that the project of the file at `path` declares,
+    in the same files and directories as the freezer evidence (the file's directory up to
+    its project root); malformed ones are left out. Never raises."""
+    wanted = canonicalize_name(distribution)
+    start = Path(os.path.abspath(path)).parent
+    found: list[Requirement] = []
+    for directory in _up_to(start, project_root(start)):
+        try:
+            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        except OSError:
+            continue
+        for _, requirements in _dependency_lists(directory, names):
+            for text, _ in requirements:
+                try:
+                    requirement = Requirement(text.strip())
+                except InvalidRequirement:
+                    continue
+                if canonicalize_name(requirement.name) == wanted:
+                    found.append(requirement)
+    return found
 
 
 def _evidence(path: Path, requirements: Iterable[tuple[str, str]]) -> Iterator[FrozenEvidence]:

@@ -18,23 +18,24 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .config import Settings
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .model import ProcessStart, Search, SemanticModel
-from .parsing import parse_module, run_deep
+from .apis import PROCESS_WORDS
+from .reach import ImportBinding, Reach, absolute_name, import_bindings
 from .source import InputError, read_regular_file, read_source
 
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from .model import ProcessStart, Search, SemanticModel
+
 MAX_FILES = 20_000
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([^#\n)]*)|import[ \t]+([^#\n]+))", re.M)
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
-# Top-level packages whose import is needed to start processes without another module's help.
-_PROCESS_PACKAGES = frozenset({"multiprocessing", "multiprocess", "concurrent", "torch", "billiard", "joblib",
-                               "pathos", "loky"})
 
 
 def module_name(path: Path) -> tuple[Path, str]:
@@ -63,17 +64,19 @@ class _Module:
     path: Path
     root: Path  # the directory it is imported from
     name: str
-    imports: frozenset[str]  # absolute dotted names imported (modules or module.attribute)
-    names_process_packages: bool
+    # Read from the text when first needed (see ProjectIndex.bindings).
+    bindings: tuple[ImportBinding, ...] | None = None
+    imports: frozenset[str] = frozenset()  # absolute dotted names imported (modules or module.attribute)
+    imported: list[_Module] | None = None  # the modules of the project those name
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
-    starts: bool | None = None  # may running its functions start processes (text test)
 
 
 class ProjectIndex:
     """The modules of one project. `files`: the modules, when the caller knows them (the
     library API's `project_files`); otherwise they are found under `root`. `texts` overrides
-    what is on disk for some paths (the text being checked)."""
+    what is on disk for some paths (the text being checked). A module's text is read when a
+    question first needs it."""
 
     def __init__(self, root: Path, files: Iterable[Path] | None = None, process_apis: Iterable[str] = (),
                  texts: dict[Path, str] | None = None) -> None:
@@ -85,6 +88,7 @@ class ProjectIndex:
         self._by_name: dict[str, list[_Module]] = {}
         self._importers: dict[int, set[int]] | None = None
         self._entry_modules: frozenset[str] | None = None
+        self._reaches: dict[tuple[str, ...], Reach] = {}
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
@@ -100,61 +104,91 @@ class ProjectIndex:
         return found
 
     def _add(self, path: Path) -> None:
-        text = self._text(path)
-        if text is None:
-            return
         root, name = module_name(path)
-        imports = _imported_names(text, name, path.name == "__init__.py")
-        module = _Module(path, root, name, frozenset(imports),
-                         any(item.split(".", 1)[0] in _PROCESS_PACKAGES for item in imports))
+        module = _Module(path, root, name)
         self._by_path[path] = module
         self._by_name.setdefault(name, []).append(module)
 
-    def _text(self, path: Path) -> str | None:
-        if path in self.texts:
-            return self.texts[path]
+    def text_of(self, module: _Module) -> str | None:
+        """The module's text (None when it cannot be read)."""
+        if module.path in self.texts:
+            return self.texts[module.path]
         try:
-            return read_source(path).text
+            return read_source(module.path).text
         except InputError:
             return None
 
+    def bindings(self, module: _Module) -> tuple[ImportBinding, ...]:
+        """The names the module's import statements bind."""
+        if module.bindings is None:
+            text = self.text_of(module) or ""
+            is_package = module.path.name == "__init__.py"
+            module.bindings = tuple(import_bindings(text, module.name, is_package))
+            names = {binding.target for binding in module.bindings}
+            names.update(binding.target.rsplit(".", 1)[0] for binding in module.bindings if not binding.module_import)
+            names.update(_DYNAMIC_IMPORT.findall(text))
+            names.discard("")
+            module.imports = frozenset(names)
+        return module.bindings
+
     def set_text(self, path: Path, text: str) -> None:
-        """Use `text` for the module at `path` (the text being checked, if it differs)."""
+        """Use `text` for the module at `path` (the text being checked, if it differs from
+        what the index read): what was learnt from the old text is forgotten."""
         path = Path(os.path.abspath(path))
         module = self._by_path.get(path)
-        if module is not None and path in self.texts and self.texts[path] == text:
+        if module is not None and self.text_of(module) == text:
             return
         self.texts[path] = text
         if module is not None:
             self._by_name[module.name].remove(module)
         self._add(path)
         self._importers = None
+        self._reaches.clear()
+        for other in self._by_path.values():
+            other.imported = None  # a module may have been added
 
     # -- lookups ---------------------------------------------------------------------------
 
     def module_at(self, path: str | Path) -> _Module | None:
         return self._by_path.get(Path(os.path.abspath(path)))
 
-    def _find(self, root: Path, dotted: str) -> _Module | None:
-        """The module `dotted` names (or whose attribute it names), seen from `root`."""
+    def find(self, root: Path, dotted: str) -> _Module | None:
+        """The module `dotted` names (or whose attribute it names), seen from a module
+        imported from `root`."""
+        return self.split(root, dotted)[0]
+
+    def split(self, root: Path, dotted: str) -> tuple[_Module | None, str]:
+        """`find`'s module, and the rest of `dotted` after the part that names it
+        (`pkg.jobs.run` -> the module pkg/jobs.py, "run")."""
         parts = dotted.split(".")
         for length in range(len(parts), 0, -1):
+            rest = ".".join(parts[length:])
+            # The file the name leads to from `root` first: a directory without __init__.py
+            # (an implicit namespace package) gives its modules names that do not say it.
+            beneath = root.joinpath(*parts[:length])
+            for candidate in (beneath.with_name(beneath.name + ".py"), beneath / "__init__.py"):
+                if candidate in self._by_path:
+                    return self._by_path[candidate], rest
             name = ".".join(parts[:length])
             matches = self._by_name.get(name, [])
             same_root = [module for module in matches if module.root == root]
             if same_root:
-                return same_root[0]
+                return same_root[0], rest
             if len(matches) == 1:
-                return matches[0]
-        return None
+                return matches[0], rest
+        return None, dotted
 
-    def _imported(self, module: _Module) -> list[_Module]:
-        found = []
-        for name in module.imports:
-            target = self._find(module.root, name)
-            if target is not None and target is not module:
-                found.append(target)
-        return found
+    def imported(self, module: _Module) -> list[_Module]:
+        """The modules of the project that `module` imports."""
+        if module.imported is None:
+            self.bindings(module)
+            found: dict[int, _Module] = {}
+            for name in sorted(module.imports):
+                target = self.find(module.root, name)
+                if target is not None and target is not module:
+                    found[id(target)] = target
+            module.imported = list(found.values())
+        return module.imported
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -167,7 +201,7 @@ class ProjectIndex:
         if self._importers is None:
             self._importers = {}
             for module in self._by_path.values():
-                for imported in self._imported(module):
+                for imported in self.imported(module):
                     self._importers.setdefault(id(imported), set()).add(id(module))
         return bool(self._importers.get(id(target))) or not self.complete
 
@@ -187,44 +221,55 @@ class ProjectIndex:
         absolute = Path(os.path.abspath(path))
         return absolute.name == "__init__.py" or (absolute.parent / "__init__.py").is_file()
 
-    def may_start_processes(self, path: str | Path) -> bool:
-        """True when the module at `path` imports a module of the project whose functions may
-        start processes (by its text): its own text need not name a process API for a call
-        it makes to start some, so the prefilter must not skip it."""
-        module = self.module_at(path)
-        return module is not None and any(self._starts(other, frozenset()) for other in self._imported(module))
+    def uses_names_reaching(self, path: str | Path, text: str, words: Iterable[str]) -> tuple[bool, frozenset[Path]]:
+        """Whether the file at `path` (with `text`) uses a name of another module of the
+        project whose definition holds one of `words`, directly or through the names it uses
+        in turn (reach.py), and the modules the answer read. A file whose own text names no
+        process API can start processes through such a call, so the prefilter asks this."""
+        return self._reach(words).file_uses(path, text)
 
-    def _starts(self, module: _Module, seen: frozenset[int]) -> bool:
-        if module.starts is None:
-            if id(module) in seen:
-                return False
-            text = self._text(module.path) or ""
-            module.starts = module.names_process_packages or \
-                any(api.rsplit(".", 1)[-1] in text for api in self.process_apis) or \
-                any(self._starts(other, seen | {id(module)}) for other in self._imported(module))
-        return module.starts
+    def reaches(self, module: _Module, name: str, words: Iterable[str]) -> bool:
+        """Whether the top-level `name` of `module` holds one of `words`, directly or through
+        the names it uses (reach.py)."""
+        return self._reach(words).reaches(module, name)
 
-    def _callee_module(self, qualname: str, from_path: str, needs_starts: bool) -> tuple[_Module, str] | None:
+    def _reach(self, words: Iterable[str]) -> Reach:
+        key = tuple(sorted(set(words)))
+        reach = self._reaches.get(key)
+        if reach is None:
+            reach = self._reaches[key] = Reach(self, key)
+        return reach
+
+    def _callee_module(self, qualname: str, from_path: str, words: Iterable[str]) -> tuple[_Module, str] | None:
         """The other module of the project that defines `qualname` as imported in the file
-        `from_path`, and the absolute dotted name; with `needs_starts`, only a module whose
-        functions may start processes (by its text)."""
+        `from_path`, and the absolute dotted name -- only when the name called holds one of
+        `words`, directly or through the names it uses (other modules are not parsed)."""
         caller = self.module_at(from_path)
         root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
-        dotted = _absolute(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
         if dotted is None:
             return None
         module_part = dotted.split("(", 1)[0]
-        module = self._find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
-        if module is None or module is caller or not dotted.startswith(module.name + ".") or \
-                (needs_starts and not self._starts(module, frozenset())):
+        module = self.find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
+        if module is None or module is caller or not dotted.startswith(module.name + "."):
+            return None
+        if not self.reaches(module, re.split(r"[.(]", dotted[len(module.name) + 1:], 1)[0], words):
             return None
         return module, dotted
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
+    def _process_words(self) -> tuple[str, ...]:
+        return PROCESS_WORDS + tuple(api.rsplit(".", 1)[-1] for api in self.process_apis)
+
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search | None = None) -> ProcessStart | None:
         """How calling `qualname` (a name of another module as imported in the file
         `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
-        the chain starts with the absolute dotted name called."""
-        found = self._callee_module(qualname, from_path, needs_starts=looking_for is Search.PROCESSES)
+        the chain starts with the absolute dotted name called. (Only a semantic model asks
+        this, so the model's module is loaded by then.)"""
+        from .model import ProcessStart, Search
+
+        looking_for = looking_for or Search.PROCESSES
+        words = ("freeze_support",) if looking_for is Search.FREEZE_SUPPORT else self._process_words()
+        found = self._callee_module(qualname, from_path, words)
         if found is None:
             return None
         module, dotted = found
@@ -234,14 +279,14 @@ class ProjectIndex:
         model = self.model_of(module)
         if model is None:
             return None
-        found = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
-        return None if found is None else ProcessStart(found.node, found.starter, (dotted, *found.chain[1:]))
+        started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
+        return None if started is None else ProcessStart(started.node, started.starter, (dotted, *started.chain[1:]))
 
     def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
         """The parameters that calling `qualname` (a name of another module as imported in
         the file `from_path`: `tools.parmap`, `.pool.Runner().map`) hands to a child by
         pickle (model.workers.PickledParameter), indexed as the call's arguments."""
-        found = self._callee_module(qualname, from_path, needs_starts=True)
+        found = self._callee_module(qualname, from_path, self._process_words())
         if found is None:
             return ()
         module, dotted = found
@@ -253,11 +298,126 @@ class ProjectIndex:
             return ()
         return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
 
+    def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        """The function of another module of the project that calling `qualname` (a name as
+        imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
+        model; re-exports (`from .setup import configure_logging` in a package) are followed.
+        None for names outside the project, classes and what cannot be resolved."""
+        import libcst as cst
+
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        if dotted is None or "(" in dotted or _depth > 4:
+            return None
+        module, rest = self.split(root, dotted)
+        if module is None or module is caller or not rest:
+            return None
+        model = self.model_of(module)
+        symbol = model.symbol_of_name(rest) if model is not None else None
+        if model is None or symbol is None:
+            return None
+        if isinstance(symbol.definition, cst.FunctionDef):
+            return model, symbol.definition
+        if symbol.definition is None:
+            return self.definition_of(symbol.written, str(module.path), _depth + 1)
+        return None
+
+    def package_import_chain(self, path: str | Path) -> list[Path] | None:
+        """How a package's `__init__.py` imports the module at `path` while it is imported:
+        the modules from that `__init__.py` to this one (just the module, for an
+        `__init__.py`), or None when no package of the project imports it at import time.
+        Import statements are read from each importer's model: an import inside a function,
+        under `if __name__ == "__main__":` or `if TYPE_CHECKING:` does not count."""
+        target = self.module_at(path)
+        if target is None:
+            return None
+        if target.path.name == "__init__.py":
+            return [target.path]
+        chains: dict[int, list[Path]] = {id(target): [target.path]}
+        pending = [target]
+        while pending:
+            module = pending.pop(0)
+            for importer in self.import_time_importers(module.path):
+                if id(importer) in chains:
+                    continue
+                chain = [importer.path, *chains[id(module)]]
+                if importer.path.name == "__init__.py":
+                    return chain
+                chains[id(importer)] = chain
+                pending.append(importer)
+        return None
+
+    def may_be_imported_by_a_package(self, path: str | Path) -> bool:
+        """A cheap over-approximation of `package_import_chain` from the import lines alone
+        (any import, even one inside a function): True for an `__init__.py`, and for a module
+        that an `__init__.py` imports, directly or through other modules. Parses nothing."""
+        target = self.module_at(path)
+        if target is None:
+            return Path(os.path.abspath(path)).name == "__init__.py" or not self.complete
+        if target.path.name == "__init__.py":
+            return True
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        seen = {id(target)}
+        pending = [id(target)]
+        while pending:
+            for importer in self._importers.get(pending.pop(), ()):
+                if importer in seen:
+                    continue
+                if by_id[importer].path.name == "__init__.py":
+                    return True
+                seen.add(importer)
+                pending.append(importer)
+        return not self.complete
+
+    def import_time_importers(self, path: str | Path) -> list[_Module]:
+        """The modules of the project that import the module at `path` while they are
+        imported (see `package_import_chain`)."""
+        target = self.module_at(path)
+        if target is None:
+            return []
+        if self._importers is None:
+            self.is_imported(path)
+        assert self._importers is not None
+        by_id = {id(module): module for module in self._by_path.values()}
+        found = []
+        for key in sorted(self._importers.get(id(target), ()), key=lambda key: str(by_id[key].path)):
+            importer = by_id[key]
+            model = self.model_of(importer)
+            if model is not None and self._imports_at_import_time(model, importer, target):
+                found.append(importer)
+        return found
+
+    def _imports_at_import_time(self, model: SemanticModel, importer: _Module, target: _Module) -> bool:
+        """Whether `importer`'s model imports `target` in code that runs while it is imported."""
+        import libcst as cst
+
+        from .model import dotted_name
+
+        is_package = importer.path.name == "__init__.py"
+        for binding in model.imports:
+            node = binding.node
+            if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
+                    and any(isinstance(small, cst.Import) for small in binding.site.statement.body):
+                written = dotted_name(node.name) or ""  # `import a.b` imports a.b, binding only `a`
+            else:
+                written = binding.qualname or ""
+            name = absolute_name(written, importer.name, is_package)
+            if name is not None and self.split(importer.root, name)[0] is target and model.runs_at_import(binding.site):
+                return True
+        return False
+
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""
         if not module.parsed:
+            from .model import SemanticModel
+            from .parsing import parse_module, run_deep
+
             module.parsed = True
-            text = self._text(module.path)
+            text = self.text_of(module)
             if text is not None:
                 try:
                     module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path),
@@ -292,39 +452,6 @@ class Projects:
         if index is None:
             index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
         return index
-
-
-def _imported_names(text: str, own_name: str, is_package: bool) -> set[str]:
-    names = set()
-    for match in _IMPORT.finditer(text):
-        source, imported, plain = match.groups()
-        if plain is not None:
-            names.update(part.split(" as ")[0].strip() for part in plain.split(","))
-            continue
-        base = _absolute(source, own_name, is_package)
-        if base is None:
-            continue
-        names.add(base)
-        for part in imported.split(","):
-            name = part.split(" as ")[0].strip()
-            if name and name != "*":
-                names.add(f"{base}.{name}" if base else name)
-    names.update(_DYNAMIC_IMPORT.findall(text))
-    names.discard("")
-    return names
-
-
-def _absolute(dotted: str, own_name: str, is_package: bool) -> str | None:
-    """`dotted` with leading dots resolved against the module `own_name`."""
-    level = len(dotted) - len(dotted.lstrip("."))
-    if level == 0:
-        return dotted
-    package = own_name.split(".") if is_package else own_name.split(".")[:-1]
-    if level - 1 > len(package):
-        return None
-    base = package[: len(package) - (level - 1)]
-    rest = dotted[level:]
-    return ".".join(base + ([rest] if rest else []))
 
 
 @lru_cache(maxsize=None)

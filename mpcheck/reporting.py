@@ -15,11 +15,13 @@ import click
 
 from . import __version__
 from .explain import REPOSITORY_URL, render_rule, rule_docs_url
-from .findings import ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Diagnostic
+from .findings import ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Diagnostic, describe_breakages
 from .rules import ALL_RULES
 
 
-def format_text(diagnostics: Sequence[Diagnostic], color: bool) -> list[str]:
+def format_text(diagnostics: Sequence[Diagnostic], color: bool, breaks_on: bool = True) -> list[str]:
+    """The concise format: `path:line:col: CODE message (breaks on: ...)`, one line per
+    finding (`breaks_on`: False leaves out where it breaks)."""
     lines = []
     for diagnostic in diagnostics:
         location = f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}:"
@@ -27,19 +29,21 @@ def format_text(diagnostics: Sequence[Diagnostic], color: bool) -> list[str]:
         if color:
             location = click.style(location, bold=True)
             code = click.style(code, fg="red", bold=True)
-        lines.append(f"{location} {code} {diagnostic.message}")
+        lines.append(f"{location} {code} {diagnostic.text if breaks_on else diagnostic.message}")
     return lines
 
 
 def format_full(diagnostics: Sequence[Diagnostic], texts: Mapping[str, str], color: bool) -> list[str]:
     """ruff's full format: the concise line, then the source line with carets under the
-    finding, and the fix it offers. `texts` maps a path to the text its findings are in."""
+    finding, where it breaks, and the fix it offers. `texts` maps a path to the text its findings are in."""
     lines = []
-    for diagnostic, header in zip(diagnostics, format_text(diagnostics, color)):
+    for diagnostic, header in zip(diagnostics, format_text(diagnostics, color, breaks_on=False)):
         lines.append(header)
         source_lines = texts.get(diagnostic.path, "").splitlines()
         if 0 < diagnostic.line <= len(source_lines):
             lines.extend(_source_excerpt(diagnostic, source_lines[diagnostic.line - 1], color))
+        if diagnostic.breaks_on:
+            lines.append(f"  = breaks on: {describe_breakages(diagnostic.breaks_on)}")
         if diagnostic.fix is not None:
             lines.append(f"  = fix ({diagnostic.fix.applicability.value}): {diagnostic.fix.description}")
         lines.append("")
@@ -75,6 +79,7 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
     fix = None
     if diagnostic.fix is not None:
         edit = diagnostic.fix.edit
+        assert edit is not None, "the checker was made without fix_edits"
         fix = {
             "applicability": diagnostic.fix.applicability.value,
             "description": diagnostic.fix.description,
@@ -95,6 +100,7 @@ def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
         "code": diagnostic.code,
         "name": diagnostic.name or _INPUT_ERROR_NAME,
         "message": diagnostic.message,
+        "breaks_on": [breakage.to_json() for breakage in diagnostic.breaks_on],
         "fix": fix,
     }
 
@@ -116,6 +122,12 @@ def format_json(diagnostics: Sequence[Diagnostic]) -> str:
                                          # MP999: mpcheck failed on it (a bug in mpcheck)
               "name": "fork-only-api",   # "input-error" for MP000, "internal-error" for MP999
               "message": "...",
+              "breaks_on": [             # where it breaks, among the platforms and versions
+                {"platform": "windows",  # the settings target ([] for MP000): "windows",
+                 "since": null,          # "macos" or "linux", from Python `since` (a
+                 "until": null,          # "3.N" string or null) up to, not including,
+                 "text": "Windows"}      # `until`; `text` as the concise format prints it
+              ],
               "fix": null                # or, when `mpcheck fix` with the same flags fixes it:
                 # {"applicability": "safe" or "unsafe",   # unsafe: needs --unsafe-fixes
                 #  "description": "...",
@@ -197,8 +209,14 @@ def _sarif_result(diagnostic: Diagnostic, rule_index: Mapping[str, int]) -> dict
             "region": _sarif_region(diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column),
         }}],
     }
+    if diagnostic.breaks_on:
+        result["properties"] = {
+            "breaksOn": describe_breakages(diagnostic.breaks_on),
+            "breaksOnPlatforms": [breakage.to_json() for breakage in diagnostic.breaks_on],
+        }
     if diagnostic.fix is not None:
         edit = diagnostic.fix.edit
+        assert edit is not None, "the checker was made without fix_edits"
         result["fixes"] = [{
             "description": {"text": diagnostic.fix.description},
             "artifactChanges": [{
@@ -215,7 +233,9 @@ def _sarif_result(diagnostic: Diagnostic, rule_index: Mapping[str, int]) -> dict
 
 def format_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     """SARIF 2.1.0 as GitHub code scanning reads it: one run, a descriptor for every rule
-    (and for MP000 and MP999), a result per diagnostic with its region and the fix it offers."""
+    (and for MP000 and MP999), a result per diagnostic with its region, the fix it offers
+    and, in its property bag, where it breaks (`breaksOn`: the text; `breaksOnPlatforms`: as
+    in json)."""
     rules = _sarif_rules()
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(rules)}
     document = {
@@ -258,7 +278,7 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
             "title": d.code,
         }
         rendered = ",".join(f"{key}={_escape_github_property(str(value))}" for key, value in properties.items())
-        lines.append(f"::error {rendered}::{_escape_github_data(d.message)}")
+        lines.append(f"::error {rendered}::{_escape_github_data(d.text)}")
     return "\n".join(lines)
 
 

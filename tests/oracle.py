@@ -25,8 +25,13 @@ from typing import Sequence
 from mpcheck.runtime.runner import run
 from mpcheck.runtime.startmethod import START_METHODS
 
-# Not a start method: spawn as the only one, as on Windows (`mpcheck run --no-fork`).
+# Not start methods: platforms simulated on Linux (tests/platforms/README.md). "windows":
+# spawn as the only start method (`mpcheck run --no-fork`) and no socket.SO_REUSEPORT;
+# "macos": spawn, and no sem_getvalue() (Queue.qsize() raises NotImplementedError).
 SIMULATED_WINDOWS = "windows"
+SIMULATED_MACOS = "macos"
+SIMULATED_PLATFORMS = (SIMULATED_WINDOWS, SIMULATED_MACOS)
+_PLATFORMS = Path(__file__).resolve().parent / "platforms"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -56,14 +61,17 @@ class Run:
 
 def run_program(program: Program, method: str, python: str = sys.executable,
                 timeout: float = DEFAULT_TIMEOUT) -> Run:
-    """Run `program` with `method` as the default start method (or SIMULATED_WINDOWS)."""
-    if method not in (*START_METHODS, SIMULATED_WINDOWS):
+    """Run `program` with `method` as the default start method, or as on a simulated
+    platform (SIMULATED_WINDOWS, SIMULATED_MACOS)."""
+    if method not in (*START_METHODS, *SIMULATED_PLATFORMS):
         raise ValueError(f"unknown start method {method!r}")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+    if method in SIMULATED_PLATFORMS:
+        env["PYTHONPATH"] = str(_PLATFORMS / method)
     windows = method == SIMULATED_WINDOWS
-    outcome = run([python, *program.args], "spawn" if windows else method, no_fork=windows, timeout=timeout,
-                  cwd=program.cwd, env=env, capture=True, notify=lambda message: None)
+    outcome = run([python, *program.args], "spawn" if method in SIMULATED_PLATFORMS else method, no_fork=windows,
+                  timeout=timeout, cwd=program.cwd, env=env, capture=True, notify=lambda message: None)
     assert outcome.stdout is not None and outcome.stderr is not None
     return Run(method, outcome.returncode, outcome.stdout, outcome.stderr)
 

@@ -207,12 +207,19 @@ SPELLINGS = {
         "import asyncio\nfrom concurrent.futures import ProcessPoolExecutor\n\n" + WORK
         + "async def main():\n    loop = asyncio.get_running_loop()\n"
         "    return await loop.run_in_executor(ProcessPoolExecutor(), work, 1)\n",
-        "loop.run_in_executor(ProcessPoolExecutor(), work, 1)", "asyncio.get_running_loop().run_in_executor",
+        "loop.run_in_executor(ProcessPoolExecutor(), work, 1)", "asyncio.AbstractEventLoop().run_in_executor",
         None, "", {"starts", "pickles"}),
     "run-in-executor-default": spelling(
         "import asyncio\n\n" + WORK + "async def main():\n    loop = asyncio.get_running_loop()\n"
         "    return await loop.run_in_executor(None, work, 1)\n",
-        "loop.run_in_executor(None, work, 1)", "asyncio.get_running_loop().run_in_executor", None, "", set()),
+        "loop.run_in_executor(None, work, 1)", "asyncio.AbstractEventLoop().run_in_executor", None, "", set()),
+    "event-loop-of-get-event-loop": spelling(
+        "import asyncio\n\nloop = asyncio.get_event_loop()\nserver = loop.create_server(object, port=80)\n",
+        "loop.create_server(object, port=80)", "asyncio.AbstractEventLoop().create_server", None, "", set()),
+    "event-loop-of-new-event-loop": spelling(
+        "from asyncio import new_event_loop\n\nserver = new_event_loop().create_datagram_endpoint(object)\n",
+        "new_event_loop().create_datagram_endpoint(object)", "asyncio.AbstractEventLoop().create_datagram_endpoint",
+        None, "", set()),
     # -- threads that look like processes ---------------------------------------------------
     "thread-pool-executor": spelling(
         "from concurrent import futures\n\nexecutor = futures.ThreadPoolExecutor(4)\n",

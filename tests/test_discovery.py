@@ -98,3 +98,14 @@ def test_per_file_ignores_match_the_stdin_filename(cli, write, in_tmp):
 def test_discovery_error_type_is_exposed(in_tmp):
     (error,) = discover(["missing.py"], Settings())
     assert isinstance(error, DiscoveryError) and error.reason == "no such file or directory"
+
+
+def test_a_gitignore_pattern_git_cannot_use_is_skipped(tmp_path):
+    # psf/black's own .gitignore holds a bare `!`: pathspec rejects it, git ignores it.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("!\n*.log\nbuild/\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "gen.py").write_text("import os\n")
+    (tmp_path / "app.py").write_text("import os\n")
+    found = [item.path.name for item in discover([str(tmp_path)], Settings(root=tmp_path))]
+    assert found == ["app.py"]

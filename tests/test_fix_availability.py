@@ -59,12 +59,24 @@ def test_the_current_rules_say_what_their_code_does():
     # Spelled out once, so that a change to a rule's fixes shows up here and in review.
     assert {rule.code: fix_summary(rule) for rule in ALL_RULES} == {
         "MP101": "safe (unsafe alternative; sometimes none)",  # os.fork() has none
+        "MP102": "safe (sometimes none)",  # only a script's call with a plain main guard after it
+        "MP103": "safe (sometimes none)",  # only the decorator-only use of `spaces` has one
         "MP201": "safe (unsafe when another module imports the file, or it is a package module or an entry point; sometimes none)",
         "MP202": "safe",
         "MP401": "safe (sometimes none)",  # local classes, decorator wrappers, unsafe hoists have none
         "MP402": "none",
         "MP403": "safe (sometimes unsafe only; sometimes none)",  # `(x)` of an unknown x; target=f()
         "MP501": "none",
+        "MP601": "safe (sometimes none)",  # output inside a function called at import has none
+        "MP701": "unsafe (sometimes none)",  # empty() for a comparison with zero only
+        "MP702": "safe (sometimes none)",  # a shared listening socket has none
+        "MP703": "none",
+        "MP301": "unsafe (sometimes none)",  # none for process objects used for more than start/join
+        "MP302": "safe (sometimes none)",  # no fix where a pending result is passed on
+        "MP303": "safe (sometimes none)",  # none where the drain is not the next statement
+        "MP304": "safe",
+        "MP305": "safe (sometimes none)",  # none for a block that ends with return
+        "MP306": "safe (sometimes unsafe only)",  # unsafe in a function: it now waits for its children
     }
 
 

@@ -510,3 +510,104 @@ def test_every_definition_that_reaches_a_call_is_followed():
     """
     findings = [d for d in mpcheck.check_source(textwrap.dedent(source), "two.py") if d.code == "MP201"]
     assert [d.line for d in findings] == [12] and "through start()" in findings[0].message
+
+
+# -- what runs in a child, and what flows into a function -------------------------------------
+
+WORKERS = """\
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+
+    def parse(path):
+        return clean(path)
+
+
+    def clean(path):
+        return path.strip()
+
+
+    def report(lines):
+        print(lines)
+
+
+    class Loader(mp.Process):
+        def run(self):
+            clean(" x ")
+
+
+    class Service:
+        def handle(self, item):
+            return item
+
+
+    def main():
+        with mp.Pool(2, initializer=report, initargs=([],)) as pool:
+            pool.map(parse, ["a", "b"])
+        service = Service()
+        with ProcessPoolExecutor() as executor:
+            executor.submit(service.handle, 1)
+        report(["done"])
+    """
+
+
+def test_runs_in_worker_is_asked_of_a_site():
+    model = model_of(WORKERS)
+    strip = next(site for site in model.calls if model.module.code_for_node(site.node) == "path.strip()")
+    done = next(site for site in model.calls if model.module.code_for_node(site.node) == 'report(["done"])')
+    assert model.runs_in_worker(strip) and not model.runs_in_worker(done)
+
+
+FLOWS = """\
+    import multiprocessing
+    import queue
+    from concurrent.futures import ProcessPoolExecutor
+
+
+    def consume(tasks, results, *, label="worker"):
+        return tasks, results, label
+
+
+    class Pump:
+        def drain(self, inbox):
+            return inbox
+
+
+    def main():
+        tasks = multiprocessing.Queue()
+        local = queue.Queue()
+        multiprocessing.Process(target=consume, args=(tasks, local)).start()
+        consume(local, tasks, label="inline")
+        with ProcessPoolExecutor() as executor:
+            executor.submit(consume, multiprocessing.JoinableQueue(), None)
+        Pump().drain(tasks)
+    """
+
+
+def _parameter(model, function: str, name: str):
+    scope = next(scope for scope in model.scopes() if scope.qualname == function)
+    return scope.bindings[name][0]
+
+
+@pytest.mark.parametrize(("function", "parameter", "passed"), [
+    ("consume", "tasks", ["tasks", "local", "multiprocessing.JoinableQueue()"]),
+    ("consume", "results", ["local", "tasks", "None"]),
+    ("consume", "label", ['"inline"']),
+    ("Pump.drain", "inbox", ["tasks"]),
+])
+def test_passed_to_gives_the_arguments_of_calls_and_process_calls(function, parameter, passed):
+    model = model_of(FLOWS)
+    values = model.processes.passed_to(_parameter(model, function, parameter))
+    assert sorted(model.module.code_for_node(value) for value in values) == sorted(passed)
+
+
+def test_symbols_reaching_follow_parameters_names_and_displays():
+    model = model_of(textwrap.dedent(FLOWS) + "\n\ndef read(tasks):\n    return tasks\n\n"
+                     "read([multiprocessing.Queue(), queue.Queue()])\n")
+    consume_tasks = find(model, "tasks, results, label")
+    symbols = {symbol.qualname for symbol in model.symbols_reaching(consume_tasks.elements[0].value)}
+    assert symbols == {"multiprocessing.Queue()", "queue.Queue()", "multiprocessing.JoinableQueue()"}
+    listed = find(model, "tasks", occurrence=-1)
+    assert {symbol.qualname for symbol in model.symbols_reaching(listed)} == {"multiprocessing.Queue()", "queue.Queue()"}
+    # A parameter nothing in the file passes anything to holds nothing the model knows.
+    assert model.symbols_reaching(find(model, "label", occurrence=-1)) == []

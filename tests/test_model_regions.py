@@ -396,3 +396,20 @@ def test_runs_at_import_excludes_function_bodies():
         """)
     assert not model.runs_at_import(site_at(model, "Pool(2)", 0))
     assert model.runs_at_import(site_at(model, "Pool(2)", -1))
+
+
+def test_a_disjunction_left_with_one_alternative_tells_that_one():
+    model = model_of("""\
+        import socket
+
+        def bind(reuse_port):
+            if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
+                raise ValueError("the platform doesn't support SO_REUSEPORT")
+            sock = socket.socket()
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 2)
+        """)
+    assert facts_at(model, "socket.SO_REUSEPORT", 0).attributes == {("socket", "SO_REUSEPORT")}
+    # Without `reuse_port` known to be true, either alternative may hold.
+    assert facts_at(model, "socket.SO_REUSEPORT", -1).attributes == frozenset()

@@ -8,12 +8,22 @@ CPython 3.10+ present (absent ones are skipped with a note), what each kind of f
 - "fixed" (the default): the original's stdout under fork is the reference (or, for a program
   that fails under fork too, `expected_stdout.txt`, and the original must misbehave under fork);
   the original misbehaves under spawn (checked on the running interpreter: a broken program
-  hangs or floods, which is slow); the fixed copy exits 0 under fork, spawn and forkserver, and
-  with no fork at all on the running interpreter, with exactly the reference stdout.
+  hangs or floods, which is slow) -- or, when its `breaks-under` names a simulated platform
+  (tests/platforms: "windows", "macos"), there; the fixed copy exits 0 under fork, spawn and
+  forkserver, and with no fork at all (and on that platform) on the running interpreter, with
+  exactly the reference stdout.
 - "broken" (a hazard with no automatic fix): the original works under fork and misbehaves
   under spawn.
 - "silent" (a look-alike): the original prints the same and exits 0 under every start method
   and with no fork.
+
+A fixture's `hazard` says how its original misbehaves: "spawn" (the default) as above; "hang"
+when it hangs under fork too (the lifecycle deadlocks): the reference is then the fixture's
+expected stdout and the original must time out (or fail) under fork; "resources" when it works
+everywhere and its hazard is what it costs (processes, memory), which
+tests/test_lifecycle_fixtures.py measures: the original then only has to work under fork. The
+expected stdout of a program that fails under fork too is `expected_stdout.txt` or the
+`expected-stdout` key.
 
 All runs of all interpreters go through one thread pool, so the slow ones overlap.
 """
@@ -33,7 +43,8 @@ from click.testing import CliRunner
 
 from mpcheck.cli import main
 
-from .oracle import SIMULATED_WINDOWS, START_METHODS, Program, Run, interpreters, misbehaves, run_program
+from .oracle import SIMULATED_PLATFORMS, SIMULATED_WINDOWS, START_METHODS, Program, Run, interpreters, misbehaves, \
+    run_program
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +59,9 @@ FIXED_TIMEOUT = 20.0
 
 
 KINDS = ("fixed", "broken", "silent")
+HAZARDS = ("spawn", "hang", "resources")
+# A hanging original is given this long under fork before it counts as hung.
+HANG_TIMEOUT = 6.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,11 @@ class Fixture:
     unsafe_fixes: bool
     kind: str = "fixed"  # see the module docstring
     codes: tuple[str, ...] = ()  # rules that report on before/ (for "silent": that must not)
+    # Where the original misbehaves: "spawn" (the default), or a simulated platform
+    # ("windows", "macos"; see tests/platforms), which the fixed copy must then survive too.
+    breaks_under: str = "spawn"
+    hazard: str = "spawn"
+    expected: str | None = None  # the `expected-stdout` key
 
     @property
     def before(self) -> Path:
@@ -72,7 +91,7 @@ class Fixture:
     def expected_stdout(self) -> str | None:
         """What the program is meant to print, for one that fails under fork too."""
         path = self.directory / "expected_stdout.txt"
-        return path.read_text() if path.is_file() else None
+        return path.read_text() if path.is_file() else self.expected
 
 
 def _fixtures() -> list[Fixture]:
@@ -81,9 +100,12 @@ def _fixtures() -> list[Fixture]:
         data = tomllib.loads(config.read_text())
         kind = data.get("expect", "fixed")
         assert kind in KINDS, f"{config}: expect = {kind!r}"
+        hazard = data.get("hazard", "spawn")
+        assert hazard in HAZARDS, f"{config}: unknown hazard {hazard!r}"
         found.append(Fixture(f"{config.parent.parent.name}/{config.parent.name}", config.parent,
                              tuple(data["args"]), bool(data.get("unsafe-fixes", False)), kind,
-                             tuple(data.get("codes", ()))))
+                             tuple(data.get("codes", ())), data.get("breaks-under", "spawn"), hazard,
+                             data.get("expected-stdout")))
     return found
 
 
@@ -142,7 +164,7 @@ def test_fix_gives_the_expected_tree(fixture, tmp_path):
 @dataclass
 class _Runs:
     reference: Future  # the original under fork
-    broken: Future | None  # the original under spawn (running interpreter only)
+    broken: Future | None  # the original where it breaks (running interpreter only)
     fixed: dict[str, Future]  # the runs that must match the reference: the fixed copy, or a look-alike itself
 
 
@@ -160,6 +182,8 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
         fixed = Program(fixed_dirs[fixture.name], fixture.args)
         for version, python in present.items():
             methods = (*START_METHODS, SIMULATED_WINDOWS) if version == CURRENT else START_METHODS
+            if version == CURRENT and fixture.breaks_under in SIMULATED_PLATFORMS and fixture.breaks_under not in methods:
+                methods = (*methods, fixture.breaks_under)
             if fixture.kind == "fixed":
                 checked = {method: pool.submit(run_program, fixed, method, python, FIXED_TIMEOUT) for method in methods}
             elif fixture.kind == "silent":
@@ -167,10 +191,12 @@ def oracle_runs(tmp_path_factory) -> dict[tuple[str, str], _Runs]:
                            for method in methods if method != "fork"}
             else:
                 checked = {}
+            shows_breakage = version == CURRENT and fixture.kind != "silent" and fixture.hazard == "spawn"
             runs[(version, fixture.name)] = _Runs(
-                pool.submit(run_program, original, "fork", python, FIXED_TIMEOUT),
-                pool.submit(run_program, original, "spawn", python, BROKEN_TIMEOUT)
-                if version == CURRENT and fixture.kind != "silent" else None,
+                pool.submit(run_program, original, "fork", python,
+                            HANG_TIMEOUT if fixture.hazard == "hang" else FIXED_TIMEOUT),
+                pool.submit(run_program, original, fixture.breaks_under, python, BROKEN_TIMEOUT)
+                if shows_breakage else None,
                 checked,
             )
     yield runs
@@ -185,14 +211,15 @@ def test_fixed_program_behaves_under_every_start_method(fixture, version, oracle
         pytest.skip(f"CPython {version} is not installed here (looked in ~/.pyenv/versions)")
     runs = oracle_runs[(version, fixture.name)]
     reference: Run = runs.reference.result()
-    if fixture.expected_stdout is not None:  # the original fails under fork too
+    if fixture.expected_stdout is not None:  # the original fails (or hangs) under fork too
         assert misbehaves(reference, replace(reference, returncode=0, stdout=fixture.expected_stdout)), \
             "the original works under fork:\n" + reference.describe()
         reference = replace(reference, returncode=0, stdout=fixture.expected_stdout)
     assert reference.returncode == 0 and reference.stdout, reference.describe()
     if runs.broken is not None:
         broken: Run = runs.broken.result()
-        assert misbehaves(broken, reference), "the original already works under spawn:\n" + broken.describe()
+        assert misbehaves(broken, reference), \
+            f"the original already works under {fixture.breaks_under}:\n" + broken.describe()
     for method, future in runs.fixed.items():
         run: Run = future.result()
         assert run.returncode == 0, run.describe()

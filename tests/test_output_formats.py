@@ -57,7 +57,8 @@ def test_text_is_the_old_name_of_concise(project):
     assert mpcheck("check", "spooler.py") == concise
     assert concise[1].splitlines()[0] == (
         "spooler.py:3:37: MP101 `ForkProcess` does not exist on Windows (ImportError: cannot import "
-        "name 'ForkProcess' from 'multiprocessing.context'); choose the start method by platform"
+        "name 'ForkProcess' from 'multiprocessing.context'); choose the start method by platform "
+        "(breaks on: Windows)"
     )
 
 
@@ -70,6 +71,7 @@ def test_full_shows_the_source_line_with_carets_under_the_finding(project):
         '7 |     ctx = multiprocessing.get_context("fork")',
         "  |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ MP101",
         "  |",
+        "  = breaks on: Windows",
         "  = fix (safe): Use fork where the platform has it, spawn elsewhere",
     ]
     # A tab before the finding is kept under it, so the carets line up in any terminal.
@@ -78,6 +80,7 @@ def test_full_shows_the_source_line_with_carets_under_the_finding(project):
         "13 | \tif os.fork():",
         "   | \t   ^^^^^^^^^ MP101",
         "   |",
+        "  = breaks on: Windows",
     ]
     assert output.rstrip().endswith("Found 3 findings (2 fixable). Run `mpcheck fix` to fix them.")
 
@@ -88,7 +91,7 @@ def test_json_has_the_documented_keys(project):
     document = json.loads(output)
     assert document["schema_version"] == 1
     diagnostics = document["diagnostics"]
-    keys = {"file", "line", "column", "end_line", "end_column", "code", "name", "message", "fix"}
+    keys = {"file", "line", "column", "end_line", "end_column", "code", "name", "message", "breaks_on", "fix"}
     assert all(set(d) == keys for d in diagnostics)
     assert [(d["file"], d["line"], d["column"], d["end_line"], d["end_column"], d["code"], d["name"]) for d in diagnostics] == [
         ("broken.py", 2, 11, 2, 11, "MP000", "input-error"),
@@ -96,6 +99,9 @@ def test_json_has_the_documented_keys(project):
         ("spooler.py", 7, 11, 7, 46, "MP101", "fork-only-api"),
         ("spooler.py", 13, 5, 13, 14, "MP101", "fork-only-api"),
     ]
+    assert diagnostics[0]["breaks_on"] == []  # an input error breaks nothing
+    assert all(d["breaks_on"] == [{"platform": "windows", "since": None, "until": None, "text": "Windows"}]
+               for d in diagnostics[1:])
     fixes = [d["fix"] for d in diagnostics]
     assert fixes[0] is None and fixes[3] is None
     assert fixes[2]["applicability"] == "safe"
@@ -152,6 +158,11 @@ def test_sarif_is_valid_and_describes_every_rule(project):
             "endLine": diagnostic["end_line"], "endColumn": diagnostic["end_column"],
         }
         assert ("fixes" in result) == (diagnostic["fix"] is not None)
+        breakages = diagnostic["breaks_on"]
+        assert result.get("properties", {}) == ({
+            "breaksOn": "; ".join(breakage["text"] for breakage in breakages),
+            "breaksOnPlatforms": breakages,
+        } if breakages else {})
 
 
 def test_sarif_without_findings_is_valid(project):
@@ -171,7 +182,7 @@ def test_github_prints_one_annotation_per_finding(project):
     assert lines[1] == (
         "::error file=spooler.py,line=7,col=11,endLine=7,endColumn=46,title=MP101::"
         "`get_context(\"fork\")` fails on Windows (ValueError: cannot find context for 'fork'); "
-        "choose the start method by platform"
+        "choose the start method by platform (breaks on: Windows)"
     )
 
 

@@ -1,8 +1,10 @@
-"""A large run is spread over forked worker processes: the results must be exactly the
-serial ones, in the same order."""
+"""Files that must be parsed are spread over worker processes started with forkserver or
+spawn (never by forking the caller): the results are exactly the serial ones, in the order
+given, whatever the number of jobs."""
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -17,48 +19,43 @@ CLEAN = "import os\n\nprint(os.sep)\n"
 @pytest.fixture
 def many_files(tmp_path: Path) -> list[tuple[Path, str]]:
     files = []
-    for number in range(engine._PARALLEL_MIN_FILES + 10):
+    for number in range(30):
         path = tmp_path / f"module_{number:03}.py"
-        path.write_text(HAZARD if number % 7 == 0 else CLEAN)
+        path.write_text(HAZARD if number % 3 == 0 else CLEAN)
         files.append((path, str(path)))
+    (tmp_path / "module_004.py").write_bytes(b"\xff\xfe not utf-8")  # an input error keeps its place
     return files
 
 
-def _serial(checker: Checker, files, fixing: bool):
-    return [checker.fix_file(p, d) if fixing else checker.check_file(p, d) for p, d in files]
+def _summary(results):
+    return [(r.path, r.diagnostics, r.fixed_text) for r in results]
 
 
 @pytest.mark.parametrize("fixing", [False, True])
-def test_parallel_results_equal_serial_results(many_files, fixing):
-    checker = Checker(project_files=[path for path, _ in many_files])
-    parallel = list(checker.run_files(many_files, fixing))
-    serial = _serial(checker, many_files, fixing)
-    assert [r.path for r in parallel] == [r.path for r in serial]
-    assert [r.diagnostics for r in parallel] == [r.diagnostics for r in serial]
-    assert [r.fixed_text for r in parallel] == [r.fixed_text for r in serial]
-    hazardous = len(range(0, len(many_files), 7))
-    if fixing:
-        assert sum(1 for r in parallel if r.changed) == hazardous
-    else:
-        assert sum(1 for r in parallel if r.diagnostics) == hazardous
+def test_parallel_results_equal_serial_results_in_the_same_order(many_files, fixing):
+    checker = Checker()
+    parallel = list(checker.run_files(many_files, fixing, jobs=2))
+    serial = list(checker.run_files(many_files, fixing, jobs=1))
+    assert [r.path for r in parallel] == [display for _, display in many_files]
+    assert _summary(parallel) == _summary(serial)
+    hazards = [r for r in parallel if (r.changed if fixing else any(d.code == "MP101" for d in r.diagnostics))]
+    assert len(hazards) == 10
+    assert parallel[4].has_input_error
 
 
-def test_a_process_with_another_thread_runs_serially(many_files, monkeypatch):
-    # Forking next to a live thread can deadlock the child (Python 3.12 warns): no pool.
-    import threading
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_workers_start_without_fork(many_files, monkeypatch, method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not available here")
+    used = []
+    real = engine.ProcessPoolExecutor
 
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a worker pool was started next to a live thread")
+    def recording(workers, mp_context, **kwargs):
+        used.append(mp_context.get_start_method())
+        return real(workers, mp_context=mp_context, **kwargs)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", no_pool)
-
-    stop = threading.Event()
-    helper = threading.Thread(target=stop.wait)
-    helper.start()
-    try:
-        checker = Checker(project_files=[path for path, _ in many_files])
-        parallel = list(checker.run_files(many_files))
-    finally:
-        stop.set()
-        helper.join()
-    assert [r.diagnostics for r in parallel] == [r.diagnostics for r in _serial(checker, many_files, False)]
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", recording)
+    monkeypatch.setattr(engine.multiprocessing, "get_all_start_methods", lambda: [method])
+    checker = Checker()
+    assert _summary(checker.run_files(many_files, jobs=2)) == _summary(checker.run_files(many_files, jobs=1))
+    assert used == [method]

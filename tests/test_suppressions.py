@@ -91,6 +91,7 @@ def supervise(jobs):
 
 
 pool = multiprocessing.Pool(2)
+pool.close()
 '''
 
 

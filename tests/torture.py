@@ -3,7 +3,7 @@ a source tree, as a user would run them, with every registered rule and every fi
 
 What must hold (issue 12):
 - no run prints a traceback or an internal error (MP999);
-- every file mpcheck parses (`Checker.would_parse`) that Python cannot read or compile, and
+- every file mpcheck parses (`Checker.verdict` names a rule) that Python cannot read or compile, and
   every file that cannot be decoded at all, is reported once as MP000, with the reason
   (a syntax error at the line Python names); an MP000 on a file Python accepts names one
   of mpcheck's own limits;
@@ -237,7 +237,7 @@ def _expected_input_errors(checker: Checker, files: list[DiscoveredFile], report
         except (OSError, InputError):
             expected[display] = None
             continue
-        if not checker.would_parse(text, display):
+        if not checker.verdict(text, display).codes:
             continue
         report.parsed += 1
         verdict = python_verdict(raw, display)

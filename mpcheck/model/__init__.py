@@ -12,14 +12,23 @@ Rules then ask this object:
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
-  DataLoader iterations, fork-only uses;
+  DataLoader iterations, fork-only uses, calls that fix the global start method;
+  `symbols_reaching(expr)` for what a name may hold, through the arguments this file passes
+  to a parameter;
 - workers (workers.py): everything handed to a child by pickle (through the project's own
-  wrappers too), what it names, why pickling it fails, and the functions that run in workers;
+  wrappers too), what it names, why pickling it fails, and the functions that run in workers
+  (`runs_in_worker(site)`);
 - parent state (state.py): the module-level state the parent changes after import, which a
-  spawned child does not see.
+  spawned child does not see;
+- output (output.py): what importing the module writes to the console (prints, stream
+  writes, logging calls that reach a console handler), through the functions it calls.
+- objects (objects.py): what happens to an object after it is made -- `objects.made_by`,
+  `objects.uses`, `objects.closed_on_every_path`, `objects.runs_before`;
+- counts (counts.py): `trip_count(loop)` (a constant, a worker count, data) and
+  `upper_bound(expr)` (the most a pool's size can be).
 
 Nothing here runs libcst's metadata providers over the whole tree: positions are computed only
-when a file has a finding (`position`).
+for the nodes asked about, over the top-level statement holding each (`position`).
 """
 
 from __future__ import annotations
@@ -29,14 +38,18 @@ from functools import cached_property
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from .. import apis
 from .builder import ModelBuilder
+from .counts import Bound, Count, CountKind, trip_count, upper_bound
+from .positions import Positions
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
-from .processes import DATA_LOADER_STARTER, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
-    binding_values
+from .objects import ObjectFacts, Use, UseKind
+from .output import Output, OutputFacts
+from .processes import DATA_LOADER_STARTER, Handed, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
+    StartMethodChoice, binding_values
 from .regions import FORK_PLATFORMS, PLATFORMS, Facts, FactFinder, catches
 from .state import ParentState
 from .workers import Workers
@@ -46,9 +59,10 @@ from .scopes import (
 )
 
 __all__ = [
-    "Binding", "Condition", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Kind", "LoopRegion",
+    "Binding", "Bound", "Condition", "Count", "CountKind", "DATA_LOADER_STARTER", "FORK_PLATFORMS", "Facts", "Handed",
+    "Kind", "LoopRegion", "Output", "Use", "UseKind",
     "PLATFORMS", "ProcessCall", "ProcessStart", "ProjectIndex", "Reference", "Region", "Scope", "ScopeKind",
-    "Search", "SemanticModel", "Site", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
+    "Search", "SemanticModel", "Site", "StartMethodChoice", "Store", "Symbol", "TryElseRegion", "TryRegion", "UNKNOWN", "WithRegion",
     "argument", "dotted_name", "dotted_name_of", "keyword_argument", "literal_string",
 ]
 
@@ -77,11 +91,12 @@ class SemanticModel:
         self._scopes: dict[int, Scope] = {}
         self._resolved: dict[int, Symbol | None] = {}
         self._resolving: set[int] = set()
-        self._positions = None
+        self._positions: Positions | None = None
         ModelBuilder(self).build()
         self.future_annotations = any(b.qualname == "__future__.annotations" for b in self.imports)
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
+        self.objects = ObjectFacts(self)
 
     @cached_property
     def workers(self) -> Workers:
@@ -92,6 +107,11 @@ class SemanticModel:
     def parent_state(self) -> ParentState:
         """The module-level state the parent changes after import (state.py)."""
         return ParentState(self)
+
+    @cached_property
+    def output(self) -> OutputFacts:
+        """What importing this module writes to the console (output.py), made when first asked."""
+        return OutputFacts(self, self.processes.project)  # type: ignore[arg-type]
 
     # -- names -------------------------------------------------------------------------------
 
@@ -159,6 +179,17 @@ class SemanticModel:
         """The expressions a name or `self.attribute` can hold where `expr` stands."""
         return binding_values(self, expr)
 
+    def trip_count(self, loop: cst.CSTNode) -> Count:
+        """How many passes the For, While or comprehension `loop` makes, and where that
+        number comes from (see counts.py)."""
+        return trip_count(self, loop)
+
+    def upper_bound(self, expr: cst.BaseExpression | None, platform: str | None = None):
+        """The most the integer `expr` can be where it stands, on `platform` (None:
+        anywhere): a `Bound` (`math.inf` for a CPU count taken as it is), `counts.DEFAULT`
+        where it may be None, or None when the file does not tell (see counts.py)."""
+        return upper_bound(self, expr, platform)
+
     def scope_of_definition(self, definition: cst.CSTNode) -> Scope | None:
         """The scope a FunctionDef, ClassDef, Lambda or comprehension opens."""
         return self._scopes.get(id(definition))
@@ -208,6 +239,17 @@ class SemanticModel:
         """`if __name__ == "__main__":` (and equivalent tests) at module level."""
         return isinstance(statement, cst.If) and self.test_facts(statement.test, True).main
 
+    def is_plain_main_guard(self, statement: cst.CSTNode) -> bool:
+        """A main guard whose test is the one comparison, with no `else`: code can be moved
+        into its body (a guard with a further condition, `and ...`, or an `else` cannot)."""
+        return (
+            self.is_main_guard(statement)
+            and isinstance(statement, cst.If)
+            and isinstance(statement.test, cst.Comparison)
+            and statement.orelse is None
+            and isinstance(statement.body, cst.IndentedBlock)
+        )
+
     def needs_fork(self, statement: cst.CSTNode) -> bool:
         """True when running `statement` uses an API that exists only where fork does."""
         for site in (*self.calls, *self.attributes):
@@ -216,13 +258,50 @@ class SemanticModel:
         return any(binding.site.statement is statement and binding.qualname is not None
                    and _is_fork_only_import(binding.qualname) for binding in self.imports)
 
+    # -- what flows where ------------------------------------------------------------------------
+
+    def runs_in_worker(self, site: Site) -> bool:
+        """True when `site` is in a function that runs in a worker process this file hands
+        work to (see Workers.worker_functions)."""
+        function = site.scope.enclosing_function()
+        return function is not None and id(function.node) in self.workers.worker_functions()
+
+    def symbols_reaching(self, expr: cst.BaseExpression | None, _depth: int = 0) -> list[Symbol]:
+        """What `expr` may hold, as far as this file tells: its Symbol when `resolve` knows
+        it; for a name, what its reaching assignments hold and, for a parameter, what this
+        file passes to it (ProcessFacts.passed_to); for a list, tuple, set or dict display, what
+        its items (values) hold. `def drain(q): q.qsize()` called as `drain(multiprocessing.Queue())`
+        gives `q` the symbol `multiprocessing.Queue()`."""
+        if expr is None or _depth > 6:
+            return []
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
+            return [symbol for element in expr.elements if not isinstance(element, cst.StarredDictElement)
+                    for symbol in self.symbols_reaching(element.value, _depth + 1)]
+        symbol = self.resolve(expr)
+        if symbol is not None:
+            return [symbol]
+        reference = self.reference(expr) if isinstance(expr, cst.Name) else None
+        if reference is None:
+            return []
+        found = []
+        for binding in reference.bindings:
+            if binding.kind is Kind.PARAMETER:
+                values = self.processes.passed_to(binding)
+            elif binding.kind in (Kind.ASSIGN, Kind.WITH) and binding.value is not None:
+                values = [binding.value]
+            else:
+                values = []
+            for value in values:
+                found += self.symbols_reaching(value, _depth + 1)
+        return found
+
     # -- positions -------------------------------------------------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is (computed for the statement holding it only: see positions.py)."""
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        return self._positions[node]
+            self._positions = Positions(self.module)
+        return self._positions.of(node)
 
 
 def _annotates_a_local(site: Site) -> bool:

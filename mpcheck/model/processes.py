@@ -9,7 +9,10 @@
   functions it calls, in this file or (with a project index) in other modules.
 - `loader_iterations()`: torch DataLoaders with workers and where they are iterated (through
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
+- `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
+- `handed(process_call)`: each value a `Process(...)` is given in `args=`/`kwargs=`, with the
+  parameter of the target (a function or method of this file) it arrives in.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
-from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, literal_string
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, \
+    literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -98,6 +102,29 @@ class ProcessCall:
         `Pool(initargs=...)`), not through a queue to a running worker (`Pool.map`): only
         then may it carry multiprocessing locks and queues (facts §5)."""
         return "fork" not in self.api.pickled_under
+
+
+@dataclass(frozen=True)
+class StartMethodChoice:
+    """A call that fixes the global start method (see `ProcessFacts.start_method_choice`).
+    `label` names the call ("set_start_method()", "Lock()"); `explicit`: a
+    `set_start_method()` call, with its `method` (None: not a constant) and `force`."""
+
+    site: Site
+    label: str
+    explicit: bool
+    method: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Handed:
+    """One value a process is given: `value`, the expression in `args=`/`kwargs=`, and the
+    `parameter` binding of the target it arrives in (None when the target is not a function
+    of this file or the position cannot be told)."""
+
+    value: cst.BaseExpression
+    parameter: Binding | None
 
 
 class ProjectIndex(Protocol):
@@ -208,6 +235,62 @@ class ProcessFacts:
         if method in apis.START_METHODS:
             pickled = pickled & {method}
         return _process_call(site, api, symbol, method, frozenset(pickled))
+
+    def handed(self, process_call: ProcessCall) -> list[Handed]:
+        """The values `Process(target=f, args=(...), kwargs={...})` gives its target, each
+        with the parameter of `f` it arrives in (a literal tuple or list of args and a dict
+        literal or `dict(...)` of kwargs; other shapes give nothing)."""
+        call = process_call.site.node
+        assert isinstance(call, cst.Call)
+        api = process_call.api
+        if api.name != "multiprocessing.Process" or len(api.data_arguments) != 2:
+            return []
+        parameters, positional_count = self._target_parameters(process_call.callable) or ([], 0)
+        positional = argument(call, api.data_arguments[0].position, api.data_arguments[0].keyword)
+        keywords = argument(call, api.data_arguments[1].position, api.data_arguments[1].keyword)
+        found = []
+        if isinstance(positional, (cst.Tuple, cst.List)):
+            for index, element in enumerate(positional.elements):
+                if isinstance(element, cst.StarredElement):
+                    break
+                found.append(Handed(element.value, parameters[index] if index < positional_count else None))
+        by_name = {parameter.name: parameter for parameter in parameters}
+        if isinstance(keywords, cst.Dict):
+            for element in keywords.elements:
+                if isinstance(element, cst.DictElement):
+                    key = literal_string(element.key)
+                    found.append(Handed(element.value, by_name.get(key) if key else None))
+        elif isinstance(keywords, cst.Call) and _names(self.model.resolve(keywords.func), "dict"):
+            for arg in keywords.args:
+                if arg.keyword is not None:
+                    found.append(Handed(arg.value, by_name.get(arg.keyword.value)))
+        return found
+
+    def _target_parameters(self, target: cst.BaseExpression | None) -> tuple[list[Binding], int] | None:
+        """The parameter bindings of a target function of this file, in order (without
+        `self` for a method reached through an instance), and how many take positions."""
+        symbol = self.model.resolve(target) if target is not None else None
+        if symbol is None or not isinstance(symbol.definition, cst.FunctionDef):
+            return None
+        scope = self.model.scope_of_definition(symbol.definition)
+        if scope is None:
+            return None
+        params = symbol.definition.params
+        names = [param.name.value for param in (*params.posonly_params, *params.params)]
+        bound_method = scope.parent is not None and scope.parent.kind is ScopeKind.CLASS and \
+            "staticmethod" not in {dotted_name_of(d.decorator) for d in symbol.definition.decorators} and \
+            isinstance(target, cst.Attribute)
+        if bound_method and names:
+            names = names[1:]
+        positional_count = len(names)
+        names += [param.name.value for param in params.kwonly_params]
+        bindings = []
+        for name in names:
+            binding = next((b for b in scope.bindings.get(name, ()) if b.kind is Kind.PARAMETER), None)
+            if binding is None:
+                return None
+            bindings.append(binding)
+        return bindings, positional_count
 
     def _run_in_executor(self, site: Site, symbol: Symbol) -> ProcessCall | None:
         call = site.node
@@ -390,6 +473,41 @@ class ProcessFacts:
         found.sort(key=lambda start: order.get(id(start.site.top), len(order)) if start.site else len(order))
         return found
 
+    # -- the global start method ------------------------------------------------------------------
+
+    def start_method_choice(self, site: Site) -> StartMethodChoice | None:
+        """Whether the call at `site` fixes multiprocessing's global start method, after which
+        `set_start_method()` without `force=True` raises `RuntimeError: context has already
+        been set` (facts §2): `set_start_method(...)` itself (`explicit`), and implicitly
+        `get_start_method()` without `allow_none=True`, `get_context()` with no method, and
+        the queues, locks, shared values, pools and managers made through the module-level
+        API (`multiprocessing.Lock()`, not a context's `ctx.Lock()`)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.start_method is not None:
+            return None
+        name = symbol.qualname
+        if name == "multiprocessing.set_start_method":
+            method = self.model.value_of(argument(call, 0, "method"))
+            force = self.model.value_of(argument(call, 1, "force"))
+            return StartMethodChoice(site, "set_start_method()", True, method if isinstance(method, str) else None,
+                                     force is not UNKNOWN and bool(force))
+        if name == "multiprocessing.get_start_method":
+            allow_none = self.model.value_of(argument(call, 0, "allow_none"))
+            if allow_none is UNKNOWN or not allow_none:
+                return StartMethodChoice(site, "get_start_method()", False)
+            return None
+        if name == "multiprocessing.get_context":
+            given = argument(call, 0, "method")
+            return StartMethodChoice(site, "get_context()", False) \
+                if given is None or self.model.value_of(given) is None else None
+        api = apis.lookup(name)
+        if api is not None and api.roles & apis.FIXES_GLOBAL_CONTEXT and not symbol.flavour == "multiprocess" \
+                and symbol.written.split(".", 1)[0] in ("multiprocessing", "torch", "billiard"):
+            return StartMethodChoice(site, api.label, False)
+        return None
+
     # -- DataLoader --------------------------------------------------------------------------------
 
     def loader_iterations(self) -> list[tuple[cst.Call, Site]]:
@@ -440,6 +558,48 @@ class ProcessFacts:
             if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
                 for _, value in self.arguments_for(binding):
                     yield from self._loaders_in(value, depth + 1)
+
+    # -- what a function is given ----------------------------------------------------------------
+
+    def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
+        """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
+        functions): the arguments of its direct calls, and the items of the `args=` (or
+        `initargs=`) tuple, or the further positional arguments of `submit`, of the process
+        calls that run it.
+        Callers in other modules, `*args` and `**kwargs` are not followed."""
+        function = parameter.scope.node
+        if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is parameter.node), None)
+        method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS
+        if index is not None and method:
+            index -= 1  # `self`, bound by the call
+        keyword = None if any(param is parameter.node for param in function.params.posonly_params) else parameter.name
+        found: list[cst.BaseExpression] = []
+        for site in self.model.calls:
+            call = site.node
+            assert isinstance(call, cst.Call)
+            if any(callee is function for callee in self.callees(call)):
+                value = argument(call, index, keyword) if index is None or index >= 0 else None
+                found += [value] if value is not None else []
+                continue
+            process_call = self.process_call(site)
+            if process_call is None or process_call.callable is None or index is None or index < 0:
+                continue
+            target = self.model.resolve(process_call.callable)
+            if target is None or target.definition is not function:
+                continue
+            api = process_call.api
+            if api.rest_is_data:
+                values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
+            else:
+                spec = next((spec for spec in api.data_arguments if spec.keyword in ("args", "initargs")), None)
+                given = argument(call, spec.position, spec.keyword) if spec is not None else None
+                values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
+                    if isinstance(given, (cst.Tuple, cst.List)) else []
+            found += [values[index]] if index < len(values) else []
+        return found
 
     # -- fork-only names ---------------------------------------------------------------------------
 
@@ -494,6 +654,10 @@ NOT_PROJECT = frozenset({
     "builtins", "math", "random", "socket", "shutil", "argparse", "tqdm", "pandas", "joblib", "billiard",
     "multiprocess", "pathos", "signal", "queue", "io", "glob", "copy", "pickle", "traceback", "warnings",
 })
+
+
+def _names(symbol: Symbol | None, qualname: str) -> bool:
+    return symbol is not None and symbol.qualname == qualname
 
 
 def _has_workers(model: SemanticModel, loader: cst.Call) -> bool:

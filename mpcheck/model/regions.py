@@ -82,11 +82,32 @@ class FactFinder:
     _depth: int = 0
 
     def of_site(self, site: Site) -> Facts:
+        conditions = [region for region in site.regions if isinstance(region, Condition)]
         facts = NOTHING
-        for region in site.regions:
-            if isinstance(region, Condition):
-                facts = facts.both(self.of_condition(region))
+        for condition in conditions:
+            facts = facts.both(self.of_condition(condition))
+        for condition in conditions:
+            facts = facts.both(self._implied(condition, conditions))
         return facts
+
+    def _implied(self, condition: Condition, conditions: list[Condition]) -> Facts:
+        """What a condition that is a disjunction tells once the other conditions refute all
+        of its alternatives but one: after `if reuse and not hasattr(socket, "X"): raise`,
+        code under `if reuse:` knows `hasattr(socket, "X")` (tornado's `bind_sockets`)."""
+        test = condition.test
+        if not isinstance(test, cst.BooleanOperation):
+            return NOTHING
+        disjunction = cst.Or if condition.holds else cst.And  # not (a and b) == not a or not b
+        alternatives = [(operand, condition.holds) for operand in _operands(test, disjunction)]
+        if len(alternatives) < 2:
+            return NOTHING
+        known = {(_code(other.test), other.holds) for other in conditions
+                 if other is not condition and other.scope is condition.scope}
+        left = [(operand, holds) for operand, holds in alternatives if (_code(operand), not holds) not in known]
+        if len(left) != 1:
+            return NOTHING
+        operand, holds = left[0]
+        return self.of_test(operand, holds, condition.scope)
 
     def of_condition(self, condition: Condition) -> Facts:
         key = id(condition)
@@ -286,6 +307,18 @@ def _platforms_of(subject: str, value: str, prefix: bool = False) -> frozenset[s
         return {"windows": frozenset({"windows"}), "darwin": frozenset({"macos"}),
                 "linux": frozenset({"linux"})}.get(value, frozenset())
     return None
+
+
+def _operands(test: cst.BaseExpression, operator: type) -> list[cst.BaseExpression]:
+    """The operands of a chain of one boolean operator (`a or b or c`); [test] otherwise."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, operator) and not test.lpar:
+        return [*_operands(test.left, operator), *_operands(test.right, operator)]
+    return [test]
+
+
+def _code(expression: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(expression.with_changes(lpar=(), rpar=()) if isinstance(
+        expression, cst.BaseExpression) else expression)
 
 
 def _is_literal(test: cst.BaseExpression) -> bool:

@@ -90,6 +90,16 @@ class RuleContext:
     # The project the file belongs to (project.py); None for a text with no path (stdin).
     project: ProjectIndex | None = None
 
+    def is_script(self) -> bool:
+        """Whether the file runs only as a script, so that guarding its work changes nothing
+        for anyone who imports it: not a package module, not imported by another module of
+        its project, not the target of an entry point. Unknown (stdin): not a script."""
+        project = self.project
+        if project is None:
+            return False
+        return not (project.is_package_module(self.path) or project.is_imported(self.path)
+                    or project.is_entry_point(self.path))
+
     @cached_property
     def fix_context(self) -> FixContext:
         """What this file's fixes are built against (see mpcheck.fixes); `fix_context.fix()`
@@ -101,24 +111,38 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter parses a file only when its text contains one of these words (for any
-    # enabled rule) and, if set, matches `trigger_pattern`. Every file the rule can flag
-    # must pass that test.
+    # The prefilter runs the rule on a file only when its text contains one of these words
+    # and, if set, matches `trigger_pattern`; only on files named as `trigger_files` says
+    # (globs; empty: any); or, with `trigger_through_project`, when the file uses a name of
+    # another module of its project whose definition contains one of the words (prefilter.py).
+    # Every file the rule can flag must pass that test (tests/test_prefilter.py).
     triggers: ClassVar[tuple[str, ...]]
     trigger_pattern: ClassVar[str | None] = None
+    trigger_files: ClassVar[tuple[str, ...]] = ()
+    trigger_through_project: ClassVar[bool] = False
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
+    # Where the hazard breaks programs: platforms and Python versions (findings.Breakage).
+    # A Violation may say otherwise for one finding (`Violation(breaks_on=narrow(...))` for
+    # code that runs only on some platforms or versions). The engine, for every adapter,
+    # drops findings that cannot break on the configured `platforms` from `target-version`
+    # on, and every output format prints what is left ("breaks on: Windows; macOS").
+    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     # When the fix the examples show as safe is offered as unsafe instead, if ever: a
     # condition single-file examples cannot show ("another module imports the file").
-    # Where the hazard breaks programs (a violation may say otherwise); the `platforms` and
-    # `target-version` settings silence findings that cannot break where the user runs.
-    breaks_on: ClassVar[tuple[Breakage, ...]] = WHERE_FORK_IS_NOT_THE_DEFAULT
     unsafe_fix_when: ClassVar[str] = ""
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
+
+    @classmethod
+    def applies_to(cls, path: str, project: ProjectIndex | None) -> bool:
+        """A cheap test of the file's place in its project, made before the file is read
+        further (no parsing): False when the rule cannot flag anything in it. The engine
+        skips the rule there, and the prefilter only asks the rules that apply."""
+        return True
 
     @classmethod
     def fix_availability(cls) -> FixAvailability:

@@ -362,8 +362,6 @@ class ForkOnlyApi(Rule):
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
-        if "windows" not in context.settings.platforms:
-            return
         model = context.model
         for binding in model.imports:
             yield from self._check_import(context, binding)

@@ -25,6 +25,7 @@ class UnguardedProcessStart(Rule):
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a call of a project function that starts processes
     unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(
@@ -465,7 +466,7 @@ class UnguardedProcessStart(Rule):
         must_move = {top.of(start.site.top) for start in starts if start.site is not None}
         plan = main_guard_plan(model, top, {statement.index for statement in must_move if statement})
         if plan is not None:
-            applicability = Applicability.SAFE if _is_script(context) else Applicability.UNSAFE
+            applicability = Applicability.SAFE if context.is_script() else Applicability.UNSAFE
             description = "Move the module's work under `if __name__ == \"__main__\":`"
             fixes = (_guard_fix(context, plan).build(applicability, description),)
         reported: set[int] = set()
@@ -484,17 +485,6 @@ class UnguardedProcessStart(Rule):
                 "`if __name__ == \"__main__\":`",
                 fixes,
             )
-
-
-def _is_script(context: RuleContext) -> bool:
-    """Whether the file runs only as a script, so that guarding its work changes nothing for
-    anyone who imports it: not a package module, not imported by another module of its
-    project, not the target of an entry point. Unknown (stdin): not a script."""
-    project = context.project
-    if project is None:
-        return False
-    return not (project.is_package_module(context.path) or project.is_imported(context.path)
-                or project.is_entry_point(context.path))
 
 
 @dataclass(frozen=True)
@@ -547,7 +537,7 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
             break
         keep |= required
     for statement in statements:
-        if model.is_main_guard(statement.node) and not _is_plain_guard(model, statement.node):
+        if model.is_main_guard(statement.node) and not model.is_plain_main_guard(statement.node):
             keep.add(statement.index)  # `if __name__ == "__main__" and ...:` / with else: left as written
     return MainGuardPlan(top, frozenset(keep))
 
@@ -580,7 +570,7 @@ def _place_guard(context: RuleContext, fix: FixBuilder, run: list, previous, fol
     test: cst.BaseExpression | None = None
     for statement in run:
         node = statement.node
-        if isinstance(node, cst.If) and _is_plain_guard(model, node):
+        if isinstance(node, cst.If) and model.is_plain_main_guard(node):
             test = node.test
             inner = list(node.body.body)
             # its first statement takes the guard's own blank and comment lines
@@ -605,14 +595,3 @@ def _ends_run(plan: MainGuardPlan, run: list, kept) -> bool:
         return True
     touched = set().union(*(set(statement.reads_now) | statement.binds for statement in run))
     return bool(touched & (kept.binds | kept.changes))
-
-
-def _is_plain_guard(model: SemanticModel, statement: cst.If) -> bool:
-    """A main guard whose test is the one comparison, with no else: its body can join the
-    new guard. (A guard with a further condition, `and ...`, stays whole, nested in it.)"""
-    return (
-        model.is_main_guard(statement)
-        and isinstance(statement.test, cst.Comparison)
-        and statement.orelse is None
-        and isinstance(statement.body, cst.IndentedBlock)
-    )

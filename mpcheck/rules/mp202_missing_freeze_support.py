@@ -23,6 +23,7 @@ class MissingFreezeSupport(Rule):
     # Processes started through another checked module's function: the project index
     # (project.py) has the engine parse the file anyway.
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a call of a project function that starts processes
     explanation = Explanation(
         what=(
             "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "

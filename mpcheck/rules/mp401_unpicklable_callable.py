@@ -18,6 +18,7 @@ class UnpicklableCallable(Rule):
     name = "unpicklable-callable"
     summary = "A lambda, nested function, local class or main-block function given to a process API that pickles it"
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a project wrapper (parmap(fn, items)) that hands its arguments to a child
     explanation = Explanation(
         what=(
             "Flags a callable that pickle cannot send by reference, given where multiprocessing "

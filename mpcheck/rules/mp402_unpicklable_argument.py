@@ -18,6 +18,7 @@ class UnpicklableArgument(Rule):
     name = "unpicklable-argument"
     summary = "A lock, open file, generator, connection or foreign-context lock handed to a child by pickle"
     triggers = PROCESS_WORDS
+    trigger_through_project = True  # a project wrapper (parmap(fn, items)) that hands its arguments to a child
     explanation = Explanation(
         what=(
             "Flags values that pickle refuses, handed to a child process: in `Process(args=..., "

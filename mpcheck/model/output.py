@@ -1,0 +1,279 @@
+"""What a module prints while it is imported (MP601).
+
+Output is what reaches the console: `print()` (to stdout or stderr), `sys.stdout.write()` and
+`sys.stderr.write()`, `pprint.pprint()`/`pprint.pp()`, and logging calls once a console
+handler is configured at a level that lets them through. A console handler is configured by
+`logging.basicConfig()` (unless it writes to a file), by making a `logging.StreamHandler`, by
+`logging.config.dictConfig()`/`fileConfig()` given a StreamHandler, and implicitly by the
+module-level functions `logging.info()` and friends, which call `basicConfig()` when the root
+logger has no handler (Lib/logging/__init__.py; then WARNING and above reach stderr).
+
+`OutputFacts.import_time_output()` walks what runs while the module is imported in order: its
+module-level calls, and the bodies of the functions they call, in this file and, through the
+project index, in other modules of the project. The state carried along is the lowest level a
+console handler configured so far lets through; a configuration made under a condition counts
+only for calls under the same conditions (an `else:` branch does not see it), and a function
+that configures anywhere counts as configuring once it is called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import libcst as cst
+
+from .names import UNKNOWN, argument
+from .scopes import Site
+
+if TYPE_CHECKING:
+    from . import SemanticModel
+
+# Lib/logging/__init__.py levels.
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
+_METHOD_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "exception": 40,
+                  "critical": 50, "fatal": 50}
+# A console handler whose level mpcheck cannot read is taken to let INFO and above through.
+UNKNOWN_LEVEL = 20
+_LOGGERS = ("logging.getLogger()", "logging.root", "logging.Logger()", "logging.LoggerAdapter()")
+_CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"})
+_WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for method in ("write", "writelines"))
+_PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
+_CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Output:
+    """One call that writes to the console while the module is imported. `model`: the file
+    it is in (this module, or another module whose function the import runs); `chain`: the
+    functions called on the way, from this module's import-time call (empty: at module level).
+    `entry`: this module's import-time site that leads there."""
+
+    model: SemanticModel
+    site: Site
+    label: str  # "print()", "sys.stderr.write()", "logger.info()"
+    entry: Site
+    chain: tuple[str, ...] = ()
+
+
+class ProjectDefinitions(Protocol):
+    """What the walk asks the project about names of other modules (project.py)."""
+
+    def definition_of(self, qualname: str, from_path: str) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        """The function a name as imported in `from_path` calls, and its module's model."""
+
+
+@dataclass
+class _Walk:
+    outputs: list[Output]
+    seen: set[int]
+    entry: Site | None = None
+
+
+class OutputFacts:
+    """The console output of one module at import time (see the module docstring)."""
+
+    def __init__(self, model: SemanticModel, project: ProjectDefinitions | None = None) -> None:
+        self.model = model
+        self.project = project
+        self._import_time: list[Output] | None = None
+
+    # -- single calls ---------------------------------------------------------------------------
+
+    def output_call(self, site: Site) -> str | None:
+        """The label of a call that writes to the console by itself ("print()"), or None.
+        Logging calls are not: whether they print depends on the handlers (`log_level`)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.qualname == "print":
+            stream = argument(call, None, "file")
+            return "print()" if stream is None or self._is_console(stream) else None
+        if symbol.qualname in _WRITES:
+            return f"{symbol.qualname}()"
+        if symbol.qualname in _PPRINTS:
+            stream = argument(call, 1, "stream")
+            return f"{symbol.qualname.rsplit('.', 1)[1]}()" if stream is None or self._is_console(stream) else None
+        return None
+
+    def _is_console(self, stream: cst.BaseExpression) -> bool:
+        symbol = self.model.resolve(stream)
+        return symbol is not None and symbol.qualname in _CONSOLE_STREAMS
+
+    def log_level(self, site: Site) -> tuple[int, str, bool] | None:
+        """`(level, label, implicit)` of a logging call (`logger.info(...)`, `logging.warning(...)`,
+        `logger.log(logging.INFO, ...)`); `implicit`: a module-level function of `logging`,
+        which configures a stderr handler first when the root logger has none."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        owner, _, method = symbol.qualname.rpartition(".")
+        if owner != "logging" and owner not in _LOGGERS:
+            return None
+        if method == "log":
+            level = self._level(argument(call, 0, "level"))
+        else:
+            level = _METHOD_LEVELS.get(method)
+        if level is None:
+            return None
+        written = cst.Module([]).code_for_node(call.func)
+        return level, f"{written}()", owner == "logging"
+
+    def console_configuration(self, site: Site) -> int | None:
+        """The lowest level the console handler a call configures lets through, or None when
+        it configures none (`logging.basicConfig(filename=...)`, any other call)."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.qualname == "logging.basicConfig":
+            if argument(call, None, "filename") is not None:
+                return None
+            level = argument(call, None, "level")
+            return LEVELS["WARNING"] if level is None else self._level(level) or UNKNOWN_LEVEL
+        if symbol.qualname == "logging.StreamHandler":
+            stream = argument(call, 0, "stream")
+            return UNKNOWN_LEVEL if stream is None or self._is_console(stream) else None
+        if symbol.qualname in _CONFIG_FUNCTIONS:
+            given = argument(call, 0)
+            values = self.model.values_of(given) if isinstance(given, cst.Name) else [given]
+            text = "".join(cst.Module([]).code_for_node(value) for value in values if value is not None)
+            return UNKNOWN_LEVEL if "StreamHandler" in text else None
+        return None
+
+    def _level(self, expr: cst.BaseExpression | None) -> int | None:
+        if expr is None:
+            return None
+        value = self.model.value_of(expr)
+        if isinstance(value, int) and value is not UNKNOWN:
+            return value
+        if isinstance(value, str):
+            return LEVELS.get(value.upper())
+        symbol = self.model.resolve(expr)
+        if symbol is not None and symbol.qualname.startswith("logging."):
+            return LEVELS.get(symbol.qualname[len("logging."):])
+        return None
+
+    def main_process_only(self, site: Site) -> bool:
+        """Whether `site` runs only in the process the user started: under a test (or an `and`
+        of tests) that `multiprocessing.current_process().name == "MainProcess"` holds. A
+        child is named before it imports anything (spawn.prepare); `parent_process() is None`
+        is no such test (still None while a spawned child imports)."""
+        for condition in site.conditions():
+            if condition.holds and any(self._is_main_process_test(test) for test in _conjuncts(condition.test)):
+                return True
+        return False
+
+    def _is_main_process_test(self, test: cst.BaseExpression) -> bool:
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 or \
+                not isinstance(test.comparisons[0].operator, cst.Equal):
+            return False
+        sides = (test.left, test.comparisons[0].comparator)
+        for subject, value in (sides, sides[::-1]):
+            symbol = self.model.resolve(subject)
+            if symbol is not None and symbol.qualname == "multiprocessing.current_process().name" and \
+                    self.model.value_of(value) == "MainProcess":
+                return True
+        return False
+
+    # -- what an import runs --------------------------------------------------------------------
+
+    def import_time_output(self) -> list[Output]:
+        """Every console write that importing this module makes, in order (see the module
+        docstring), with the import-time site of this module that leads to each."""
+        if self._import_time is None:
+            walk = _Walk([], set())
+            sites = [site for site in self.model.processes.calls_of(None) if self.model.runs_at_import(site)]
+            self._walk(sites, walk, (), [], 0)
+            self._import_time = walk.outputs
+        return self._import_time
+
+    def _walk(self, sites: list[Site], walk: _Walk, chain: tuple[str, ...],
+              configured: list[tuple[Site | None, int]], depth: int) -> int | None:
+        """Walk `sites` (calls in the order they run) with the console configurations made
+        before them (`(site, level)`; site None: made before this body was entered, valid
+        everywhere in it). Returns the lowest level this body configures, if any."""
+        own: int | None = None
+        for site in sites:
+            if self.main_process_only(site):
+                continue
+            if walk.entry is None or not chain:
+                walk.entry = site
+            label = self.output_call(site)
+            if label is not None:
+                walk.outputs.append(Output(self.model, site, label, walk.entry, chain))
+            logged = self.log_level(site)
+            if logged is not None:
+                level, label, implicit = logged
+                if implicit:
+                    configured.append((site, LEVELS["WARNING"]))
+                    own = _lowest(own, LEVELS["WARNING"])
+                threshold = _lowest(*(lvl for where, lvl in configured if where is None or _before(where, site)))
+                if threshold is not None and level >= threshold:
+                    walk.outputs.append(Output(self.model, site, label, walk.entry, chain))
+            level = self.console_configuration(site)
+            if level is not None:
+                configured.append((site, level))
+                own = _lowest(own, level)
+            if depth < _MAX_DEPTH:
+                inner = self._into_callees(site, walk, chain, configured, depth)
+                if inner is not None:
+                    configured.append((site, inner))
+                    own = _lowest(own, inner)
+        return own
+
+    def _into_callees(self, site: Site, walk: _Walk, chain: tuple[str, ...],
+                      configured: list[tuple[Site | None, int]], depth: int) -> int | None:
+        call = site.node
+        assert isinstance(call, cst.Call)
+        found: int | None = None
+        inherited = [(None, level) for where, level in configured if where is None or _before(where, site)]
+        for model, function in self._functions_called(call):
+            if id(function) in walk.seen:
+                continue
+            walk.seen.add(id(function))
+            facts = model.output
+            name = function.name.value
+            body = facts.model.processes.calls_of(function)
+            entry = walk.entry
+            inner = facts._walk(body, walk, (*chain, name), list(inherited), depth + 1)
+            walk.entry = entry
+            found = _lowest(found, inner)
+        return found
+
+    def _functions_called(self, call: cst.Call) -> list[tuple[SemanticModel, cst.FunctionDef]]:
+        local = self.model.processes.callees(call)
+        if local:
+            return [(self.model, function) for function in local]
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.definition is not None or self.project is None or symbol.is_instance:
+            return []
+        found = self.project.definition_of(symbol.written, self.model.path)
+        return [found] if found is not None else []
+
+
+def _conjuncts(test: cst.BaseExpression):
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        yield from _conjuncts(test.left)
+        yield from _conjuncts(test.right)
+    else:
+        yield test
+
+
+def _lowest(*levels: int | None) -> int | None:
+    present = [level for level in levels if level is not None]
+    return min(present) if present else None
+
+
+def _before(where: Site, site: Site) -> bool:
+    """A configuration at `where` holds at `site`: same scope, and `where`'s conditions are
+    `site`'s outermost ones (it ran on every path that reaches `site`)."""
+    if where.scope is not site.scope or len(where.regions) > len(site.regions):
+        return False
+    return all(a is b for a, b in zip(where.regions, site.regions))

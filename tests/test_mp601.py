@@ -1,0 +1,131 @@
+"""MP601 (output at package import): the fix's main-process test under every start method,
+including the forkserver of Python 3.14, and the import graph the rule follows (Freemocap's
+shape: a logging set-up function of another module called from `__init__.py`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import mpcheck
+
+from .oracle import Program, interpreters, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXED = ROOT / "fixtures" / "mp601" / "package_banner" / "after"
+PRELOAD = ROOT / "tests" / "data" / "forkserver_preloads_main.py"
+GUARD_PART = '    and not getattr(multiprocessing.current_process(), "_inheriting", False)\n'
+
+
+def _copy(tmp_path: Path, name: str, drop_inheriting: bool = False) -> Program:
+    tree = tmp_path / name
+    shutil.copytree(FIXED, tree)
+    shutil.copy(PRELOAD, tree / PRELOAD.name)
+    if drop_inheriting:
+        init = tree / "photokit" / "__init__.py"
+        text = init.read_text()
+        assert GUARD_PART in text
+        init.write_text(text.replace(GUARD_PART, ""))
+    return Program(tree, (PRELOAD.name, "app.py"))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", sorted(interpreters()))
+def test_main_process_test_holds_when_the_forkserver_imports_the_main_module(version, tmp_path):
+    python = interpreters()[version]
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed here")
+    reference = run_program(Program(FIXED, ("app.py",)), "fork", python)
+    assert reference.returncode == 0 and reference.stdout.startswith("photokit 1.2\n"), reference.describe()
+    fixed = run_program(_copy(tmp_path, "fixed"), "forkserver", python)
+    assert fixed.returncode == 0 and fixed.stdout == reference.stdout, fixed.describe()
+    # Without the `_inheriting` half, the forkserver process prints the banner once more.
+    name_only = run_program(_copy(tmp_path, "name-only", drop_inheriting=True), "forkserver", python)
+    assert name_only.returncode == 0 and name_only.stdout.count("photokit 1.2\n") == 2, name_only.describe()
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mocap'\n")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def _mp601(root: Path, name: str) -> list[tuple[int, str]]:
+    path = root / name
+    return [(d.line, d.message) for d in mpcheck.check_source(path.read_text(), str(path)) if d.code == "MP601"]
+
+
+FREEMOCAP = {
+    "mocap/__init__.py": (
+        '"""Top-level package."""\n\n__version__ = "1.0"\n\n'
+        "from mocap.system.logs import configure_logging\n\n"
+        "configure_logging()\n"
+        "import logging\n\n"
+        "logger = logging.getLogger(__name__)\n"
+        'logger.info(f"Initializing mocap package, version: {__version__}")\n'
+    ),
+    "mocap/system/__init__.py": "",
+    "mocap/system/logs.py": (
+        "import logging\nimport sys\n\n\n"
+        "def handlers():\n    console = logging.StreamHandler(sys.stdout)\n    return [console]\n\n\n"
+        "def configure_logging():\n"
+        '    print(f"Setting up logging {__file__}")\n'
+        "    if len(logging.getLogger().handlers) == 0:\n"
+        "        for handler in handlers():\n            logging.getLogger('').handlers.append(handler)\n"
+        "        logging.root.setLevel(logging.DEBUG)\n"
+        "    else:\n"
+        "        logging.getLogger(__name__).info('Logging already configured')\n"
+    ),
+    "mocap/core.py": "print('core loaded')\n\n\ndef track(video):\n    print('tracking', video)\n",
+    "mocap/gui.py": "def main():\n    from mocap import core\n    print('gui')\n",
+    "mocap/plugins.py": "print('plugins loaded')  # nothing imports it at import time\n",
+    "run.py": "import mocap\n\nprint('starting')\n",
+}
+
+
+def test_freemocap_shape(tmp_path):
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from . import core\n"
+    root = _project(tmp_path, files)
+    [(line, message)] = _mp601(root, "mocap/__init__.py")
+    assert line == 11 and "`logger.info()`" in message
+    # The print in the set-up function, which __init__.py calls at import; not the `else:`
+    # branch's log call, which never runs when the handler was just installed.
+    [(line, message)] = _mp601(root, "mocap/system/logs.py")
+    assert line == 11 and "in `configure_logging()` called at import" in message
+    [(line, message)] = _mp601(root, "mocap/core.py")
+    assert line == 1 and "its `__init__.py` imports this module" in message
+    assert _mp601(root, "mocap/gui.py") == []  # imported only inside a function
+    assert _mp601(root, "mocap/plugins.py") == []
+    assert _mp601(root, "run.py") == []  # a script
+
+
+def test_a_module_imported_lazily_is_not_flagged(tmp_path):
+    root = _project(tmp_path, FREEMOCAP)
+    assert _mp601(root, "mocap/core.py") == []
+
+
+@pytest.mark.parametrize(("statement", "fixable"), [
+    ("print('photokit ready')", True),
+    ("sys.stderr.write('photokit ready\\n')", True),
+    ("print('a'); VERSION = 1", False),
+    ("logging.warning('photokit ready')", False),  # it also installs the stderr handler
+])
+def test_which_statements_get_the_fix(statement, fixable):
+    source = f"import logging\nimport sys\n\n{statement}\n"
+    [finding] = [d for d in mpcheck.check_source(source, "photokit/__init__.py") if d.code == "MP601"]
+    assert finding.fixable == fixable
+
+
+def test_a_directory_without_init_is_followed(tmp_path):
+    # freemocap v1.0.20 keeps its logging set-up in freemocap/system/logging/, which has no
+    # __init__.py (an implicit namespace package): its modules are still found by their path.
+    files = {name: text for name, text in FREEMOCAP.items() if name != "mocap/system/__init__.py"}
+    root = _project(tmp_path, files)
+    assert [line for line, _ in _mp601(root, "mocap/__init__.py")] == [11]
+    assert [line for line, _ in _mp601(root, "mocap/system/logs.py")] == [11]
