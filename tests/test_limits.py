@@ -9,17 +9,13 @@ exhausted stack must show as a failed test, not kill the test run."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import sysconfig
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .support import FORK_IMPORT, mpcheck_command
+from .support import Measured, mpcheck_command
+from .support import measured as run_measured
 
 # A worker module with one MP101 finding: it must be reported next to whatever a test
 # puts beside it.
@@ -35,41 +31,8 @@ def start(task):
 '''
 
 
-@dataclass
-class Measured:
-    exit_code: int
-    stdout: str
-    stderr: str
-    seconds: float
-    peak_mib: float  # the largest resident set of mpcheck or any of its workers
-
-
-# Runs a command and reports the peak memory of its process tree on its last stderr line.
-_LAUNCHER = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:]).returncode\n"
-    "print(f'peak-kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
-
-
 def measured(*args: str, cwd: Path, timeout: float = 600) -> Measured:
-    """Run mpcheck (in its own process group, killed at `timeout`); its output, wall time
-    and peak memory, printed for the README's limits section (`pytest -s`)."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *mpcheck_command(), *args], cwd=cwd,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    seconds = time.perf_counter() - start
-    errors, _, peak = stderr.decode("utf-8", "replace").rpartition("peak-kib=")
-    run = Measured(process.returncode, stdout.decode("utf-8", "replace"), errors, seconds, int(peak) / 1024)
-    print(f"mpcheck {' '.join(args)}: exit {run.exit_code}, {run.seconds:.1f} s, {run.peak_mib:.0f} MiB")
-    return run
+    return run_measured([*mpcheck_command(), *args], cwd, timeout)
 
 
 def assert_clean_exit(run: Measured) -> None:
@@ -122,6 +85,25 @@ def test_pydoc_topics_with_a_finding_is_checked_and_fixed(tree):
     compile(fixed, "topics.py", "exec")
 
 
+def test_a_file_like_pydoc_topics_keeps_its_findings(tree):
+    """The quick form of the test above: a dict of help texts, each many implicitly
+    concatenated strings (2,900: more nesting than the default recursion limit allows any
+    walk of the tree, and below libcst's own limit of 3,000)."""
+    texts = "".join(f"           'line {n} of the help text\\n'\n" for n in range(2900))
+    path = tree / "topics.py"
+    path.write_text("topics = {'assert': 'The assert statement\\n'\n" + texts + "}\n\n\n" + WORKER)
+    run = measured("check", "topics.py", cwd=tree)
+    assert_clean_exit(run)
+    assert run.stdout.startswith("topics.py:2909:15: MP101"), run.stdout
+    run = measured("fix", "topics.py", cwd=tree)
+    assert_clean_exit(run)
+    assert run.exit_code == 0, run.stdout
+    fixed = path.read_text()
+    assert "get_all_start_methods()" in fixed
+    compile(fixed, "topics.py", "exec")
+
+
+@pytest.mark.slow
 def test_a_20_mb_generated_file_is_refused_before_it_is_read(tree):
     rows = "".join(f"    'key{n:08d}': ('value', {n}, {n * 3.5}, b'\\x00'),\n" for n in range(400_000))
     (tree / "table.py").write_text("import multiprocessing\nTABLE = {\n" + rows + "}\n")
@@ -168,12 +150,12 @@ def test_5000_nesting_levels_are_refused_with_a_reason(tree):
     assert "get_all_start_methods()" in (tree / "worker.py").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "line",
     [
         pytest.param("BLOB = '" + "x" * (1024 * 1024) + "'\n", id="a-1-MB-string"),
-        pytest.param("DATA = [" + ", ".join(str(n) for n in range(150_000)) + "]\n", id="150000-numbers",
-                     marks=pytest.mark.slow),
+        pytest.param("DATA = [" + ", ".join(str(n) for n in range(150_000)) + "]\n", id="150000-numbers"),
     ],
 )
 def test_a_1_mb_line_is_checked(tree, line):

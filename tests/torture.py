@@ -23,11 +23,8 @@ import ast
 import io
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
-import time
 import tokenize
 import warnings
 from collections import Counter
@@ -42,6 +39,8 @@ from mpcheck.engine import Checker
 from mpcheck.parsing import run_deep
 from mpcheck.rules import RULES_BY_CODE
 from mpcheck.source import InputError, decode_source
+
+from .support import measured, mpcheck_command
 
 # The reasons an MP000 may give for a file Python itself reads and compiles: mpcheck's
 # own limits (source.py, parsing.py, engine.py). Anything else is a bug.
@@ -58,6 +57,8 @@ class Run:
     command: str
     exit_code: int
     seconds: float
+    cpu_seconds: float
+    peak_mib: float  # of mpcheck and its workers
     diagnostics: list[dict]
 
 
@@ -74,16 +75,16 @@ class Report:
     changed: int = 0  # files the first `fix` changed
     fixed_findings_left: Counter = field(default_factory=Counter)  # per rule, after `fix`
     runs: list[Run] = field(default_factory=list)
-    peak_mib: float = 0.0
 
     def summary(self) -> str:
-        timings = ", ".join(f"{run.command} {run.seconds:.0f} s" for run in self.runs)
+        timings = ", ".join(f"{run.command} {run.seconds:.0f} s ({run.cpu_seconds:.0f} s CPU), {run.peak_mib:.0f} MiB"
+                            for run in self.runs)
         rules = ", ".join(f"{code} {count}" for code, count in sorted(self.findings.items())) or "none"
         left = ", ".join(f"{code} {count}" for code, count in sorted(self.fixed_findings_left.items())) or "none"
         return (f"{self.tree}: {self.files} files ({self.parsed} parsed); findings: {rules}; "
                 f"{len(self.input_errors)} MP000; {len(self.newer_syntax)} rejected by Python {sys.version_info.major}."
                 f"{sys.version_info.minor} but parsed by libcst; fix --unsafe-fixes changed {self.changed} files, "
-                f"left {left}; {timings}; peak {self.peak_mib:.0f} MiB")
+                f"left {left}; {timings}")
 
 
 class TortureFailure(AssertionError):
@@ -120,21 +121,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return found
 
 
-def run_mpcheck(tree: Path, *arguments: str, timeout: float) -> Run:
-    command = [str(Path(sys.executable).with_name("mpcheck")), *arguments, "--output-format", "json", "."]
-    start = time.perf_counter()
-    completed = subprocess.run(command, cwd=tree, capture_output=True, timeout=timeout)
-    seconds = time.perf_counter() - start
-    stderr = completed.stderr.decode("utf-8", "replace")
+def run_mpcheck(tree: Path, *arguments: str, timeout: float, paths: list[str] | None = None) -> Run:
+    command = [*mpcheck_command(), *arguments, "--output-format", "json", *(paths or ["."])]
+    completed = measured(command, tree, timeout)
     label = " ".join(arguments)
-    if "Traceback" in stderr or completed.returncode not in (0, 1, 2):
-        raise TortureFailure(f"`mpcheck {label}` exited {completed.returncode}:\n{stderr[-5000:]}")
+    if "Traceback" in completed.stderr or completed.exit_code not in (0, 1, 2):
+        raise TortureFailure(f"`mpcheck {label}` exited {completed.exit_code}:\n{completed.stderr[-5000:]}")
     diagnostics = json.loads(completed.stdout)["diagnostics"] if completed.stdout.strip() else []
     internal = [d for d in diagnostics if d["code"] == "MP999"]
     if internal:
         raise TortureFailure(f"`mpcheck {label}`: internal errors:\n" + "\n".join(
             f"{d['file']}: {d['message']}" for d in internal))
-    return Run(label, completed.returncode, seconds, diagnostics)
+    return Run(label, completed.exit_code, completed.seconds, completed.cpu_seconds, completed.peak_mib, diagnostics)
 
 
 def python_verdict(raw: bytes, path: str, *, compiled: bool = False) -> tuple[str, int] | None:
@@ -172,9 +170,12 @@ def lost_comments(old: bytes, new: bytes) -> list[str]:
     return sorted(before - comments(new))
 
 
-def torture(source: Path, workdir: Path, *, only_python: bool = False, timeout: float = 3600) -> Report:
+def torture(source: Path, workdir: Path, *, only_python: bool = False, again_everything: bool = True,
+            timeout: float = 3600) -> Report:
     """Run the torture test on a copy of `source` made in `workdir`; raise TortureFailure
-    naming every file that breaks a rule of the module docstring."""
+    naming every file that breaks a rule of the module docstring. The second `fix` runs on
+    the whole tree, or (not `again_everything`, to save a run over a large tree) on the
+    files the first one changed, as pre-commit would name them."""
     tree = workdir / source.name
     copy_tree(source, tree, only_python)
     report = Report(str(source))
@@ -210,15 +211,18 @@ def torture(source: Path, workdir: Path, *, only_python: bool = False, timeout: 
     problems += _check_fixed_tree(before, after, report)
     report.fixed_findings_left.update(d["code"] for d in fix.diagnostics if d["code"] != "MP000")
 
-    again = run_mpcheck(tree, "fix", "--unsafe-fixes", timeout=timeout)
-    again.command = "fix --unsafe-fixes (again)"
-    report.runs.append(again)
-    changed_again = sorted(path for path, content in snapshot(tree).items() if after.get(path) != content)
-    if changed_again:
-        problems.append(f"a second fix changed {len(changed_again)} files: {changed_again[:10]}")
-    if _located(again.diagnostics) != _located(fix.diagnostics):
-        problems.append("a second fix reports other findings than the first left")
-    report.peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    changed = sorted(path for path in after if before.get(path) != after[path])
+    if again_everything or changed:
+        again = run_mpcheck(tree, "fix", "--unsafe-fixes", timeout=timeout, paths=None if again_everything else changed)
+        again.command = "fix --unsafe-fixes again" + ("" if again_everything else " (changed files)")
+        report.runs.append(again)
+        changed_again = sorted(path for path, content in snapshot(tree).items() if after.get(path) != content)
+        if changed_again:
+            problems.append(f"a second fix changed {len(changed_again)} files: {changed_again[:10]}")
+        left = [d for d in fix.diagnostics if again_everything or d["file"] in changed]
+        if _located(again.diagnostics) != _located(left):
+            problems.append("a second fix reports other findings than the first left: "
+                            f"{sorted(set(_located(again.diagnostics)) ^ set(_located(left)))[:10]}")
     if problems:
         raise TortureFailure(f"{report.summary()}\n" + "\n".join(problems))
     return report
