@@ -132,6 +132,23 @@ def test_an_interrupted_fix_leaves_every_file_whole(tmp_path, fixed_reference, s
     assert fixed >= 1
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_fix_of_a_small_tree_killed_while_writing_leaves_every_file_whole(tmp_path):
+    """The quick form of the tests above, for every run: SIGKILL (no handler, no clean-up)
+    as soon as the first file is written; the workers must end by themselves."""
+    before = make_tree(tmp_path / "killed", copies=1)
+    reference = tmp_path / "reference"
+    assert make_tree(reference, copies=1) == before
+    finish(start_fix(reference))
+    after = snapshot(reference)
+    process = start_fix(tmp_path / "killed")
+    wait_until_files_change(tmp_path / "killed", before, process, 1)
+    process.kill()
+    code, stdout, stderr = finish(process, timeout=60)
+    assert code in (0, 1, -signal.SIGKILL), stderr
+    assert assert_every_file_old_or_new(tmp_path / "killed", before, after) >= 1
+
+
 @pytest.mark.slow
 def test_two_fixes_of_one_tree_at_once_leave_every_file_fixed_and_whole(tmp_path, fixed_reference):
     before, after = fixed_reference

@@ -13,6 +13,7 @@ grown with unusual but valid syntax (walrus, match, decorators, async, global/no
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import textwrap
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from mpcheck.config import Settings
@@ -33,7 +34,18 @@ from mpcheck.source import decode_source
 from .support import FIXTURES
 from .torture import OWN_LIMITS, libcst_parses, lost_comments, python_verdict
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Each property runs twice: a few examples in the default run, many in the slow one
+# (`python -m pytest -m slow`; MPCHECK_FUZZ_EXAMPLES=5000 multiplies them for a longer
+# search). The examples are the same on every run (tests/conftest.py's hypothesis profile).
+_SCALE = int(os.environ.get("MPCHECK_FUZZ_EXAMPLES", "1000")) / 1000
+
+
+def few_or_many(few: int, many: int) -> pytest.MarkDecorator:
+    """Parametrize a test by its number of examples: `few` by default, `many` when slow."""
+    return pytest.mark.parametrize("examples", [
+        pytest.param(few, id="few"),
+        pytest.param(max(few, round(many * _SCALE)), id="many", marks=pytest.mark.slow),
+    ])
 
 
 def _seeds() -> list[str]:
@@ -326,28 +338,43 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-@FUZZ
-@given(mutated_sources)
-def test_mutated_project_sources_are_checked_and_fixed_safely(project, case):
-    seed, steps, encoding = case
-    raw = _apply(seed, steps, encoding)
-    assert_robust(raw, project / "fuzzed.py")
+@few_or_many(few=25, many=1500)
+def test_mutated_project_sources_are_checked_and_fixed_safely(project, examples):
+    @settings(max_examples=examples)
+    @given(mutated_sources)
+    def mutated(case):
+        seed, steps, encoding = case
+        assert_robust(_apply(seed, steps, encoding), project / "fuzzed.py")
+
+    mutated()
 
 
-@FUZZ
-@given(st.sampled_from(SEEDS), hypothesmith.from_grammar(), st.booleans())
-def test_generated_programs_around_the_examples_are_handled(project, seed, generated, after):
+# hypothesmith checks its programs with compile(), which warns about code such as `[1]()`.
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@few_or_many(few=8, many=400)
+def test_generated_programs_around_the_examples_are_handled(project, examples):
     """hypothesmith's programs are valid to the grammar (not always to the compiler): put
     next to an example, the rules and fixes meet syntax no one wrote by hand."""
-    if not generated.endswith("\n"):
-        generated += "\n"
-    text = seed + generated if after else generated + seed
-    assert_robust(text.encode("utf-8"), project / "fuzzed.py")
+
+    @settings(max_examples=examples)
+    @given(st.sampled_from(SEEDS), hypothesmith.from_grammar(), st.booleans())
+    def generated(seed, program, after):
+        if not program.endswith("\n"):
+            program += "\n"
+        text = seed + program if after else program + seed
+        assert_robust(text.encode("utf-8"), project / "fuzzed.py")
+
+    generated()
 
 
-@FUZZ
-@given(st.binary(max_size=2000), st.sampled_from(SEEDS))
-def test_arbitrary_bytes_are_reported_not_raised(project, noise, seed):
+@few_or_many(few=25, many=1500)
+def test_arbitrary_bytes_are_reported_not_raised(project, examples):
     """Garbage, and garbage spliced into an example: an MP000 at most, never an exception."""
-    for raw in (noise, seed.encode()[: len(noise)] + noise + seed.encode()[len(noise):]):
-        assert_robust(raw, project / "fuzzed.py")
+
+    @settings(max_examples=examples)
+    @given(st.binary(max_size=2000), st.sampled_from(SEEDS))
+    def garbage(noise, seed):
+        for raw in (noise, seed.encode()[: len(noise)] + noise + seed.encode()[len(noise):]):
+            assert_robust(raw, project / "fuzzed.py")
+
+    garbage()
