@@ -233,3 +233,27 @@ def test_a_checker_stays_usable_after_an_internal_error(broken_rule):
     assert [d.code for d in checker.check_text(TRIPS, "ledger.py")] == ["MP999", "MP101"]
     assert [d.code for d in checker.check_text(PASSES, "tasks.py")] == ["MP101"]
     assert [d.code for d in checker.check_text(FORK_IMPORT, "one.py")] == ["MP101"]
+
+
+def test_a_prefilter_that_raises_loses_only_that_file(cli, write, in_tmp, monkeypatch):
+    """The prefilter runs in the main process, before any worker: what it raises on one
+    file becomes that file's MP999, in check and in fix."""
+    from mpcheck.prefilter import Prefilter
+
+    real_verdict = Prefilter.verdict
+
+    def verdict(self, text, path, *args):
+        if "LEDGER" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_verdict(self, text, path, *args)
+
+    monkeypatch.setattr(Prefilter, "verdict", verdict)
+    trips = write("ledger.py", TRIPS)
+    passes = write("tasks.py", PASSES)
+    for command in ("check", "fix"):
+        run = cli(command, ".")
+        assert run.exit_code == 2
+        assert ("ledger.py:1:1: MP999 internal error in mpcheck: RecursionError: maximum recursion depth "
+                "exceeded (at ") in run.stdout
+    assert trips.read_text() == TRIPS
+    assert "ForkOrSpawnProcess" in passes.read_text()
