@@ -30,7 +30,7 @@ from .discovery import DiscoveredFile, DiscoveryError, discover
 from .findings import ERROR_CODES, Diagnostic
 from .runtime import runner
 from .runtime.startmethod import START_METHODS, check as check_start_method
-from .source import InputError
+from .source import InputError, source_lines
 
 if TYPE_CHECKING:
     from .engine import Checker, FileResult
@@ -385,7 +385,7 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
     path = Path(display)
     shown = path.relative_to(path.anchor).as_posix() if path.is_absolute() else path.as_posix()
     lines = difflib.unified_diff(
-        original.splitlines(keepends=True), fixed.splitlines(keepends=True),
+        source_lines(original), source_lines(fixed),
         fromfile=f"a/{shown}", tofile=f"b/{shown}",
     )
     for line in lines:

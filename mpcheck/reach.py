@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from .source import source_lines
+
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
@@ -286,7 +288,7 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         every = frozenset(_IDENTIFIER.findall(text))
         return [_Chunk(every, every, any(word in text for word in words))]
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text)
     chunks = []
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])

@@ -17,6 +17,7 @@ from . import __version__
 from .explain import REPOSITORY_URL, render_rule, rule_docs_url
 from .findings import ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Diagnostic, describe_breakages
 from .rules import ALL_RULES
+from .source import source_lines
 
 
 def format_text(diagnostics: Sequence[Diagnostic], color: bool, breaks_on: bool = True) -> list[str]:
@@ -39,9 +40,9 @@ def format_full(diagnostics: Sequence[Diagnostic], texts: Mapping[str, str], col
     lines = []
     for diagnostic, header in zip(diagnostics, format_text(diagnostics, color, breaks_on=False)):
         lines.append(header)
-        source_lines = texts.get(diagnostic.path, "").splitlines()
-        if 0 < diagnostic.line <= len(source_lines):
-            lines.extend(_source_excerpt(diagnostic, source_lines[diagnostic.line - 1], color))
+        text_lines = source_lines(texts.get(diagnostic.path, ""))
+        if 0 < diagnostic.line <= len(text_lines):
+            lines.extend(_source_excerpt(diagnostic, text_lines[diagnostic.line - 1].rstrip("\r\n"), color))
         if diagnostic.breaks_on:
             lines.append(f"  = breaks on: {describe_breakages(diagnostic.breaks_on)}")
         if diagnostic.fix is not None:

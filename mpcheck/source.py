@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass
@@ -17,6 +18,22 @@ from pathlib import Path
 # Larger files are generated data, not code anyone starts processes from; parsing them
 # would take seconds each.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# Python ends a line at \n, \r\n or a lone \r. str.splitlines() also ends one at a form
+# feed, a vertical tab and other separators, which would shift every line number after them.
+LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of the Python source `text` as Python numbers them, each with its line
+    end (the last one without, when the text does not end with a line break)."""
+    lines, start = [], 0
+    for match in LINE_BREAK.finditer(text):
+        lines.append(text[start:match.end()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
 
 
 class InputError(Exception):

@@ -411,6 +411,22 @@ def test_tabs_and_crlf_are_kept_in_moved_and_inserted_code():
         "import os\r\n\r\ndef run():\r\n\tif True:\r\n\t\tpass\r\n\tif os.sep:\r\n\t\tprint(1)\r\n\t\tprint(2)\r\n")
 
 
+def test_a_form_feed_in_the_indentation_leaves_it_when_a_block_is_nested():
+    # libcst keeps the form feed starting a block's first line in the block's indentation;
+    # Python counts columns afresh after it, so nested under a new block it would put the
+    # block's lines level with the new header.
+    text = "import os\n\nif os.sep:\n\f    print(1)\n    print(2)\nelse:\n    pass\n"
+
+    def guard(module, fix):
+        fix.replace(module.statement("if os.sep"), lambda node: cst.If(
+            test=cst.parse_expression("True"), body=cst.IndentedBlock([node.with_changes(leading_lines=())]),
+            leading_lines=node.leading_lines))
+
+    fixed = fixed_text(text, guard)
+    compile(fixed, "paged.py", "exec")
+    assert fixed == "import os\n\nif True:\n    if os.sep:\n        print(1)\n        print(2)\n    else:\n        pass\n"
+
+
 # -- rounds ---------------------------------------------------------------------------------------
 
 MANY_SITES = source('''

@@ -11,7 +11,9 @@ between rounds), all others are applied together in one traversal:
   `take`; blank lines at the seams follow black (two around module-level definitions, one
   around nested ones, none at the top of a block, at most two/one);
 - the imports fixes asked for are added once each;
-- a line the edits made longer than the file's limit is wrapped (wrap.py).
+- a line the edits made longer than the file's limit is wrapped (wrap.py);
+- form feeds leave the indentation of a module the fixes change (see
+  `_without_form_feeds_in_indentation`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,29 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], text: str | None = Non
     plan.add_imports()
     applier = _Applier(plan)
     fixed = applier.run(module)
+    if "\f" in (text if text is not None else module.code):
+        fixed = _without_form_feeds_in_indentation(fixed)
     return _wrap_long_lines(fixed, applier.dirty, Style(module, text)), applied
+
+
+def _without_form_feeds_in_indentation(module: cst.Module) -> cst.Module:
+    """`module` with no form feed in the indentation of its blocks.
+
+    libcst keeps a form feed that starts a block's first line as part of that block's
+    indentation (and of the file's indentation unit, which new blocks take, when it is the
+    file's first block). Python's tokenizer counts columns afresh after a form feed, so once
+    a fix nests such a block in a new one (`if __name__ == "__main__":`, `with`), its lines
+    would no longer be indented more than the new block's header: the file would not
+    compile. A form feed in indentation is only whitespace; one on a line of its own stays.
+    """
+    return module.visit(_FormFeedRemover()).with_changes(default_indent=module.default_indent.replace("\f", ""))
+
+
+class _FormFeedRemover(cst.CSTTransformer):
+    def leave_IndentedBlock(self, original_node, updated_node):  # type: ignore[override]
+        if updated_node.indent is not None and "\f" in updated_node.indent:
+            return updated_node.with_changes(indent=updated_node.indent.replace("\f", ""))
+        return updated_node
 
 
 class _Plan:

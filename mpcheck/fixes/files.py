@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import stat
 import tempfile
 from pathlib import Path
 
 from ..findings import Edit
-from ..source import MAX_FILE_BYTES, InputError, content_digest, read_regular_file
+from ..source import LINE_BREAK, MAX_FILE_BYTES, InputError, content_digest, read_regular_file
 
 
 def text_edit(original: str, fixed: str) -> Edit:
@@ -28,13 +27,10 @@ def text_edit(original: str, fixed: str) -> Edit:
     return Edit(line, column, end_line, end_column, fixed[start:end_fixed])
 
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-
-
 def _line_column(text: str, offset: int) -> tuple[int, int]:
     # Lines end as Python (and the reported positions) count them: \n, \r\n or a lone \r.
     line, line_start = 1, 0
-    for match in _LINE_BREAK.finditer(text, 0, offset):
+    for match in LINE_BREAK.finditer(text, 0, offset):
         line, line_start = line + 1, match.end()
     return line, offset - line_start + 1
 
