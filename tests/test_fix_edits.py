@@ -194,7 +194,8 @@ def test_inserted_definition_gets_blank_lines_like_black():
     '''))
 
 
-def test_remove_takes_its_comment_and_keeps_the_spacing():
+def test_remove_keeps_its_comments_and_the_spacing():
+    # A fix never removes a comment: it may say more than the statement did.
     def remove(module, fix):
         fix.remove(module.statement("width, height = SIZES"))
         fix.remove(module.statement("SIZES ="))
@@ -209,6 +210,7 @@ def test_remove_takes_its_comment_and_keeps_the_spacing():
                 # nothing to do
                 return None
 
+            # the real work
             return (path, width, height)
 
 
@@ -231,6 +233,7 @@ def test_removing_a_blocks_only_statement_leaves_pass():
 
         def resize(path):
             if not os.path.exists(path):
+                # nothing to do
                 pass
 
             # the real work
@@ -376,6 +379,64 @@ def test_take_builds_a_new_block_around_moved_statements():
             print(pool.map(abs, [-1, -2]))
             pool.close()
     ''')
+
+
+def test_a_statement_replaced_whole_keeps_the_comment_at_the_end_of_its_line():
+    # Found by fuzzing MP302's with-block fix.
+    text = source('''
+        import multiprocessing
+
+        pool = multiprocessing.Pool(2)  # two workers: the machine has two cores
+        print(pool.map(abs, [-1, -2]))
+    ''')
+
+    def with_block(module, fix):
+        block = fix.statement("with {pool} as pool:\n    {first}\n", pool=module.node("multiprocessing.Pool(2)"),
+                              first=fix.take(module.statement("print(")))
+        pool = module.statement("pool = ")
+        fix.replace(pool, block.with_changes(leading_lines=pool.leading_lines))
+
+    assert fixed_text(text, with_block) == source('''
+        import multiprocessing
+
+        with multiprocessing.Pool(2) as pool:  # two workers: the machine has two cores
+            print(pool.map(abs, [-1, -2]))
+    ''')
+
+
+def test_comments_a_replacement_leaves_out_go_above_its_statement():
+    text = source('''
+        import multiprocessing
+
+        pool = multiprocessing.Pool(  # sized for the build machine
+            4,  # one per core
+        )  # closed at exit
+    ''')
+
+    def default_size(module, fix):
+        fix.replace(module.node("multiprocessing.Pool(  # sized for the build machine\n    4,  # one per core\n)"),
+                    fix.expression("multiprocessing.Pool()"))
+
+    assert fixed_text(text, default_size) == source('''
+        import multiprocessing
+
+        # sized for the build machine
+        # one per core
+        pool = multiprocessing.Pool()  # closed at exit
+    ''')
+
+
+def test_a_removed_statement_leaves_its_comments():
+    text = source('''
+        def stop(pool):
+            pool.close()  # no more tasks
+            pool.join()
+    ''')
+
+    def remove(module, fix):
+        fix.remove(module.statement("pool.close()"))
+
+    assert fixed_text(text, remove) == "def stop(pool):\n    # no more tasks\n    pool.join()\n"
 
 
 def test_a_statement_moved_into_itself_is_an_error():
