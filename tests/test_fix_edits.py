@@ -386,8 +386,8 @@ def test_a_statement_replaced_whole_keeps_the_comment_at_the_end_of_its_line():
     text = source('''
         import multiprocessing
 
-        pool = multiprocessing.Pool(2)  # two workers: the machine has two cores
-        print(pool.map(abs, [-1, -2]))
+        pool = multiprocessing.Pool(2)  # two workers
+        print(pool.map(abs, [-1, -2]))  # two workers
     ''')
 
     def with_block(module, fix):
@@ -399,8 +399,8 @@ def test_a_statement_replaced_whole_keeps_the_comment_at_the_end_of_its_line():
     assert fixed_text(text, with_block) == source('''
         import multiprocessing
 
-        with multiprocessing.Pool(2) as pool:  # two workers: the machine has two cores
-            print(pool.map(abs, [-1, -2]))
+        with multiprocessing.Pool(2) as pool:  # two workers
+            print(pool.map(abs, [-1, -2]))  # two workers
     ''')
 
 

@@ -310,11 +310,12 @@ class _Applier(cst.CSTTransformer):
         result = updated_node
         if replace is not None:
             result = replace.value(updated_node) if replace.composes else replace.value
-            result = self._fill(result)
-            self.edits_made += 1
             if self.left_out:  # (not for a new module)
+                # counted before the moved statements are put in: they bring their own
                 kept = sum((_comments(node) for node in _as_list(result)), Counter())
                 self.left_out[-1].extend((_comments(updated_node) - kept).elements())
+            result = self._fill(result)
+            self.edits_made += 1
         result = self._with_left_out(original_node, result)
         if isinstance(original_node, cst.BaseStatement):
             statements = _as_list(result)
