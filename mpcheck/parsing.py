@@ -55,6 +55,26 @@ def parse_module(text: str) -> cst.Module:
             f"valid Python that libcst, the parser mpcheck uses, cannot parse, so it was not checked "
             f"(a libcst limitation; its error: {error.message})", error.raw_line, error.raw_column + 1,
         ) from None
+    except cst.CSTValidationError as error:
+        # libcst checks as it builds its nodes what CPython checks only when it compiles
+        # (pylint's tests: `default 'except:' must be last`): Python's own message.
+        raise _compile_error(text) or InputError(
+            f"valid Python that libcst, the parser mpcheck uses, cannot parse, so it was not checked "
+            f"(a libcst limitation; its error: {error})"
+        ) from None
+
+
+def _compile_error(text: str) -> InputError | None:
+    """The syntax error compiling `text` gives, if any."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<file>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return InputError(f"syntax error: {error.msg or 'invalid syntax'}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def _cpython_syntax_error(text: str) -> InputError | None:

@@ -42,6 +42,19 @@ def test_fix_still_fixes_the_other_files_and_leaves_the_broken_one_alone(cli, wr
     assert "ForkOrSpawnProcess" in good.read_text()
 
 
+def test_an_error_python_finds_only_when_compiling_is_a_syntax_error_not_an_internal_one(cli, write, in_tmp):
+    # ast.parse accepts it and libcst refuses to build it (CSTValidationError); it was MP999
+    # on pylint's tests/functional/t/try_except_raise.py.
+    write("handlers.py", "import multiprocessing\n\ntry:\n    pool = multiprocessing.Pool()\nexcept:\n"
+                         "    raise\nexcept ValueError:\n    pass\n")
+    write("app.py", FORK_IMPORT)
+    run = cli("check", ".")
+    assert run.exit_code == 2
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("app.py:1:37: MP101 ")
+    assert lines[1] == "handlers.py:5:1: MP000 syntax error: default 'except:' must be last"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -39,8 +39,11 @@ def test_the_harness_on_the_legacy_app_with_broken_files(tmp_path):
     (source / "bad_cookie.py").write_bytes(b"# -*- coding: klingon -*-\nimport multiprocessing\n")
     (source / "bad_bytes.py").write_bytes(b"import multiprocessing\nNAME = '\xff'\n")
     (source / "bad_indent.py").write_text("import multiprocessing\nif True:\n  x = 1\n\tpool = multiprocessing.Pool()\n")
+    # Python's parser accepts it, its compiler does not.
+    (source / "bad_handlers.py").write_text("import multiprocessing\ntry:\n    pass\nexcept:\n    pass\nexcept OSError:\n    pass\n")
     report = torture(source, tmp_path / "work")
     print(report.summary())
-    assert sorted(report.input_errors) == ["bad_bytes.py", "bad_cookie.py", "bad_indent.py", "bad_syntax.py"]
+    assert sorted(report.input_errors) == ["bad_bytes.py", "bad_cookie.py", "bad_handlers.py", "bad_indent.py",
+                                           "bad_syntax.py"]
     assert report.input_errors["bad_syntax.py"].startswith("3:11: syntax error"), report.input_errors
     assert report.findings and report.changed > 0

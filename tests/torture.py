@@ -3,10 +3,10 @@ a source tree, as a user would run them, with every registered rule and every fi
 
 What must hold (issue 12):
 - no run prints a traceback or an internal error (MP999);
-- every file mpcheck parses (`Checker.verdict` names a rule) that Python cannot read or compile, and
-  every file that cannot be decoded at all, is reported once as MP000, with the reason
-  (a syntax error at the line Python names); an MP000 on a file Python accepts names one
-  of mpcheck's own limits;
+- every file mpcheck parses (`Checker.verdict` names a rule) that Python cannot read or
+  parse, and every file that cannot be decoded at all, is reported once as MP000, with the
+  reason (a syntax error at the line Python names); an MP000 on a file Python parses is
+  an error its compiler finds, or names one of mpcheck's own limits;
 - `fix` leaves every file it does not change byte-identical and creates or removes none;
   every file it changes compiles and keeps all its comments; a second `fix` changes
   nothing and reports the same findings.
@@ -201,7 +201,7 @@ def torture(source: Path, workdir: Path, *, only_python: bool = False, again_eve
             report.input_errors[diagnostic["file"]] = f"{diagnostic['line']}:{diagnostic['column']}: {diagnostic['message']}"
         else:
             report.findings[diagnostic["code"]] += 1
-    problems += _check_input_errors(report.input_errors, expected_errors)
+    problems += _check_input_errors(report.input_errors, expected_errors, tree)
     if snapshot(tree) != before:
         problems.append("`mpcheck check` changed files")
 
@@ -259,12 +259,12 @@ def libcst_parses(text: str) -> bool:
     overflow the test process's stack on deep input)."""
     try:
         run_deep(lambda: cst.parse_module(text))
-    except (cst.ParserSyntaxError, InputError):
+    except (cst.ParserSyntaxError, cst.CSTValidationError, InputError):
         return False
     return True
 
 
-def _check_input_errors(reported: dict[str, str], expected: dict[str, tuple[str, int] | None]) -> list[str]:
+def _check_input_errors(reported: dict[str, str], expected: dict[str, tuple[str, int] | None], tree: Path) -> list[str]:
     problems = []
     for path, verdict in sorted(expected.items()):
         message = reported.get(path)
@@ -275,8 +275,11 @@ def _check_input_errors(reported: dict[str, str], expected: dict[str, tuple[str,
             if "too deeply nested" not in message and line != verdict[1]:
                 problems.append(f"{path}: MP000 at line {line}, Python's syntax error is at line {verdict[1]}: {message}")
     for path, message in sorted(reported.items()):
-        if path not in expected and not any(limit in message for limit in OWN_LIMITS):
-            problems.append(f"{path}: MP000 on a file Python accepts, with no known reason: {message}")
+        if path in expected or any(limit in message for limit in OWN_LIMITS):
+            continue
+        compiled = python_verdict((tree / path).read_bytes(), path, compiled=True)
+        if compiled is None or not message.startswith(f"{compiled[1]}:"):
+            problems.append(f"{path}: MP000 on a file Python accepts, with no known reason: {message} ({compiled})")
     return problems
 
 
