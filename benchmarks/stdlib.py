@@ -1,6 +1,6 @@
 """How fast mpcheck is next to ruff and flake8, on the CPython standard library.
 
-    python benchmarks/stdlib.py [--runs 5] [--corpus DIR] [--skip-scaling] [--skip-flake8]
+    python benchmarks/stdlib.py [--runs 3] [--corpus DIR] [--skip-scaling] [--skip-flake8]
 
 The corpus is the running interpreter's standard library without its tests, copied to a
 temporary directory (so that no .gitignore above the interpreter hides it), or any directory
@@ -8,12 +8,19 @@ given. Every command runs as its own process, and the commands are measured alte
 round after round: on a small machine shared with other work only ratios measured side by
 side mean anything. For each: the median wall time over the rounds, its spread (slowest
 minus fastest, over the median: how noisy the machine was) and the peak memory of the
-command's own process (os.wait4; worker processes are not counted). ruff and flake8 are
+command's own process (os.wait4; the worker processes of a pool are not counted, so the
+`--jobs 1` row is the one that holds everything in one process). ruff and flake8 are
 optional (`pip install ruff flake8`); without them their rows are left out.
 
-Targets (issue 11, with every rule enabled): cold <= 6 x ruff; a pre-commit run on 2 files
-<= 0.15 s when neither can hold a finding, <= 0.6 s when both must be parsed; peak memory
-<= 150 MB; --jobs 2 >= 1.6 x faster than --jobs 1 on a tree where the prefilter keeps at
+Cold runs pass `--no-cache`; warm runs use a cache filled by one run before the rounds
+(kept outside the corpus, through MPCHECK_CACHE_DIR). flake8 runs every installed plugin
+whatever `--select` says, so its rows run flake8 with one plugin's distribution only
+(benchmarks/flake8_with.py): pycodestyle alone, and mpcheck alone (`--select MP`).
+
+Targets (issue 11, with every rule enabled): cold <= 6 x ruff; warm <= 1 x ruff; a pre-commit
+run on 2 files <= 0.15 s when neither can hold a finding or both are cached, <= 0.6 s when
+both must be parsed; peak memory <= 150 MB; flake8 with the MP plugin <= 1.2 x flake8 with
+pycodestyle; --jobs 2 >= 1.6 x faster than --jobs 1 on a tree where the prefilter keeps at
 least 100 files; cold time linear in the corpus size.
 """
 
@@ -53,6 +60,7 @@ def copy_stdlib(destination: Path, source: Path | None = None) -> int:
 class Measure:
     name: str
     command: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
     peak_kib: int = 0
 
@@ -60,7 +68,8 @@ class Measure:
         start = time.perf_counter()
         # close_fds=False lets Python start the command with posix_spawn: a forked copy of
         # this process would count in the command's peak memory.
-        process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False)
+        process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False,
+                                   env={**os.environ, **self.environment})
         _, _, usage = os.wait4(process.pid, 0)
         self.times.append(time.perf_counter() - start)
         self.peak_kib = max(self.peak_kib, usage.ru_maxrss)
@@ -75,7 +84,7 @@ class Measure:
         return (max(self.times) - min(self.times)) / self.median
 
     def line(self) -> str:
-        return (f"{self.name:<44} {self.median:8.3f} s  (spread {self.spread:4.0%}, {len(self.times)} runs)"
+        return (f"{self.name:<52} {self.median:8.3f} s  (spread {self.spread:4.0%}, {len(self.times)} runs)"
                 f"  peak {self.peak_kib / 1024:6.0f} MiB")
 
 
@@ -124,15 +133,21 @@ def parse_heavy_tree(corpus: Path, destination: Path, at_least: int = 100) -> in
     return count
 
 
+def ratio(label: str, numerator: Measure, denominator: Measure, target: str) -> None:
+    print(f"{label}: {numerator.median / denominator.median:.2f} x ({target})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--corpus", type=Path, help="a directory to check instead of the stdlib")
     parser.add_argument("--skip-scaling", action="store_true", help="do not measure 1x..4x the corpus")
     parser.add_argument("--skip-flake8", action="store_true", help="flake8 takes ~15-30 s a run")
     options = parser.parse_args()
     mpcheck = [sys.executable, "-m", "mpcheck", "check", "--exit-zero", "-q"]
+    cold = [*mpcheck, "--no-cache"]
     ruff, flake8 = tool("ruff"), None if options.skip_flake8 else tool("flake8")
+    flake8_with = [sys.executable, str(Path(__file__).with_name("flake8_with.py"))]
     with tempfile.TemporaryDirectory(prefix="mpcheck-bench-") as directory:
         corpus = Path(directory) / "corpus"
         files = copy_stdlib(corpus, options.corpus)
@@ -141,35 +156,51 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f} at the start; {time.strftime('%Y-%m-%d')}")
         quiet = pick_files(corpus, mpcheck, parsed=False)
         busy = pick_files(corpus, mpcheck, parsed=True)
+        warm = {"MPCHECK_CACHE_DIR": str(Path(directory) / "cache")}
+        for paths in ([str(corpus)], list(map(str, quiet)), list(map(str, busy))):  # fill the cache
+            subprocess.run([*mpcheck, *paths], env={**os.environ, **warm}, stdout=subprocess.DEVNULL, check=False)
         measures = [
-            Measure("mpcheck check (cold)", [*mpcheck, str(corpus)]),
-            Measure("mpcheck check --jobs 1", [*mpcheck, "--jobs", "1", str(corpus)]),
-            Measure("mpcheck check, 2 files the prefilter skips", [*mpcheck, *map(str, quiet)]),
-            Measure("mpcheck check, 2 files that are parsed", [*mpcheck, *map(str, busy)]),
+            Measure("mpcheck check (cold)", [*cold, str(corpus)]),
+            Measure("mpcheck check (warm)", [*mpcheck, str(corpus)], warm),
+            Measure("mpcheck check --jobs 1 (cold)", [*cold, "--jobs", "1", str(corpus)]),
+            Measure("mpcheck check, 2 files the prefilter skips", [*cold, *map(str, quiet)]),
+            Measure("mpcheck check, 2 files the prefilter skips, cached", [*mpcheck, *map(str, quiet)], warm),
+            Measure("mpcheck check, 2 files that are parsed", [*cold, *map(str, busy)]),
+            Measure("mpcheck check, 2 files that are parsed, cached", [*mpcheck, *map(str, busy)], warm),
             Measure("mpcheck --version", [sys.executable, "-m", "mpcheck", "--version"]),
         ]
         if ruff:
             measures.append(Measure("ruff check --no-cache (default rules)",
                                     [*ruff, "check", "--no-cache", "--isolated", "--exit-zero", "-q", str(corpus)]))
         if flake8:
-            measures.append(Measure("flake8 (default plugins; MP shown off)", [*flake8, "--extend-ignore", "MP", "--exit-zero", str(corpus)]))
+            no_cache = {"MPCHECK_NO_CACHE": "1"}
+            measures += [
+                Measure("flake8, pycodestyle alone", [*flake8_with, "pycodestyle", "--", "--exit-zero", str(corpus)]),
+                Measure("flake8 --select MP, the MP plugin alone (cold)",
+                        [*flake8_with, "mpcheck", "--", "--select", "MP", "--exit-zero", str(corpus)], no_cache),
+            ]
         alternate(measures, options.runs)
         for measure in measures:
             print(measure.line())
         by_name = {measure.name: measure for measure in measures}
         if ruff:
-            ruff_median = by_name["ruff check --no-cache (default rules)"].median
-            print(f"ratio cold mpcheck / ruff: {by_name['mpcheck check (cold)'].median / ruff_median:.1f} x (target <= 6 x)")
-        print(f"2 files skipped: {quiet[0].name}, {quiet[1].name}; 2 files parsed: {busy[0].name}, {busy[1].name}")
+            ruff_run = by_name["ruff check --no-cache (default rules)"]
+            ratio("cold mpcheck / ruff", by_name["mpcheck check (cold)"], ruff_run, "target <= 6 x")
+            ratio("warm mpcheck / ruff", by_name["mpcheck check (warm)"], ruff_run, "target <= 1 x")
+        if flake8:
+            ratio("flake8 MP plugin / pycodestyle", by_name["flake8 --select MP, the MP plugin alone (cold)"],
+                  by_name["flake8, pycodestyle alone"], "target <= 1.2 x")
+        print(f"2 files skipped: {', '.join(path.name for path in quiet)}; "
+              f"2 files parsed: {', '.join(path.name for path in busy)}")
 
         heavy = Path(directory) / "parse-heavy"
         kept = parse_heavy_tree(corpus, heavy)
-        jobs = [Measure(f"--jobs 1 on {kept} kept files", [*mpcheck, "--jobs", "1", str(heavy)]),
-                Measure(f"--jobs 2 on {kept} kept files", [*mpcheck, "--jobs", "2", str(heavy)])]
+        jobs = [Measure(f"--jobs 1 on {kept} kept files (cold)", [*cold, "--jobs", "1", str(heavy)]),
+                Measure(f"--jobs 2 on {kept} kept files (cold)", [*cold, "--jobs", "2", str(heavy)])]
         alternate(jobs, options.runs)
         for measure in jobs:
             print(measure.line())
-        print(f"speed-up of --jobs 2: {jobs[0].median / jobs[1].median:.2f} x (target >= 1.6 x)")
+        ratio("speed-up of --jobs 2", jobs[0], jobs[1], "target >= 1.6 x")
 
         if not options.skip_scaling:
             scaled = []
@@ -177,7 +208,7 @@ def main() -> None:
                 tree = Path(directory) / f"x{factor}"
                 for copy in range(factor):
                     shutil.copytree(corpus, tree / f"copy{copy}")
-                scaled.append(Measure(f"mpcheck check on {factor} x the corpus", [*mpcheck, str(tree)]))
+                scaled.append(Measure(f"mpcheck check on {factor} x the corpus (cold)", [*cold, str(tree)]))
             alternate(scaled, max(1, options.runs // 2))
             for measure in scaled:
                 print(measure.line() + f"  ({measure.median / scaled[0].median:.2f} x the 1 x time)")

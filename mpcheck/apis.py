@@ -184,11 +184,15 @@ class Role(enum.Flag):
 class Argument:
     """Where an argument is passed: positional index (None: keyword only) and keyword.
     `items`: what is pickled is its items, not the object itself (an `args` tuple, a `kwargs`
-    dict, the iterable of `Pool.map`: a generator given there is consumed in the parent)."""
+    dict, the iterable of `Pool.map`: a generator given there is consumed in the parent).
+    `spread`: how the callable receives those items, `"*"` as its positional arguments
+    (`Process(args=...)`), `"**"` as its keyword arguments (`Process(kwargs=...)`); None: it
+    does not (a map's iterable, one item per call)."""
 
     position: int | None
     keyword: str | None
     items: bool = False
+    spread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,8 @@ class Api:
     all three, `Process(target=...)` only under spawn and forkserver; facts §5).
     `rest_is_data`: every further positional argument is pickled data (`submit(fn, *args)`);
     `rest_items`: their items are (`ProcessPoolExecutor.map(fn, *iterables)`).
+    `leading_arguments`: how many positional arguments the API passes its callable before
+    those it was given (torch's `spawn` calls `fn(i, *args)`).
     `start_method`: the start method it uses whatever the default context is, unless
     `start_method_argument` names another (torch's `start_processes(start_method=...)`).
     `context_argument`: where a multiprocessing context may be given, whose start method the
@@ -219,6 +225,7 @@ class Api:
     data_arguments: tuple[Argument, ...] = ()
     rest_is_data: bool = False
     rest_items: bool = False
+    leading_arguments: int = 0
     pickled_under: frozenset[str] = frozenset()
     start_method: str | None = None
     start_method_argument: Argument | None = None
@@ -237,8 +244,18 @@ def _arg(position: int | None, keyword: str | None = None) -> Argument:
     return Argument(position, keyword)
 
 
-def _items(position: int | None, keyword: str | None = None) -> Argument:
-    return Argument(position, keyword, items=True)
+def _items(position: int | None, keyword: str | None = None, spread: str | None = None) -> Argument:
+    return Argument(position, keyword, items=True, spread=spread)
+
+
+def _args(position: int, keyword: str) -> Argument:
+    """A tuple whose items the callable receives as its positional arguments."""
+    return _items(position, keyword, "*")
+
+
+def _kwargs(position: int, keyword: str) -> Argument:
+    """A mapping whose items the callable receives as its keyword arguments."""
+    return _items(position, keyword, "**")
 
 
 def _async(method: str) -> Role:
@@ -249,14 +266,14 @@ def _async(method: str) -> Role:
 _APIS = [
     # -- processes
     Api("multiprocessing.Process", Role.PROCESS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "Process()",
-        callable_argument=_arg(1, "target"), data_arguments=(_items(3, "args"), _items(4, "kwargs")),
+        callable_argument=_arg(1, "target"), data_arguments=(_args(3, "args"), _kwargs(4, "kwargs")),
         pickled_under=_NOT_FORK),
     Api("multiprocessing.Process().start", Role.STARTS, "Process.start()"),
     # -- pools and executors
     # Pool.__exit__ calls terminate() (facts §10).
     Api("multiprocessing.Pool", Role.STARTS | Role.POOL | Role.EXIT_TERMINATES | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "Pool()",
-        callable_argument=_arg(1, "initializer"), data_arguments=(_items(2, "initargs"),),
+        callable_argument=_arg(1, "initializer"), data_arguments=(_args(2, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(4, "context"), workers_argument=_arg(0, "processes"),
         windows_workers_until=(3, 13)),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
@@ -265,10 +282,10 @@ _APIS = [
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
           f"Pool.{method}()", callable_argument=_arg(0, "func"),
-          data_arguments=(_items(1, "args"), _items(2, "kwds")), pickled_under=_ALL)
+          data_arguments=(_args(1, "args"), _kwargs(2, "kwds")), pickled_under=_ALL)
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_items(3, "initargs"),),
+        "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_args(3, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"), workers_argument=_arg(0, "max_workers"),
         default_workers_clamped=True,
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
@@ -288,12 +305,12 @@ _APIS = [
     # `get_context(start_method)`, so `fn` and `args` are pickled except under fork; `spawn()`
     # warns about any other start_method and passes "spawn" to `start_processes` regardless.
     Api("torch.multiprocessing.spawn", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-        "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_items(1, "args"),),
-        pickled_under=_NOT_FORK, start_method="spawn",
+        "torch.multiprocessing.spawn()", callable_argument=_arg(0, "fn"), data_arguments=(_args(1, "args"),),
+        leading_arguments=1, pickled_under=_NOT_FORK, start_method="spawn",
         note="always uses the spawn start method (start_method= is deprecated and ignored)"),
     Api("torch.multiprocessing.start_processes", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "torch.multiprocessing.start_processes()", callable_argument=_arg(0, "fn"),
-        data_arguments=(_items(1, "args"),), pickled_under=_NOT_FORK, start_method="spawn",
+        data_arguments=(_args(1, "args"),), leading_arguments=1, pickled_under=_NOT_FORK, start_method="spawn",
         start_method_argument=_arg(5, "start_method")),
     Api("torch.utils.data.DataLoader", Role.DATA_LOADER, "DataLoader()"),
     # -- dill/cloudpickle-based pools: they start processes, but pickle callables by value

@@ -28,7 +28,7 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
 from .findings import ERROR_CODES, Diagnostic
-from .runtime import runner
+from . import runtime  # its constants; `runner` is imported by `mpcheck run` itself
 from .runtime.startmethod import START_METHODS, check as check_start_method
 from .source import InputError, source_lines
 
@@ -83,6 +83,7 @@ def _common_options(function: Callable) -> Callable:
         click.option("--stdin-filename", metavar="PATH", help="The file name to report (and match per-file-ignores against) when reading from `-`."),
         click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary line."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Worker processes that parse files (default: the number of CPUs; 1: none). Output is the same, in the same order, whatever N."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.mpcheck_cache in the project root; also `cache = false`, or MPCHECK_NO_CACHE=1)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -154,13 +155,13 @@ class _WrapperCommand(click.Command):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as error:
-            error.exit_code = runner.EXIT_RUN_ERROR
+            error.exit_code = runtime.EXIT_RUN_ERROR
             raise
 
 
 def _run_usage_error(message: str) -> click.UsageError:
     error = click.UsageError(message)
-    error.exit_code = runner.EXIT_RUN_ERROR
+    error.exit_code = runtime.EXIT_RUN_ERROR
     return error
 
 
@@ -170,7 +171,7 @@ def _run_usage_error(message: str) -> click.UsageError:
               help="The default start method to give every Python process: spawn (Windows, macOS; the default), forkserver (Linux from Python 3.14) or fork (Linux up to 3.13).")
 @click.option("--no-fork", is_flag=True, help="Also remove fork, as on Windows: spawn is the only start method, get_context('fork') raises ValueError, ForkProcess and os.fork are absent.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS", help="End the command's whole process group after SECONDS (exit status 124).")
-@click.option("--kill-after", type=click.FloatRange(min=0), default=runner.DEFAULT_KILL_AFTER, show_default=True, metavar="SECONDS", help="How long processes get after SIGTERM before SIGKILL.")
+@click.option("--kill-after", type=click.FloatRange(min=0), default=runtime.DEFAULT_KILL_AFTER, show_default=True, metavar="SECONDS", help="How long processes get after SIGTERM before SIGKILL.")
 @click.option("--compare", is_flag=True, help="Run COMMAND under fork and under the start method (default: spawn and forkserver) and report whether exit status and stdout agree (exit 0 when they do, 1 when not).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run_command(start_method: str | None, no_fork: bool, timeout: float | None, kill_after: float, compare: bool,
@@ -184,6 +185,8 @@ def run_command(start_method: str | None, no_fork: bool, timeout: float | None, 
     it; 125 for a usage error of `mpcheck run`; 126 when COMMAND cannot be executed, 127
     when it is not found. With --compare: 0 when every run agrees with fork, 1 when not.
     """
+    from .runtime import runner
+
     if os.name != "posix":
         raise _run_usage_error("mpcheck run needs Linux or macOS; on Windows, spawn is already the only start method")
     method = start_method or "spawn"
@@ -263,17 +266,17 @@ def _run(
     stdin_filename: str | None,
     quiet: bool,
     jobs: int | None,
+    no_cache: bool,
 ) -> int:
     if not paths:
         raise click.UsageError("no paths given (use . for the current directory, - for stdin)")
     from .engine import Checker, FileResult, input_error
-    from .fixes import NotWritten, write_atomically
-    from .rules import RULES_BY_CODE
+    from .rules import RULE_CODES
 
     try:
         settings = load_settings(
             config_path,
-            RULES_BY_CODE,
+            RULE_CODES,
             {
                 "select": _split(select),
                 "extend-select": _split(extend_select),
@@ -289,7 +292,8 @@ def _run(
         raise click.UsageError(str(error)) from None
     targets = list(_targets(paths, settings))
     # Only the machine formats print a fix's edit; finding it costs a rendering per finding.
-    checker = Checker(settings, unsafe_fixes=unsafe_fixes, fix_edits=output_format in ("json", "sarif"))
+    checker = Checker(settings, unsafe_fixes=unsafe_fixes, fix_edits=output_format in ("json", "sarif"),
+                      cache_directory=None if no_cache else settings.cache_directory(os.environ))
     fixing = fix or diff
     results: list[FileResult] = []
     missing = 0
@@ -314,6 +318,8 @@ def _run(
             if diff:
                 _print_diff(result.source.text, result.fixed_text, result.path)
             else:
+                from .fixes import NotWritten, write_atomically  # fixing imported libcst already
+
                 try:
                     write_atomically(target.path, result.source.encode(result.fixed_text), result.source.digest)
                 except (OSError, NotWritten) as error:  # the file is as it was: report it, go on with the rest

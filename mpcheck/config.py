@@ -21,11 +21,12 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 PLATFORMS = ("windows", "macos", "linux")
+CACHE_DIRECTORY_NAME = ".mpcheck_cache"
 
 # Directories no one wants linted: VCS data, virtual environments, caches, build output.
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "node_modules",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".mpcheck_cache", "build", "dist", "node_modules",
     "site-packages", "__pypackages__", ".ipynb_checkpoints",
 )
 
@@ -54,6 +55,19 @@ class Settings:
     respect_gitignore: bool = True
     # The directory relative paths in exclude and per-file-ignores are taken from.
     root: Path = field(default_factory=Path.cwd)
+    # The result cache (cache.py): whether to use it, and where it is (None: `.mpcheck_cache`
+    # in `root`; the MPCHECK_CACHE_DIR environment variable comes first).
+    cache: bool = True
+    cache_dir: Path | None = None
+
+    def cache_directory(self, environment: Mapping[str, str]) -> Path | None:
+        """Where the result cache is, or None when it is off (`cache = false`, or the
+        MPCHECK_NO_CACHE environment variable set to anything but "", "0" or "false")."""
+        if not self.cache or environment.get("MPCHECK_NO_CACHE", "").lower() not in ("", "0", "false"):
+            return None
+        if environment.get("MPCHECK_CACHE_DIR"):
+            return Path(environment["MPCHECK_CACHE_DIR"]).absolute()
+        return self.root / (self.cache_dir or CACHE_DIRECTORY_NAME)
 
     def is_enabled(self, code: str) -> bool:
         """ruff's rule: the most specific matching selector wins; ignore wins a tie."""
@@ -107,7 +121,7 @@ def _path_matches(relative: str, pattern: str) -> bool:
 
 _LIST_KEYS = {"select", "ignore", "extend-select", "exclude", "extend-exclude", "platforms", "process-apis",
               "fork-only-modules"}
-_KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore", "target-version"}
+_KNOWN_KEYS = _LIST_KEYS | {"per-file-ignores", "respect-gitignore", "target-version", "cache", "cache-dir"}
 _EXTENDING_KEYS = {"extend-select", "extend-exclude"}
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
@@ -143,9 +157,9 @@ def load_settings(
     `search_from` upwards), with `overrides` (option name -> value, from the command line)
     applied on top. `known_codes` defaults to every registered rule's code."""
     if known_codes is None:
-        from .rules import RULES_BY_CODE  # here: the rules import this module's types
+        from .rules import RULE_CODES  # here: the rules import this module's types
 
-        known_codes = RULES_BY_CODE
+        known_codes = RULE_CODES
     known = tuple(known_codes)
     values: dict[str, Any] = {}
     root = Path.cwd()
@@ -205,8 +219,12 @@ def _validate(table: Mapping[str, Any], origin: str, known: tuple[str, ...]) -> 
                     _check_code(code, origin, f"per-file-ignores.{pattern}", known)
                 table_value[pattern] = tuple(codes)
             value = table_value
-        elif key == "respect-gitignore" and not isinstance(value, bool):
-            raise ConfigError(f"{origin}: `respect-gitignore` must be true or false")
+        elif key in ("respect-gitignore", "cache") and not isinstance(value, bool):
+            raise ConfigError(f"{origin}: `{key}` must be true or false")
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{origin}: `cache-dir` must be a directory name")
+            value = Path(value)
         elif key == "target-version":
             value = parse_version(value, origin)
         result[key] = value

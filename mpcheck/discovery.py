@@ -8,17 +8,20 @@ that cannot be used is reported as such, once, while every other path is still c
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
-
-import pathspec
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .config import Settings
 from .source import InputError, read_regular_file
 
 _MAX_GITIGNORE_BYTES = 1 << 20
+
+if TYPE_CHECKING:
+    import pathspec  # imported where a .gitignore is read: a tree without one does not pay for it
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,20 @@ def _self_and_parents(path: Path, base: Path) -> list[Path]:
     return [base / relative, *(base / parent for parent in relative.parents if parent.parts)]
 
 
+@functools.lru_cache(maxsize=None)
+def _names_pattern(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regular expression for `fnmatch.fnmatch(name, pattern)` over every pattern (a
+    walk asks it of every name: one match instead of one per pattern)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(pattern.rstrip("/"))) for pattern in patterns))
+
+
 def _is_excluded(path: Path, patterns: tuple[str, ...], base: Path) -> bool:
     """ruff's matching: a pattern matches the file or directory name, or its path
     relative to the configuration's directory."""
-    name = path.name
-    if any(fnmatch.fnmatch(name, pattern.rstrip("/")) for pattern in patterns):
+    names = _names_pattern(patterns)
+    if names is not None and names.match(os.path.normcase(path.name)):
         return True
     path_patterns = [pattern.rstrip("/") for pattern in patterns if "/" in pattern.rstrip("/")]
     if not path_patterns:
@@ -143,6 +155,8 @@ class _GitIgnore:
             lines = read_regular_file(gitignore, _MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace").splitlines()
         except InputError:
             return
+        import pathspec
+
         self.specs.append((directory, pathspec.GitIgnoreSpec.from_lines(_valid_patterns(lines))))
 
     def enter(self, directory: Path) -> Path:
@@ -169,6 +183,8 @@ class _GitIgnore:
 def _valid_patterns(lines: list[str]) -> list[str]:
     """The lines pathspec accepts: git itself skips a pattern it cannot use (a bare `!`, as
     black's own .gitignore has), and so does the walk, instead of failing the run."""
+    import pathspec
+
     valid = []
     for line in lines:
         try:

@@ -3,39 +3,40 @@ suppressions -> diagnostics, and the fix loop on top of it.
 
 Every adapter (CLI, flake8 plugin, library API) goes through `Checker`; none of them has
 logic of its own about what is a finding.
+
+The parser, the model, the rules and the fixes import libcst (0.1-0.2 s): they are imported
+when the first file passes the prefilter, so a run whose files all fail it never pays for them.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import threading
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
-
-import libcst as cst
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from . import __version__
+from .cache import ResultCache, configuration_key, hash_lines
 from .config import Settings
+from .dependencies import Reads, content_digest, recording
 from .explain import REPOSITORY_URL
 from .findings import (
     ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Applicability, Diagnostic, Fix,
     FixInfo, Violation, names_input_errors,
 )
-from .fixes import apply_fixes, text_edit
-from .parsing import run_deep
 from .prefilter import Prefilter, Verdict
-from .model import SemanticModel
-from .parsing import parse_module
-from .project import Projects
-from .rules import ALL_RULES, Rule, RuleContext
+from .project import ProjectIndex, Projects, find_root
+from .rules import RULES, RuleSpec
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from .rules import Rule, RuleContext
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
@@ -53,6 +54,9 @@ class FileResult:
     # The file could not be checked, and the settings hide that (MP000 is ignored for it).
     unchecked: bool = False
     rounds: int = 0  # fix rounds that changed the text
+    # What the result was computed from besides the file (for the result cache); None when
+    # it was not recorded.
+    reads: Reads | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_input_error(self) -> bool:
@@ -90,26 +94,73 @@ class _Analysis:
 
 class Checker:
     def __init__(self, settings: Settings | None = None, unsafe_fixes: bool = False,
-                 project_files: Iterable[Path] = (), fix_edits: bool = True) -> None:
+                 project_files: Iterable[Path] = (), fix_edits: bool = True,
+                 cache_directory: Path | None = None) -> None:
         """`project_files`: the modules of the project, when the caller knows them (the
         library API); otherwise each file's project is found from the file (see project.py).
         `fix_edits`: give each fixable diagnostic its fix as a text edit (`FixInfo.edit`),
-        which costs a rendering of the whole module per finding."""
+        which costs a rendering of the whole module per finding. `cache_directory`: keep and
+        reuse the results of files read from disk there (cache.py); None: no cache."""
         self.settings = settings or Settings()
         self.unsafe_fixes = unsafe_fixes
         self.fix_edits = fix_edits
         self._project_files = tuple(project_files)
-        self.rules: list[type[Rule]] = [rule for rule in ALL_RULES if self.settings.is_enabled(rule.code)]
+        self.rules: list[RuleSpec] = [rule for rule in RULES if self.settings.is_enabled(rule.code)]
+        self._loaded: dict[str, type[Rule]] = {}
         process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
         # The modules the `fork-only-modules` option lists (MP103) are words of their own.
         fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
         self.prefilter = Prefilter(self.rules, process_api_names, fork_only_modules)
         self.projects = Projects(self.settings.process_apis, self._project_files)
+        self.cache: ResultCache | None = None
+        if cache_directory is not None:
+            configuration = configuration_key(replace(self.settings, cache=True, cache_dir=None),
+                                              [rule.code for rule in self.rules], unsafe_fixes, fix_edits)
+            self.cache = ResultCache(cache_directory, configuration, self._project_hash)
+
+    def _project_hash(self, root: str, graph: bool) -> str:
+        """For the cache: a hash of the module list of the project at `root`, or (`graph`)
+        of its import graph: each module with the names it imports (known by the hash of its
+        content from an earlier run, or read now)."""
+        assert self.cache is not None
+        index = self.projects.at_root(Path(root))
+        modules = sorted(str(path) for path in index.modules)
+        if not graph:
+            return hash_lines(modules)
+        lines = []
+        for module in modules:
+            content = self.cache.hashes.of_file(module)
+            names = self.cache.imports(content)
+            if names is None:
+                names = sorted(index.import_names(module))
+                self.cache.remember_imports(content, names)
+            lines.append(f"{module} {' '.join(names)}")
+        return hash_lines(lines)
+
+    def _rule(self, spec: RuleSpec) -> type[Rule]:
+        """The class of the rule `spec` describes (its module is imported on first use)."""
+        rule = self._loaded.get(spec.code)
+        if rule is None:
+            rule = self._loaded[spec.code] = spec.load()
+        return rule
 
     # -- checking -------------------------------------------------------------------
 
     def check_text(self, text: str, path: str = "<stdin>") -> list[Diagnostic]:
-        return self._check(text, path).diagnostics
+        """The findings in `text`, the content of the file at `path` (or of no file: stdin).
+        With a result cache, the result of a file on disk is kept and reused (the flake8
+        plugin checks files this way)."""
+        if self.cache is None or not os.path.isfile(path):
+            return self._check(text, path).diagnostics
+        key = self._cache_key(Path(path), text, content_digest(text.encode("utf-8", "surrogatepass")))
+        cached = self._cached(key, path, None, fixing=False)
+        if cached is not None:
+            return cached.diagnostics
+        with recording() as reads:
+            result = self._check(text, path)
+        result.reads = reads
+        self._store(key, result)
+        return result.diagnostics
 
     def _check(self, text: str, path: str) -> FileResult:
         try:
@@ -144,28 +195,42 @@ class Checker:
         find something. `edits`: give fixes their text edit, when the checker was made with
         `fix_edits`. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
-        rules = [rule for rule in self.rules if rule.code in self.verdict(text, path, suppressions).codes]
+        codes = self.verdict(text, path, suppressions).codes
+        rules = [self._rule(spec) for spec in self.rules if spec.code in codes]
         if not rules:
             return _Analysis(path, None, [])
+        from .parsing import run_deep
+
         return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage, edits and self.fix_edits))
 
     def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
         """Which rules may find something in `text` (the prefilter's answer), among those
         that apply to the file: not ignored for its path, nor by its `# mpcheck: noqa`."""
         suppressions = suppressions or Suppressions(text)
-        candidates = [
-            rule for rule in self.rules
+        codes = [
+            rule.code for rule in self.rules
             if not suppressions.file.exempts(rule.code) and not self.settings.ignored_for_file(rule.code, path)
         ]
-        project = self.projects.for_path(path) if candidates else None
-        codes = [rule.code for rule in candidates if rule.applies_to(path, project)]
-        if project is not None:
-            project.set_text(Path(path), text)
+        found: list[ProjectIndex | None] = []
+
+        def project() -> ProjectIndex | None:  # looked up when a rule's test needs it
+            if not found:
+                found.append(self.projects.for_path(path))
+                if found[0] is not None:
+                    found[0].set_text(Path(path), text)
+            return found[0]
+
         return self.prefilter.verdict(text, path, codes, project)
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
                         stage: str, edits: bool) -> _Analysis:
+        from .model import SemanticModel
+        from .parsing import parse_module
+        from .rules import RuleContext
+
         project = self.projects.for_path(path)
+        if project is not None:
+            project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         found: list[tuple[type[Rule], Violation, Diagnostic]] = []
         errors = []
@@ -246,16 +311,32 @@ class Checker:
         jobs = max(1, jobs or os.cpu_count() or 1)
         results: list[FileResult | None] = [None] * len(files)
         work: list[int] = []
+        keys: dict[int, _CacheKey] = {}
         for number, (path, display) in enumerate(files):
             try:
                 source = read_source(path)
             except InputError as error:
                 results[number] = self._unchecked(display, error)
                 continue
-            if self._needs_parsing(source.text, display):
+            key = None
+            if self.cache is not None:
+                content = content_digest(source.encode(source.text))
+                self.cache.hashes.know(os.path.abspath(path), content)  # for entries that depend on it
+                key = self._cache_key(path, source.text, content)
+            cached = self._cached(key, display, source, fixing) if key is not None else None
+            if cached is not None:
+                results[number] = cached
+                continue
+            with recording() as reads:
+                needed = self._needs_parsing(source.text, display)
+            if needed:
                 work.append(number)
+                if key is not None:
+                    keys[number] = key
             else:
-                results[number] = FileResult(display, source=source)
+                results[number] = FileResult(display, source=source, reads=reads)
+                if key is not None and not fixing:
+                    self._store(key, results[number])
         if jobs == 1 or len(work) < _PARALLEL_MIN_FILES:
             parsed: Iterable[FileResult] = (self._job(files[n][0], files[n][1], fixing) for n in work)
         else:
@@ -263,10 +344,14 @@ class Checker:
         done = 0
         for number, result in zip(work, parsed):
             results[number] = result
+            if number in keys and not fixing:
+                self._store(keys[number], result)
             while done < len(results) and results[done] is not None:
                 yield results[done]  # type: ignore[misc]
                 done += 1
         yield from results[done:]  # type: ignore[misc]
+        if self.cache is not None:
+            self.cache.close()
 
     def _needs_parsing(self, text: str, path: str) -> bool:
         """Whether a rule may find something in the file. A prefilter that fails on it
@@ -277,9 +362,39 @@ class Checker:
             return True
 
     def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
-        return self.fix_file(path, display) if fixing else self.check_file(path, display)
+        with recording() as reads:
+            result = self.fix_file(path, display) if fixing else self.check_file(path, display)
+        result.reads = reads
+        return result
+
+    # -- the result cache -------------------------------------------------------------
+
+    def _cache_key(self, path: Path, text: str, content: str) -> _CacheKey:
+        absolute = Path(os.path.abspath(path))
+        return _CacheKey(absolute, content, str(find_root(absolute)), text)
+
+    def _cached(self, key: _CacheKey, display: str, source: SourceText | None, fixing: bool) -> FileResult | None:
+        """The cached result of the file, if there is one that still holds. Fixing uses only
+        a result with nothing to fix (a file with fixes is fixed from its text)."""
+        assert self.cache is not None
+        found = self.cache.lookup(key.path, key.content, key.root)
+        if found is None or (fixing and any(diagnostic.fix is not None for diagnostic in found.diagnostics)):
+            return None
+        return FileResult(display, [replace(diagnostic, path=display) for diagnostic in found.diagnostics],
+                          source=source, unchecked=found.unchecked)
+
+    def _store(self, key: _CacheKey, result: FileResult) -> None:
+        """Keep a check's result, unless the file was read again and had changed (a worker
+        reads it itself)."""
+        assert self.cache is not None
+        if result.reads is None or (result.source is not None and result.source.text != key.text):
+            return
+        self.cache.store(key.path, key.content, key.root, result.reads, result.diagnostics, result.unchecked)
 
     def _in_pool(self, jobs: list[tuple[Path, str, bool]], workers: int) -> Iterator[FileResult]:
+        import multiprocessing  # here: a run that parses nothing starts no pool
+        from concurrent.futures import ProcessPoolExecutor
+
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
@@ -310,6 +425,8 @@ class Checker:
         checked without an internal error. Otherwise `fixed_text` is unset: an input error
         gives the file's MP000; a rule, a fix or the engine failing on the file or on what
         the fixes made of it gives the findings in the file as it was and an MP999."""
+        from .parsing import run_deep
+
         try:
             # On the deep thread: printing and fixing a tree recurse once per level too.
             return run_deep(lambda: self._fix(text, path))
@@ -339,6 +456,8 @@ class Checker:
                 return self._unchecked(path, InputError("the parser cannot reproduce this file exactly, so it is not fixed"), text)
             authors = "the fixes of " + ", ".join(sorted({rule.code for rule, _, _ in fixes}))
             try:
+                from .fixes import apply_fixes
+
                 new_module, applied = apply_fixes(analysis.module, [fix for _, _, fix in fixes], current)
                 new_text = new_module.code
             except Exception as error:  # noqa: BLE001
@@ -376,6 +495,14 @@ def _not_fixed(original: _Analysis, *errors: Diagnostic) -> FileResult:
     return FileResult(original.path, sorted([*original.diagnostics, *errors]))
 
 
+@dataclass(frozen=True)
+class _CacheKey:
+    path: Path  # absolute
+    content: str  # the hash of the file's content
+    root: str  # the project it belongs to
+    text: str  # as read when the key was made
+
+
 # Below this many files to parse, starting worker processes costs more than it saves (a
 # worker imports libcst and the rules: about 0.3 s).
 _PARALLEL_MIN_FILES = 4
@@ -386,6 +513,8 @@ def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[P
     """In a worker: Ctrl-C reaches the whole process group, and the parent stops the run
     (it ends its workers with SIGTERM, whatever handler it set for itself). A parent that
     was killed cannot: the worker then ends itself, instead of waiting for work forever."""
+    import multiprocessing
+
     global _worker_checker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -399,6 +528,8 @@ def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[P
 def _end_with_parent(sentinel: int) -> None:
     """Wait until the process that started this worker has ended (its sentinel, a pipe,
     becomes readable), then end this one."""
+    import multiprocessing.connection
+
     multiprocessing.connection.wait([sentinel])
     os._exit(1)
 
@@ -413,6 +544,8 @@ def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
     rendering of the whole module)."""
     if not edit:
         return FixInfo(fix.applicability, fix.description)
+    from .fixes import apply_fixes, text_edit
+
     fixed_module, _ = apply_fixes(module, [fix], text)
     return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import textwrap
 
+from typing import TYPE_CHECKING
+
 from .findings import describe_breakages
-from .rules import Rule
+
+if TYPE_CHECKING:
+    from .rules import Rule
 
 # There is no docs website: each rule's page (docs/rules/CODE.md) is read in the repository,
 # and SARIF's helpUri and the like point there.

@@ -7,12 +7,19 @@ and syntax errors (its E999; flake8 does not call plugins on a file it cannot pa
 From `[tool.mpcheck]` it takes what changes the findings themselves: `platforms`,
 `target-version`, `process-apis` and `per-file-ignores`. Each message ends with where it
 breaks, as in `mpcheck check`'s concise output.
+
+It costs what `mpcheck check` costs: each flake8 process keeps one checker, so one project
+index per project, and a file is parsed only when it passes the prefilter (libcst is not
+even imported before); results go to and come from the same result cache (`cache`,
+`cache-dir`, MPCHECK_NO_CACHE), so with the same settings flake8 and `mpcheck check` reuse
+each other's results.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -20,16 +27,16 @@ from typing import Iterator, Sequence
 from . import __version__
 from .config import Settings, load_settings
 from .engine import Checker
-from .rules import RULES_BY_CODE
+from .rules import RULE_CODES
 
 
 @functools.lru_cache(maxsize=None)
 def _checker_for(working_directory: Path) -> Checker:
     """One checker per directory flake8 runs in, as `mpcheck check` would load it there."""
-    settings = load_settings(None, RULES_BY_CODE, search_from=working_directory)
+    settings = load_settings(None, RULE_CODES, search_from=working_directory)
     # Every rule runs; flake8's own selection decides which codes are shown.
     every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
-    return Checker(every_rule, fix_edits=False)
+    return Checker(every_rule, fix_edits=False, cache_directory=settings.cache_directory(os.environ))
 
 
 class MpcheckPlugin:

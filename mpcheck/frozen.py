@@ -14,7 +14,9 @@ setup.py or setup.cfg; without one, the file's directory only):
   `setup_requires`, `extras_require`), setup.py (the same `setup()` keywords), Pipfile, and
   conda's environment.yml;
 - a PyInstaller `.spec` file (one that calls `Analysis(...)` and builds a `PYZ` or `EXE`;
-  an RPM `.spec` is not one);
+  an RPM `.spec` is not one); the scripts its `Analysis([...])` names are the app's entry
+  scripts, also when the evidence found is a dependency and the spec is kept elsewhere in
+  the project (`exe/app.spec`, up to two directories down from the root);
 - a Python file that imports a freezer (`import PyInstaller.__main__`,
   `from cx_Freeze import setup, Executable`, `import py2exe`) or carries Nuitka's
   `# nuitka-project:` build options.
@@ -25,7 +27,8 @@ one name). Only the freezers and their own companions count (`pyinstaller-hooks-
 compiles modules, neither freezes an app, so a name that merely starts like a freezer's does
 not count. Comments, strings and prose never count.
 
-Results are cached per directory for the life of the process (a CLI run, a flake8 run).
+Results are cached per directory for the life of the process (a CLI run, a flake8 run);
+the files read and the directories listed are noted for the result cache (dependencies.py).
 """
 
 from __future__ import annotations
@@ -40,8 +43,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
+
+from .dependencies import content_digest, note_directory, note_file, remembered
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 from .source import InputError, read_regular_file
 
@@ -119,8 +126,42 @@ def frozen_evidence(path: str | os.PathLike[str]) -> FrozenEvidence | None:
     for directory in _up_to(start, root):
         found = _directory_evidence(directory)
         if found is not None:
-            return FrozenEvidence(found.freezer, found.path, found.location, root or start, found.entry_scripts)
+            scripts = found.entry_scripts or (_project_spec_scripts(root) if root is not None else ())
+            return FrozenEvidence(found.freezer, found.path, found.location, root or start, scripts)
     return None
+
+
+# Directories where a PyInstaller spec is never kept (virtual environments, caches, builds).
+_NOT_SPEC_DIRECTORIES = frozenset({"node_modules", "site-packages", "__pycache__", "build", "dist", "venv"})
+
+
+@remembered
+def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
+    """The scripts the project's PyInstaller specs freeze, wherever in the project's top two
+    levels they are kept (`exe/app.spec`, `packaging/windows/app.spec`): when a dependency
+    on PyInstaller says the project is frozen, its specs say which scripts are. () when
+    there is no spec, or one whose scripts cannot be read (then any script may be frozen)."""
+    scripts: list[Path] = []
+    directories = [root]
+    for depth in range(3):
+        deeper = []
+        for directory in directories:
+            note_directory(directory)  # a spec added there changes what is frozen
+            try:
+                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.endswith(".spec") and entry.is_file() and _is_pyinstaller_spec(Path(entry.path)):
+                    named = _spec_scripts(Path(entry.path))
+                    if not named:
+                        return ()
+                    scripts += named
+                elif depth < 2 and entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") \
+                        and entry.name not in _NOT_SPEC_DIRECTORIES:
+                    deeper.append(Path(entry.path))
+        directories = deeper
+    return tuple(scripts)
 
 
 @lru_cache(maxsize=None)
@@ -142,13 +183,19 @@ def _up_to(start: Path, root: Path | None) -> Iterator[Path]:
             return
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _directory_evidence(directory: Path) -> FrozenEvidence | None:
+    names = _file_names(directory)
+    return None if names is None else next(_evidence_in(directory, names), None)
+
+
+def _file_names(directory: Path) -> list[str] | None:
+    """The names of the files in `directory`, sorted (None when it cannot be listed)."""
+    note_directory(directory)
     try:
-        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+        return sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
     except OSError:
         return None
-    return next(_evidence_in(directory, names), None)
 
 
 def _evidence_in(directory: Path, names: list[str]) -> Iterator[FrozenEvidence]:
@@ -168,11 +215,7 @@ def _dependency_lists(directory: Path, names: list[str]) -> Iterator[tuple[Path,
     location) pairs: requirements files, pyproject.toml, setup.cfg, Pipfile, environment.yml."""
     requirements = [directory / name for name in names if _is_requirements_file(name)]
     nested = directory / _REQUIREMENTS_DIRECTORY
-    if nested.is_dir():
-        try:
-            requirements += sorted(p for p in nested.iterdir() if p.suffix in (".txt", ".in") and p.is_file())
-        except OSError:
-            pass
+    requirements += [nested / name for name in _file_names(nested) or () if Path(name).suffix in (".txt", ".in")]
     for path in requirements:
         yield path, _requirements_file(path)
     readers = {"pyproject.toml": _pyproject, "setup.cfg": _setup_cfg, "Pipfile": _pipfile,
@@ -186,13 +229,16 @@ def declared_requirements(path: str | os.PathLike[str], distribution: str) -> li
     """The requirements on `distribution` that the project of the file at `path` declares,
     in the same files and directories as the freezer evidence (the file's directory up to
     its project root); malformed ones are left out. Never raises."""
+    # Imported here: the project index imports this module for project_root alone.
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     wanted = canonicalize_name(distribution)
     start = Path(os.path.abspath(path)).parent
     found: list[Requirement] = []
     for directory in _up_to(start, project_root(start)):
-        try:
-            names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
-        except OSError:
+        names = _file_names(directory)
+        if names is None:
             continue
         for _, requirements in _dependency_lists(directory, names):
             for text, _ in requirements:
@@ -216,6 +262,9 @@ def _evidence(path: Path, requirements: Iterable[tuple[str, str]]) -> Iterator[F
 
 def _freezer_named(requirement: str) -> str | None:
     """The freezer a PEP 508 requirement string (or a bare name) names, if any."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     try:
         name = Requirement(requirement.strip()).name
     except InvalidRequirement:
@@ -225,9 +274,13 @@ def _freezer_named(requirement: str) -> str | None:
 
 def _read(path: Path) -> str | None:
     try:
-        return read_regular_file(path, _MAX_BYTES).decode("utf-8", errors="replace")
+        data = read_regular_file(path, _MAX_BYTES)
     except InputError:
+        note_file(path)
         return None
+    note_file(path, content_digest(data))
+    # As Path.read_text reads it: universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _is_pyinstaller_spec(path: Path) -> bool:

@@ -2,12 +2,19 @@
 
 Parsing is the dominant cost (libcst parses the CPython stdlib in about 9 s; reading it
 and searching it takes under 0.1 s), and most files of most projects never touch
-processes. Each rule declares what every file it can flag contains:
+processes. Each rule's entry in the registry (rules/__init__.py) declares what every file it
+can flag contains:
 
 - `triggers`: literal words, one of which is in the text (`word in text` runs at memory
   speed; one regex alternation over every file cost a second on the stdlib);
+- `trigger_also`: optionally, more words, one of which must be there too;
 - `trigger_pattern`: optionally, a regular expression the text must also match;
+- `trigger_imports`: the words are modules, and an import statement names one (the
+  `fork-only-modules` option adds its modules to them);
 - `trigger_files`: optionally, the file names (globs) the rule looks at (`__init__.py`);
+- `applies_to`: optionally, a test of the file's place in its project (asked only of a file
+  whose text passes: it reads the project's import lines, and the import statements of the
+  modules that import it, with CPython's `ast`);
 - `trigger_through_project`: the rule also flags a file that uses a name of another module
   of its project whose definition holds a trigger word (or a name of the `process-apis`
   option), found by a name-based pass over the project's text (reach.py), not by parsing.
@@ -21,74 +28,89 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Iterable, Pattern, Protocol, Sequence
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Callable, Iterable, Pattern, Protocol, Sequence
 
 if TYPE_CHECKING:
     from .project import ProjectIndex
 
 
 class Triggered(Protocol):
-    """What the prefilter reads of a rule (a Rule class, or its catalogue entry)."""
+    """What the prefilter reads of a rule: its entry in the registry (rules.RuleSpec)."""
 
     code: str
     triggers: tuple[str, ...]
+    trigger_also: tuple[str, ...]
     trigger_pattern: str | None
     trigger_files: tuple[str, ...]
+    trigger_imports: bool
     trigger_through_project: bool
+    applies_to: Callable[[str, ProjectIndex | None], bool] | None
+
+
+def _imports_pattern(modules: Sequence[str]) -> Pattern[str]:
+    """An import statement that names one of `modules` (`import a, spaces.zero`, `from spaces
+    import GPU`, over backslash continuations), or text that looks like one."""
+    names = "|".join(map(re.escape, modules))
+    return re.compile(rf"\b(?:import|from)\b(?:\\\n|[^\n])*?\b(?:{names})\b")
 
 
 @dataclass(frozen=True)
 class _Test:
     code: str
     words: tuple[str, ...]
+    also: tuple[str, ...]
     pattern: Pattern[str] | None
     files: tuple[str, ...]
+    applies_to: Callable[[str, ProjectIndex | None], bool] | None
     through_project: tuple[str, ...]  # the words looked for in the project; () when not
 
     def passes_text(self, text: str) -> bool:
-        return any(word in text for word in self.words) and (self.pattern is None or self.pattern.search(text) is not None)
+        return any(word in text for word in self.words) and (not self.also or any(word in text for word in self.also)) \
+            and (self.pattern is None or self.pattern.search(text) is not None)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The codes of the rules that may find something in a file, and the project modules
-    the answer read (a cached result depends on them)."""
+    """The codes of the rules that may find something in a file."""
 
     codes: frozenset[str]
-    read: frozenset[Path] = frozenset()
 
 
 class Prefilter:
     def __init__(self, rules: Iterable[Triggered], process_api_names: Iterable[str] = (),
-                 extra_words: Iterable[str] = ()) -> None:
+                 imported_modules: Iterable[str] = ()) -> None:
         """`process_api_names`: plain names of the project's own process-starting functions;
-        a file naming one passes every rule that looks through the project. `extra_words`:
-        words the settings add to every rule's (the `fork-only-modules` option's modules)."""
+        a file naming one passes every rule that looks through the project.
+        `imported_modules`: modules the settings add to those of the rules whose words are
+        imported modules (the `fork-only-modules` option's)."""
         extra = tuple(process_api_names)
-        more = tuple(extra_words)
-        self.tests = [
-            _Test(rule.code, tuple(rule.triggers) + more + (extra if rule.trigger_through_project else ()),
-                  re.compile(rule.trigger_pattern) if rule.trigger_pattern else None,
-                  tuple(rule.trigger_files),
-                  tuple(rule.triggers) + extra if rule.trigger_through_project else ())
-            for rule in rules
-        ]
+        modules = tuple(imported_modules)
+        self.tests = []
+        for rule in rules:
+            words = tuple(rule.triggers) + (modules if rule.trigger_imports else ()) + \
+                (extra if rule.trigger_through_project else ())
+            pattern = _imports_pattern(words) if rule.trigger_imports else \
+                re.compile(rule.trigger_pattern) if rule.trigger_pattern else None
+            self.tests.append(_Test(rule.code, words, tuple(rule.trigger_also), pattern, tuple(rule.trigger_files),
+                                    rule.applies_to, words if rule.trigger_through_project else ()))
 
-    def verdict(self, text: str, path: str, codes: Sequence[str], project: ProjectIndex | None) -> Verdict:
+    def verdict(self, text: str, path: str, codes: Sequence[str],
+                project: Callable[[], ProjectIndex | None]) -> Verdict:
         """Which of the rules `codes` may find something in the file at `path` with `text`.
-        `project`: the file's project (None for stdin), for the rules that look through it."""
+        `project` gives the file's project (None for stdin), for the rules that look at it;
+        it is asked only when a rule's words leave the answer open."""
         passed: set[str] = set()
-        read: set[Path] = set()
         name = PurePath(path).name
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
             if test.passes_text(text):
-                passed.add(test.code)
-            elif test.through_project and project is not None:
-                uses, modules = project.uses_names_reaching(path, text, test.through_project)
-                read |= modules
-                if uses:
+                if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
-        return Verdict(frozenset(passed), frozenset(read))
+            elif test.through_project:
+                index = project()
+                if index is not None and (test.applies_to is None or test.applies_to(path, index)) \
+                        and index.uses_names_reaching(path, text, test.through_project):
+                    passed.add(test.code)
+        return Verdict(frozenset(passed))

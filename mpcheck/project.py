@@ -13,17 +13,20 @@ incomplete, and then answers the safety questions conservatively (`is_imported` 
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
+from .apis import PROCESS_WORDS
 from .config import Settings
+from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .apis import PROCESS_WORDS
 from .reach import ImportBinding, Reach, absolute_name, import_bindings
 from .source import InputError, read_regular_file, read_source
 
@@ -42,12 +45,18 @@ def module_name(path: Path) -> tuple[Path, str]:
     """The directory a file is imported from and its dotted module name there:
     `src/app/jobs.py` with `src/app/__init__.py` is `app.jobs`, imported from `src`."""
     path = Path(os.path.abspath(path))
-    parts = [] if path.name == "__init__.py" else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    return directory, ".".join(parts)
+    root, package = _package_of(path.parent)
+    return root, ".".join([*package, *([] if path.name == "__init__.py" else [path.stem])])
+
+
+@functools.lru_cache(maxsize=None)
+def _package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
+    """The directory above the packages `directory` is in, and their names (once per
+    directory for the run: an index of N modules in D directories looks D times, not N)."""
+    if directory.parent == directory or not (directory / "__init__.py").is_file():
+        return directory, ()
+    root, package = _package_of(directory.parent)
+    return root, (*package, directory.name)
 
 
 def find_root(path: Path) -> Path:
@@ -62,6 +71,7 @@ def find_root(path: Path) -> Path:
 @dataclass(eq=False)
 class _Module:
     path: Path
+    key: str  # the absolute path as a string
     root: Path  # the directory it is imported from
     name: str
     # Read from the text when first needed (see ProjectIndex.bindings).
@@ -70,6 +80,11 @@ class _Module:
     imported: list[_Module] | None = None  # the modules of the project those name
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
+    # See ProjectIndex._import_statements; [] when they cannot be read without the model.
+    import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
+    read: bool = False  # text and digest: what was read, and a hash of it (None: unreadable)
+    text: str | None = field(default=None, repr=False)
+    digest: str | None = None
 
 
 class ProjectIndex:
@@ -84,14 +99,19 @@ class ProjectIndex:
         self.process_apis = tuple(process_apis)
         self.texts = dict(texts or {})
         self.complete = True
-        self._by_path: dict[Path, _Module] = {}
+        self._by_path: dict[str, _Module] = {}
         self._by_name: dict[str, list[_Module]] = {}
+        self._splits: dict[tuple[str, str], tuple[_Module | None, str]] = {}
         self._importers: dict[int, set[int]] | None = None
-        self._entry_modules: frozenset[str] | None = None
         self._reaches: dict[tuple[str, ...], Reach] = {}
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
+
+    @property
+    def modules(self) -> list[Path]:
+        """The paths of the project's modules (absolute)."""
+        return [module.path for module in self._by_path.values()]
 
     def _walk(self) -> list[Path]:
         found: list[Path] = []
@@ -105,21 +125,34 @@ class ProjectIndex:
 
     def _add(self, path: Path) -> None:
         root, name = module_name(path)
-        module = _Module(path, root, name)
-        self._by_path[path] = module
+        module = _Module(path, str(path), root, name)
+        self._by_path[module.key] = module
         self._by_name.setdefault(name, []).append(module)
 
     def text_of(self, module: _Module) -> str | None:
-        """The module's text (None when it cannot be read)."""
+        """The module's text (None when it cannot be read), read once."""
         if module.path in self.texts:
+            note_file(module.path)
             return self.texts[module.path]
-        try:
-            return read_source(module.path).text
-        except InputError:
-            return None
+        if not module.read:
+            module.read = True
+            try:
+                source = read_source(module.path)
+            except InputError:
+                pass
+            else:
+                module.text = source.text
+                module.digest = content_digest(source.encode(source.text))
+        self.note(module)
+        return module.text
+
+    def note(self, module: _Module) -> None:
+        """Note that a result depends on the module's content (dependencies.py)."""
+        note_file(module.path, module.digest)
 
     def bindings(self, module: _Module) -> tuple[ImportBinding, ...]:
         """The names the module's import statements bind."""
+        self.note(module)
         if module.bindings is None:
             text = self.text_of(module) or ""
             is_package = module.path.name == "__init__.py"
@@ -135,13 +168,14 @@ class ProjectIndex:
         """Use `text` for the module at `path` (the text being checked, if it differs from
         what the index read): what was learnt from the old text is forgotten."""
         path = Path(os.path.abspath(path))
-        module = self._by_path.get(path)
+        module = self._by_path.get(str(path))
         if module is not None and self.text_of(module) == text:
             return
         self.texts[path] = text
         if module is not None:
             self._by_name[module.name].remove(module)
         self._add(path)
+        self._splits.clear()
         self._importers = None
         self._reaches.clear()
         for other in self._by_path.values():
@@ -150,7 +184,7 @@ class ProjectIndex:
     # -- lookups ---------------------------------------------------------------------------
 
     def module_at(self, path: str | Path) -> _Module | None:
-        return self._by_path.get(Path(os.path.abspath(path)))
+        return self._by_path.get(os.path.abspath(path))
 
     def find(self, root: Path, dotted: str) -> _Module | None:
         """The module `dotted` names (or whose attribute it names), seen from a module
@@ -160,13 +194,20 @@ class ProjectIndex:
     def split(self, root: Path, dotted: str) -> tuple[_Module | None, str]:
         """`find`'s module, and the rest of `dotted` after the part that names it
         (`pkg.jobs.run` -> the module pkg/jobs.py, "run")."""
+        key = (str(root), dotted)
+        found = self._splits.get(key)
+        if found is None:
+            found = self._splits[key] = self._split(root, dotted)
+        return found
+
+    def _split(self, root: Path, dotted: str) -> tuple[_Module | None, str]:
         parts = dotted.split(".")
         for length in range(len(parts), 0, -1):
             rest = ".".join(parts[length:])
             # The file the name leads to from `root` first: a directory without __init__.py
             # (an implicit namespace package) gives its modules names that do not say it.
-            beneath = root.joinpath(*parts[:length])
-            for candidate in (beneath.with_name(beneath.name + ".py"), beneath / "__init__.py"):
+            beneath = os.path.join(root, *parts[:length])
+            for candidate in (beneath + ".py", os.path.join(beneath, "__init__.py")):
                 if candidate in self._by_path:
                     return self._by_path[candidate], rest
             name = ".".join(parts[:length])
@@ -198,12 +239,30 @@ class ProjectIndex:
         target = self.module_at(path)
         if target is None:
             return not self.complete
+        return bool(self._importers_of(target)) or not self.complete
+
+    def _importers_of(self, target: _Module) -> set[int]:
+        """The modules that import `target` (ids). The answer depends on every module's
+        import lines: it is noted as the project's import graph, not as each module read."""
+        note_graph(self.root)
         if self._importers is None:
-            self._importers = {}
-            for module in self._by_path.values():
-                for imported in self.imported(module):
-                    self._importers.setdefault(id(imported), set()).add(id(module))
-        return bool(self._importers.get(id(target))) or not self.complete
+            with unrecorded():
+                importers: dict[int, set[int]] = {}
+                for module in self._by_path.values():
+                    for imported in self.imported(module):
+                        importers.setdefault(id(imported), set()).add(id(module))
+            self._importers = importers
+        return self._importers.get(id(target), set())
+
+    def import_names(self, path: str | Path) -> frozenset[str]:
+        """The absolute dotted names the module at `path` imports (read from its import
+        lines): what the project's import graph is made of."""
+        module = self.module_at(path)
+        if module is None:
+            return frozenset()
+        with unrecorded():
+            self.bindings(module)
+        return module.imports
 
     def is_entry_point(self, path: str | Path) -> bool:
         """True when the project's packaging names the module as an entry point's target
@@ -212,20 +271,21 @@ class ProjectIndex:
         module = self.module_at(path)
         if module is None:
             return False
-        if self._entry_modules is None:
-            self._entry_modules = _entry_point_modules(self.root)
-        return module.name in self._entry_modules
+        return module.name in _entry_point_modules(self.root)
 
     def is_package_module(self, path: str | Path) -> bool:
         """True for `__init__.py` and every module inside a package."""
         absolute = Path(os.path.abspath(path))
-        return absolute.name == "__init__.py" or (absolute.parent / "__init__.py").is_file()
+        if absolute.name == "__init__.py":
+            return True
+        note_file(absolute.parent / "__init__.py")
+        return (absolute.parent / "__init__.py").is_file()
 
-    def uses_names_reaching(self, path: str | Path, text: str, words: Iterable[str]) -> tuple[bool, frozenset[Path]]:
+    def uses_names_reaching(self, path: str | Path, text: str, words: Iterable[str]) -> bool:
         """Whether the file at `path` (with `text`) uses a name of another module of the
         project whose definition holds one of `words`, directly or through the names it uses
-        in turn (reach.py), and the modules the answer read. A file whose own text names no
-        process API can start processes through such a call, so the prefilter asks this."""
+        in turn (reach.py). A file whose own text names no process API can start processes
+        through such a call, so the prefilter asks this."""
         return self._reach(words).file_uses(path, text)
 
     def reaches(self, module: _Module, name: str, words: Iterable[str]) -> bool:
@@ -253,7 +313,7 @@ class ProjectIndex:
         module = self.find(root, module_part.rsplit(".", 1)[0] if "." in module_part else module_part)
         if module is None or module is caller or not dotted.startswith(module.name + "."):
             return None
-        if not self.reaches(module, re.split(r"[.(]", dotted[len(module.name) + 1:], 1)[0], words):
+        if not self.reaches(module, re.split(r"[.(]", dotted[len(module.name) + 1:], maxsplit=1)[0], words):
             return None
         return module, dotted
 
@@ -329,23 +389,39 @@ class ProjectIndex:
         `__init__.py`), or None when no package of the project imports it at import time.
         Import statements are read from each importer's model: an import inside a function,
         under `if __name__ == "__main__":` or `if TYPE_CHECKING:` does not count."""
+        return self._package_chain(path, self._imports_at_import_time)
+
+    def may_be_imported_at_import_time_by_a_package(self, path: str | Path) -> bool:
+        """False only when `package_import_chain` is None, found without parsing: an import
+        that CPython's `ast` cannot settle counts as one made at import time."""
+        return self._package_chain(path, lambda importer, module: self._imports_at_import_time_by_ast(
+            importer, module) is not False) is not None
+
+    def _package_chain(self, path: str | Path, imports: Callable[[_Module, _Module], bool]) -> list[Path] | None:
+        """`package_import_chain`, with `imports(importer, module)` telling whether an
+        importer imports a module at import time."""
         target = self.module_at(path)
         if target is None:
             return None
         if target.path.name == "__init__.py":
             return [target.path]
+        # Breadth first, each module's importers in the order of their paths: the first
+        # package found is the answer. An importer is parsed only when its answer is needed:
+        # the packages among a module's importers are asked first (none is ever queued, so
+        # the first of them that imports it at import time is the answer whatever the others
+        # say), the other modules only when no package does.
         chains: dict[int, list[Path]] = {id(target): [target.path]}
         pending = [target]
         while pending:
             module = pending.pop(0)
-            for importer in self.import_time_importers(module.path):
-                if id(importer) in chains:
-                    continue
-                chain = [importer.path, *chains[id(module)]]
-                if importer.path.name == "__init__.py":
-                    return chain
-                chains[id(importer)] = chain
-                pending.append(importer)
+            importers = self._sorted_importers(module)
+            for importer in importers:
+                if importer.path.name == "__init__.py" and imports(importer, module):
+                    return [importer.path, *chains[id(module)]]
+            for importer in importers:
+                if importer.path.name != "__init__.py" and id(importer) not in chains and imports(importer, module):
+                    chains[id(importer)] = [importer.path, *chains[id(module)]]
+                    pending.append(importer)
         return None
 
     def may_be_imported_by_a_package(self, path: str | Path) -> bool:
@@ -357,20 +433,17 @@ class ProjectIndex:
             return Path(os.path.abspath(path)).name == "__init__.py" or not self.complete
         if target.path.name == "__init__.py":
             return True
-        if self._importers is None:
-            self.is_imported(path)
-        assert self._importers is not None
         by_id = {id(module): module for module in self._by_path.values()}
         seen = {id(target)}
-        pending = [id(target)]
+        pending = [target]
         while pending:
-            for importer in self._importers.get(pending.pop(), ()):
+            for importer in self._importers_of(pending.pop()):
                 if importer in seen:
                     continue
                 if by_id[importer].path.name == "__init__.py":
                     return True
                 seen.add(importer)
-                pending.append(importer)
+                pending.append(by_id[importer])
         return not self.complete
 
     def import_time_importers(self, path: str | Path) -> list[_Module]:
@@ -379,24 +452,26 @@ class ProjectIndex:
         target = self.module_at(path)
         if target is None:
             return []
-        if self._importers is None:
-            self.is_imported(path)
-        assert self._importers is not None
-        by_id = {id(module): module for module in self._by_path.values()}
-        found = []
-        for key in sorted(self._importers.get(id(target), ()), key=lambda key: str(by_id[key].path)):
-            importer = by_id[key]
-            model = self.model_of(importer)
-            if model is not None and self._imports_at_import_time(model, importer, target):
-                found.append(importer)
-        return found
+        return [importer for importer in self._sorted_importers(target) if self._imports_at_import_time(importer, target)]
 
-    def _imports_at_import_time(self, model: SemanticModel, importer: _Module, target: _Module) -> bool:
-        """Whether `importer`'s model imports `target` in code that runs while it is imported."""
+    def _sorted_importers(self, target: _Module) -> list[_Module]:
+        by_id = {id(module): module for module in self._by_path.values()}
+        return sorted((by_id[key] for key in self._importers_of(target)), key=lambda module: module.key)
+
+    def _imports_at_import_time(self, importer: _Module, target: _Module) -> bool:
+        """Whether `importer`'s model imports `target` in code that runs while it is imported.
+        Where CPython's `ast` of the importer settles it, the importer is not parsed with
+        libcst (`_import_statements`)."""
         import libcst as cst
 
         from .model import dotted_name
 
+        settled = self._imports_at_import_time_by_ast(importer, target)
+        if settled is not None:
+            return settled
+        model = self.model_of(importer)
+        if model is None:
+            return False
         is_package = importer.path.name == "__init__.py"
         for binding in model.imports:
             node = binding.node
@@ -410,8 +485,42 @@ class ProjectIndex:
                 return True
         return False
 
+    def _imports_at_import_time_by_ast(self, importer: _Module, target: _Module) -> bool | None:
+        """The model's answer to `_imports_at_import_time`, where the import statements tell
+        it without the model: True when a statement that imports `target` stands at module
+        level with no `if` before it at module level (the only statements that put conditions
+        on the code after them: model/builder.py), so nothing conditions it; False when every
+        one is inside a function; None otherwise."""
+        statements = self._import_statements(importer)
+        if statements is None:
+            return None
+        is_package = importer.path.name == "__init__.py"
+        inside_functions = True
+        for written, top_level_unconditioned, in_function in statements:
+            name = absolute_name(written, importer.name, is_package)
+            if name is None or self.split(importer.root, name)[0] is not target:
+                continue
+            if top_level_unconditioned:
+                return True
+            inside_functions = inside_functions and in_function
+        return False if inside_functions else None
+
+    def _import_statements(self, module: _Module) -> list[tuple[str, bool, bool]] | None:
+        """Each name the module's import statements import, written as the model reads it
+        (`a.b` for `import a.b`, `.pkg.name` for `from .pkg import name`, the module for a
+        star), with whether the statement stands at module level with no module-level `if`
+        before it, and whether it is inside a function; None when CPython cannot parse the
+        module or a line mixes `import` and `from` statements (the model reads those
+        differently)."""
+        if module.import_statements is None:
+            module.import_statements = _import_statements(self.text_of(module) or "")
+        else:
+            self.note(module)
+        return module.import_statements or None
+
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once)."""
+        self.note(module)
         if not module.parsed:
             from .model import SemanticModel
             from .parsing import parse_module, run_deep
@@ -447,22 +556,80 @@ class Projects:
         if self._explicit is not None and (self._explicit.module_at(absolute) is not None
                                            or absolute.parent == self._explicit.root):
             return self._explicit
-        root = find_root(absolute)
+        return self.at_root(find_root(absolute))
+
+    def at_root(self, root: Path) -> ProjectIndex:
+        """The index of the project whose root is `root` (a result that uses it depends on
+        its list of modules: noted)."""
         index = self._by_root.get(root)
         if index is None:
             index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
+        note_project(root)
         return index
 
 
-@lru_cache(maxsize=None)
+@remembered
 def _entry_point_modules(root: Path) -> frozenset[str]:
     """Modules that pyproject.toml, setup.cfg or setup.py name as entry-point targets
     (`tool = "pkg.cli:main"`)."""
     found: set[str] = set()
     for name in ("pyproject.toml", "setup.cfg", "setup.py"):
         try:
-            text = read_regular_file(root / name, _MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+            data = read_regular_file(root / name, _MAX_CONFIG_BYTES)
         except InputError:
+            note_file(root / name)
             continue
+        note_file(root / name, content_digest(data))
+        text = data.decode("utf-8", errors="replace")
         found.update(_ENTRY_POINT.findall(text))
     return frozenset(found)
+
+
+def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
+    """See ProjectIndex._import_statements ([] for None). Only a module whose every import
+    statement stands alone on its lines is read: in a one-line block (`if x: import a.b`) or
+    next to another statement (`from a import b; import c`) the model reads some names
+    differently."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    lines = text.encode("utf-8", "surrogatepass").splitlines()  # ast's lines, its offsets in bytes
+    found: list[tuple[str, bool, bool]] = []
+    seen_if = False
+    pending: list[tuple[ast.AST, bool, bool]] = [(statement, True, False) for statement in tree.body]
+    while pending:  # breadth first: the module-level statements in order, then what they hold
+        node, top_level, in_function = pending.pop(0)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if not _alone_on_its_lines(node, lines):
+                return []
+            unconditioned = top_level and not seen_if
+            if isinstance(node, ast.Import):
+                found.extend((alias.name, unconditioned, in_function) for alias in node.names)
+            else:
+                source = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    written = source if alias.name == "*" else \
+                        source + alias.name if source.endswith(".") else f"{source}.{alias.name}"
+                    found.append((written, unconditioned, in_function))
+        if top_level and isinstance(node, ast.If):
+            seen_if = True
+        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        pending.extend((child, False, inner) for child in ast.iter_child_nodes(node)
+                       if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+    return found
+
+
+def _alone_on_its_lines(node: ast.stmt, lines: list[bytes]) -> bool:
+    """Nothing but blanks before the statement on its first line, nor after it (but a
+    comment) on its last, and no backslash continuation inside it."""
+    end_line = node.end_lineno or node.lineno
+    if end_line > len(lines):
+        return False
+    before = lines[node.lineno - 1][:node.col_offset]
+    after = lines[end_line - 1][node.end_col_offset:] if node.end_col_offset is not None else b";"
+    inside = lines[node.lineno - 1:end_line]
+    return not before.strip() and (not after.strip() or after.strip().startswith(b"#")) and \
+        not any(line.rstrip().endswith(b"\\") for line in inside)

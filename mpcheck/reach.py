@@ -20,8 +20,8 @@ it (logging imports a module that imports one that mentions multiprocessing). In
 Every step over-approximates (a chunk uses every identifier in it, binds every name stored
 in it, and uses `jobs.run_all` when it names `jobs` and `run_all` anywhere; the checked file's
 own text is searched, strings and comments included), so a file the pass rejects calls
-nothing of its project that holds the words. Results are kept per module for the run, and
-each answer says which modules it read (the result cache's dependencies).
+nothing of its project that holds the words. Results are kept per module for the run; each
+answer notes the modules it depends on, the file's import closure (dependencies.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .source import source_lines
 
@@ -54,23 +54,44 @@ class ImportBinding:
     written: str  # how the code refers to the target: `a.b` for `import a.b`, else `local`
 
 
-_FROM = r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))"
-_PLAIN = r"[ \t]*import[ \t]+([^#\n;\\]+(?:\\\n[^#\n;\\]*)*)"
-# Statements start lines, or follow `;` or a one-line block's `:` (`if x: import y`). Looking
-# for those after every colon costs three times as much, so it is done only for a text that
-# has such an import.
-_LINE_STARTS = (re.compile("^" + _FROM, re.M), re.compile("^" + _PLAIN, re.M))
-_ANYWHERE = (re.compile("(?:^|[;:])" + _FROM, re.M), re.compile("(?:^|[;:])" + _PLAIN, re.M))
-_AFTER_SEPARATOR = tuple(f"{separator}{space}{keyword} " for separator in ";:" for space in ("", " ")
-                         for keyword in ("import", "from"))
+_FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
+_PLAIN = re.compile(r"[ \t]*import[ \t]+([^#\n;\\]+(?:\\\n[^#\n;\\]*)*)")
+
+
+def _statement_starts(text: str) -> Iterator[int]:
+    """Where an import statement may start: the start of each line that holds the word
+    `import`, and every `;` or `:` on it (`a = 1; import b`, `if x: import y`). Found with
+    `str.find`, which runs at memory speed, instead of a regular expression tried at every line."""
+    line_end = -1
+    position = text.find("import")
+    while position >= 0:
+        if position > line_end:
+            line_start = text.rfind("\n", 0, position) + 1
+            line_end = text.find("\n", position)
+            if line_end < 0:
+                line_end = len(text)
+            yield line_start
+            for index in range(line_start, line_end):
+                if text[index] in ";:":
+                    yield index + 1
+        position = text.find("import", max(position + 6, line_end))
 
 
 def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBinding]:
     """The import statements of `text` as bindings, read with regular expressions (also
     inside functions and conditions: every one that could run)."""
     found: list[ImportBinding] = []
-    from_pattern, plain_pattern = _ANYWHERE if any(s in text for s in _AFTER_SEPARATOR) else _LINE_STARTS
-    for match in plain_pattern.finditer(text):
+    plain_matches = []
+    from_matches = []
+    for start in _statement_starts(text):
+        plain = _PLAIN.match(text, start)
+        if plain is not None:
+            plain_matches.append(plain)
+        else:
+            matched = _FROM.match(text, start)
+            if matched is not None:
+                from_matches.append(matched)
+    for match in plain_matches:
         for part in _names(match.group(1)):
             name, _, alias = part.partition(" as ")
             name, alias = name.strip(), alias.strip()
@@ -80,7 +101,7 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
                 found.append(ImportBinding(alias, name, True, alias))
             else:
                 found.append(ImportBinding(name.split(".", 1)[0], name, True, name))
-    for match in from_pattern.finditer(text):
+    for match in from_matches:
         source, parenthesized, plain = match.groups()
         base = absolute_name(source, own_name, is_package)
         if base is None:
@@ -144,7 +165,8 @@ class _Visible:
 class _State:
     names: set[str] = field(default_factory=set)  # the module's names that reach
     chunks: list[_Chunk] | None = None
-    closure: frozenset[Path] = frozenset()  # the modules it imports, directly or not, and itself
+    closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
+    pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
 
 
 class Reach:
@@ -155,22 +177,31 @@ class Reach:
         self.words = tuple(words)
         self._states: dict[int, _State] = {}  # settled modules only
 
-    def file_uses(self, path: str | Path, text: str) -> tuple[bool, frozenset[Path]]:
+    def file_uses(self, path: str | Path, text: str) -> bool:
         """Whether the file at `path` (its text: `text`) uses a name of another module of
-        the project that reaches the words, and the modules that answer read. The file's own
-        text is not parsed: a name in a string or a comment counts."""
+        the project that reaches the words. The file's own text is not parsed: a name in a
+        string or a comment counts. The answer depends on the modules the file imports,
+        directly or not (noted)."""
         module = self.index.module_at(path)
         if module is None:
-            return False, frozenset()
-        self._settle(module)
-        visible = self._visible(module)
-        uses = bool(visible.patterns) and re.search("|".join(visible.patterns), text) is not None
-        return uses, self._states[id(module)].closure
+            return False
+        state = self._settled(module)
+        if state.pattern is None:
+            visible = self._visible(module)
+            state.pattern = re.compile("|".join(visible.patterns) if visible.patterns else "(?!)")
+        return state.pattern.search(text) is not None
 
     def reaches(self, module: _Module, name: str) -> bool:
-        """Whether the top-level `name` of `module` reaches the words."""
+        """Whether the top-level `name` of `module` reaches the words (the answer depends on
+        the modules it imports, directly or not: noted)."""
+        return name in self._settled(module).names
+
+    def _settled(self, module: _Module) -> _State:
         self._settle(module)
-        return name in self._states[id(module)].names
+        state = self._states[id(module)]
+        for member in state.closure:
+            self.index.note(member)
+        return state
 
     def _settle(self, start: _Module) -> None:
         """Find the reaching names of `start` and of every module it imports, directly or
@@ -226,13 +257,13 @@ class Reach:
             changed = False
             for module, state, text in zip(group, states, texts):
                 changed |= self._grow(module, state, text)
-        closure = {module.path for module in group}
+        closure = {id(module): module for module in group}
         for module in group:
             for imported in self.index.imported(module):
-                closure |= self._states[id(imported)].closure
-        frozen = frozenset(closure)
+                closure.update((id(member), member) for member in self._states[id(imported)].closure)
+        members = tuple(closure.values())
         for state in states:
-            state.closure = frozen
+            state.closure = members
 
     def _grow(self, module: _Module, state: _State, text: str) -> bool:
         visible = self._visible(module)

@@ -16,7 +16,6 @@ import click
 from . import __version__
 from .explain import REPOSITORY_URL, render_rule, rule_docs_url
 from .findings import ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Diagnostic, describe_breakages
-from .rules import ALL_RULES
 from .source import source_lines
 
 
@@ -169,6 +168,8 @@ _INTERNAL_ERROR_DESCRIPTOR = {
 
 
 def _sarif_rules() -> list[dict]:
+    from .rules import ALL_RULES  # each rule's whole documentation: imports every rule
+
     descriptors = []
     for rule in ALL_RULES:
         page = render_rule(rule)
@@ -295,11 +296,11 @@ def format_statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
     """ruff's table: count, code, [*] when fixable, the rule's name."""
     counts = Counter(d.code for d in diagnostics)
     fixable = {d.code for d in diagnostics if d.fixable}
-    names = {d.code: d.name or _INPUT_ERROR_NAME for d in diagnostics}
+    names = {d.code: d.name for d in diagnostics}
     width = max((len(str(n)) for n in counts.values()), default=1)
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        name = names[code]
+        name = names[code] or _INPUT_ERROR_NAME
         marker = "[*]" if code in fixable else "   "
         lines.append(f"{count:>{width}}\t{code}\t{marker} {name}")
     return lines

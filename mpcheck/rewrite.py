@@ -12,10 +12,15 @@ def rename_references(binding: Binding, new: str) -> dict:
     return {reference.node: reference.node.with_changes(value=new) for reference in binding.references}
 
 
-def can_rename(model: SemanticModel, binding: Binding, new: str) -> bool:
+def can_rename(model: SemanticModel, binding: Binding, new: str, importable: bool) -> bool:
     """A rename is safe when `new` is used nowhere in the file, nothing else binds the old
-    name in the same scope, and the module does not export it (`__all__`)."""
+    name in the same scope, and no other module can see it: the module does not export it
+    (`__all__`), and a module-level name is not renamed in a module others may import
+    (`importable`: see RuleContext.is_script; `from workers import ForkProcess` elsewhere
+    would fail with ImportError)."""
     if new in model.names_in_use():
+        return False
+    if importable and binding.scope is model.module_scope:
         return False
     if any(other is not binding for other in binding.scope.bindings.get(binding.name, ())):
         return False

@@ -6,7 +6,6 @@ writes the file back byte for byte the same outside the lines it changed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -14,6 +13,8 @@ import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+from .dependencies import content_digest
 
 # Larger files are generated data, not code anyone starts processes from; parsing them
 # would take seconds each.
@@ -50,7 +51,7 @@ class InputError(Exception):
 class SourceText:
     text: str
     encoding: str  # as tokenize names it: "utf-8", "utf-8-sig" (a BOM), "iso-8859-1", ...
-    digest: bytes = b""  # content_digest of the bytes read: a fix is written only over those
+    digest: str = ""  # content_digest of the bytes read: a fix is written only over those
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
@@ -80,11 +81,6 @@ def decode_source(raw: bytes) -> SourceText:
             column,
         ) from None
     return SourceText(text, encoding, content_digest(raw))
-
-
-def content_digest(raw: bytes) -> bytes:
-    """A fingerprint of a file's bytes, to tell whether the file changed since it was read."""
-    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 def read_source(path: Path) -> SourceText:

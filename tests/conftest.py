@@ -17,6 +17,14 @@ from mpcheck.cli import main
 from .support import Run, mpcheck_command, run_command
 
 
+@pytest.fixture(autouse=True)
+def _cache_per_test(tmp_path_factory, monkeypatch):
+    """Each test's runs keep their result cache in a directory of their own: no test sees
+    another's entries, and none is written into the repository (tests/test_cache.py
+    exercises the default place)."""
+    monkeypatch.setenv("MPCHECK_CACHE_DIR", str(tmp_path_factory.mktemp("mpcheck-cache")))
+
+
 @pytest.fixture
 def cli():
     """Invoke the click command in-process: cli("check", "x.py", input=...)."""

@@ -18,7 +18,7 @@ from mpcheck.cli import main
 from mpcheck.config import ConfigError, Settings, load_settings
 from mpcheck.explain import render_rule
 from mpcheck.findings import WHERE_FORK_IS_MISSING, WHERE_FORK_IS_NOT_THE_DEFAULT, Breakage, Violation, narrow
-from mpcheck.rules import ALL_RULES, Rule, RuleContext
+from mpcheck.rules import ALL_RULES, Rule, RuleContext, RuleSpec
 from mpcheck.rules.base import Explanation
 
 BIN = Path(sys.executable).parent
@@ -93,7 +93,6 @@ class _PerFindingVerdicts(Rule):
     code = "MP999"
     name = "test-verdicts"
     summary = "test"
-    triggers = ("print",)
     explanation = Explanation("", "", "", "", "")
     breaks_on = WHERE_FORK_IS_MISSING
 
@@ -106,7 +105,7 @@ class _PerFindingVerdicts(Rule):
 
 
 def test_the_engine_drops_findings_per_verdict(monkeypatch):
-    monkeypatch.setattr(engine, "ALL_RULES", (_PerFindingVerdicts,))
+    monkeypatch.setattr(engine, "RULES", (RuleSpec("MP999", f"{__name__}:_PerFindingVerdicts", ("print",)),))
     source = 'print("macos")\nprint("old")\nprint("rule")\n'
 
     def verdicts(**settings) -> list[tuple[int, str]]:

@@ -50,13 +50,14 @@ def test_an_import_written_differently_is_still_recognised():
     assert fixed_text(text, use("multiprocessing")).count("import") == text.count("import")
 
 
-def test_a_missing_import_goes_after_the_last_one():
+def test_a_standard_library_import_goes_with_the_standard_library_ones():
+    # isort's and ruff's groups: standard library, third party, first party.
     assert fixed_text(SCRIPT, use("multiprocessing")) == source('''
         """Start the workers."""
         import sys
+        import multiprocessing
 
         from tasks import start
-        import multiprocessing
 
 
         if __name__ == "__main__":
@@ -99,14 +100,14 @@ def test_an_existing_module_import_is_used_for_a_name():
 
 def test_a_free_name_is_imported_from_its_module():
     fixed = fixed_text(SCRIPT, use("functools", "partial", as_call="{}(print)"))
-    assert "from tasks import start\nfrom functools import partial\n" in fixed
+    assert "import sys\nfrom functools import partial\n" in fixed
     assert "    partial(print)\n" in fixed
 
 
 def test_a_taken_name_is_reached_through_its_module():
     text = SCRIPT.replace("if __name__", "partial = None\n\n\nif __name__")
     fixed = fixed_text(text, use("functools", "partial", as_call="{}(print)"))
-    assert "from tasks import start\nimport functools\n" in fixed
+    assert "import sys\nimport functools\n" in fixed
     assert "    functools.partial(print)\n" in fixed
 
 
@@ -174,12 +175,12 @@ def test_imports_in_a_try_block_count_as_the_import_block():
     ''')
     assert fixed_text(text, use("multiprocessing")) == source('''
         import sys
+        import multiprocessing
 
         try:
             import numpy as np
         except ImportError:  # optional
             np = None
-        import multiprocessing
         __all__ = ["main"]
         start = print
 
@@ -190,7 +191,7 @@ def test_imports_in_a_try_block_count_as_the_import_block():
     ''')
 
 
-def test_code_inside_the_import_block_gets_its_import_right_before_it():
+def test_code_inside_the_import_block_gets_its_import_ahead_of_it():
     text = source('''
         import sys
         from tasks import start
@@ -198,8 +199,16 @@ def test_code_inside_the_import_block_gets_its_import_right_before_it():
         import os
     ''')
     fixed = fixed_text(text, use("multiprocessing"))
-    assert fixed == "import sys\nfrom tasks import start\nimport multiprocessing\nmultiprocessing.freeze_support()\n" \
+    assert fixed == "import sys\nimport multiprocessing\nfrom tasks import start\nmultiprocessing.freeze_support()\n" \
         "start(sys.argv)\nimport os\n"
+    third_party = text.replace("import sys\n", "import numpy\n").replace("sys.argv", "numpy.ones(2)")
+    assert fixed_text(third_party, use("multiprocessing")).startswith(
+        "import numpy\nfrom tasks import start\nimport multiprocessing\nmultiprocessing.freeze_support()\n")
+
+
+def test_a_third_party_import_goes_at_the_end_of_the_block():
+    fixed = fixed_text(SCRIPT, use("numpy", "ones", as_call="{}(2)"))
+    assert "from tasks import start\nfrom numpy import ones\n" in fixed
 
 
 # -- fresh names ----------------------------------------------------------------------------------

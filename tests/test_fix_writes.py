@@ -21,7 +21,7 @@ import pytest
 from mpcheck.fixes import NotWritten, write_atomically
 from mpcheck.fixes import files as fixer
 from mpcheck.rules import ALL_RULES
-from mpcheck.source import content_digest
+from mpcheck.dependencies import content_digest
 
 from .support import FORK_IMPORT, mpcheck_command
 

@@ -262,6 +262,20 @@ def test_a_spec_names_the_scripts_it_freezes(tmp_path, frozen_script, reported):
     assert bool(_mp202(project)) is reported
 
 
+@pytest.mark.parametrize(("frozen_script", "reported"), [("wavconv/app.py", True), ("tools/bench.py", False)])
+def test_a_spec_kept_elsewhere_names_the_scripts_a_dependency_says_are_frozen(tmp_path, frozen_script, reported):
+    # natcap/invest: PyInstaller in requirements-dev.txt, exe/invest.spec freezing the CLI; a
+    # developer script that starts a pool was reported as a frozen entry script.
+    project = _tree(tmp_path, {"requirements-dev.txt": "pytest\npyinstaller>=6\n",
+                               "exe/wavconv.spec": ENTRY_SPEC.format(script=f"../{frozen_script}"),
+                               "pyproject.toml": "[project]\nname='w'\n"})
+    assert bool(_mp202(project)) is reported
+    # Without a spec the dependency alone says the app is frozen, whatever its entry script.
+    project = _tree(tmp_path / "no-spec", {"requirements-dev.txt": "pyinstaller>=6\n",
+                                           "pyproject.toml": "[project]\nname='w'\n"})
+    assert _mp202(project)
+
+
 def test_freeze_support_called_inside_main_counts(tmp_path):
     # Buzz calls it first thing in main(); the guard only calls main().
     project = _tree(tmp_path, {"wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})

@@ -17,7 +17,9 @@ import pytest
 import mpcheck.engine as engine
 from mpcheck.findings import Applicability, Fix, Violation
 from mpcheck.fixes import Replace
-from mpcheck.rules import ALL_RULES, Explanation, Rule
+import mpcheck.model
+import mpcheck.parsing
+from mpcheck.rules import RULES, Explanation, Rule, RuleSpec
 
 from .support import FORK_IMPORT
 
@@ -85,7 +87,8 @@ class BrokenOnPurpose(Rule):
 @pytest.fixture
 def broken_rule(monkeypatch):
     """Register the broken rule next to every real one, for checkers made from now on."""
-    monkeypatch.setattr(engine, "ALL_RULES", (*ALL_RULES, BrokenOnPurpose))
+    spec = RuleSpec("MP990", f"{__name__}:BrokenOnPurpose", BrokenOnPurpose.triggers)
+    monkeypatch.setattr(engine, "RULES", (*RULES, spec))
 
     def set_mode(mode: str) -> type[Rule]:
         monkeypatch.setattr(BrokenOnPurpose, "mode", mode)
@@ -153,14 +156,14 @@ def test_a_fix_that_cannot_be_applied_is_an_internal_error_of_its_rule(broken_ru
 
 
 def test_fixes_that_break_the_code_are_an_internal_error_and_nothing_is_written(cli, write, in_tmp, monkeypatch):
-    real_parse = engine.parse_module
+    real_parse = mpcheck.parsing.parse_module
 
     def parse_rejecting_fixed_code(text):
         if "ForkOrSpawnProcess" in text:
             return real_parse(text + "def broken(:\n")
         return real_parse(text)
 
-    monkeypatch.setattr(engine, "parse_module", parse_rejecting_fixed_code)
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", parse_rejecting_fixed_code)
     path = write("tasks.py", PASSES)
     run = cli("fix", "tasks.py")
     assert run.exit_code == 2
@@ -171,14 +174,14 @@ def test_fixes_that_break_the_code_are_an_internal_error_and_nothing_is_written(
 
 
 def test_a_failure_outside_the_rules_loses_only_that_file(cli, write, in_tmp, monkeypatch):
-    real_model = engine.SemanticModel
+    real_model = mpcheck.model.SemanticModel
 
     def model(module, path, *args):
         if "ledger" in module.code:
             raise AttributeError("'NoneType' object has no attribute 'scope'")
         return real_model(module, path, *args)
 
-    monkeypatch.setattr(engine, "SemanticModel", model)
+    monkeypatch.setattr(mpcheck.model, "SemanticModel", model)
     trips = write("ledger.py", TRIPS)
     passes = write("tasks.py", PASSES)
     run = cli("fix", ".")

@@ -42,7 +42,7 @@ def fixed_app(tmp_path_factory) -> Path:
     # scripts/daemon.py's os.fork() has no automatic fix, nor has the renderer's process per
     # clip (the loop reads each worker's name and exit code): they are left, and reported.
     assert run.exit_code == 1, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0].startswith("clipforge/render.py:31:9: MP301 starts one process per item")
+    assert run.stdout.splitlines()[0].startswith("clipforge/render.py:30:9: MP301 starts one process per item")
     assert run.stdout.splitlines()[1].startswith("scripts/daemon.py:9:8: MP101 `os.fork()`")
     assert run.stdout.splitlines()[2].startswith("Fixed 3 findings (2 remaining).")
     return copy
@@ -72,7 +72,7 @@ def test_check_finds_the_fork_only_code(installed):
 def test_expected_tree_has_only_the_unfixable_findings_left(installed):
     run = installed("check", "fixtures/legacy_app.fixed", cwd=REPO)
     assert run.exit_code == 1
-    assert run.stdout.splitlines()[0].startswith("fixtures/legacy_app.fixed/clipforge/render.py:31:9: MP301")
+    assert run.stdout.splitlines()[0].startswith("fixtures/legacy_app.fixed/clipforge/render.py:30:9: MP301")
     assert run.stdout.splitlines()[1].startswith("fixtures/legacy_app.fixed/scripts/daemon.py:9:8: MP101 `os.fork()`")
     assert run.stdout.splitlines()[2] == "Found 2 findings (0 fixable)."
 

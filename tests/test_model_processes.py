@@ -601,6 +601,68 @@ def test_passed_to_gives_the_arguments_of_calls_and_process_calls(function, para
     assert sorted(model.module.code_for_node(value) for value in values) == sorted(passed)
 
 
+SPREADS = """\
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch.multiprocessing
+
+
+    def setup(lock, *, verbose=False):
+        return lock, verbose
+
+
+    def train(rank, world, store):
+        return rank, world, store
+
+
+    class Pump:
+        def drain(self, inbox):
+            return inbox
+
+        @staticmethod
+        def check(inbox):
+            return inbox
+
+
+    def main():
+        lock = multiprocessing.Lock()
+        multiprocessing.Process(target=setup, kwargs={"lock": lock, "verbose": True}).start()
+        multiprocessing.Process(target=setup, kwargs=dict(lock=None)).start()
+        with multiprocessing.Pool(2, initializer=setup, initargs=(lock,)) as pool:
+            pool.map(len, ["a"])
+        with ProcessPoolExecutor() as executor:
+            executor.submit(setup, "submitted", verbose=1)
+            executor.map(setup, ["mapped"])
+        torch.multiprocessing.spawn(train, args=(4, "tcp://store"), nprocs=4)
+        pump = Pump()
+        Pump.drain(pump, "explicit")
+        Pump.check("static")
+        pump.check("static through an instance")
+        multiprocessing.Process(target=pump.drain, args=("bound",)).start()
+    """
+
+
+@pytest.mark.parametrize(("function", "parameter", "passed"), [
+    # kwargs= as a dict display and as dict(...), initargs=, submit's further arguments;
+    # executor.map's iterable gives items one by one: not a value of the parameter.
+    ("setup", "lock", ["lock", "None", "lock", '"submitted"']),
+    ("setup", "verbose", ["True", "1"]),
+    # torch's spawn calls fn(i, *args): args start at the second parameter.
+    ("train", "rank", []),
+    ("train", "world", ["4"]),
+    ("train", "store", ['"tcp://store"']),
+    # Through the class a method is given its instance explicitly; a staticmethod binds nothing.
+    ("Pump.drain", "self", ["pump"]),
+    ("Pump.drain", "inbox", ['"explicit"', '"bound"']),
+    ("Pump.check", "inbox", ['"static"', '"static through an instance"']),
+])
+def test_passed_to_lines_arguments_up_with_parameters_as_python_does(function, parameter, passed):
+    model = model_of(SPREADS)
+    values = model.processes.passed_to(_parameter(model, function, parameter))
+    assert sorted(model.module.code_for_node(value) for value in values) == sorted(passed)
+
+
 def test_symbols_reaching_follow_parameters_names_and_displays():
     model = model_of(textwrap.dedent(FLOWS) + "\n\ndef read(tasks):\n    return tasks\n\n"
                      "read([multiprocessing.Queue(), queue.Queue()])\n")
@@ -611,3 +673,32 @@ def test_symbols_reaching_follow_parameters_names_and_displays():
     assert {symbol.qualname for symbol in model.symbols_reaching(listed)} == {"multiprocessing.Queue()", "queue.Queue()"}
     # A parameter nothing in the file passes anything to holds nothing the model knows.
     assert model.symbols_reaching(find(model, "label", occurrence=-1)) == []
+
+
+def _doubling_chain(levels: int, call: str) -> str:
+    """`f{i}` calls `f{i-1}` twice; `leaf` maps with a pool; the guarded main calls the top
+    one: every function is reached 2**depth times along distinct paths. Callers come first,
+    so that no answer is known before the deepest function is searched."""
+    lines = ["import multiprocessing as mp"]
+    for level in reversed(range(levels)):
+        inner = f"f{level - 1}" if level else "leaf"
+        lines += ["", "", f"def f{level}(fn, items):", f"    {inner}(fn, items)", f"    return {inner}(fn, items)"]
+    lines += ["", "", "def leaf(fn, items):", "    with mp.Pool(2) as pool:", "        return pool.map(fn, items)",
+              "", "", 'if __name__ == "__main__":', f"    {call.format(top=f'f{levels - 1}')}", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("call", ["print({top}(lambda x: x, [1, 2]))", "mp.freeze_support()"])
+def test_each_function_of_a_call_chain_is_searched_once(monkeypatch, call):
+    # A wrapper chain in which each level calls the next twice was searched along every path
+    # (2**levels): 18 levels took 30 s. Memoised answers make it one search per function.
+    from mpcheck.model.processes import ProcessFacts
+
+    searched = []
+    calls_of = ProcessFacts.calls_of
+    monkeypatch.setattr(ProcessFacts, "calls_of", lambda self, function: searched.append(function) or
+                        calls_of(self, function))
+    levels = 10
+    found = mpcheck.check_source(_doubling_chain(levels, call), "app.py")
+    assert [d.code for d in found] == (["MP401"] if "lambda" in call else [])
+    assert len(searched) < 20 * levels, len(searched)  # (Workers.pickled_parameters asks calls_of too)

@@ -3,6 +3,8 @@ portability guard in any of its usual spellings keeps a use from being flagged."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
@@ -97,6 +99,36 @@ def test_a_name_exported_in_all_keeps_its_name():
     fixed = mpcheck.fix_source(source, "compat.py").text
     assert 'ForkProcess = multiprocessing.get_context(\n    "fork" if' in fixed
     assert mp101_lines(fixed) == []
+
+
+def test_a_module_others_import_keeps_the_name_they_import(tmp_path):
+    # A module of a package, imported by its sibling: renaming its ForkProcess would make
+    # `from studio.workers import ForkProcess` fail (ImportError) after a "safe" fix.
+    package = tmp_path / "studio"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    workers = package / "workers.py"
+    workers.write_text(textwrap.dedent("""\
+        from multiprocessing.context import ForkProcess
+
+
+        def start(job):
+            worker = ForkProcess(target=job)
+            worker.start()
+            return worker
+    """))
+    (package / "render.py").write_text("from studio.workers import ForkProcess\n\nRENDERER = ForkProcess\n")
+    (tmp_path / "tool.py").write_text(workers.read_text())  # a script nobody imports
+    fixed = mpcheck.fix_source(workers.read_text(), str(workers)).text
+    assert "ForkOrSpawnProcess" not in fixed
+    assert 'ForkProcess = multiprocessing.get_context(\n    "fork" if' in fixed
+    assert mp101_lines(fixed) == []
+    workers.write_text(fixed)
+    imported = subprocess.run([sys.executable, "-c", "import studio.render"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    script = tmp_path / "tool.py"
+    assert "ForkOrSpawnProcess(target=job)" in mpcheck.fix_source(script.read_text(), str(script)).text
 
 
 # Each must run as it is on Linux, and after its safe fix also where spawn is the only start

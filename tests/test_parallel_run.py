@@ -4,12 +4,12 @@ given, whatever the number of jobs."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 from pathlib import Path
 
 import pytest
 
-from mpcheck import engine
 from mpcheck.engine import Checker
 
 HAZARD = "from multiprocessing.context import ForkProcess\n\ndef work():\n    return ForkProcess\n"
@@ -48,14 +48,14 @@ def test_workers_start_without_fork(many_files, monkeypatch, method):
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"{method} is not available here")
     used = []
-    real = engine.ProcessPoolExecutor
+    real = concurrent.futures.ProcessPoolExecutor
 
     def recording(workers, mp_context, **kwargs):
         used.append(mp_context.get_start_method())
         return real(workers, mp_context=mp_context, **kwargs)
 
-    monkeypatch.setattr(engine, "ProcessPoolExecutor", recording)
-    monkeypatch.setattr(engine.multiprocessing, "get_all_start_methods", lambda: [method])
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", recording)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: [method])
     checker = Checker()
     assert _summary(checker.run_files(many_files, jobs=2)) == _summary(checker.run_files(many_files, jobs=1))
     assert used == [method]

@@ -11,21 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
 from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.project import ProjectIndex
-from mpcheck.rules import ALL_RULES
+import mpcheck.rules
+from mpcheck.rules import ALL_RULES, RULES
 
 from .support import FIXTURES
 
+RULES_DIRECTORY = Path(mpcheck.rules.__file__).parent
 _EXAMPLES = [(rule, example) for rule in ALL_RULES for example in rule.INVALID]
 
 
 @pytest.mark.parametrize(("rule", "example"), _EXAMPLES,
                          ids=[f"{rule.code}-{i}" for i, (rule, _) in enumerate(_EXAMPLES)])
 def test_every_invalid_example_passes_its_rules_test(rule, example) -> None:
-    verdict = Prefilter(ALL_RULES).verdict(example.source, example.path, [r.code for r in ALL_RULES], None)
-    assert rule.code in verdict.codes
+    # As the library API checks it: the example's project is found from its path.
+    assert rule.code in Checker(fix_edits=False).verdict(example.source, example.path).codes
 
 
 def _trees() -> list[Path]:
@@ -89,12 +92,16 @@ def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path
     jobs = index.module_at(tmp_path / "shop/jobs.py")
     assert [name for name in ("mp", "LIMIT", "_pool", "run_all", "describe") if index.reaches(jobs, name, _WORDS)] \
         == ["mp", "_pool", "run_all"]
-    uses = {name: index.uses_names_reaching(tmp_path / name, (tmp_path / name).read_text(), _WORDS)
-            for name in ("plain.py", "dotted.py", "package.py", "aliased.py")}
+    uses = {}
+    for name in ("plain.py", "dotted.py", "package.py", "aliased.py"):
+        with recording() as reads:
+            uses[name] = index.uses_names_reaching(tmp_path / name, (tmp_path / name).read_text(), _WORDS), set(reads.files)
     assert {name: found for name, (found, _) in uses.items()} == \
         {"plain.py": False, "dotted.py": True, "package.py": True, "aliased.py": True}
-    # What each answer read: the file, the modules it imports, and theirs.
-    assert uses["package.py"][1] == {tmp_path / "package.py", tmp_path / "shop/__init__.py", tmp_path / "shop/jobs.py"}
+    # What each answer depends on (noted for the result cache): the file, the modules it
+    # imports, and theirs -- also when the answer was worked out for another file first.
+    expected = {str(tmp_path / name) for name in ("package.py", "shop/__init__.py", "shop/jobs.py")}
+    assert uses["package.py"][1] == expected
 
 
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
@@ -105,6 +112,94 @@ def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: P
         "c.py": "from multiprocessing import Pool\ndef broken(:\n    pass\nanything = 1\n",
         "main.py": "from a import start\nstart()\n",
     })
-    found, read = index.uses_names_reaching(tmp_path / "main.py", "from a import start\nstart()\n", _WORDS)
-    assert found
-    assert read == {tmp_path / name for name in ("a.py", "b.py", "c.py", "main.py")}
+    with recording() as reads:
+        assert index.uses_names_reaching(tmp_path / "main.py", "from a import start\nstart()\n", _WORDS)
+    assert set(reads.files) == {str(tmp_path / name) for name in ("a.py", "b.py", "c.py", "main.py")}
+
+
+def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:
+    """A script that runs its work through the project's own helpers names no process API:
+    the rules that follow such calls (model.processes, model.workers) must still be run on it."""
+    _project(tmp_path, {
+        "clips/__init__.py": "",
+        "clips/tools.py": """
+            import multiprocessing
+
+
+            def render(video):
+                process = multiprocessing.Process(target=print, args=(video,))
+                process.start()
+                return process
+
+
+            def parmap(function, items):
+                with multiprocessing.Pool() as pool:
+                    return pool.map(function, items)
+        """,
+        "clips/main.py": """
+            import os
+            import sys
+
+            from clips.tools import parmap, render
+
+            VERBOSE = False
+
+
+            def describe(item):
+                if VERBOSE:
+                    return f"clip {item}"
+                return item
+
+
+            def main(folder):
+                global VERBOSE
+                VERBOSE = True
+                for video in os.listdir(folder):
+                    render(video)
+                print(parmap(describe, [1, 2]))
+                print(parmap(lambda item: item, [1, 2]))
+
+
+            if __name__ == "__main__":
+                main(sys.argv[1])
+        """,
+    })
+    (tmp_path / ".git").mkdir()
+    main = tmp_path / "clips/main.py"
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = _Everything(())
+    expected = unfiltered.check_file(main).diagnostics
+    assert {d.code for d in expected} >= {"MP301", "MP401", "MP501"}
+    assert filtered.check_file(main).diagnostics == expected
+
+
+def test_the_registry_names_every_rule_module_once() -> None:
+    modules = sorted(path.stem for path in Path(RULES_DIRECTORY).glob("mp[0-9]*.py"))
+    assert sorted(spec.location.partition(":")[0] for spec in RULES) == modules
+    assert [rule.code for rule in ALL_RULES] == [spec.code for spec in RULES]
+
+
+def test_words_common_in_threaded_code_keep_no_file_without_a_process_api(tmp_path: Path) -> None:
+    """Lock, Queue, Pool, qsize and socket are everyday words of threaded code: alone they
+    must not have a file parsed (the rules about them need a process API named too)."""
+    script = tmp_path / "server.py"
+    script.write_text(textwrap.dedent("""
+        import queue
+        import socket
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = queue.Queue()
+        lock = threading.Lock()
+
+
+        def serve(port):
+            listener = socket.create_server(("", port))
+            with ThreadPoolExecutor(4) as pool:
+                while jobs.qsize():
+                    with lock:
+                        pool.submit(jobs.get())
+            return listener
+    """))
+    (tmp_path / ".git").mkdir()
+    assert Checker(fix_edits=False).verdict(script.read_text(), str(script)).codes == frozenset()

@@ -169,7 +169,7 @@ class _Plan:
             return request.after, True
         if request.before is not None:
             return request.before, False
-        index, after = self.layout.header
+        index, after = self.layout.anchor_for(request.module)
         return (self.layout.body[index] if index >= 0 else None), after
 
     def _position(self, request: ImportRequest) -> int:
@@ -177,7 +177,8 @@ class _Plan:
             return self.layout.top_index(request.after) + 1
         if request.before is not None:
             return self.layout.top_index(request.before)
-        return self.layout.insertion_index()
+        index, after = self.layout.anchor_for(request.module)
+        return index + 1 if after else max(index, 0)
 
     def add_imports(self) -> None:
         """Turn the admitted import requests into insertions, in the order asked: one line
@@ -600,7 +601,8 @@ def _wrap_long_lines(module: cst.Module, dirty: set[int], style: Style) -> cst.M
 
 
 class _LineWrapper(cst.CSTTransformer):
-    """Wraps each one-line simple statement longer than the file's limit."""
+    """Wraps each one-line simple statement, and each one-line `with` header, longer than
+    the file's limit."""
 
     def __init__(self, module: cst.Module, style: Style) -> None:
         super().__init__()
@@ -628,3 +630,26 @@ class _LineWrapper(cst.CSTTransformer):
         except cst.ParserSyntaxError:
             return updated_node
         return statement.with_changes(leading_lines=updated_node.leading_lines)
+
+    def leave_With(self, original_node, updated_node):  # type: ignore[override]
+        return self._wrap_header(updated_node)
+
+    def _wrap_header(self, node: cst.With) -> cst.BaseCompoundStatement:
+        """`with ...:` with its header wrapped when that one line is too long (a
+        `with Pool(...) as pool:` a fix wrote)."""
+        if not isinstance(node.body, cst.IndentedBlock):
+            return node
+        indent = "".join(self.indents)
+        code = self.module.code_for_node(node.with_changes(leading_lines=()))
+        header, newline, rest = code.partition(self.module.default_newline)
+        header = header.rstrip()
+        if not header.endswith(":") or "#" in header or len(indent) + len(header) <= self.style.line_length:
+            return node
+        wrapped = wrap_line(header, len(indent), self.style.indent, self.style.line_length)
+        if wrapped is None:
+            return node
+        try:
+            statement = cst.parse_statement(wrapped + newline + rest, config=self.module.config_for_parsing)
+        except cst.ParserSyntaxError:
+            return node
+        return statement.with_changes(leading_lines=node.leading_lines)

@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from ..findings import Edit
-from ..source import LINE_BREAK, MAX_FILE_BYTES, InputError, content_digest, read_regular_file
+from ..dependencies import content_digest
+from ..source import LINE_BREAK, MAX_FILE_BYTES, InputError, read_regular_file
 
 
 def text_edit(original: str, fixed: str) -> Edit:
@@ -43,7 +44,7 @@ class NotWritten(Exception):
         self.reason = reason
 
 
-def write_atomically(path: Path, data: bytes, read_digest: bytes | None = None) -> None:
+def write_atomically(path: Path, data: bytes, read_digest: str | None = None) -> None:
     """Replace `path` with `data` so that no reader ever sees a half-written file, and so
     that a process killed at any point leaves the old file or the new one.
 
@@ -86,7 +87,7 @@ def _refuse_read_only(target: Path, mode: int) -> None:
         raise NotWritten(f"its directory {directory} is read-only, so the file was not fixed")
 
 
-def _current_digest(target: Path) -> bytes | None:
+def _current_digest(target: Path) -> str | None:
     try:
         return content_digest(read_regular_file(target, MAX_FILE_BYTES))
     except InputError:  # gone, replaced by something else, grown too large: changed

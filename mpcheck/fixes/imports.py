@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -182,10 +183,30 @@ class ModuleLayout:
             position += 1
         return found
 
+    def anchor_for(self, module: str) -> tuple[int, bool]:
+        """(index, after) like `header`, for an added `import module`: a module of the
+        standard library goes after the leading block's last line of standard-library imports
+        when it has one (the order isort and ruff keep: standard library, third party, first
+        party), not after the project's own imports at the block's end."""
+        index, after = self.header
+        if not after or not _in_standard_library(module):
+            return index, after
+        only_standard: dict[int, bool] = {}
+        for existing in self.imports:
+            if existing.index <= index:
+                only_standard[existing.index] = only_standard.get(existing.index, True) and \
+                    existing.module != "__future__" and _in_standard_library(existing.module)
+        lines = [line for line, standard in only_standard.items() if standard]
+        return (max(lines), True) if lines else (index, after)
+
     def insertion_index(self) -> int:
         """The index in `module.body` an import added with the others would take."""
         index, after = self.header
         return index + 1 if after else max(index, 0)
+
+
+def _in_standard_library(module: str) -> bool:
+    return module.partition(".")[0] in sys.stdlib_module_names
 
 
 def _dotted(node: cst.BaseExpression) -> str:

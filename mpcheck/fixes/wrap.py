@@ -13,8 +13,8 @@ on the shapes fixes generate.
 Spacing inside a line is kept as written (black would normalise it); only the breaks are
 black's. A line that cannot be split (no brackets, a multi-line string, a `;`) is left as is,
 and so is one whose comment applies to its line (`# noqa`, `# type:`, `# pragma`): wrapping
-would move the comment to another line. Only simple statements are wrapped, not the
-headers of compound ones.
+would move the comment to another line. Simple statements are wrapped, and the one-line
+header of a `with` statement (fixes/apply.py).
 """
 
 from __future__ import annotations

@@ -175,9 +175,16 @@ class SemanticModel:
         """The constant value of `expr` where it stands, or `UNKNOWN` (see names.value_of)."""
         return value_of(self, expr)
 
-    def values_of(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-        """The expressions a name or `self.attribute` can hold where `expr` stands."""
-        return binding_values(self, expr)
+    def values_of(self, expr: cst.BaseExpression, parameters: bool = False) -> list[cst.BaseExpression]:
+        """The expressions a name or `self.attribute` can hold where `expr` stands: the values
+        of its reaching assignments; with `parameters`, for a parameter also what this file
+        passes to it (ProcessFacts.passed_to)."""
+        found = binding_values(self, expr)
+        reference = self.reference(expr) if parameters and isinstance(expr, cst.Name) else None
+        for binding in reference.bindings if reference is not None else ():
+            if binding.kind is Kind.PARAMETER:
+                found += self.processes.passed_to(binding)
+        return found
 
     def trip_count(self, loop: cst.CSTNode) -> Count:
         """How many passes the For, While or comprehension `loop` makes, and where that
@@ -280,20 +287,10 @@ class SemanticModel:
         symbol = self.resolve(expr)
         if symbol is not None:
             return [symbol]
-        reference = self.reference(expr) if isinstance(expr, cst.Name) else None
-        if reference is None:
+        if not isinstance(expr, cst.Name):
             return []
-        found = []
-        for binding in reference.bindings:
-            if binding.kind is Kind.PARAMETER:
-                values = self.processes.passed_to(binding)
-            elif binding.kind in (Kind.ASSIGN, Kind.WITH) and binding.value is not None:
-                values = [binding.value]
-            else:
-                values = []
-            for value in values:
-                found += self.symbols_reaching(value, _depth + 1)
-        return found
+        return [symbol for value in self.values_of(expr, parameters=True)
+                for symbol in self.symbols_reaching(value, _depth + 1)]
 
     # -- positions -------------------------------------------------------------------------------
 

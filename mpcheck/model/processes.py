@@ -11,13 +11,14 @@
   `enumerate`, `tqdm`, `zip`, `iter`, `next`, `list`, comprehensions).
 - `passed_to(parameter)`: what this file passes to a function's parameter (calls, `args=`).
 - `fork_only_use(site)`: a name or call that exists only where fork exists.
-- `handed(process_call)`: each value a `Process(...)` is given in `args=`/`kwargs=`, with the
-  parameter of the target (a function or method of this file) it arrives in.
+- `handed(process_call)`: each value a process call gives its callable as an argument
+  (`args=`, `kwargs=`, `initargs=`, `submit`'s), with the parameter it arrives in.
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
@@ -147,6 +148,9 @@ class ProcessFacts:
         self.project = project
         self._calls_by_function: dict[int, list[Site]] | None = None
         self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
+        # Set when an answer was cut short by recursion (or came from another module, which
+        # may have cut it): such an answer is not memoised.
+        self._cut = False
         self._loaders: list[tuple[cst.Call, Site]] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
@@ -170,33 +174,6 @@ class ProcessFacts:
             if found is not None and isinstance(found.definition, cst.FunctionDef):
                 return [found.definition]
         return []
-
-    def arguments_for(self, parameter: Binding) -> list[tuple[Site, cst.BaseExpression]]:
-        """What this file's calls of a function pass as its parameter `parameter` (a
-        PARAMETER binding): `(call site, argument)` pairs, by position or keyword; a method
-        called through an instance or class binds its first parameter itself."""
-        function = parameter.scope.node
-        if not isinstance(function, cst.FunctionDef) or not isinstance(parameter.node, cst.Param):
-            return []
-        params = function.params
-        positional = [*params.posonly_params, *params.params]
-        position = next((index for index, param in enumerate(positional) if param is parameter.node), None)
-        keyword = None if parameter.node in params.posonly_params else parameter.name
-        is_method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS \
-            and "staticmethod" not in {dotted_name_of(d.decorator) for d in function.decorators}
-        found = []
-        for site in self.model.calls:
-            call = site.node
-            assert isinstance(call, cst.Call)
-            if function not in self.callees(call):
-                continue
-            index = position
-            if index is not None and is_method and isinstance(call.func, cst.Attribute):
-                index -= 1  # bound: `obj.method(a)` passes obj as the first parameter
-            value = argument(call, index if index is not None and index >= 0 else None, keyword)
-            if value is not None:
-                found.append((site, value))
-        return found
 
     def calls_of(self, function: cst.CSTNode | None) -> list[Site]:
         """The calls that run when `function` (a def or lambda) runs, comprehensions in it
@@ -237,50 +214,51 @@ class ProcessFacts:
         return _process_call(site, api, symbol, method, frozenset(pickled))
 
     def handed(self, process_call: ProcessCall) -> list[Handed]:
-        """The values `Process(target=f, args=(...), kwargs={...})` gives its target, each
-        with the parameter of `f` it arrives in (a literal tuple or list of args and a dict
-        literal or `dict(...)` of kwargs; other shapes give nothing)."""
+        """The values a process call gives its callable as arguments, each with the parameter
+        of the callable (a function or method of this file) it arrives in: the items of a
+        literal `args=`/`initargs=` tuple or list and of a `kwargs=` dict display or
+        `dict(...)` (apis.Argument.spread), and `submit(fn, *args, **kwargs)`'s further
+        arguments. Other shapes give nothing; positions after a starred item are not told."""
         call = process_call.site.node
         assert isinstance(call, cst.Call)
         api = process_call.api
-        if api.name != "multiprocessing.Process" or len(api.data_arguments) != 2:
-            return []
+        positional: list[cst.BaseExpression] = []
+        keywords: list[tuple[str | None, cst.BaseExpression]] = []
+        if api.rest_is_data and not api.rest_items:
+            callable_keyword = api.callable_argument.keyword if api.callable_argument else None
+            positional = list(itertools.takewhile(lambda value: value is not None, (
+                arg.value if arg.keyword is None and not arg.star else None for arg in call.args[1:])))
+            keywords = [(arg.keyword.value, arg.value) for arg in call.args
+                        if arg.keyword is not None and arg.keyword.value != callable_keyword]
+        for spec in api.data_arguments:
+            given = argument(call, spec.position, spec.keyword) if spec.spread else None
+            if spec.spread == "*" and isinstance(given, (cst.Tuple, cst.List)):
+                positional = list(itertools.takewhile(lambda value: value is not None, (
+                    None if isinstance(element, cst.StarredElement) else element.value
+                    for element in given.elements)))
+            elif spec.spread == "**" and isinstance(given, cst.Dict):
+                keywords = [(literal_string(element.key), element.value) for element in given.elements
+                            if isinstance(element, cst.DictElement)]
+            elif spec.spread == "**" and isinstance(given, cst.Call) and _names(self.model.resolve(given.func), "dict"):
+                keywords = [(arg.keyword.value, arg.value) for arg in given.args if arg.keyword is not None]
         parameters, positional_count = self._target_parameters(process_call.callable) or ([], 0)
-        positional = argument(call, api.data_arguments[0].position, api.data_arguments[0].keyword)
-        keywords = argument(call, api.data_arguments[1].position, api.data_arguments[1].keyword)
-        found = []
-        if isinstance(positional, (cst.Tuple, cst.List)):
-            for index, element in enumerate(positional.elements):
-                if isinstance(element, cst.StarredElement):
-                    break
-                found.append(Handed(element.value, parameters[index] if index < positional_count else None))
         by_name = {parameter.name: parameter for parameter in parameters}
-        if isinstance(keywords, cst.Dict):
-            for element in keywords.elements:
-                if isinstance(element, cst.DictElement):
-                    key = literal_string(element.key)
-                    found.append(Handed(element.value, by_name.get(key) if key else None))
-        elif isinstance(keywords, cst.Call) and _names(self.model.resolve(keywords.func), "dict"):
-            for arg in keywords.args:
-                if arg.keyword is not None:
-                    found.append(Handed(arg.value, by_name.get(arg.keyword.value)))
-        return found
+        found = [Handed(value, parameters[index] if index < positional_count else None)
+                 for index, value in enumerate(positional, start=api.leading_arguments)]
+        return found + [Handed(value, by_name.get(key) if key else None) for key, value in keywords]
 
     def _target_parameters(self, target: cst.BaseExpression | None) -> tuple[list[Binding], int] | None:
         """The parameter bindings of a target function of this file, in order (without
         `self` for a method reached through an instance), and how many take positions."""
         symbol = self.model.resolve(target) if target is not None else None
-        if symbol is None or not isinstance(symbol.definition, cst.FunctionDef):
+        if target is None or symbol is None or not isinstance(symbol.definition, cst.FunctionDef):
             return None
         scope = self.model.scope_of_definition(symbol.definition)
         if scope is None:
             return None
         params = symbol.definition.params
         names = [param.name.value for param in (*params.posonly_params, *params.params)]
-        bound_method = scope.parent is not None and scope.parent.kind is ScopeKind.CLASS and \
-            "staticmethod" not in {dotted_name_of(d.decorator) for d in symbol.definition.decorators} and \
-            isinstance(target, cst.Attribute)
-        if bound_method and names:
+        if names and binds_first_parameter(self.model, symbol.definition, target):
             names = names[1:]
         positional_count = len(names)
         names += [param.name.value for param in params.kwonly_params]
@@ -366,6 +344,7 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
+            self._cut = True
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         callees = self.callees(call)
@@ -386,6 +365,7 @@ class ProcessFacts:
         base = self._foreign_base(definition, frozenset())
         if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
+        self._cut = True
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
     def _foreign_base(self, definition: cst.ClassDef, seen: frozenset[int]) -> Symbol | None:
@@ -406,11 +386,13 @@ class ProcessFacts:
                                looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """The first way running `function` starts processes, if any."""
         key = (id(function), looking_for)
-        if id(function) in _seen:
-            return None  # recursion
         if key in self._starts:
             return self._starts[key]
+        if id(function) in _seen:
+            self._cut = True  # recursion
+            return None
         seen = _seen | {id(function)}
+        outer_cut, self._cut = self._cut, False
         found = None
         for site in self.calls_of(function):
             found = self.process_start(site, seen, looking_for)
@@ -422,8 +404,9 @@ class ProcessFacts:
                 if owner is not None and owner.node is function:
                     found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
                     break
-        if not _seen:  # memoise only complete answers (not cut short by recursion)
+        if not self._cut:  # memoise complete answers: each function is then searched once
             self._starts[key] = found
+        self._cut = outer_cut or self._cut
         return found
 
     def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
@@ -551,54 +534,38 @@ class ProcessFacts:
                     if arg.keyword is None:
                         yield from self._loaders_in(arg.value, depth + 1)
             return
-        for value in binding_values(self.model, expr):
+        for value in self.model.values_of(expr, parameters=True):  # `def train(loader): for batch in loader`
             yield from self._loaders_in(value, depth + 1)
-        reference = self.model.reference(expr) if isinstance(expr, cst.Name) else None
-        for binding in reference.bindings if reference is not None else ():
-            if binding.kind is Kind.PARAMETER:  # `def train(loader): for batch in loader`
-                for _, value in self.arguments_for(binding):
-                    yield from self._loaders_in(value, depth + 1)
 
     # -- what a function is given ----------------------------------------------------------------
 
     def passed_to(self, parameter: Binding) -> list[cst.BaseExpression]:
         """The expressions this file passes to `parameter` (a PARAMETER binding of one of its
-        functions): the arguments of its direct calls, and the items of the `args=` (or
-        `initargs=`) tuple, or the further positional arguments of `submit`, of the process
-        calls that run it.
+        functions): the arguments of its direct calls (a method called through an instance
+        binds its first parameter itself), and what the process calls that run it hand it
+        (`handed`: `args=`, `kwargs=`, `initargs=`, `submit`'s further arguments).
         Callers in other modules, `*args` and `**kwargs` are not followed."""
         function = parameter.scope.node
         if parameter.kind is not Kind.PARAMETER or not isinstance(function, cst.FunctionDef):
             return []
-        positional = [*function.params.posonly_params, *function.params.params]
-        index = next((i for i, param in enumerate(positional) if param is parameter.node), None)
-        method = parameter.scope.parent is not None and parameter.scope.parent.kind is ScopeKind.CLASS
-        if index is not None and method:
-            index -= 1  # `self`, bound by the call
-        keyword = None if any(param is parameter.node for param in function.params.posonly_params) else parameter.name
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        position = next((index for index, param in enumerate(positional) if param is parameter.node), None)
+        keyword = None if any(param is parameter.node for param in params.posonly_params) else parameter.name
         found: list[cst.BaseExpression] = []
         for site in self.model.calls:
             call = site.node
             assert isinstance(call, cst.Call)
             if any(callee is function for callee in self.callees(call)):
+                index = position
+                if index is not None and binds_first_parameter(self.model, function, call.func):
+                    index -= 1
                 value = argument(call, index, keyword) if index is None or index >= 0 else None
                 found += [value] if value is not None else []
                 continue
             process_call = self.process_call(site)
-            if process_call is None or process_call.callable is None or index is None or index < 0:
-                continue
-            target = self.model.resolve(process_call.callable)
-            if target is None or target.definition is not function:
-                continue
-            api = process_call.api
-            if api.rest_is_data:
-                values = [arg.value for arg in call.args[1:] if arg.keyword is None and not arg.star]
-            else:
-                spec = next((spec for spec in api.data_arguments if spec.keyword in ("args", "initargs")), None)
-                given = argument(call, spec.position, spec.keyword) if spec is not None else None
-                values = [element.value for element in given.elements if not isinstance(element, cst.StarredElement)] \
-                    if isinstance(given, (cst.Tuple, cst.List)) else []
-            found += [values[index]] if index < len(values) else []
+            if process_call is not None and process_call.callable is not None:
+                found += [handed.value for handed in self.handed(process_call) if handed.parameter is parameter]
         return found
 
     # -- fork-only names ---------------------------------------------------------------------------
@@ -682,3 +649,24 @@ def binding_values(model: SemanticModel, expr: cst.BaseExpression) -> list[cst.B
         if owner is not None and isinstance(owner.definition, cst.ClassDef):
             return attribute_stores(model, owner.definition, expr.attr.value)
     return []
+
+
+def binds_first_parameter(model: SemanticModel, function: cst.FunctionDef, func: cst.BaseExpression) -> bool:
+    """Whether calling `function` through the expression `func` passes its first parameter
+    itself: a method through an instance (`job.run`, `self.run`), a classmethod through its
+    class or an instance, a constructor running `__init__` (`func` names the class)."""
+    scope = model.scope_of_definition(function)
+    if scope is None or scope.parent is None or scope.parent.kind is not ScopeKind.CLASS:
+        return False
+    decorators = {dotted_name_of(decorator.decorator) for decorator in function.decorators}
+    if "staticmethod" in decorators:
+        return False
+    symbol = model.resolve(func)
+    if symbol is not None and isinstance(symbol.definition, cst.ClassDef):
+        return True  # Class(...) runs __init__, instance(...) runs __call__
+    if not isinstance(func, cst.Attribute):
+        return False
+    if "classmethod" in decorators:
+        return True
+    owner = model.resolve(func.value)
+    return owner is not None and owner.is_instance

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from .. import apis
-from .names import Symbol, argument, binding_symbol, class_member, dotted_name_of
-from .processes import NOT_PROJECT, ProcessCall
+from .names import argument, binding_symbol, class_member, dotted_name_of
+from .processes import NOT_PROJECT, ProcessCall, binds_first_parameter
 from .scopes import Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ class Workers:
     def __init__(self, model: SemanticModel) -> None:
         self.model = model
         self._parameters: dict[int, tuple[PickledParameter, ...]] = {}
+        self._cut = False  # a recursive call was cut short while computing pickled_parameters
         self._handoffs: list[Handoff] | None = None
         self._workers: dict[int, Worker] | None = None
         self._sites = {id(site.node): site for site in model.definitions}
@@ -192,11 +193,12 @@ class Workers:
             if project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return
             label = symbol.written.rsplit(".", 1)[-1].replace("()", "")
+            self._cut = True  # another module's answer may have been cut short by recursion
             for parameter in project.pickled_parameters(symbol.written, self.model.path, seen):
                 yield parameter, label
             return
         for function in self.model.processes.callees(call):
-            offset = 1 if _is_bound_call(self.model, function, call, symbol) else 0
+            offset = 1 if binds_first_parameter(self.model, function, call.func) else 0
             label = self._name(function)
             for parameter in self.pickled_parameters(function, seen):
                 index = None if parameter.index is None else parameter.index - offset
@@ -212,8 +214,10 @@ class Workers:
         if key in self._parameters:
             return self._parameters[key]
         if key in _seen:
+            self._cut = True  # recursion: what the caller finds is incomplete, not to be kept
             return ()
         seen = _seen | {key}
+        outer_cut, self._cut = self._cut, False
         scope = self.model.scope_of_definition(function)
         positions = _positions(function)
         found: dict[str, PickledParameter] = {}
@@ -225,8 +229,9 @@ class Workers:
                         found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
                                                        handoff.pickled_under, handoff.start_method, handoff.through)
         result = tuple(found.values())
-        if not _seen:
+        if not self._cut:  # each function once: a chain of wrappers costs its length, not 2**length
             self._parameters[key] = result
+        self._cut = outer_cut or self._cut
         return result
 
     def name_pickled_parameters(self, dotted: str, seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
@@ -635,22 +640,6 @@ def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, carrie
 
 def _is_static(function: cst.FunctionDef) -> bool:
     return any(dotted_name_of(decorator.decorator) == "staticmethod" for decorator in function.decorators)
-
-
-def _is_bound_call(model: SemanticModel, function: cst.FunctionDef, call: cst.Call, symbol: Symbol) -> bool:
-    """Whether `call` passes `function` its first parameter itself (a method through an
-    instance, a classmethod, a constructor running `__init__`)."""
-    scope = model.scope_of_definition(function)
-    if scope is None or scope.parent is None or scope.parent.kind is not ScopeKind.CLASS or _is_static(function):
-        return False
-    if isinstance(symbol.definition, cst.ClassDef):
-        return True  # Class(...) runs __init__, instance(...) runs __call__
-    if not isinstance(call.func, cst.Attribute):
-        return False
-    if any(dotted_name_of(decorator.decorator) == "classmethod" for decorator in function.decorators):
-        return True
-    owner = model.resolve(call.func.value)
-    return owner is not None and owner.is_instance
 
 
 def _literal_items(expression: cst.BaseExpression) -> list[cst.BaseExpression] | None:

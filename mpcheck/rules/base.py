@@ -111,15 +111,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # states the pattern flagged, kebab-case: "fork-only-api"
     summary: ClassVar[str]  # one line for `mpcheck rules`
-    # The prefilter runs the rule on a file only when its text contains one of these words
-    # and, if set, matches `trigger_pattern`; only on files named as `trigger_files` says
-    # (globs; empty: any); or, with `trigger_through_project`, when the file uses a name of
-    # another module of its project whose definition contains one of the words (prefilter.py).
-    # Every file the rule can flag must pass that test (tests/test_prefilter.py).
-    triggers: ClassVar[tuple[str, ...]]
-    trigger_pattern: ClassVar[str | None] = None
-    trigger_files: ClassVar[tuple[str, ...]] = ()
-    trigger_through_project: ClassVar[bool] = False
+    # Which files it is run on -- the prefilter's test -- is in its entry of the registry
+    # (rules/__init__.py), read before any file is parsed.
     explanation: ClassVar[Explanation]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
@@ -136,13 +129,6 @@ class Rule:
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
-
-    @classmethod
-    def applies_to(cls, path: str, project: ProjectIndex | None) -> bool:
-        """A cheap test of the file's place in its project, made before the file is read
-        further (no parsing): False when the rule cannot flag anything in it. The engine
-        skips the rule there, and the prefilter only asks the rules that apply."""
-        return True
 
     @classmethod
     def fix_availability(cls) -> FixAvailability:

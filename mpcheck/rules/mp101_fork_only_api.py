@@ -53,8 +53,6 @@ class ForkOnlyApi(Rule):
     name = "fork-only-api"
     breaks_on = WHERE_FORK_IS_MISSING
     summary = "Fork-only multiprocessing or os API used without a portability guard"
-    triggers = ("fork", "Fork")
-    trigger_pattern = r"\bfork(?:pty|server)?\b|Fork(?:Server)?(?:Process|Context)\b|register_at_fork"
     explanation = Explanation(
         what=(
             "Flags the APIs that exist only where `fork` exists, used where Windows can reach "
@@ -103,7 +101,9 @@ class ForkOnlyApi(Rule):
             "The safe fix picks fork where the platform has it and spawn elsewhere: on Linux and "
             "macOS `get_context(\"fork\").Process` *is* `ForkProcess`, so behaviour there is "
             "unchanged, and Windows now runs. The renamed name is used everywhere the old one "
-            "was (the rename is skipped when the name is bound more than once or exported). "
+            "was; the name is kept when it is bound more than once, exported (`__all__`), or a "
+            "module-level name of a module others may import (a package module, one another "
+            "module of the project imports, an entry point): their `from ... import` goes on working. "
             "The unsafe fix (`--unsafe-fixes`) uses spawn everywhere (`SpawnProcess`, "
             "`get_context(\"spawn\")`): every platform then behaves as Windows does, but "
             "children no longer inherit the parent's memory, so code that relied on it changes "
@@ -414,7 +414,7 @@ class ForkOnlyApi(Rule):
         fix = context.fix_context.fix()
         bound = binding.name
         renamed_in_code = binding.references
-        if bound == name and rewrite.can_rename(model, binding, portable_name):
+        if bound == name and rewrite.can_rename(model, binding, portable_name, not context.is_script()):
             bound = portable_name
             renamed_in_code = [reference for reference in binding.references if not reference.site.in_annotation]
             if len(renamed_in_code) != len(binding.references):
@@ -460,7 +460,7 @@ class ForkOnlyApi(Rule):
         fix = context.fix_context.fix()
         fix.replace(alias.name, cst.Name(spawn_name))
         if alias.asname is None:
-            if not rewrite.can_rename(context.model, binding, spawn_name):
+            if not rewrite.can_rename(context.model, binding, spawn_name, not context.is_script()):
                 return None
             for reference, renamed in rewrite.rename_references(binding, spawn_name).items():
                 fix.replace(reference, renamed)

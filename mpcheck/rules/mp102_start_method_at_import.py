@@ -23,9 +23,6 @@ class StartMethodAtImport(Rule):
     code = "MP102"
     name = "start-method-at-import"
     summary = "`set_start_method()` at import time or twice; a library fixing the start method for its users"
-    triggers = ("set_start_method", "get_start_method", "get_context", "Lock", "Queue", "Value", "Array",
-                "Event", "Semaphore", "Condition", "Barrier", "Pool", "Manager")
-    trigger_pattern = r"set_start_method|\bmultiprocess|torch|billiard"
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

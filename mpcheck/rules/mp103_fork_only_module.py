@@ -27,9 +27,6 @@ class ForkOnlyModule(Rule):
     name = "fork-only-module"
     breaks_on = WHERE_FORK_IS_MISSING
     summary = "Third-party module that needs fork imported without a portability guard"
-    # The modules of the table; those of the `fork-only-modules` option reach the prefilter
-    # as extra words (engine.Checker).
-    triggers = tuple(apis.FORK_ONLY_MODULES)
     explanation = Explanation(
         what=(
             "Flags imports of third-party modules that themselves use fork-only multiprocessing "

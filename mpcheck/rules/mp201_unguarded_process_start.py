@@ -8,11 +8,10 @@ from typing import Iterable
 
 import libcst as cst
 
-from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
 from ..fixes import FixBuilder
 from ..model import DATA_LOADER_STARTER, SemanticModel
-from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
+from ..model.toplevel import TopLevel, is_constant_assignment
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _GUARD_TEST = '__name__ == "__main__"'
@@ -22,10 +21,6 @@ class UnguardedProcessStart(Rule):
     code = "MP201"
     name = "unguarded-process-start"
     summary = "Processes started at import time, outside an `if __name__ == \"__main__\":` guard"
-    # Processes started through another checked module's function: the project index
-    # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_WORDS
-    trigger_through_project = True  # a call of a project function that starts processes
     unsafe_fix_when = "another module imports the file, or it is a package module or an entry point"
     explanation = Explanation(
         what=(

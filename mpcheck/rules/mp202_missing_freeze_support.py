@@ -8,7 +8,6 @@ import libcst as cst
 
 from ..findings import Applicability, Violation
 from ..frozen import frozen_evidence
-from ..apis import PROCESS_WORDS
 from ..model import Search, SemanticModel, argument, literal_string
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -20,10 +19,6 @@ class MissingFreezeSupport(Rule):
     code = "MP202"
     name = "missing-freeze-support"
     summary = "Entry script of a frozen application starts processes without `multiprocessing.freeze_support()`"
-    # Processes started through another checked module's function: the project index
-    # (project.py) has the engine parse the file anyway.
-    triggers = PROCESS_WORDS
-    trigger_through_project = True  # a call of a project function that starts processes
     explanation = Explanation(
         what=(
             "Flags the `if __name__ == \"__main__\":` block of a script that starts processes "

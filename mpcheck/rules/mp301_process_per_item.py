@@ -7,7 +7,6 @@ from typing import Iterable
 
 import libcst as cst
 
-from ..apis import PROCESS_WORDS
 from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Count, Kind, LoopRegion, SemanticModel, Site, UseKind
 from ..model.names import argument
@@ -30,7 +29,6 @@ class ProcessPerItem(Rule):
     code = "MP301"
     name = "process-per-item"
     summary = "One process started per item of a loop over data (unbounded), instead of a bounded pool"
-    triggers = PROCESS_WORDS
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

@@ -23,7 +23,6 @@ class UnclosedPool(Rule):
     code = "MP302"
     name = "unclosed-pool"
     summary = "`Pool`/`ProcessPoolExecutor` not closed on every path (no `with`, `close()`, `shutdown()`)"
-    triggers = ("Pool", "ProcessPoolExecutor")
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

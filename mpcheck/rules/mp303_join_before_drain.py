@@ -32,7 +32,6 @@ class JoinBeforeDrain(Rule):
     code = "MP303"
     name = "join-before-drain"
     summary = "Process joined before the parent reads the queue or pipe it writes to (deadlock)"
-    triggers = ("Queue", "Pipe")
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

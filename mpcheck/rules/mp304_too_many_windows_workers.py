@@ -21,7 +21,6 @@ class TooManyWindowsWorkers(Rule):
     code = "MP304"
     name = "too-many-windows-workers"
     summary = "Process pool with more than 61 workers, or as many as the unclamped CPU count, on Windows"
-    triggers = ("Pool", "ProcessPoolExecutor")
     breaks_on = (Breakage("windows"),)
     explanation = Explanation(
         what=(
@@ -162,7 +161,11 @@ class TooManyWindowsWorkers(Rule):
             import sys
 
             def convert_all(paths):
-                with ProcessPoolExecutor(max_workers=min(61, os.cpu_count() or 1) if sys.platform == "win32" else os.cpu_count()) as executor:
+                with ProcessPoolExecutor(
+                    max_workers=(
+                        min(61, os.cpu_count() or 1) if sys.platform == "win32" else os.cpu_count()
+                    )
+                ) as executor:
                     return list(executor.map(len, paths))
             """,
         ),
@@ -200,7 +203,7 @@ class TooManyWindowsWorkers(Rule):
                 with Pool(num_cpus) as pool:
                     return list(pool.imap(function, items))
             """,
-            message="`cpu_count()` gives",
+            message="grows with `cpu_count()`, not clamped",
             fixed="""
             from pathos.helpers import cpu_count
             from pathos.multiprocessing import ProcessPool as Pool
@@ -235,7 +238,7 @@ class TooManyWindowsWorkers(Rule):
             if not isinstance(bound, Bound):
                 continue  # the default size (see `what`), or nothing tells
             if bound.unbounded:
-                hazard = f"as many workers as `{bound.source}` gives, not clamped"
+                hazard = f"a number of workers that grows with `{bound.source}`, not clamped"
             elif bound.limit > _LIMIT:
                 hazard = f"{bound.limit:g} workers"
             else:

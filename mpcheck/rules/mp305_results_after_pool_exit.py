@@ -18,7 +18,6 @@ class ResultsAfterPoolExit(Rule):
     code = "MP305"
     name = "results-after-pool-exit"
     summary = "Results of `map_async`/`apply_async`/`imap` read after the `with Pool()` block that made them"
-    triggers = ("Pool",)
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

@@ -35,7 +35,6 @@ class UnjoinedProcessWithPrimitive(Rule):
     code = "MP306"
     name = "unjoined-process-with-primitive"
     summary = "Processes handed a Lock/Semaphore/Event/Queue are never joined before the parent lets it go"
-    triggers = ("Lock", "Semaphore", "Condition", "Event", "Barrier", "Queue", "Value", "Array")
     explanation = Explanation(
         what=(
             "Flags `start()` of a `Process` that was handed (in `args=`/`kwargs=`) a "

@@ -6,9 +6,8 @@ from typing import Iterable
 
 import libcst as cst
 
-from ..apis import PROCESS_WORDS
 from ..findings import Applicability, Fix, Violation
-from ..model import Kind, LoopRegion, Scope, ScopeKind, SemanticModel
+from ..model import Kind, Scope, ScopeKind, SemanticModel
 from ..model.workers import Carried, PickleProblem, Target, is_generator
 from .base import Explanation, Invalid, Rule, RuleContext, Valid, breakage_under, under_methods
 
@@ -17,8 +16,6 @@ class UnpicklableCallable(Rule):
     code = "MP401"
     name = "unpicklable-callable"
     summary = "A lambda, nested function, local class or main-block function given to a process API that pickles it"
-    triggers = PROCESS_WORDS
-    trigger_through_project = True  # a project wrapper (parmap(fn, items)) that hands its arguments to a child
     explanation = Explanation(
         what=(
             "Flags a callable that pickle cannot send by reference, given where multiprocessing "

@@ -6,7 +6,6 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from ..apis import PROCESS_WORDS
 from ..findings import Violation
 from ..model import SemanticModel
 from ..model.workers import Carried, Handoff, Unpicklable
@@ -17,8 +16,6 @@ class UnpicklableArgument(Rule):
     code = "MP402"
     name = "unpicklable-argument"
     summary = "A lock, open file, generator, connection or foreign-context lock handed to a child by pickle"
-    triggers = PROCESS_WORDS
-    trigger_through_project = True  # a project wrapper (parmap(fn, items)) that hands its arguments to a child
     explanation = Explanation(
         what=(
             "Flags values that pickle refuses, handed to a child process: in `Process(args=..., "

@@ -6,7 +6,6 @@ from typing import Iterable
 
 import libcst as cst
 
-from ..apis import PROCESS_WORDS
 from ..findings import EVERYWHERE, Applicability, Violation
 from ..model import UNKNOWN, SemanticModel, argument
 from ..model.workers import Carried, is_generator, returns_value
@@ -21,7 +20,6 @@ class MisusedProcessArguments(Rule):
     code = "MP403"
     name = "misused-process-arguments"
     summary = "`args=(x)` (not a tuple), `args=\"text\"`, or `target=f()` (called in the parent)"
-    triggers = PROCESS_WORDS
     breaks_on = EVERYWHERE
     explanation = Explanation(
         what=(

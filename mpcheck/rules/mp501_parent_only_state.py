@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..apis import PROCESS_WORDS
 from ..findings import Violation
 from ..model import Kind, SemanticModel
 from ..model.state import ParentChange
@@ -16,7 +15,6 @@ class ParentOnlyState(Rule):
     code = "MP501"
     name = "parent-only-state"
     summary = "A worker reads a module global or class attribute that the parent sets after import"
-    triggers = PROCESS_WORDS
     explanation = Explanation(
         what=(
             "Flags a read, in a function that runs in a worker process, of a module-level "

@@ -27,7 +27,6 @@ class OutputAtPackageImport(Rule):
     code = "MP601"
     name = "output-at-package-import"
     summary = "Console output while a package is imported: every spawned worker prints it again"
-    triggers = ("print", "stdout", "stderr", "pprint", "log")
     breaks_on = WHERE_FORK_IS_NOT_THE_DEFAULT
     explanation = Explanation(
         what=(
@@ -247,10 +246,6 @@ class OutputAtPackageImport(Rule):
         ),
     ]
 
-    @classmethod
-    def applies_to(cls, path: str, project) -> bool:
-        return project is not None and project.may_be_imported_by_a_package(path)
-
     def check(self, context: RuleContext) -> Iterable[Violation]:
         project = context.project
         if project is None:
@@ -296,8 +291,10 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                for site in model.calls):
         return
     for importer in project.import_time_importers(context.path):
+        if project.package_import_chain(importer.path) is None:
+            continue  # asked first: it rarely needs the importer parsed
         other = project.model_of(importer)
-        if other is None or project.package_import_chain(importer.path) is None:
+        if other is None:
             continue
         for output in other.output.import_time_output():
             if output.model.path != other.path and os.path.abspath(output.model.path) == os.path.abspath(context.path):

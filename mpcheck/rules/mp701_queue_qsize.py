@@ -24,7 +24,6 @@ class QueueQsize(Rule):
     name = "queue-qsize"
     summary = "`qsize()` of a multiprocessing queue (or `get_value()` of a semaphore), which macOS does not implement"
     breaks_on = WHERE_SEM_GETVALUE_IS_MISSING
-    triggers = _METHODS
     explanation = Explanation(
         what=(
             "Flags `qsize()` called on a `multiprocessing` queue (`Queue`, `JoinableQueue`, of "

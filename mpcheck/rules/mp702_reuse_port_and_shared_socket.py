@@ -8,7 +8,6 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from .. import apis
-from ..apis import PROCESS_WORDS
 from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation, narrow
 from ..model import Kind, LoopRegion, Site, keyword_argument
 from ..model.regions import catches
@@ -24,10 +23,6 @@ class ReusePortAndSharedSocket(Rule):
     summary = "`SO_REUSEPORT` used without a `hasattr` guard, or one listening socket handed to several worker processes"
     # Windows has no SO_REUSEPORT (facts §11) and no fork: the same platforms as MP101's.
     breaks_on = WHERE_FORK_IS_MISSING
-    triggers = ("SO_REUSEPORT", "reuse_port", "socket")
-    # A shared listening socket needs a process API too, whose module the file names.
-    trigger_pattern = (r"SO_REUSEPORT|reuse_port|^(?=[\s\S]*socket)(?=[\s\S]*(?:"
-                       + "|".join(PROCESS_WORDS) + "))")
     explanation = Explanation(
         what=(
             "Flags three things that break on Windows. (1) `socket.SO_REUSEPORT` read (or "

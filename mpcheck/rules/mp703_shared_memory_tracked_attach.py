@@ -29,7 +29,6 @@ class SharedMemoryTrackedAttach(Rule):
     name = "shared-memory-tracked-attach"
     summary = "Shared memory attached by name without `track=False` or `resource_tracker.unregister()`"
     breaks_on = WHERE_THE_RESOURCE_TRACKER_UNLINKS
-    triggers = ("SharedMemory", "ShareableList")
     explanation = Explanation(
         what=(
             "Flags `shared_memory.SharedMemory(name=...)` (without `create=True`) and "

@@ -29,14 +29,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+from . import DEFAULT_KILL_AFTER, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUN_ERROR, EXIT_TIMED_OUT  # noqa: F401
 from .startmethod import environment, launch_problem
-
-# Exit statuses of `mpcheck run`, as timeout(1) has them (and env(1) for 126 and 127).
-EXIT_TIMED_OUT = 124
-EXIT_RUN_ERROR = 125
-EXIT_CANNOT_EXECUTE = 126
-EXIT_NOT_FOUND = 127
-DEFAULT_KILL_AFTER = 5.0
 _POLL = 0.02
 # How long to wait for the end of the output once the group is gone: a process that left the
 # group (setsid) may still hold the pipe.

@@ -1,0 +1,296 @@
+"""The result cache: what checking a file found, kept in `.mpcheck_cache/` so that a file
+checked before with the same text, settings and dependencies is not read further, parsed or
+checked again (ruff's `.ruff_cache/`, which it resembles: a directory in the project root with
+a `.gitignore` of `*` and a `CACHEDIR.TAG`, one subdirectory per mpcheck version).
+
+An entry is one JSON file, named by a hash of what the result depends on as a whole: the
+mpcheck version (and a stamp of its installed source, so that an edited checkout is not
+served old results), the Python version, the effective settings (rules selected, per-file
+ignores, platforms, target version, options) and the file's absolute path. Inside it: a hash
+of the file's content, and everything else the result was computed from (dependencies.py) --
+the other files read, each with a hash of its content (or "missing"); the directories listed;
+the project root the file belongs to; for each project whose module list was used, a hash of
+that list; for each project whose import graph was used (who imports whom: MP601, the
+fix-safety questions), a hash of the graph. An entry is used only while every one of these is
+unchanged, so a change to an imported module invalidates its importers' results.
+
+Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
+each see a whole entry or none, and the last writer wins. An entry that cannot be read or
+parsed (a crash, a disk full, another version's format) is a miss, never an error; so is a
+cache directory that cannot be written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .dependencies import Reads, content_digest
+from .findings import Applicability, Breakage, Diagnostic, Edit, FixInfo
+
+_FORMAT = 1
+_MISSING = "missing"
+_GITIGNORE = "# Automatically created by mpcheck.\n*\n"
+_CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                 "# This file is a cache directory tag created by mpcheck.\n"
+                 "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+@dataclass(frozen=True)
+class CachedResult:
+    """What a cache entry gives back: the file's diagnostics (their `path` is filled in by
+    the caller, who knows how the user named the file) and whether it went unchecked."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    unchecked: bool
+
+
+class FileHashes:
+    """Hashes of file contents, each file read once per run."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def know(self, path: str, digest: str) -> None:
+        """The file at `path` (absolute) was read, and its content hashes to `digest`."""
+        self._known[path] = digest
+
+    def of_file(self, path: str) -> str:
+        digest = self._known.get(path)
+        if digest is None:
+            try:
+                with open(path, "rb") as stream:
+                    digest = content_digest(stream.read())
+            except OSError:
+                digest = _MISSING
+            self._known[path] = digest
+        return digest
+
+
+class ResultCache:
+    """The entries of one cache directory for one configuration. `configuration`: what else
+    the results depend on as a whole (the checker's settings and options, see
+    `configuration_key`). `project_hashes(root, graph)`: a hash of the module list (or, with
+    `graph`, of the import graph) of the project at `root` as it is now."""
+
+    def __init__(self, directory: Path, configuration: str,
+                 project_hashes: Callable[[str, bool], str]) -> None:
+        self.directory = directory
+        self.entries = directory / __version__
+        self.configuration = configuration
+        self.project_hashes = project_hashes
+        self.hashes = FileHashes()
+        self._projects: dict[tuple[str, bool], str] = {}
+        self._lists: dict[tuple, str] = {}
+        self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
+        self._new_imports = False
+        self._writable = True
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def lookup(self, path: Path, content: str, root: str | None) -> CachedResult | None:
+        """The cached result for the file at `path` (absolute) whose content hashes to
+        `content` and whose project root is `root`, if one is there and still holds."""
+        try:
+            with open(self._entry(path), "rb") as stream:
+                entry = json.loads(stream.read())
+            if entry["format"] != _FORMAT or entry["content"] != content or entry["root"] != root \
+                    or not self._unchanged(entry, root):
+                return None
+            result = entry["result"]
+            return CachedResult(tuple(_diagnostic(item) for item in result["diagnostics"]), bool(result["unchecked"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, corrupt, half-written by a crashed run, another format: a miss
+
+    def _unchanged(self, entry: dict, root: str | None) -> bool:
+        files = entry["files"]
+        return self._files_digest(root, tuple(files["paths"])) == files["digest"] and \
+            all(_listing(path) == digest for path, digest in entry["directories"].items()) and \
+            all(self._project(root, False) == digest for root, digest in entry["projects"].items()) and \
+            all(self._project(root, True) == digest for root, digest in entry["graphs"].items())
+
+    def _files_digest(self, root: str | None, paths: tuple[str, ...]) -> str:
+        """The hash of the files `paths` (relative to `root`, or absolute) as they are now;
+        entries that list the same files share the work."""
+        key = (root, paths)
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = hash_lines(
+                f"{path} {self.hashes.of_file(os.path.join(root or '', path))}" for path in paths)
+        return found
+
+    def _project(self, root: str, graph: bool) -> str:
+        key = (root, graph)
+        found = self._projects.get(key)
+        if found is None:
+            found = self._projects[key] = self.project_hashes(root, graph)
+        return found
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def store(self, path: Path, content: str, root: str | None, reads: Reads,
+              diagnostics: Iterable[Diagnostic], unchecked: bool) -> None:
+        """Keep a result of the file at `path` (absolute) whose content hashed to `content`,
+        computed from what `reads` lists. A file read is kept with the hash of what was read,
+        where the reader knew it (the project's modules, the files frozen.py reads); one only
+        looked for (`__init__.py`, a missing config) is hashed now."""
+        if not self._writable:
+            return
+        files = sorted((_relative(file, root), digest or self.hashes.of_file(file))
+                       for file, digest in reads.files.items() if file != str(path))
+        entry = {
+            "format": _FORMAT,
+            "content": content,
+            "root": root,
+            "files": {"paths": [file for file, _ in files],
+                      "digest": hash_lines(f"{file} {digest}" for file, digest in files)},
+            "directories": {directory: _listing(directory) for directory in sorted(reads.directories)},
+            "projects": {project: self._project(project, False) for project in sorted(reads.projects)},
+            "graphs": {project: self._project(project, True) for project in sorted(reads.graphs)},
+            "result": {"diagnostics": [_json(diagnostic) for diagnostic in diagnostics], "unchecked": unchecked},
+        }
+        try:
+            self._prepare()
+            _write_replacing(self._entry(path), json.dumps(entry, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            self._writable = False  # a read-only tree: check without keeping results
+
+    def imports(self, content: str) -> list[str] | None:
+        """The modules a module whose content hashes to `content` imports, if a run found
+        them before (kept in the cache, so that a warm run need not read every module to
+        hash its project's import graph)."""
+        if self._imports is None:
+            try:
+                with open(self.entries / "imports.json", "rb") as stream:
+                    self._imports = dict(json.loads(stream.read()))
+            except (OSError, ValueError, TypeError):
+                self._imports = {}
+        return self._imports.get(content)
+
+    def remember_imports(self, content: str, names: list[str]) -> None:
+        if self.imports(content) != names:
+            assert self._imports is not None
+            self._imports[content] = names
+            self._new_imports = True
+
+    def close(self) -> None:
+        """Keep what the run learnt of the modules' imports (at the end of a run)."""
+        if not self._new_imports or not self._writable:
+            return
+        assert self._imports is not None
+        try:
+            self._prepare()
+            _write_replacing(self.entries / "imports.json", json.dumps(self._imports).encode("utf-8"))
+        except OSError:
+            self._writable = False
+        self._new_imports = False
+
+    def _entry(self, path: Path) -> Path:
+        return self.entries / (_digest(f"{self.configuration}\0{path}".encode("utf-8", "surrogatepass")) + ".json")
+
+    def _prepare(self) -> None:
+        if self.entries.is_dir():
+            return
+        self.entries.mkdir(parents=True, exist_ok=True)
+        for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+            if not (self.directory / name).exists():
+                _write_replacing(self.directory / name, text.encode("utf-8"))
+
+
+def configuration_key(*parts: object) -> str:
+    """A hash of what every result depends on besides its file: mpcheck's version and the
+    stamp of its source files, the Python version, and `parts` (the settings, the rules
+    selected, the checker's options), by their `repr`."""
+    return _digest(repr((_FORMAT, __version__, _source_stamp(), sys.version, *parts)).encode("utf-8"))
+
+
+def _source_stamp() -> str:
+    """Size and modification time of every module of mpcheck: an edited checkout (an
+    editable install) invalidates the cache as a new version would."""
+    package = Path(__file__).parent
+    stamps = []
+    for directory, _, names in os.walk(package):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                status = os.stat(os.path.join(directory, name))
+                stamps.append(f"{os.path.relpath(os.path.join(directory, name), package)}:{status.st_size}:{status.st_mtime_ns}")
+    return _digest("\n".join(sorted(stamps)).encode("utf-8"))
+
+
+def hash_lines(lines: Iterable[str]) -> str:
+    """A hash of `lines` (a module list, an import graph), for `project_hashes`."""
+    return _digest("\n".join(lines).encode("utf-8", "surrogatepass"))
+
+
+_digest = content_digest
+
+
+def _relative(path: str, root: str | None) -> str:
+    """`path` relative to `root` when it is inside it (entries stay small), else absolute."""
+    if root is not None and path.startswith(root + os.sep):
+        return path[len(root) + 1:]
+    return path
+
+
+def _listing(directory: str) -> str:
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+    except OSError:
+        return _MISSING
+    return hash_lines(names)
+
+
+def _write_replacing(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path` and rename it over `path`: a reader
+    sees the old file or the new one, whole. (No fsync: a lost entry is only a miss.)"""
+    import tempfile  # only a run that stores something needs it
+
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+# -- diagnostics as JSON ------------------------------------------------------------------------
+
+
+def _json(diagnostic: Diagnostic) -> dict:
+    fix = diagnostic.fix
+    return {
+        "line": diagnostic.line, "column": diagnostic.column, "code": diagnostic.code,
+        "message": diagnostic.message, "end_line": diagnostic.end_line, "end_column": diagnostic.end_column,
+        "fix": None if fix is None else {
+            "applicability": fix.applicability.value, "description": fix.description,
+            "edit": None if fix.edit is None else [fix.edit.line, fix.edit.column, fix.edit.end_line,
+                                                   fix.edit.end_column, fix.edit.content],
+        },
+        "name": diagnostic.name, "hidden_unsafe_fix": diagnostic.hidden_unsafe_fix,
+        "breaks_on": [[b.platform, b.since, b.until] for b in diagnostic.breaks_on],
+    }
+
+
+def _diagnostic(item: dict) -> Diagnostic:
+    fix = item["fix"]
+    return Diagnostic(
+        "", item["line"], item["column"], item["code"], item["message"], item["end_line"], item["end_column"],
+        fix=None if fix is None else FixInfo(Applicability(fix["applicability"]), fix["description"],
+                                             None if fix["edit"] is None else Edit(*fix["edit"])),
+        name=item["name"], hidden_unsafe_fix=item["hidden_unsafe_fix"],
+        breaks_on=tuple(Breakage(platform, _version(since), _version(until)) for platform, since, until in item["breaks_on"]),
+    )
+
+
+def _version(value: list[int] | None) -> tuple[int, int] | None:
+    return None if value is None else (value[0], value[1])

@@ -1,0 +1,236 @@
+"""The result cache (mpcheck/cache.py): a warm run gives what a cold run gives, without
+parsing; an entry is used only while the file, the settings, mpcheck and everything the
+result was computed from are unchanged; a corrupt entry is a miss; two runs at once are
+safe. Runs go through the command line, as users meet the cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mpcheck import cache as cache_module
+from mpcheck.engine import Checker
+
+from .support import FIXTURES, mpcheck_command, run_command
+
+# A small application: the script runs its clips through the project's own helper, which
+# starts a process per call; a package logs while it is imported.
+APP = {
+    "clips/__init__.py": "from . import report\n",
+    "clips/report.py": """
+        import logging
+
+        logging.basicConfig(level=logging.INFO)
+        logging.info("report module loaded")
+
+
+        def summary(results):
+            return ", ".join(results)
+    """,
+    "clips/tools.py": """
+        import multiprocessing
+
+
+        def render(video):
+            process = multiprocessing.Process(target=print, args=(video,))
+            process.start()
+            return process
+    """,
+    "render_all.py": """
+        import os
+        import sys
+
+        from clips.tools import render
+
+        for video in os.listdir(sys.argv[1]):
+            render(video)
+    """,
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    for name, text in APP.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    return tmp_path
+
+
+def check(app: Path, *arguments: str, env: dict | None = None):
+    return run_command([*mpcheck_command(), "check", "--output-format", "json", *arguments, "."], app,
+                       env={"MPCHECK_CACHE_DIR": "", **(env or {})})
+
+
+def findings(run) -> list[tuple[str, int, str]]:
+    document = json.loads(run.stdout) if run.stdout.strip() else {"diagnostics": []}
+    return sorted((item["file"].replace(os.sep, "/").removeprefix("./"), item["line"], item["code"])
+                  for item in document["diagnostics"])
+
+
+def entries(app: Path) -> list[Path]:
+    """The result entries (not the memo of what modules import, `imports.json`)."""
+    return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json") if path.name != "imports.json")
+
+
+def test_a_warm_run_reports_what_the_cold_run_did_from_the_cache_in_the_project_root(app: Path) -> None:
+    cold = check(app)
+    assert ("render_all.py", 7, "MP201") in findings(cold) and ("clips/report.py", 4, "MP601") in findings(cold)
+    assert (app / ".mpcheck_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (app / ".mpcheck_cache" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert len(entries(app)) == 4  # one per file, the files that cannot hold a finding too
+    warm = check(app)
+    assert (warm.exit_code, warm.stdout) == (cold.exit_code, cold.stdout)
+
+
+def test_a_warm_run_imports_no_libcst_and_parses_nothing(app: Path) -> None:
+    run_command([*mpcheck_command(), "check", "--quiet", "."], app, env={"MPCHECK_CACHE_DIR": ""})
+    script = textwrap.dedent("""
+        import sys
+        from mpcheck.cli import main
+        try:
+            main(["check", "--quiet", "."])
+        except SystemExit as exit:
+            print(exit.code, "libcst" in sys.modules, file=sys.stderr)
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], cwd=app, capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "MPCHECK_CACHE_DIR": ""})
+    assert completed.stderr.split()[-2:] == ["1", "False"], completed.stderr
+    assert "render_all.py:7" in completed.stdout
+
+
+def test_a_changed_file_is_checked_again(app: Path) -> None:
+    check(app)
+    script = app / "render_all.py"
+    script.write_text(script.read_text().replace("for video in", "if __name__ == '__main__':\n    for video in")
+                      .replace("\n    render(video)", "\n        render(video)"))
+    assert ("render_all.py", 8, "MP301") in findings(check(app))
+    assert not any(code == "MP201" for _, _, code in findings(check(app)))
+
+
+def test_a_change_to_an_imported_module_invalidates_its_importers(app: Path) -> None:
+    assert ("render_all.py", 7, "MP201") in findings(check(app))
+    tools = app / "clips/tools.py"
+    tools.write_text("import threading\n\n\ndef render(video):\n    threading.Thread(target=print, args=(video,)).start()\n")
+    assert findings(check(app)) == [("clips/report.py", 4, "MP601")]
+    tools.write_text(textwrap.dedent(APP["clips/tools.py"]).lstrip("\n"))
+    assert ("render_all.py", 7, "MP201") in findings(check(app))
+
+
+def test_a_change_to_who_imports_a_module_invalidates_it(app: Path) -> None:
+    """MP601 asks which package imports the module: an edit elsewhere that stops the
+    package importing it changes the module's findings."""
+    assert ("clips/report.py", 4, "MP601") in findings(check(app))
+    (app / "clips/__init__.py").write_text("")
+    assert ("clips/report.py", 4, "MP601") not in findings(check(app))
+
+
+def test_a_new_module_of_the_project_invalidates_the_files_that_looked_for_it(app: Path) -> None:
+    (app / "clips/tools.py").unlink()
+    assert findings(check(app)) == [("clips/report.py", 4, "MP601")]
+    (app / "clips/tools.py").write_text(textwrap.dedent(APP["clips/tools.py"]).lstrip("\n"))
+    assert ("render_all.py", 7, "MP201") in findings(check(app))
+
+
+def test_other_settings_or_rules_use_other_entries(app: Path) -> None:
+    everything = findings(check(app))
+    assert findings(check(app, "--select", "MP601")) == [("clips/report.py", 4, "MP601")]
+    (app / "pyproject.toml").write_text('[tool.mpcheck]\nignore = ["MP601"]\n')
+    assert ("clips/report.py", 4, "MP601") not in findings(check(app))
+    (app / "pyproject.toml").write_text('[tool.mpcheck]\nper-file-ignores = {"clips/*" = ["MP6"]}\n')
+    assert ("clips/report.py", 4, "MP601") not in findings(check(app))
+    (app / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    assert findings(check(app)) == everything
+
+
+def test_another_mpcheck_version_does_not_read_the_entries(app: Path, monkeypatch) -> None:
+    files = [(path, str(path)) for path in sorted(app.rglob("*.py"))]
+
+    def run() -> list[str]:
+        checker = Checker(cache_directory=app / ".mpcheck_cache")
+        return [d.code for result in checker.run_files(files, jobs=1) for d in result.diagnostics]
+
+    expected = run()
+    for entry in entries(app):  # results no mpcheck would give: served only to this version
+        data = json.loads(entry.read_text())
+        data["result"]["diagnostics"] = []
+        entry.write_text(json.dumps(data))
+    assert run() == []
+    monkeypatch.setattr(cache_module, "__version__", "99.0")
+    assert run() == expected
+
+
+def test_a_corrupt_or_half_written_entry_is_a_miss(app: Path) -> None:
+    cold = check(app)
+    for number, entry in enumerate(entries(app)):
+        entry.write_bytes([b"", b"{", b"\x00\xff", b'{"format": 1}', b"[]"][number % 5])
+    again = check(app)
+    assert (again.exit_code, findings(again)) == (cold.exit_code, findings(cold))
+    assert all(json.loads(entry.read_text())["format"] for entry in entries(app))  # rewritten whole
+
+
+def test_two_runs_at_once_both_succeed_and_leave_whole_entries(app: Path) -> None:
+    expected = findings(check(app, "--no-cache"))
+    command = [*mpcheck_command(), "check", "--output-format", "json", "."]
+    environment = {**os.environ, "MPCHECK_CACHE_DIR": "", "PYTHONUNBUFFERED": "1"}
+    runs = [subprocess.Popen(command, cwd=app, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    for output in outputs:
+        assert sorted((i["file"].removeprefix("./"), i["line"], i["code"]) for i in json.loads(output)["diagnostics"]) \
+            == expected
+    assert all(json.loads(entry.read_text())["result"] is not None for entry in entries(app))
+    assert not list((app / ".mpcheck_cache").rglob(".*.tmp"))
+    assert findings(check(app)) == expected
+
+
+def test_fix_mode_fixes_from_the_text_and_a_later_check_sees_the_fixed_file(app: Path) -> None:
+    check(app)
+    fixed = run_command([*mpcheck_command(), "fix", "."], app, env={"MPCHECK_CACHE_DIR": ""})
+    assert fixed.exit_code in (0, 1)
+    assert 'if __name__ == "__main__":' in (app / "render_all.py").read_text()
+    assert not any(code == "MP201" for _, _, code in findings(check(app)))
+
+
+@pytest.mark.parametrize("how", ["--no-cache", "MPCHECK_NO_CACHE", "cache = false"])
+def test_the_cache_can_be_turned_off(app: Path, how: str) -> None:
+    arguments, env = ((how,), {}) if how.startswith("--") else ((), {how: "1"}) if how.isupper() else ((), {})
+    if how == "cache = false":
+        (app / "pyproject.toml").write_text("[tool.mpcheck]\ncache = false\n")
+    assert ("render_all.py", 7, "MP201") in findings(check(app, *arguments, env=env))
+    assert not (app / ".mpcheck_cache").exists()
+
+
+def test_stdin_is_never_cached(app: Path) -> None:
+    source = (app / "render_all.py").read_bytes()
+    run = run_command([*mpcheck_command(), "check", "--stdin-filename", "render_all.py", "-"], app, input=source,
+                      env={"MPCHECK_CACHE_DIR": ""})
+    assert "MP201" in run.stdout
+    assert not (app / ".mpcheck_cache").exists()
+
+
+def _fixture_trees() -> list[Path]:
+    trees = sorted({path.parent for path in FIXTURES.glob("*/*/fixture.toml")})
+    return [tree / "before" for tree in trees if (tree / "before").is_dir()] + [FIXTURES / "legacy_app"]
+
+
+@pytest.mark.parametrize("tree", _fixture_trees(), ids=lambda tree: str(tree.relative_to(FIXTURES)))
+def test_findings_are_the_same_cold_warm_and_with_any_number_of_jobs(tree: Path, tmp_path: Path) -> None:
+    files = [(path, str(path)) for path in sorted(tree.rglob("*.py"))]
+
+    def run(jobs: int, cache: Path | None) -> list:
+        checker = Checker(fix_edits=False, cache_directory=cache)
+        return [(r.path, r.diagnostics, r.unchecked) for r in checker.run_files(files, jobs=jobs)]
+
+    expected = run(1, None)
+    assert run(2, None) == expected
+    assert run(2, tmp_path / "cache") == expected  # cold: written
+    assert run(1, tmp_path / "cache") == expected  # warm: read
+    assert run(2, tmp_path / "cache") == expected
