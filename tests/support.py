@@ -82,11 +82,12 @@ sys.exit(code)
 """
 
 
-def measured(command: list[str], cwd: Path, timeout: float = 600) -> Measured:
-    """Run `command` (in its own process group, killed at `timeout`): its output, wall time
-    and peak memory, also printed (`pytest -s` shows the figures of the README's limits)."""
+def measured(command: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> Measured:
+    """Run `command` (in its own process group, killed at `timeout`; `env` added to the
+    environment): its output, wall time and peak memory, also printed (`pytest -s` shows
+    the figures of the README's limits)."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *command], cwd=cwd,
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *command], cwd=cwd, env={**os.environ, **(env or {})},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)

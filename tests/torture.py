@@ -123,7 +123,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def run_mpcheck(tree: Path, *arguments: str, timeout: float, paths: list[str] | None = None) -> Run:
     command = [*mpcheck_command(), *arguments, "--output-format", "json", *(paths or ["."])]
-    completed = measured(command, tree, timeout)
+    # The result cache, as a user's runs share it, outside the tree (its files are not the
+    # project's): `fix` takes the results `check` left for files it has nothing to fix in.
+    completed = measured(command, tree, timeout, env={"MPCHECK_CACHE_DIR": str(tree.parent / "mpcheck-cache")})
     label = " ".join(arguments)
     if "Traceback" in completed.stderr or completed.exit_code not in (0, 1, 2):
         raise TortureFailure(f"`mpcheck {label}` exited {completed.exit_code}:\n{completed.stderr[-5000:]}")
