@@ -4,16 +4,19 @@
 `mpcheck PATH...` means `mpcheck check PATH...`, and `mpcheck --fix PATH...` means
 `mpcheck fix PATH...`, as with ruff. Exit status: 0 nothing found (also when no Python
 file was found: a warning says so), 1 findings (or, for `fix`, findings left; for `--diff`,
-changes that would be made), 2 a usage error, a path that does not exist, or a file that
-could not be read or parsed (unless MP000 is ignored). `mpcheck run` exits with the status
-of the command it runs (its --help lists the statuses of its own).
+changes that would be made), 2 a usage error, a path that does not exist, a file that could
+not be read or parsed (unless MP000 is ignored), or a file mpcheck failed on (MP999, a bug
+in mpcheck). `mpcheck run` exits with the status of the command it runs (its --help lists
+the statuses of its own).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -24,10 +27,10 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .discovery import DiscoveredFile, DiscoveryError, discover
-from .findings import INPUT_ERROR_CODE, Diagnostic
+from .findings import ERROR_CODES, Diagnostic
 from . import runtime  # its constants; `runner` is imported by `mpcheck run` itself
 from .runtime.startmethod import START_METHODS, check as check_start_method
-from .source import InputError
+from .source import InputError, source_lines
 
 if TYPE_CHECKING:
     from .engine import Checker, FileResult
@@ -92,14 +95,14 @@ def _common_options(function: Callable) -> Callable:
 @click.option("--fix", is_flag=True, help="Apply fixes, as `mpcheck fix` does.")
 def check(fix: bool, **options) -> None:
     """Report multiprocessing portability hazards in PATHS (files, directories, or - for stdin)."""
-    sys.exit(_run(fix=fix, **options))
+    sys.exit(_until_interrupted(fix=fix, **options))
 
 
 @main.command(name="fix")
 @_common_options
 def fix_command(**options) -> None:
     """Rewrite PATHS so that they behave the same under fork, spawn and forkserver."""
-    sys.exit(_run(fix=True, **options))
+    sys.exit(_until_interrupted(fix=True, **options))
 
 
 @main.command()
@@ -210,6 +213,35 @@ def run_command(start_method: str | None, no_fork: bool, timeout: float | None, 
     sys.exit(EXIT_CLEAN if all(comparison.agrees for comparison in comparisons) else EXIT_FINDINGS)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the main thread is, as Ctrl-C raises KeyboardInterrupt (a
+    BaseException, so that no `except Exception` of a rule or the engine stops it)."""
+
+
+def _until_interrupted(**options) -> int:
+    """`_run`, or 128 + the signal's number when Ctrl-C (SIGINT) or SIGTERM stops it, with
+    one line instead of a traceback. Files are only ever replaced whole (write_atomically),
+    so each is fixed or as it was, whenever the signal comes."""
+
+    def terminate(signum, frame) -> None:
+        raise _Terminated
+
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
+    try:
+        return _run(**options)
+    except KeyboardInterrupt:
+        number = signal.SIGINT
+    except _Terminated:
+        number = signal.SIGTERM
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    done = "; every file is either fixed or as it was" if options["fix"] or options["diff"] else ""
+    click.echo(f"mpcheck: interrupted by {signal.Signals(number).name}{done}", err=True)
+    return 128 + number
+
+
 def _split(value: str | None) -> list[str] | None:
     return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
 
@@ -281,23 +313,24 @@ def _run(
     outcomes = checker.run_files([(target.path, target.display) for target in files], fixing, jobs)
     # The results come first in zip so that their iterator, and the bar, runs to its end.
     for result, target in zip(_with_progress(outcomes, len(files), "Fixing" if fixing else "Checking"), files):
-        if result.changed and not result.has_input_error:
+        if result.changed and not result.failed:
             assert result.source is not None and result.fixed_text is not None
             if diff:
                 _print_diff(result.source.text, result.fixed_text, result.path)
             else:
-                from .fixes import write_atomically  # fixing imported libcst already
+                from .fixes import NotWritten, write_atomically  # fixing imported libcst already
 
                 try:
-                    write_atomically(target.path, result.source.encode(result.fixed_text))
-                except OSError as error:  # the file is as it was: report it, go on with the rest
-                    reason = f"cannot write the fixed file: {error.strerror or error}"
+                    write_atomically(target.path, result.source.encode(result.fixed_text), result.source.digest)
+                except (OSError, NotWritten) as error:  # the file is as it was: report it, go on with the rest
+                    reason = error.reason if isinstance(error, NotWritten) else (
+                        f"cannot write the fixed file: {error.strerror or error}")
                     result = FileResult(result.path, [input_error(result.path, InputError(reason))])
         results.append(result)
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr, missing)
-    if missing or any(d.code == INPUT_ERROR_CODE for d in diagnostics):
+    if missing or any(d.code in ERROR_CODES for d in diagnostics):
         return EXIT_ERROR
     if diff:
         return EXIT_FINDINGS if any(result.changed for result in results) and not exit_zero else EXIT_CLEAN
@@ -338,7 +371,7 @@ def _with_progress(results: Iterator, count: int, verb: str) -> Iterator:
 def _stdin(checker: Checker, fixing: bool, diff: bool, display: str) -> FileResult:
     raw = sys.stdin.buffer.read()
     result = checker.check_bytes(raw, display)
-    if fixing and not result.has_input_error and result.source is not None:
+    if fixing and not result.failed and result.source is not None:
         source = result.source
         result = checker.fix_text(source.text, display)
         result.source = source
@@ -358,7 +391,7 @@ def _print_diff(original: str, fixed: str, display: str) -> None:
     path = Path(display)
     shown = path.relative_to(path.anchor).as_posix() if path.is_absolute() else path.as_posix()
     lines = difflib.unified_diff(
-        original.splitlines(keepends=True), fixed.splitlines(keepends=True),
+        source_lines(original), source_lines(fixed),
         fromfile=f"a/{shown}", tofile=f"b/{shown}",
     )
     for line in lines:

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .config import Settings
+from .source import InputError, read_regular_file
+
+_MAX_GITIGNORE_BYTES = 1 << 20
 
 if TYPE_CHECKING:
     import pathspec  # imported where a .gitignore is read: a tree without one does not pay for it
@@ -149,8 +152,8 @@ class _GitIgnore:
     def _load(self, directory: Path) -> None:
         gitignore = directory / ".gitignore"
         try:
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            lines = read_regular_file(gitignore, _MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace").splitlines()
+        except InputError:
             return
         import pathspec
 

@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
+from . import __version__
 from .cache import ResultCache, configuration_key, hash_lines
 from .config import Settings
 from .dependencies import Reads, content_digest, recording
-from .findings import INPUT_ERROR_CODE, Applicability, Diagnostic, Fix, FixInfo, Violation, names_input_errors
+from .explain import REPOSITORY_URL
+from .findings import (
+    ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Applicability, Diagnostic, Fix,
+    FixInfo, Violation, names_input_errors,
+)
 from .prefilter import Prefilter, Verdict
 from .project import ProjectIndex, Projects, find_root
 from .rules import RULES, RuleSpec
@@ -58,6 +66,12 @@ class FileResult:
         return any(d.code == INPUT_ERROR_CODE for d in self.diagnostics)
 
     @property
+    def failed(self) -> bool:
+        """The file could not be read or parsed (MP000), or mpcheck failed on it (MP999):
+        its report is incomplete and nothing may be written to it."""
+        return any(d.code in ERROR_CODES for d in self.diagnostics)
+
+    @property
     def changed(self) -> bool:
         return self.fixed_text is not None
 
@@ -71,8 +85,14 @@ class FileResult:
 
 @dataclass
 class _Analysis:
+    path: str
     module: cst.Module | None  # None when no rule needed the file parsed
     found: list[tuple[type[Rule], Violation, Diagnostic]]
+    errors: list[Diagnostic] = field(default_factory=list)  # MP999: rules that raised
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return sorted([entry[2] for entry in self.found] + self.errors)
 
 
 class Checker:
@@ -147,9 +167,11 @@ class Checker:
 
     def _check(self, text: str, path: str) -> FileResult:
         try:
-            return FileResult(path, [entry[2] for entry in self._analyze(text, path).found])
+            return FileResult(path, self._analyze(text, path).diagnostics)
         except InputError as error:
             return self._unchecked(path, error, text)
+        except Exception as error:  # noqa: BLE001 - a bug outside the rules loses this file only
+            return FileResult(path, [internal_error(path, "mpcheck", error)])
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
         return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
@@ -169,18 +191,20 @@ class Checker:
         result.source = source
         return result
 
-    def _analyze(self, text: str, path: str, edits: bool = True) -> _Analysis:
-        """The findings in `text`. A file is parsed only when a rule that applies to it
-        (not ignored for its path, nor by its `# mpcheck: noqa`) may find something.
-        `edits`: give fixes their text edit, when the checker was made with `fix_edits`."""
+    def _analyze(self, text: str, path: str, stage: str = "", edits: bool = True) -> _Analysis:
+        """The findings in `text`, and an MP999 for each rule that raised (`stage` says
+        what text it was given, when not the file's own). A file is parsed only when a rule
+        that applies to it (not ignored for its path, nor by its `# mpcheck: noqa`) may
+        find something. `edits`: give fixes their text edit, when the checker was made with
+        `fix_edits`. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
         codes = self.verdict(text, path, suppressions).codes
         rules = [self._rule(spec) for spec in self.rules if spec.code in codes]
         if not rules:
-            return _Analysis(None, [])
+            return _Analysis(path, None, [])
         from .parsing import run_deep
 
-        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, edits and self.fix_edits))
+        return run_deep(lambda: self._analyze_parsed(text, path, rules, suppressions, stage, edits and self.fix_edits))
 
     def verdict(self, text: str, path: str, suppressions: Suppressions | None = None) -> Verdict:
         """Which rules may find something in `text` (the prefilter's answer), among those
@@ -202,7 +226,7 @@ class Checker:
         return self.prefilter.verdict(text, path, codes, project)
 
     def _analyze_parsed(self, text: str, path: str, rules: list[type[Rule]], suppressions: Suppressions,
-                        edits: bool) -> _Analysis:
+                        stage: str, edits: bool) -> _Analysis:
         from .model import SemanticModel
         from .parsing import parse_module
         from .rules import RuleContext
@@ -214,36 +238,50 @@ class Checker:
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         if project is not None:
             project.adopt(Path(path), model)
-        module = model.module
-        found = []
+        found: list[tuple[type[Rule], Violation, Diagnostic]] = []
+        errors = []
         for rule in rules:
-            for violation in _run_rule(rule, RuleContext(model, self.settings, path, project=project)):
-                # A finding that cannot break on the configured platforms and versions is silent.
-                breaks_on = self.settings.reachable(
-                    rule.breaks_on if violation.breaks_on is None else violation.breaks_on)
-                if not breaks_on:
-                    continue
-                position = model.position(violation.node)
-                if suppressions.suppresses(rule.code, position.start.line):
-                    continue
-                fix = self.chosen_fix(violation)
-                diagnostic = Diagnostic(
-                    path=path,
-                    line=position.start.line,
-                    column=position.start.column + 1,
-                    code=rule.code,
-                    message=violation.message,
-                    end_line=position.end.line,
-                    end_column=position.end.column + 1,
-                    fix=_fix_info(module, text, fix, edits) if fix else None,
-                    name=rule.name,
-                    hidden_unsafe_fix=fix is None and any(
-                        option.applicability is Applicability.UNSAFE for option in violation.fixes),
-                    breaks_on=breaks_on,
-                )
-                found.append((rule, violation, diagnostic))
+            context = RuleContext(model, self.settings, path, project=project)
+            try:
+                found.extend((rule, violation, diagnostic) for violation, diagnostic
+                             in self._rule_findings(rule, context, text, suppressions, edits))
+            except Exception as error:  # noqa: BLE001 - a bug in one rule must not lose the others' findings
+                errors.append(internal_error(path, f"rule {rule.code}{stage}", error))
         found.sort(key=lambda entry: (entry[2].line, entry[2].column, entry[2].code))
-        return _Analysis(module, found)
+        return _Analysis(path, model.module, found, errors)
+
+    def _rule_findings(self, rule: type[Rule], context: RuleContext, text: str,
+                       suppressions: Suppressions, edits: bool) -> list[tuple[Violation, Diagnostic]]:
+        """The rule's unsuppressed violations, located, with the fix `fix` would apply
+        (`edits`: with its text edit). Everything here runs the rule's own code (its check,
+        its fixes), so what it raises is the rule's bug."""
+        model = context.model
+        found = []
+        for violation in rule().check(context):
+            # A finding that cannot break on the configured platforms and versions is silent.
+            breaks_on = self.settings.reachable(rule.breaks_on if violation.breaks_on is None else violation.breaks_on)
+            if not breaks_on:
+                continue
+            position = model.position(violation.node)
+            if suppressions.suppresses(rule.code, position.start.line):
+                continue
+            fix = self.chosen_fix(violation)
+            diagnostic = Diagnostic(
+                path=context.path,
+                line=position.start.line,
+                column=position.start.column + 1,
+                code=rule.code,
+                message=violation.message,
+                end_line=position.end.line,
+                end_column=position.end.column + 1,
+                fix=_fix_info(model.module, text, fix, edits) if fix else None,
+                name=rule.name,
+                hidden_unsafe_fix=fix is None and any(
+                    option.applicability is Applicability.UNSAFE for option in violation.fixes),
+                breaks_on=breaks_on,
+            )
+            found.append((violation, diagnostic))
+        return found
 
     def chosen_fix(self, violation: Violation) -> Fix | None:
         """The most thorough fix the user allowed: an unsafe one only with --unsafe-fixes."""
@@ -300,8 +338,8 @@ class Checker:
                     results[number] = cached
                     continue
                 with recording() as reads:
-                    codes = self.verdict(source.text, display).codes
-                if not codes:
+                    needed = self._needs_parsing(source.text, display)
+                if not needed:
                     results[number] = FileResult(display, source=source, reads=reads)
                     if key is not None and not fixing:
                         self._store(key, results[number])
@@ -327,6 +365,14 @@ class Checker:
         yield from results[done:]  # type: ignore[misc]
         if self.cache is not None:
             self.cache.close()
+
+    def _needs_parsing(self, text: str, path: str) -> bool:
+        """Whether a rule may find something in the file. A prefilter that fails on it
+        sends it on to be checked, where the same failure becomes its MP999."""
+        try:
+            return bool(self.verdict(text, path).codes)
+        except Exception:  # noqa: BLE001
+            return True
 
     def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
         with recording() as reads:
@@ -358,57 +404,105 @@ class Checker:
             return
         self.cache.store(key.path, key.content, key.root, result.reads, result.diagnostics, result.unchecked)
 
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
+    @contextlib.contextmanager
+    def _pool(self, workers: int) -> Iterator[ProcessPoolExecutor]:
         import multiprocessing  # here: a run that parses nothing starts no pool
         from concurrent.futures import ProcessPoolExecutor
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
+        started = pool._processes  # the pool forgets its workers when it shuts down
+        completed = False
+        try:
+            yield pool
+            completed = True
+        finally:
+            if not completed:
+                # Interrupted (Ctrl-C, SIGTERM, or the caller stopped reading): what is left
+                # is not wanted, and waiting for it could take as long as the whole run.
+                # Workers only compute, so ending them loses nothing.
+                for process in list(started.values()):
+                    process.terminate()
+            pool.shutdown(cancel_futures=not completed)
 
     # -- fixing ---------------------------------------------------------------------
 
     def fix_text(self, text: str, path: str = "<stdin>") -> FileResult:
         """Apply fixes until none is left (or the rounds run out), re-parsing and
         re-checking after every round. The result is only ever text that parsed and was
-        checked; an input error leaves `fixed_text` unset."""
-        current = text
+        checked without an internal error. Otherwise `fixed_text` is unset: an input error
+        gives the file's MP000; a rule, a fix or the engine failing on the file or on what
+        the fixes made of it gives the findings in the file as it was and an MP999."""
+        from .parsing import run_deep
+
+        try:
+            # On the deep thread: printing and fixing a tree recurse once per level too.
+            return run_deep(lambda: self._fix(text, path))
+        except InputError as error:  # deeper than even that thread allows
+            return self._unchecked(path, error, text)
+
+    def _fix(self, text: str, path: str) -> FileResult:
+        try:
+            original = self._analyze(text, path, edits=False)
+        except InputError as error:
+            return self._unchecked(path, error, text)
+        except Exception as error:  # noqa: BLE001 - a bug outside the rules loses this file only
+            return FileResult(path, [internal_error(path, "mpcheck", error)])
+        if original.errors:
+            return FileResult(path, original.diagnostics)
+        analysis, current = original, text
         fixed: list[Diagnostic] = []
         rounds = 0
-        try:
-            for _ in range(_MAX_FIX_ROUNDS):
-                analysis = self._analyze(current, path, edits=False)
-                fixes = [(diag, self.chosen_fix(violation)) for _, violation, diag in analysis.found]
-                fixes = [(diag, fix) for diag, fix in fixes if fix is not None]
-                if not fixes:
-                    break
-                assert analysis.module is not None  # a file with fixes was parsed
-                if analysis.module.code != current:
-                    # libcst drops a lone \r at the end of a file: a rewrite would lose it.
-                    raise InputError("the parser cannot reproduce this file exactly, so it is not fixed")
+        while not analysis.errors and rounds < _MAX_FIX_ROUNDS:
+            fixes = [(rule, diag, self.chosen_fix(violation)) for rule, violation, diag in analysis.found]
+            fixes = [(rule, diag, fix) for rule, diag, fix in fixes if fix is not None]
+            if not fixes:
+                break
+            assert analysis.module is not None  # a file with fixes was parsed
+            if analysis.module.code != current:
+                # libcst drops a lone \r at the end of a file: a rewrite would lose it.
+                return self._unchecked(path, InputError("the parser cannot reproduce this file exactly, so it is not fixed"), text)
+            authors = "the fixes of " + ", ".join(sorted({rule.code for rule, _, _ in fixes}))
+            try:
                 from .fixes import apply_fixes
 
-                new_module, applied = apply_fixes(analysis.module, [fix for _, fix in fixes], current)
+                new_module, applied = apply_fixes(analysis.module, [fix for _, _, fix in fixes], current)
                 new_text = new_module.code
-                if new_text == current:
-                    break
-                fixed.extend(diag for diag, fix in fixes if fix in applied)
-                current = new_text
-                rounds += 1
-            remaining = [entry[2] for entry in self._analyze(current, path).found]
-        except InputError as error:
-            if current is text:
-                return self._unchecked(path, error, text)
-            error = InputError(
-                f"a fix produced code that does not check ({error.reason}); the file was left "
-                "unchanged. This is a bug in mpcheck: please report it with the file"
-            )
-            return FileResult(path, [input_error(path, error)])
-        result = FileResult(path, remaining, fixed=fixed, rounds=rounds)
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, authors, error))
+            if new_text == current:
+                break
+            try:
+                analysis = self._analyze(new_text, path, stage=f" (checking the code {authors} produced)", edits=False)
+            except InputError as error:
+                broken = f"they produced code that does not check ({error.reason} at line {error.line})"
+                return _not_fixed(original, internal_error(path, authors, broken))
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, "mpcheck", error))
+            fixed.extend(diag for _, diag, fix in fixes if fix in applied)
+            current = new_text
+            rounds += 1
+        if analysis.errors:  # a rule failed on what the fixes made of the file
+            return _not_fixed(original, *analysis.errors)
+        if self.fix_edits and any(diagnostic.fix is not None for diagnostic in analysis.diagnostics):
+            # The fixes left (json, sarif) are reported with their text edits.
+            try:
+                analysis = self._analyze(current, path)
+            except Exception as error:  # noqa: BLE001
+                return _not_fixed(original, internal_error(path, "mpcheck", error))
+            if analysis.errors:
+                return _not_fixed(original, *analysis.errors)
+        result = FileResult(path, analysis.diagnostics, fixed=fixed, rounds=rounds)
         if current != text:
             result.fixed_text = current
         return result
+
+
+def _not_fixed(original: _Analysis, *errors: Diagnostic) -> FileResult:
+    """The result of a fix that failed: the findings in the file as it was, and why."""
+    return FileResult(original.path, sorted([*original.diagnostics, *errors]))
 
 
 @dataclass(frozen=True)
@@ -426,8 +520,28 @@ _worker_checker: Checker | None = None  # the checker of this worker process
 
 
 def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
+    """In a worker: Ctrl-C reaches the whole process group, and the parent stops the run
+    (it ends its workers with SIGTERM, whatever handler it set for itself). A parent that
+    was killed cannot: the worker then ends itself, instead of waiting for work forever."""
+    import multiprocessing
+
     global _worker_checker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with_parent, args=(parent.sentinel,), name="mpcheck-parent-watch",
+                         daemon=True).start()
     _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits)
+
+
+def _end_with_parent(sentinel: int) -> None:
+    """Wait until the process that started this worker has ended (its sentinel, a pipe,
+    becomes readable), then end this one."""
+    import multiprocessing.connection
+
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _run_job(job: tuple[Path, str, bool]) -> FileResult:
@@ -446,18 +560,39 @@ def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:
     return FixInfo(fix.applicability, fix.description, text_edit(text, fixed_module.code))
 
 
-def _run_rule(rule: type[Rule], context: RuleContext) -> list[Violation]:
-    """The rule's violations; a crash in a rule is reported for the file (MP000, exit 2)
-    instead of stopping the whole run, and `fix` then leaves the file alone."""
-    try:
-        return list(rule().check(context))
-    except RecursionError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any bug in a rule must not lose other files
-        raise InputError(
-            f"internal error in {rule.code} ({type(error).__name__}: {error}); the file was not "
-            "checked by it. This is a bug in mpcheck: please report it with the file"
-        ) from error
+# How much of an exception's text an MP999 quotes (some quote the whole source).
+_MAX_DETAIL = 200
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def internal_error(path: str, where: str, error: Exception | str) -> Diagnostic:
+    """MP999 for a bug in mpcheck met on the file `path`: what failed (`where`: "rule
+    MP201", "the fixes of MP101"), what it raised and the line of mpcheck that raised it
+    (or `error` as text), and how to report it. One line, whatever the exception says."""
+    detail = " ".join(str(error).split())
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[:_MAX_DETAIL - 3] + "..."
+    if isinstance(error, Exception):
+        detail = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _in_mpcheck(frame.filename)]
+        if frames:
+            detail += f" (at {_shown_source(frames[-1].filename)}:{frames[-1].lineno})"
+    message = (
+        f"internal error in {where}: {detail}. The file was not fully checked and `mpcheck fix` "
+        f"leaves it unchanged. This is a bug in mpcheck {__version__}, not in your code: please "
+        f"report it at {REPOSITORY_URL}/issues with this file"
+    )
+    return Diagnostic(path, 1, 1, INTERNAL_ERROR_CODE, message, end_line=1, end_column=1, name=INTERNAL_ERROR_NAME)
+
+
+def _in_mpcheck(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PACKAGE_DIRECTORY + os.sep)
+
+
+def _shown_source(filename: str) -> str:
+    """`mpcheck/rules/mp201_unguarded_process_start.py`, wherever mpcheck is installed."""
+    relative = os.path.relpath(os.path.abspath(filename), os.path.dirname(_PACKAGE_DIRECTORY))
+    return relative.replace(os.sep, "/")
 
 
 def input_error(path: str, error: InputError) -> Diagnostic:

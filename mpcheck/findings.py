@@ -179,6 +179,15 @@ class Diagnostic:
 INPUT_ERROR_CODE = "MP000"
 
 
+# The code of a bug in mpcheck itself (a rule, a fix or the engine raised on a file): the
+# file's report is incomplete and `fix` leaves it unchanged. Never ignored or suppressed,
+# always exit status 2 (ruff reports its own panics the same way).
+INTERNAL_ERROR_CODE = "MP999"
+INTERNAL_ERROR_NAME = "internal-error"
+# Not findings about the code: the file was not (fully) checked.
+ERROR_CODES = frozenset({INPUT_ERROR_CODE, INTERNAL_ERROR_CODE})
+
+
 def names_input_errors(selector: str) -> bool:
     """True when the `ignore`, `per-file-ignores` or `# mpcheck: noqa` entry `selector`
     hides input errors: MP000 itself, or MP0/MP00, prefixes of it that name no rule. `MP`

@@ -50,6 +50,8 @@ from .dependencies import content_digest, note_directory, note_file, remembered
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
+from .source import InputError, read_regular_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -272,11 +274,8 @@ def _freezer_named(requirement: str) -> str | None:
 
 def _read(path: Path) -> str | None:
     try:
-        if path.stat().st_size > _MAX_BYTES:
-            note_file(path)
-            return None
-        data = path.read_bytes()
-    except OSError:
+        data = read_regular_file(path, _MAX_BYTES)
+    except InputError:
         note_file(path)
         return None
     note_file(path, content_digest(data))

@@ -35,6 +35,11 @@ _DEEP_RECURSION_LIMIT = 60_000
 # refuses 20,000 terms itself, 3.10 accepts them, so the depth is measured on every version.
 # Hand-written code stays far below this; it is the depth of 1,000 chained operators.
 _MAX_AST_DEPTH = 1000
+# libcst holds about 5 KB per node of Python's own tree (a one-line list of 150,000 numbers,
+# 1 MB, took 700 MB and 40 s): this bounds a file to about 1.5 GB. The largest hand-written
+# modules seen have 200,000 (sympy's polys/benchmarks/bench_solvers.py; Lib/test/test_typing.py
+# 64,000); beyond that a file is generated data, not code anyone starts processes from.
+_MAX_AST_NODES = 300_000
 _TOO_DEEP = "too deeply nested to check (the Python parser's nesting limit was exceeded)"
 
 
@@ -45,9 +50,31 @@ def parse_module(text: str) -> cst.Module:
     except cst.ParserSyntaxError as error:
         if cpython_error is not None:
             raise cpython_error from None
+        # Python accepts it (Lib/test/test_grammar.py's `(x): int`, say): not the file's fault.
         raise InputError(
-            f"syntax error: {error.message}", error.raw_line, error.raw_column + 1
+            f"valid Python that libcst, the parser mpcheck uses, cannot parse, so it was not checked "
+            f"(a libcst limitation; its error: {error.message})", error.raw_line, error.raw_column + 1,
         ) from None
+    except cst.CSTValidationError as error:
+        # libcst checks as it builds its nodes what CPython checks only when it compiles
+        # (pylint's tests: `default 'except:' must be last`): Python's own message.
+        raise _compile_error(text) or InputError(
+            f"valid Python that libcst, the parser mpcheck uses, cannot parse, so it was not checked "
+            f"(a libcst limitation; its error: {error})"
+        ) from None
+
+
+def _compile_error(text: str) -> InputError | None:
+    """The syntax error compiling `text` gives, if any."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<file>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return InputError(f"syntax error: {error.msg or 'invalid syntax'}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def _cpython_syntax_error(text: str) -> InputError | None:
@@ -64,27 +91,29 @@ def _cpython_syntax_error(text: str) -> InputError | None:
         return InputError(f"syntax error: {message}", error.lineno or 1, error.offset or 1)
     except ValueError as error:  # e.g. "source code string cannot contain null bytes"
         return InputError(f"syntax error: {error}")
-    too_deep = _node_deeper_than(tree, _MAX_AST_DEPTH)
-    if too_deep is not None:
-        raise InputError(
-            f"too deeply nested to check (more than {_MAX_AST_DEPTH} levels)",
-            getattr(too_deep, "lineno", 1), getattr(too_deep, "col_offset", 0) + 1,
-        )
+    _refuse_too_deep_or_too_large(tree)
     return None
 
 
-def _node_deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
-    """A node with a position (not `Load` and the like) that has a descendant more than
-    `limit` levels down, if any. Iterative: the tree may be deeper than the recursion limit."""
+def _refuse_too_deep_or_too_large(tree: ast.AST) -> None:
+    """Raise InputError at the first node with a position (not `Load` and the like) that
+    has a descendant more than _MAX_AST_DEPTH levels down, or when the tree has more than
+    _MAX_AST_NODES nodes. Iterative: the tree may be deeper than the recursion limit."""
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 1, tree)]
+    count = 0
     while stack:
         node, depth, located = stack.pop()
+        count += 1
+        if count > _MAX_AST_NODES:
+            raise InputError(f"file is too large to check (more than {_MAX_AST_NODES} syntax nodes)")
         if hasattr(node, "lineno"):
             located = node
-        if depth > limit:
-            return located
+        if depth > _MAX_AST_DEPTH:
+            raise InputError(
+                f"too deeply nested to check (more than {_MAX_AST_DEPTH} levels)",
+                getattr(located, "lineno", 1), getattr(located, "col_offset", 0) + 1,
+            )
         stack.extend((child, depth + 1, located) for child in ast.iter_child_nodes(node))
-    return None
 
 
 def run_deep(function: Callable[[], _T]) -> _T:
@@ -99,17 +128,27 @@ def run_deep(function: Callable[[], _T]) -> _T:
     global _deep_executor
     with _deep_lock:
         if _deep_executor is None:
-            if sys.getrecursionlimit() < _DEEP_RECURSION_LIMIT:
-                sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
             _deep_executor = ThreadPoolExecutor(1, thread_name_prefix="mpcheck-deep", initializer=_mark_deep_thread)
             old_stack = threading.stack_size(_DEEP_STACK_BYTES)
             try:
-                future = _deep_executor.submit(_call_deep, function)  # starts the thread
+                future = _deep_executor.submit(_call_with_deep_recursion, function)  # starts the thread
             finally:
                 threading.stack_size(old_stack)
         else:
-            future = _deep_executor.submit(_call_deep, function)
+            future = _deep_executor.submit(_call_with_deep_recursion, function)
     return future.result()
+
+
+def _call_with_deep_recursion(function: Callable[[], _T]) -> _T:
+    """The recursion limit is the interpreter's, not the thread's: it is raised only while
+    the deep thread works. Left raised, a program using mpcheck as a library would overflow
+    its main thread's normal-sized stack where it should get a RecursionError."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, _DEEP_RECURSION_LIMIT))
+    try:
+        return _call_deep(function)
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _call_deep(function: Callable[[], _T]) -> _T:

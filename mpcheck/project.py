@@ -28,7 +28,7 @@ from .dependencies import content_digest, note_file, note_graph, note_project, r
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
 from .reach import ImportBinding, Reach, absolute_name, import_bindings
-from .source import InputError, read_source
+from .source import InputError, read_regular_file, read_source
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -41,6 +41,7 @@ MAX_FILES = 20_000
 # another file's questions needed (630 MB on the stdlib). Fewer only costs parsing again.
 MAX_MODELS = 6
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
+_MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
 
 
@@ -606,8 +607,8 @@ def _entry_point_modules(root: Path) -> frozenset[str]:
     found: set[str] = set()
     for name in ("pyproject.toml", "setup.cfg", "setup.py"):
         try:
-            data = (root / name).read_bytes()
-        except OSError:
+            data = read_regular_file(root / name, _MAX_CONFIG_BYTES)
+        except InputError:
             note_file(root / name)
             continue
         note_file(root / name, content_digest(data))

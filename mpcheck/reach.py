@@ -35,11 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from .source import source_lines
+
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 
 
@@ -378,7 +379,7 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return [_Chunk(frozenset(_IDENTIFIER.findall(text)), text, any(word in text for word in words))]
-    lines = _LINE.findall(text)  # as CPython counts them (str.splitlines also breaks at \f, \v, ...)
+    lines = source_lines(text)
     chunks = []
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])

@@ -15,7 +15,8 @@ import click
 
 from . import __version__
 from .explain import REPOSITORY_URL, render_rule, rule_docs_url
-from .findings import INPUT_ERROR_CODE, Diagnostic, describe_breakages
+from .findings import ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Diagnostic, describe_breakages
+from .source import source_lines
 
 
 def format_text(diagnostics: Sequence[Diagnostic], color: bool, breaks_on: bool = True) -> list[str]:
@@ -38,9 +39,9 @@ def format_full(diagnostics: Sequence[Diagnostic], texts: Mapping[str, str], col
     lines = []
     for diagnostic, header in zip(diagnostics, format_text(diagnostics, color, breaks_on=False)):
         lines.append(header)
-        source_lines = texts.get(diagnostic.path, "").splitlines()
-        if 0 < diagnostic.line <= len(source_lines):
-            lines.extend(_source_excerpt(diagnostic, source_lines[diagnostic.line - 1], color))
+        text_lines = source_lines(texts.get(diagnostic.path, ""))
+        if 0 < diagnostic.line <= len(text_lines):
+            lines.extend(_source_excerpt(diagnostic, text_lines[diagnostic.line - 1].rstrip("\r\n"), color))
         if diagnostic.breaks_on:
             lines.append(f"  = breaks on: {describe_breakages(diagnostic.breaks_on)}")
         if diagnostic.fix is not None:
@@ -117,8 +118,9 @@ def format_json(diagnostics: Sequence[Diagnostic]) -> str:
               "column": 37,              # columns counting characters from 1,
               "end_line": 1,             # the end exclusive
               "end_column": 48,
-              "code": "MP101",           # MP000: the file could not be read or parsed
-              "name": "fork-only-api",   # "input-error" for MP000
+              "code": "MP101",           # MP000: the file could not be read or parsed;
+                                         # MP999: mpcheck failed on it (a bug in mpcheck)
+              "name": "fork-only-api",   # "input-error" for MP000, "internal-error" for MP999
               "message": "...",
               "breaks_on": [             # where it breaks, among the platforms and versions
                 {"platform": "windows",  # the settings target ([] for MP000): "windows",
@@ -155,6 +157,14 @@ _INPUT_ERROR_DESCRIPTOR = {
     "help": {"text": "Correct what the message names (syntax, encoding, nesting) and check the file again."},
     "defaultConfiguration": {"level": "error"},
 }
+_INTERNAL_ERROR_DESCRIPTOR = {
+    "id": INTERNAL_ERROR_CODE,
+    "name": INTERNAL_ERROR_NAME,
+    "shortDescription": {"text": "mpcheck failed on the file: a bug in mpcheck"},
+    "fullDescription": {"text": "A rule, a fix or mpcheck's engine raised an error on the file; the file was not fully checked and was not fixed."},
+    "help": {"text": "Report it with the file, as the message says; the other rules' findings in the file are still reported."},
+    "defaultConfiguration": {"level": "error"},
+}
 
 
 def _sarif_rules() -> list[dict]:
@@ -173,7 +183,7 @@ def _sarif_rules() -> list[dict]:
             "defaultConfiguration": {"level": "error"},
             "properties": {"fix": rule.fix_availability().kind},
         })
-    return [*descriptors, _INPUT_ERROR_DESCRIPTOR]
+    return [*descriptors, _INPUT_ERROR_DESCRIPTOR, _INTERNAL_ERROR_DESCRIPTOR]
 
 
 def _sarif_artifact(path: str) -> dict:
@@ -225,8 +235,9 @@ def _sarif_result(diagnostic: Diagnostic, rule_index: Mapping[str, int]) -> dict
 
 def format_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     """SARIF 2.1.0 as GitHub code scanning reads it: one run, a descriptor for every rule
-    (and for MP000), a result per diagnostic with its region, the fix it offers and, in its
-    property bag, where it breaks (`breaksOn`: the text; `breaksOnPlatforms`: as in json)."""
+    (and for MP000 and MP999), a result per diagnostic with its region, the fix it offers
+    and, in its property bag, where it breaks (`breaksOn`: the text; `breaksOnPlatforms`: as
+    in json)."""
     rules = _sarif_rules()
     rule_index = {descriptor["id"]: index for index, descriptor in enumerate(rules)}
     document = {
@@ -301,11 +312,15 @@ def _plural(count: int, noun: str, plural: str | None = None) -> str:
 
 def _unchecked_parts(diagnostics: Sequence[Diagnostic], unchecked: int, missing: int) -> list[str]:
     """What the summary says about what was not checked: files that could not be read or
-    parsed (reported as MP000, or hidden because MP000 is ignored) and paths that do not exist."""
+    parsed (reported as MP000, or hidden because MP000 is ignored), files mpcheck failed on
+    (MP999) and paths that do not exist."""
     errors = sum(1 for d in diagnostics if d.code == INPUT_ERROR_CODE)
+    failed = len({d.path for d in diagnostics if d.code == INTERNAL_ERROR_CODE})
     parts = []
     if errors:
         parts.append(f"{_plural(errors, 'file')} could not be checked.")
+    if failed:
+        parts.append(f"mpcheck failed on {_plural(failed, 'file')} (MP999: please report it).")
     if unchecked:
         parts.append(f"{_plural(unchecked, 'file')} could not be checked ({INPUT_ERROR_CODE} is ignored).")
     if missing:
@@ -323,7 +338,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], fix_hint: str | None, *, unc
     more with `--unsafe-fixes`), and what could not be checked. "All checks passed!" only when
     every given path was checked and nothing was found. `unchecked`: files that could not be
     checked whose MP000 is ignored; `missing`: given paths that do not exist."""
-    findings = [d for d in diagnostics if d.code != INPUT_ERROR_CODE]
+    findings = [d for d in diagnostics if d.code not in ERROR_CODES]
     parts = []
     if findings:
         fixable = sum(1 for d in findings if d.fixable)
@@ -341,7 +356,7 @@ def fix_summary_line(fixed: int, diagnostics: Sequence[Diagnostic], *, diff: boo
     """The last line of `mpcheck fix` (`diff`: of `mpcheck fix --diff`): how many findings the
     fixes resolved (or would), how many remain, how many more `--unsafe-fixes` would fix,
     and what could not be checked. `diagnostics`: what is left after fixing."""
-    remaining = [d for d in diagnostics if d.code != INPUT_ERROR_CODE]
+    remaining = [d for d in diagnostics if d.code not in ERROR_CODES]
     hidden = _hidden_fixes(remaining)
     if diff:
         more = f" ({hidden} more with `--unsafe-fixes`)" if hidden else ""

@@ -7,13 +7,34 @@ writes the file back byte for byte the same outside the lines it changed.
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dependencies import content_digest
+
 # Larger files are generated data, not code anyone starts processes from; parsing them
 # would take seconds each.
 MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# Python ends a line at \n, \r\n or a lone \r. str.splitlines() also ends one at a form
+# feed, a vertical tab and other separators, which would shift every line number after them.
+LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of the Python source `text` as Python numbers them, each with its line
+    end (the last one without, when the text does not end with a line break)."""
+    lines, start = [], 0
+    for match in LINE_BREAK.finditer(text):
+        lines.append(text[start:match.end()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
 
 
 class InputError(Exception):
@@ -30,6 +51,7 @@ class InputError(Exception):
 class SourceText:
     text: str
     encoding: str  # as tokenize names it: "utf-8", "utf-8-sig" (a BOM), "iso-8859-1", ...
+    digest: str = ""  # content_digest of the bytes read: a fix is written only over those
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
@@ -37,7 +59,7 @@ class SourceText:
 
 def decode_source(raw: bytes) -> SourceText:
     if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"file is too large to check ({len(raw)} bytes, limit {MAX_FILE_BYTES})")
+        raise InputError(_too_large(len(raw), MAX_FILE_BYTES))
     if b"\0" in raw:
         raise InputError("file is binary (it contains NUL bytes), not Python source")
     try:
@@ -58,14 +80,53 @@ def decode_source(raw: bytes) -> SourceText:
             line,
             column,
         ) from None
-    return SourceText(text, encoding)
+    return SourceText(text, encoding, content_digest(raw))
 
 
 def read_source(path: Path) -> SourceText:
+    return decode_source(read_regular_file(path, MAX_FILE_BYTES))
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path` (a symlink is followed). Raises InputError
+    for what is not one -- reading a FIFO would wait for a writer forever, a device might
+    never end -- for a file over `limit` bytes (before reading it), and when it cannot
+    be opened or read."""
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except IsADirectoryError:
         raise InputError("is a directory, not a file") from None
     except OSError as error:
         raise InputError(f"cannot read file: {error.strerror or error}") from None
-    return decode_source(raw)
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise InputError(f"is {_file_kind(status.st_mode)}, not a regular file, so it was not read")
+            if status.st_size > limit:
+                raise InputError(_too_large(status.st_size, limit))
+            raw = stream.read(limit + 1)  # a file that grows while it is read stops here
+        except OSError as error:
+            raise InputError(f"cannot read file: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise InputError(_too_large(len(raw), limit))
+    return raw
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"file is too large to check ({size} bytes, limit {limit})"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    return "an unknown kind of file"

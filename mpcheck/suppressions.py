@@ -24,6 +24,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Mapping
 
+from .source import LINE_BREAK, source_lines
+
 # flake8's own pattern (NOQA_INLINE_REGEXP in flake8/defaults.py), so both tools agree on
 # what a noqa is. Codes are letters then digits: `[A-Z][0-9]+` would not match `MP101`.
 _NOQA = re.compile(
@@ -50,7 +52,7 @@ def find_suppressions(text: str) -> dict[int, frozenset[str] | None]:
     if not _mentions_noqa(text):
         return {}
     found: dict[int, frozenset[str] | None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         if "#" not in line:
             continue
         match = _NOQA.search(line)
@@ -82,6 +84,9 @@ class FileExemption:
 
 def find_file_exemption(text: str) -> FileExemption:
     """The union of the file-level `# mpcheck: noqa` comments of `text`."""
+    # One kind of line end (positions stay the same), so that `^` and tokenize see the
+    # lines Python sees in a file that ends its lines with a lone \r too.
+    text = LINE_BREAK.sub("\n", text)
     candidates = [match for match in _FILE_NOQA.finditer(text) if not (match.group("colon") and not match.group("codes"))]
     if not candidates:
         return FileExemption()

@@ -3,11 +3,14 @@ write small source trees (helpers that are not fixtures live in support.py)."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from mpcheck.cli import main
 
@@ -66,3 +69,13 @@ def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
     return tmp_path
+
+
+# Hypothesis (tests/test_fuzz.py): the same examples on every run and every machine, no
+# example database, no deadline (a loaded CI machine is slow). HYPOTHESIS_PROFILE=explore
+# searches afresh on each run and keeps what fails in .hypothesis/ to be replayed.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("explore", settings.get_profile("ci"), derandomize=False,
+                          database=DirectoryBasedExampleDatabase(".hypothesis/examples"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

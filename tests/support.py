@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,60 @@ def run_command(command: list[str], cwd: Path, input: bytes | None = None, env: 
     )
     return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"),
                completed.stderr.decode("utf-8", "replace"))
+
+
+@dataclass
+class Measured:
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    cpu_seconds: float  # of the command and every process it started
+    peak_mib: float  # the largest resident set of the command or of any process it started
+
+
+# Runs a command, waits for every process it started, and prints their CPU time and peak
+# memory on its last stderr line. mpcheck's workers are children of the forkserver, which outlives
+# mpcheck by a moment: as a subreaper (Linux), the launcher inherits and waits for them, so
+# that their memory counts in RUSAGE_CHILDREN.
+_LAUNCHER = """\
+import ctypes, os, resource, subprocess, sys
+if sys.platform == "linux":
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+code = subprocess.run(sys.argv[1:]).returncode
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"usage={usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def measured(command: list[str], cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> Measured:
+    """Run `command` (in its own process group, killed at `timeout`; `env` added to the
+    environment): its output, wall time and peak memory, also printed (`pytest -s` shows
+    the figures of the README's limits)."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *command], cwd=cwd, env={**os.environ, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    seconds = time.perf_counter() - start
+    errors, _, usage = stderr.decode("utf-8", "replace").rpartition("usage=")
+    cpu, peak_kib = usage.split()
+    run = Measured(process.returncode, stdout.decode("utf-8", "replace"), errors, seconds, float(cpu),
+                   int(peak_kib) / 1024)
+    shown = " ".join(Path(part).name if index == 0 else part for index, part in enumerate(command))
+    print(f"{shown}: exit {run.exit_code}, {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), "
+          f"{run.peak_mib:.0f} MiB", flush=True)
+    return run
 
 
 def model_of(source: str, path: str = "app.py", project=None) -> SemanticModel:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,19 @@ def test_fix_still_fixes_the_other_files_and_leaves_the_broken_one_alone(cli, wr
     assert run.exit_code == 2
     assert broken.read_text() == BROKEN
     assert "ForkOrSpawnProcess" in good.read_text()
+
+
+def test_an_error_python_finds_only_when_compiling_is_a_syntax_error_not_an_internal_one(cli, write, in_tmp):
+    # ast.parse accepts it and libcst refuses to build it (CSTValidationError); it was MP999
+    # on pylint's tests/functional/t/try_except_raise.py.
+    write("handlers.py", "import multiprocessing\n\ntry:\n    pool = multiprocessing.Pool()\nexcept:\n"
+                         "    raise\nexcept ValueError:\n    pass\n")
+    write("app.py", FORK_IMPORT)
+    run = cli("check", ".")
+    assert run.exit_code == 2
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("app.py:1:37: MP101 ")
+    assert lines[1] == "handlers.py:5:1: MP000 syntax error: default 'except:' must be last"
 
 
 @pytest.mark.parametrize(
@@ -95,14 +109,14 @@ def test_unreadable_file_is_reported_not_raised(cli, write, in_tmp, monkeypatch)
     # We run as root in CI, where chmod cannot stop a read: make the read itself fail.
     write("secret.py", FORK_IMPORT)
     write("app.py", FORK_IMPORT)
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):
-        if self.name == "secret.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def open_file(path, flags, *args, **kwargs):
+        if Path(path).name == "secret.py":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     run = cli("fix", ".")
     assert run.exit_code == 2
     assert "secret.py:1:1: MP000 cannot read file: Permission denied" in run.stdout
@@ -157,26 +171,6 @@ def test_library_api_reports_input_errors_as_mp000():
     (finding,) = mpcheck.check_source(BROKEN, "x.py")
     assert (finding.code, finding.line, finding.column) == ("MP000", 3, 11)
     assert finding.message.startswith("syntax error")
-
-
-def test_fix_never_writes_code_that_does_not_check(cli, write, in_tmp, monkeypatch):
-    """If a fix ever produced code that fails to parse, the file must stay as it was."""
-    import mpcheck.parsing as project  # the engine imports parse_module from it when it parses
-    from mpcheck.source import InputError
-
-    real_parse = project.parse_module
-
-    def parse_rejecting_fixed_code(text):
-        if "ForkOrSpawnProcess" in text:
-            raise InputError("syntax error: simulated", 2, 1)
-        return real_parse(text)
-
-    monkeypatch.setattr(project, "parse_module", parse_rejecting_fixed_code)
-    path = write("app.py", FORK_IMPORT)
-    run = cli("fix", "app.py")
-    assert run.exit_code == 2
-    assert "MP000 a fix produced code that does not check" in run.stdout
-    assert path.read_text() == FORK_IMPORT
 
 
 def test_a_failed_write_leaves_the_original_and_no_temporary_file(write, in_tmp, monkeypatch):
@@ -260,3 +254,13 @@ def test_a_file_too_large_to_be_code_is_refused(cli, write, in_tmp, monkeypatch)
     run = cli("check", "data.py")
     assert run.exit_code == 2
     assert "data.py:1:1: MP000 file is too large to check (150 bytes, limit 64)" in run.stdout
+
+
+def test_checking_leaves_the_interpreters_recursion_limit_as_it_was():
+    # Deep trees are walked with a raised limit on a thread with a large stack; a program
+    # using the library keeps its own limit, so its own runaway recursion still raises
+    # RecursionError instead of overflowing its main thread's stack.
+    limit = sys.getrecursionlimit()
+    source = FORK_IMPORT + "x = " + "(" * 90 + "1" + ")" * 90 + "\n"
+    assert "ForkOrSpawnProcess" in mpcheck.fix_source(source, "deep.py").text
+    assert sys.getrecursionlimit() == limit

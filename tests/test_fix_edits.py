@@ -194,7 +194,8 @@ def test_inserted_definition_gets_blank_lines_like_black():
     '''))
 
 
-def test_remove_takes_its_comment_and_keeps_the_spacing():
+def test_remove_keeps_its_comments_and_the_spacing():
+    # A fix never removes a comment: it may say more than the statement did.
     def remove(module, fix):
         fix.remove(module.statement("width, height = SIZES"))
         fix.remove(module.statement("SIZES ="))
@@ -209,6 +210,7 @@ def test_remove_takes_its_comment_and_keeps_the_spacing():
                 # nothing to do
                 return None
 
+            # the real work
             return (path, width, height)
 
 
@@ -231,6 +233,7 @@ def test_removing_a_blocks_only_statement_leaves_pass():
 
         def resize(path):
             if not os.path.exists(path):
+                # nothing to do
                 pass
 
             # the real work
@@ -378,6 +381,64 @@ def test_take_builds_a_new_block_around_moved_statements():
     ''')
 
 
+def test_a_statement_replaced_whole_keeps_the_comment_at_the_end_of_its_line():
+    # Found by fuzzing MP302's with-block fix.
+    text = source('''
+        import multiprocessing
+
+        pool = multiprocessing.Pool(2)  # two workers
+        print(pool.map(abs, [-1, -2]))  # two workers
+    ''')
+
+    def with_block(module, fix):
+        block = fix.statement("with {pool} as pool:\n    {first}\n", pool=module.node("multiprocessing.Pool(2)"),
+                              first=fix.take(module.statement("print(")))
+        pool = module.statement("pool = ")
+        fix.replace(pool, block.with_changes(leading_lines=pool.leading_lines))
+
+    assert fixed_text(text, with_block) == source('''
+        import multiprocessing
+
+        with multiprocessing.Pool(2) as pool:  # two workers
+            print(pool.map(abs, [-1, -2]))  # two workers
+    ''')
+
+
+def test_comments_a_replacement_leaves_out_go_above_its_statement():
+    text = source('''
+        import multiprocessing
+
+        pool = multiprocessing.Pool(  # sized for the build machine
+            4,  # one per core
+        )  # closed at exit
+    ''')
+
+    def default_size(module, fix):
+        fix.replace(module.node("multiprocessing.Pool(  # sized for the build machine\n    4,  # one per core\n)"),
+                    fix.expression("multiprocessing.Pool()"))
+
+    assert fixed_text(text, default_size) == source('''
+        import multiprocessing
+
+        # sized for the build machine
+        # one per core
+        pool = multiprocessing.Pool()  # closed at exit
+    ''')
+
+
+def test_a_removed_statement_leaves_its_comments():
+    text = source('''
+        def stop(pool):
+            pool.close()  # no more tasks
+            pool.join()
+    ''')
+
+    def remove(module, fix):
+        fix.remove(module.statement("pool.close()"))
+
+    assert fixed_text(text, remove) == "def stop(pool):\n    # no more tasks\n    pool.join()\n"
+
+
 def test_a_statement_moved_into_itself_is_an_error():
     module = Module(PIPELINE)
     fix = module.fix()
@@ -409,6 +470,22 @@ def test_tabs_and_crlf_are_kept_in_moved_and_inserted_code():
 
     assert fixed_text(text, edit) == (
         "import os\r\n\r\ndef run():\r\n\tif True:\r\n\t\tpass\r\n\tif os.sep:\r\n\t\tprint(1)\r\n\t\tprint(2)\r\n")
+
+
+def test_a_form_feed_in_the_indentation_leaves_it_when_a_block_is_nested():
+    # libcst keeps the form feed starting a block's first line in the block's indentation;
+    # Python counts columns afresh after it, so nested under a new block it would put the
+    # block's lines level with the new header.
+    text = "import os\n\nif os.sep:\n\f    print(1)\n    print(2)\nelse:\n    pass\n"
+
+    def guard(module, fix):
+        fix.replace(module.statement("if os.sep"), lambda node: cst.If(
+            test=cst.parse_expression("True"), body=cst.IndentedBlock([node.with_changes(leading_lines=())]),
+            leading_lines=node.leading_lines))
+
+    fixed = fixed_text(text, guard)
+    compile(fixed, "paged.py", "exec")
+    assert fixed == "import os\n\nif True:\n    if os.sep:\n        print(1)\n        print(2)\n    else:\n        pass\n"
 
 
 # -- rounds ---------------------------------------------------------------------------------------

@@ -126,6 +126,13 @@ def test_diff_of_an_absolute_path_has_sane_prefixes(cli, write, in_tmp):
     assert run.stdout.startswith(f"--- a/{relative}\n+++ b/{relative}\n")
 
 
+def test_diff_keeps_a_form_feed_line_whole(cli, write, in_tmp):
+    write("paged.py", "import multiprocessing\n\x0c\n\nctx = multiprocessing.get_context('fork')\n")
+    run = cli("fix", "--diff", "paged.py")
+    assert run.stdout.split("\n")[3:6] == [" import multiprocessing", " \x0c", " "]
+    assert "No newline at end of file" not in run.stdout
+
+
 def test_diff_with_nothing_to_fix_exits_zero(cli, write, in_tmp):
     write("clean.py", "import multiprocessing as mp\nctx = mp.get_context('spawn')\n")
     run = cli("fix", "--diff", "clean.py")

@@ -93,6 +93,18 @@ def test_cli_follows_calls_across_files_even_without_process_names_in_the_caller
     assert "nightly.py:3:1: MP201 Pool() (through jobs.run_all() -> helper())" in result.output
 
 
+def test_a_form_feed_line_in_the_other_module_does_not_hide_its_process_start(tmp_path, monkeypatch):
+    # The names each statement uses are read from its lines, numbered as Python numbers
+    # them: str.splitlines would count the form feed line (old GNU style) as two.
+    _write(tmp_path, {
+        "jobs.py": "import multiprocessing\n\f\n\ndef launch(target):\n    return multiprocessing.Process(target=target).start()\n",
+        "app.py": "import jobs\n\nSTARTED = jobs.launch(print)\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "app.py"])
+    assert result.stdout.startswith("app.py:3:11: MP201 Process.start() (through jobs.launch())"), result.stdout
+
+
 def test_fix_is_unsafe_when_another_checked_module_imports_the_module(tmp_path):
     _write(tmp_path, {
         "warmup.py": """

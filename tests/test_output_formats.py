@@ -85,6 +85,17 @@ def test_full_shows_the_source_line_with_carets_under_the_finding(project):
     assert output.rstrip().endswith("Found 3 findings (2 fixable). Run `mpcheck fix` to fix them.")
 
 
+def test_full_shows_the_right_line_after_a_form_feed_line(project):
+    # A form feed line (old GNU style) is one line to Python; str.splitlines makes it two.
+    (project / "paged.py").write_text('import multiprocessing\n\x0c\n\nctx = multiprocessing.get_context("fork")\n')
+    status, output = mpcheck("check", "--output-format", "full", "paged.py")
+    assert output.splitlines()[1:4] == [
+        "  |",
+        '4 | ctx = multiprocessing.get_context("fork")',
+        "  |       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ MP101",
+    ]
+
+
 def test_json_has_the_documented_keys(project):
     status, output = mpcheck("check", "--output-format", "json", "spooler.py", "broken.py")
     assert status == 2
@@ -138,7 +149,7 @@ def test_sarif_is_valid_and_describes_every_rule(project):
 
     [run] = document["runs"]
     descriptors = run["tool"]["driver"]["rules"]
-    assert [d["id"] for d in descriptors] == [rule.code for rule in ALL_RULES] + ["MP000"]
+    assert [d["id"] for d in descriptors] == [rule.code for rule in ALL_RULES] + ["MP000", "MP999"]
     for rule, descriptor in zip(ALL_RULES, descriptors):
         assert descriptor["name"] == rule.name
         assert descriptor["shortDescription"]["text"] == rule.summary

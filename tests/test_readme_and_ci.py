@@ -28,3 +28,11 @@ def test_ci_runs_exactly_the_readmes_test_command():
     assert test_command in ci.splitlines()
     assert "-m venv" in ci
     assert re.search(r'"\$status" -eq 5 \]; then\n[^\n]*\n\s+exit 1', ci), "pytest's exit 5 (no tests) must fail CI"
+
+
+def test_ci_runs_the_slow_tests_the_default_run_leaves_out():
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    default, slow = ci.index("python -m pip install -e '.[test]' && python -m pytest"), ci.index("python -m pytest -m slow")
+    assert default < slow
+    assert "-m 'not slow'" in (REPO / "pyproject.toml").read_text()
+    assert "`python -m pytest -m slow` runs them" in (REPO / "README.md").read_text()

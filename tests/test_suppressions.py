@@ -64,6 +64,22 @@ def test_find_suppressions_maps_lines_to_codes():
     assert is_suppressed("MP101", 3, found) and not is_suppressed("MP101", 2, found)
 
 
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x1c", "\x85", "\u2028"], ids=repr)
+def test_characters_str_splitlines_breaks_at_do_not_shift_the_noqa_lines(separator):
+    # Python (and flake8) end a line only at \n, \r\n or \r: a form feed line (old GNU
+    # style), or any of these in a comment or a string, is one line.
+    source = f"import os\n\f\n# {separator} a comment\nx = '{separator}'\nos.fork()  # noqa: MP101\n"
+    assert find_suppressions(source) == {5: frozenset({"MP101"})}
+    assert mpcheck.check_source(source, "app.py") == []
+    assert [d.line for d in mpcheck.check_source(source.replace("  # noqa: MP101", ""), "app.py")] == [5]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=repr)
+def test_a_file_directive_after_a_form_feed_line_in_any_line_ending(newline):
+    source = SUPERVISOR.format(directive="\f\n# mpcheck: noqa: MP101").replace("\n", newline)
+    assert [d.code for d in mpcheck.check_source(source, "supervisor.py")] == ["MP201"]
+
+
 def test_noqa_through_the_command(cli, write, in_tmp):
     write("app.py", f"{FORK}  # noqa: E402, MP1\nimport os\nos.fork()\n")
     run = cli("check", "app.py")

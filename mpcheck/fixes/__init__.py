@@ -30,13 +30,13 @@ an edit or a file.
 
 from .apply import apply_fixes
 from .builder import FixBuilder, FixContext, FixEdit, Insert, Remove, Replace, Take
-from .files import text_edit, write_atomically
+from .files import NotWritten, text_edit, write_atomically
 from .imports import ImportRequest
 from .lines import blank_run, split_leading_lines
 from .style import Style, fresh_name, string_like
 
 __all__ = [
-    "FixBuilder", "FixContext", "FixEdit", "ImportRequest", "Insert", "Remove", "Replace", "Style", "Take",
+    "FixBuilder", "FixContext", "FixEdit", "ImportRequest", "Insert", "NotWritten", "Remove", "Replace", "Style", "Take",
     "apply_fixes", "blank_run", "fresh_name", "split_leading_lines", "string_like", "text_edit",
     "write_atomically",
 ]

@@ -8,14 +8,20 @@ between rounds), all others are applied together in one traversal:
   edits (of any admitted fix) made;
 - statement edits (insert, remove, take/move) are made when the traversal leaves the block
   that holds them, with the comment and blank-line rules of `insert_before`, `remove`,
-  `take`; blank lines at the seams follow black (two around module-level definitions, one
+  `take`;
+- no comment is lost: one that a replacement leaves out goes to the end of the first line
+  of the statement that holds it (when that has none) or on a line of its own above it; the
+  comments of a removed statement stay where it was (see `_rescue_comments`); blank lines at the seams follow black (two around module-level definitions, one
   around nested ones, none at the top of a block, at most two/one);
 - the imports fixes asked for are added once each;
-- a line the edits made longer than the file's limit is wrapped (wrap.py).
+- a line the edits made longer than the file's limit is wrapped (wrap.py);
+- form feeds leave the indentation of a module the fixes change (see
+  `_without_form_feeds_in_indentation`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Sequence
 
 import libcst as cst
@@ -41,7 +47,29 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], text: str | None = Non
     plan.add_imports()
     applier = _Applier(plan)
     fixed = applier.run(module)
+    if "\f" in (text if text is not None else module.code):
+        fixed = _without_form_feeds_in_indentation(fixed)
     return _wrap_long_lines(fixed, applier.dirty, Style(module, text)), applied
+
+
+def _without_form_feeds_in_indentation(module: cst.Module) -> cst.Module:
+    """`module` with no form feed in the indentation of its blocks.
+
+    libcst keeps a form feed that starts a block's first line as part of that block's
+    indentation (and of the file's indentation unit, which new blocks take, when it is the
+    file's first block). Python's tokenizer counts columns afresh after a form feed, so once
+    a fix nests such a block in a new one (`if __name__ == "__main__":`, `with`), its lines
+    would no longer be indented more than the new block's header: the file would not
+    compile. A form feed in indentation is only whitespace; one on a line of its own stays.
+    """
+    return module.visit(_FormFeedRemover()).with_changes(default_indent=module.default_indent.replace("\f", ""))
+
+
+class _FormFeedRemover(cst.CSTTransformer):
+    def leave_IndentedBlock(self, original_node, updated_node):  # type: ignore[override]
+        if updated_node.indent is not None and "\f" in updated_node.indent:
+            return updated_node.with_changes(indent=updated_node.indent.replace("\f", ""))
+        return updated_node
 
 
 class _Plan:
@@ -232,6 +260,8 @@ class _Applier(cst.CSTTransformer):
         self.placed: set[str] = set()
         self.filling: set[str] = set()
         self.seen_statements: set[int] = set()
+        # per statement being traversed (innermost last): comments its replaced parts left out
+        self.left_out: list[list[str]] = []
 
     def run(self, module: cst.Module) -> cst.Module:
         fixed = module.visit(self)
@@ -251,6 +281,8 @@ class _Applier(cst.CSTTransformer):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         key = id(node)
+        if isinstance(node, cst.BaseStatement):
+            self.left_out.append([])
         if key in self.top_level:
             self.started[key] = self.edits_made
         return key not in self.moved
@@ -258,6 +290,8 @@ class _Applier(cst.CSTTransformer):
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
         key = id(original_node)
         result = self._leave(key, original_node, updated_node)
+        if isinstance(original_node, cst.BaseStatement):
+            self.left_out.pop()
         if key in self.top_level and self.edits_made != self.started.get(key):
             self.dirty.update(id(statement) for statement in _as_list(result))
         return result
@@ -272,13 +306,18 @@ class _Applier(cst.CSTTransformer):
             updated_node = self._rebuild(original_node, updated_node)
             self.edits_made += 1
         if key not in self.edited:
-            return updated_node
+            return self._with_left_out(original_node, updated_node)
         replace = self.plan.replacements.get(key)
         result = updated_node
         if replace is not None:
             result = replace.value(updated_node) if replace.composes else replace.value
+            if self.left_out:  # (not for a new module)
+                # counted before the moved statements are put in: they bring their own
+                kept = sum((_comments(node) for node in _as_list(result)), Counter())
+                self.left_out[-1].extend((_comments(updated_node) - kept).elements())
             result = self._fill(result)
             self.edits_made += 1
+        result = self._with_left_out(original_node, result)
         if isinstance(original_node, cst.BaseStatement):
             statements = _as_list(result)
             if key in self.plan.taken:
@@ -291,6 +330,14 @@ class _Applier(cst.CSTTransformer):
             self.outcomes[key] = statements
             self.places[key] = len(_as_list(result))
         return result
+
+    def _with_left_out(self, original_node: cst.CSTNode, result):
+        """A statement's result with the comments its replaced parts left out (a removed
+        statement's comments stay where it was instead: see _rebuild)."""
+        if not isinstance(original_node, cst.BaseStatement) or id(original_node) in self.plan.removed:
+            return result
+        left_out, self.left_out[-1] = self.left_out[-1], []
+        return _with_comments(result, left_out) if left_out else result
 
     def _moved_statement(self, take: Take) -> cst.BaseStatement:
         key = id(take.statement)
@@ -365,10 +412,13 @@ class _Applier(cst.CSTTransformer):
             gone = taken or key in plan.removed or not results
             if gone:
                 if taken or not plan.removed.get(key, True):
-                    # it takes its comments along; the first one's blank lines keep the spacing
+                    # it takes its comments along (or the fix put them elsewhere); the first
+                    # one's blank lines keep the spacing
                     gap = gap or blank_run(statement.leading_lines)
                 else:
-                    gap = _merge(gap, split_leading_lines(statement.leading_lines)[0])
+                    gap = _merge(gap, statement.leading_lines)
+                if not taken:
+                    gap = [*gap, *_rescue_comments(statement, set(plan.taken))]
             elif before:
                 detached, attached = split_leading_lines(results[0].leading_lines)
                 results[0] = results[0].with_changes(leading_lines=attached)
@@ -378,14 +428,17 @@ class _Applier(cst.CSTTransformer):
             emit(before, True)
             emit(results, False, edited)  # a statement replaced in place keeps its neighbours' spacing
             emit(after, True)
+        if not out and not module_level:
+            # the comments of what was removed stay above the `pass` that stands for it
+            kept = [line for line in gap if line.comment is not None]
+            out, changed, reached = [cst.SimpleStatementLine([cst.Pass()], leading_lines=kept)], [_NEW], [True]
+            gap = []
         footer = list(updated.footer)
         comments = [line for line in gap if line.comment is not None]
         if comments:
             while gap and gap[-1].comment is None:
                 gap.pop()
             footer = _merge(gap, footer)
-        if not out and not module_level:
-            out, changed, reached = [cst.SimpleStatementLine([cst.Pass()])], [_NEW], [True]
         body = _normalize(out, changed, module_level, self.plan.separated)
         if module_level:
             self.dirty = {id(statement) for statement, flag in zip(body, reached) if flag}
@@ -415,6 +468,69 @@ class _Filler(cst.CSTTransformer):
 
 
 # -- blank lines and comments ----------------------------------------------------------------
+
+
+def _comments(node: cst.CSTNode, skipped: set[int] = frozenset()) -> Counter:  # type: ignore[assignment]
+    """The comments in `node` by text, in the order they come (not inside the nodes whose
+    ids are `skipped`)."""
+    found: Counter = Counter()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in skipped:
+            continue
+        if isinstance(current, cst.Comment):
+            found[current.value] += 1
+        stack.extend(reversed(current.children))
+    return found
+
+
+def _rescue_comments(statement: cst.BaseStatement, taken: set[int]) -> list[cst.EmptyLine]:
+    """The comments of a removed statement other than those above it (at the end of its
+    lines, inside it; not those of the statements taken out of it, which go along), as
+    comment lines to stay where it was."""
+    inner = _comments(statement.with_changes(leading_lines=()), taken)
+    return [cst.EmptyLine(comment=cst.Comment(text)) for text in inner.elements()]
+
+
+def _with_comments(result, comments: list[str]):
+    """`result` (a statement, or what replaced one) holding `comments` as well: one at the
+    end of its first line when that line has none, otherwise each on a line of its own
+    above it."""
+    statements = _as_list(result)
+    if not statements:
+        return result
+    first = statements[0]
+    if len(comments) == 1:
+        ending = _first_line_ending(first)
+        if ending is not None and ending.comment is None:
+            ended = ending.with_changes(whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(comments[0]))
+            first = _with_first_line_ending(first, ended)
+            comments = []
+    if comments:
+        first = first.with_changes(leading_lines=[
+            *first.leading_lines, *(cst.EmptyLine(comment=cst.Comment(text)) for text in comments)])
+    return cst.FlattenSentinel([first, *statements[1:]]) if len(statements) > 1 else first
+
+
+def _first_line_ending(statement: cst.BaseStatement) -> cst.TrailingWhitespace | None:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.trailing_whitespace
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        return body.header
+    if isinstance(body, cst.SimpleStatementSuite):
+        return body.trailing_whitespace
+    return None
+
+
+def _with_first_line_ending(statement: cst.BaseStatement, ending: cst.TrailingWhitespace) -> cst.BaseStatement:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return statement.with_changes(trailing_whitespace=ending)
+    body = statement.body  # type: ignore[attr-defined]
+    if isinstance(body, cst.IndentedBlock):
+        return statement.with_changes(body=body.with_changes(header=ending))
+    return statement.with_changes(body=body.with_changes(trailing_whitespace=ending))
 
 
 def _merge(first: Sequence[cst.EmptyLine], second: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:

@@ -114,10 +114,9 @@ class FixBuilder:
         self._edits.append(Insert(_statement(anchor), tuple(statements), after=True))
 
     def remove(self, statement: cst.BaseStatement, *, keep_comments_above: bool = True) -> None:
-        """Remove `statement` with the comment lines directly above it; blank lines and the
-        comments a blank line separates from it stay (they belong to what precedes), or
-        only the blank lines with `keep_comments_above=False` (a fix that put the comments
-        elsewhere). A block left empty gets `pass`."""
+        """Remove `statement`; its comments stay where it was (those above it, at the end
+        of its lines and inside it), except, with `keep_comments_above=False`, the comment
+        lines above it (a fix that put them elsewhere). A block left empty gets `pass`."""
         self._edits.append(Remove(_statement(statement), keep_comments_above))
 
     def take(self, statement: cst.BaseStatement) -> cst.SimpleStatementLine:

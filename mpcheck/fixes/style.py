@@ -11,6 +11,8 @@ from typing import AbstractSet
 
 import libcst as cst
 
+from ..source import source_lines
+
 # Fix templates are written with four-space indentation and \n; parsed with this config,
 # their blocks and newlines take the target module's own when inserted there.
 _TEMPLATE_CONFIG = cst.PartialParserConfig(default_indent="    ", default_newline="\n")
@@ -40,7 +42,7 @@ class Style:
     @cached_property
     def line_length(self) -> int:
         text = self._text if self._text is not None else self.module.code
-        longest = max((len(line) for line in text.splitlines()), default=0)
+        longest = max((len(line.rstrip("\r\n")) for line in source_lines(text)), default=0)
         return max(DEFAULT_LINE_LENGTH, longest)
 
     @cached_property

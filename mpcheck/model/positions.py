@@ -10,12 +10,12 @@ generation alone, a fraction of the provider's cost). Both are kept for the next
 
 from __future__ import annotations
 
-import re
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+from ..source import LINE_BREAK
+
 
 
 class Positions:
@@ -64,5 +64,5 @@ class Positions:
         while len(self._first_lines) <= index:
             previous = len(self._first_lines) - 1
             code = self.module.code_for_node(self.module.body[previous])
-            self._first_lines.append(self._first_lines[previous] + len(_LINE_BREAK.findall(code)))
+            self._first_lines.append(self._first_lines[previous] + len(LINE_BREAK.findall(code)))
         return self._first_lines[index]
