@@ -237,7 +237,7 @@ class Checker:
             project.set_text(Path(path), text)
         model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
         if project is not None:
-            project.adopt(Path(path), model)
+            project.adopt(Path(path), model, text)
         found: list[tuple[type[Rule], Violation, Diagnostic]] = []
         errors = []
         for rule in rules:

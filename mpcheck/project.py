@@ -36,10 +36,14 @@ if TYPE_CHECKING:
     from .model import ProcessStart, Search, SemanticModel
 
 MAX_FILES = 20_000
-# Models of other modules kept between files: a model holds its libcst tree (a few MB for a
-# large module), and a run over a big project would otherwise keep one for every module
-# another file's questions needed (630 MB on the stdlib). Fewer only costs parsing again.
-MAX_MODELS = 6
+# Models kept between files, by the size of their source: a model holds its libcst tree
+# (about 40 bytes per character of source, measured on huggingface/datasets), and a run over a
+# big project would otherwise keep one for every module another file's questions needed (630 MB
+# on the stdlib). Fewer only costs parsing again, but a budget smaller than what one file's
+# questions reach makes every file parse them all again: a file of huggingface/datasets reaches
+# 40 modules, 1.1 million characters (with a cap of 6 models, checking 3 of its files took 47 s
+# instead of 25 s).
+MAX_MODEL_SOURCE = 1_500_000
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
@@ -84,6 +88,7 @@ class _Module:
     imported: list[_Module] | None = None  # the modules of the project those name
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
+    size: int = 0  # characters of the text its model was made from
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
@@ -107,6 +112,7 @@ class ProjectIndex:
         self._importers: dict[int, set[int]] | None = None
         self._reaches: dict[tuple[str, ...], Reach] = {}
         self._modeled: dict[int, _Module] = {}  # the modules with a model, the least recently used first
+        self._modeled_size = 0  # the sum of their sizes
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
@@ -185,13 +191,14 @@ class ProjectIndex:
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
 
-    def adopt(self, path: Path, model: SemanticModel) -> None:
-        """Use `model`, made from the text set for `path` (`set_text`), as that module's model
-        when another module's question leads back to it: the file being checked is parsed once."""
+    def adopt(self, path: Path, model: SemanticModel, text: str) -> None:
+        """Use `model`, made from `text`, the text set for `path` (`set_text`), as that
+        module's model when another module's question leads back to it: the file being
+        checked is parsed once."""
         module = self.module_at(path)
         if module is not None:
-            module.parsed = True
-            module.model = model
+            module.parsed, module.model, module.size = True, model, len(text)
+            self._used(module)
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -544,27 +551,35 @@ class ProjectIndex:
         """The semantic model of another module of the project (parsed once, unless
         `forget_models` let it go)."""
         self.note(module)
-        self._modeled.pop(id(module), None)
-        self._modeled[id(module)] = module
         if not module.parsed:
             from .model import SemanticModel
             from .parsing import parse_module, run_deep
 
             module.parsed = True
             text = self.text_of(module)
+            module.size = len(text or "")
             if text is not None:
                 try:
                     module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path),
                                                                    self.process_apis, self))
                 except InputError:
                     module.model = None
+        self._used(module)
         return module.model
 
+    def _used(self, module: _Module) -> None:
+        """`module`'s model is the one used last (`forget_models` keeps the last used)."""
+        if self._modeled.pop(id(module), None) is None:
+            self._modeled_size += module.size
+        self._modeled[id(module)] = module
+
     def forget_models(self) -> None:
-        """Keep only the MAX_MODELS models used last. Called between files, never while one is
-        checked: the nodes of a model a check holds must stay the nodes it compares."""
-        while len(self._modeled) > MAX_MODELS:
+        """Keep only the models used last, up to MAX_MODEL_SOURCE characters of source. Called
+        between files, never while one is checked: the nodes of a model a check holds must
+        stay the nodes it compares."""
+        while self._modeled_size > MAX_MODEL_SOURCE:
             oldest = self._modeled.pop(next(iter(self._modeled)))
+            self._modeled_size -= oldest.size
             oldest.model, oldest.parsed = None, False
 
 

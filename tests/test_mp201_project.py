@@ -86,6 +86,30 @@ def test_the_checked_file_is_parsed_once_when_another_module_leads_back_to_it(tm
     assert parsed.count((tmp_path / "shop/jobs.py").read_text()) == 1
 
 
+@pytest.mark.parametrize("budget", [10_000_000, 1])
+def test_models_of_other_modules_are_kept_between_files_up_to_a_budget(tmp_path, monkeypatch, budget):
+    # Three reports each call the same two modules: within the budget those are parsed once
+    # for the run; with no budget, once per report (and no model of another module is kept).
+    import mpcheck.parsing
+    import mpcheck.project
+
+    reports = {f"shop/report_{n}.py": f"from .orders import report\n\nprint(report([{n}]))\n" for n in range(3)}
+    _write(tmp_path, {"shop/__init__.py": "", "shop/jobs.py": JOBS,
+                      "shop/orders.py": "from .jobs import run_all\n\ndef report(items):\n    return run_all(items)\n",
+                      **reports})
+    monkeypatch.setattr(mpcheck.project, "MAX_MODEL_SOURCE", budget)
+    parsed = []
+    parse_module = mpcheck.parsing.parse_module
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+    checker = Checker(project_files=sorted(tmp_path.rglob("*.py")))
+    for name in reports:
+        assert len(_mp201(checker.check_file(tmp_path / name).diagnostics)) == 1
+    assert parsed.count((tmp_path / "shop/jobs.py").read_text()) == (1 if budget > 1 else 3)
+    index = checker.projects.for_path(str(tmp_path / "shop/jobs.py"))
+    index.forget_models()
+    assert index._modeled_size <= budget or len(index._modeled) == 0
+
+
 def test_cli_follows_calls_across_files_even_without_process_names_in_the_caller(tmp_path):
     _write(tmp_path, {"jobs.py": JOBS, "nightly.py": "import jobs\n\njobs.run_all([1])\n"})
     result = CliRunner().invoke(main, ["check", "-q", str(tmp_path)])
