@@ -475,13 +475,36 @@ class ProjectIndex:
                 pending.append(by_id[importer])
         return not self.complete
 
-    def import_time_importers(self, path: str | Path) -> list[_Module]:
+    def import_time_importers(self, path: str | Path, using: Iterable[str] | None = None) -> list[_Module]:
         """The modules of the project that import the module at `path` while they are
-        imported (see `package_import_chain`)."""
+        imported (see `package_import_chain`); given `using` (names of the module), only
+        those that can call one: a call of a function of the module is made by a module that
+        imports it and names the function, reached through the imports of the importer (the
+        text and the import statements tell it: nothing is parsed for it)."""
         target = self.module_at(path)
         if target is None:
             return []
-        return [importer for importer in self._sorted_importers(target) if self._imports_at_import_time(importer, target)]
+        importers = self._sorted_importers(target)
+        if using is not None:
+            words = tuple(using)
+            callers = {id(module) for module in importers if any(word in (self.text_of(module) or "") for word in words)}
+            importers = [importer for importer in importers if self._imports_one_of(importer, callers)]
+        return [importer for importer in importers if self._imports_at_import_time(importer, target)]
+
+    def _imports_one_of(self, start: _Module, wanted: set[int]) -> bool:
+        """Whether `start` is one of the modules `wanted` (their ids) or imports one,
+        directly or through other modules of the project."""
+        seen = {id(start)}
+        pending = [start]
+        while pending:
+            module = pending.pop()
+            if id(module) in wanted:
+                return True
+            for imported in self.imported(module):
+                if id(imported) not in seen:
+                    seen.add(id(imported))
+                    pending.append(imported)
+        return False
 
     def _sorted_importers(self, target: _Module) -> list[_Module]:
         by_id = {id(module): module for module in self._by_path.values()}
@@ -491,13 +514,14 @@ class ProjectIndex:
         """Whether `importer`'s model imports `target` in code that runs while it is imported.
         Where CPython's `ast` of the importer settles it, the importer is not parsed with
         libcst (`_import_statements`)."""
+        settled = self._imports_at_import_time_by_ast(importer, target)
+        return settled if settled is not None else self._imports_at_import_time_by_model(importer, target)
+
+    def _imports_at_import_time_by_model(self, importer: _Module, target: _Module) -> bool:
         import libcst as cst
 
         from .model import dotted_name
 
-        settled = self._imports_at_import_time_by_ast(importer, target)
-        if settled is not None:
-            return settled
         model = self.model_of(importer)
         if model is None:
             return False
@@ -644,15 +668,27 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     lines = text.encode("utf-8", "surrogatepass").splitlines()  # ast's lines, its offsets in bytes
+    statements: list[tuple[ast.AST, bool, bool]] = []  # (statement, under a test, in a function)
+    pending: list[tuple[ast.AST, bool, bool]] = [(statement, False, False) for statement in tree.body]
+    while pending:
+        node, conditioned, in_function = pending.pop()
+        statements.append((node, conditioned, in_function))
+        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        # Tests put conditions on what they hold (model/regions.py); try, with, for and class
+        # bodies do not.
+        inner_conditioned = conditioned or isinstance(node, (ast.If, ast.While, ast.Match))
+        pending.extend((child, inner_conditioned, inner) for child in ast.iter_child_nodes(node)
+                       if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+    # An `if` can put conditions on the code after it only when one of its branches may not
+    # fall through (model/builder.py: `if windows: sys.exit()`): the lines such ifs start on.
+    leaving = [node.lineno for node, _, in_function in statements
+               if not in_function and isinstance(node, ast.If) and _may_leave(node)]
     found: list[tuple[str, bool, bool]] = []
-    seen_if = False
-    pending: list[tuple[ast.AST, bool, bool]] = [(statement, True, False) for statement in tree.body]
-    while pending:  # breadth first: the module-level statements in order, then what they hold
-        node, top_level, in_function = pending.pop(0)
+    for node, conditioned, in_function in sorted(statements, key=lambda entry: _position(entry[0])):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if not _alone_on_its_lines(node, lines):
                 return []
-            unconditioned = top_level and not seen_if
+            unconditioned = not (conditioned or in_function or any(line < node.lineno for line in leaving))
             if isinstance(node, ast.Import):
                 found.extend((alias.name, unconditioned, in_function) for alias in node.names)
             else:
@@ -661,12 +697,31 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
                     written = source if alias.name == "*" else \
                         source + alias.name if source.endswith(".") else f"{source}.{alias.name}"
                     found.append((written, unconditioned, in_function))
-        if top_level and isinstance(node, ast.If):
-            seen_if = True
-        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        pending.extend((child, False, inner) for child in ast.iter_child_nodes(node)
-                       if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
     return found
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+_LEAVING = (ast.Raise, ast.Return, ast.Break, ast.Continue)
+_EXIT_CALLS = frozenset({"exit", "quit", "_exit", "abort"})
+
+
+def _may_leave(node: ast.If) -> bool:
+    """Whether a branch of the `if` may not fall through: it holds a raise, return, break,
+    continue or a call of `exit`/`sys.exit()`/`os._exit()`/`os.abort()` anywhere (an
+    over-approximation: nested functions' statements count too)."""
+    for inner in ast.walk(node):
+        if isinstance(inner, _LEAVING):
+            return True
+        if isinstance(inner, ast.Call):
+            function = inner.func
+            name = function.id if isinstance(function, ast.Name) else \
+                function.attr if isinstance(function, ast.Attribute) else None
+            if name in _EXIT_CALLS:
+                return True
+    return False
 
 
 def _alone_on_its_lines(node: ast.stmt, lines: list[bytes]) -> bool:

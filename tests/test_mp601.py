@@ -105,6 +105,26 @@ def test_freemocap_shape(tmp_path):
     assert _mp601(root, "run.py") == []  # a script
 
 
+def test_importers_that_use_no_function_that_prints_are_not_parsed(tmp_path, monkeypatch):
+    # The stdlib's logging is imported at import time by dozens of modules of packages that
+    # never call what prints in it: only the importer that calls configure_logging() is
+    # parsed to follow its import-time calls.
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from mocap.system import " + ", ".join(f"user_{n}" for n in range(5)) + "\n"
+    for n in range(5):
+        files[f"mocap/system/user_{n}.py"] = "from mocap.system.logs import handlers\n\nCONSOLE = handlers()\n"
+    root = _project(tmp_path, files)
+    import mpcheck.project
+
+    modeled = []
+    model_of = mpcheck.project.ProjectIndex.model_of
+    monkeypatch.setattr(mpcheck.project.ProjectIndex, "model_of",
+                        lambda self, module: modeled.append(module.name) or model_of(self, module))
+    [(line, message)] = _mp601(root, "mocap/system/logs.py")
+    assert line == 11 and "in `configure_logging()` called at import" in message
+    assert not any(name.startswith("mocap.system.user_") for name in modeled), modeled
+
+
 def test_a_module_imported_lazily_is_not_flagged(tmp_path):
     root = _project(tmp_path, FREEMOCAP)
     assert _mp601(root, "mocap/core.py") == []

@@ -199,6 +199,41 @@ def test_whether_a_package_imports_a_module_at_import_time_is_read_with_ast_only
     assert index.package_import_chain(tmp_path / "photokit/cli.py") is None
 
 
+IMPORTERS = {
+    # (the importer's text, whether CPython's ast settles it)
+    "first-lines": ("from . import target\n", True),
+    "after-a-plain-if": ("import sys\nif sys.flags.debug:\n    print('debug')\nfrom . import target\n", True),
+    "after-an-if-that-leaves": ("import sys\nif sys.platform == 'win32':\n    sys.exit(1)\nfrom . import target\n",
+                                False),
+    "after-an-if-whose-else-raises": ("import os\nif os.name == 'posix':\n    pass\nelse:\n    raise ImportError\n"
+                                      "from . import target\n", False),
+    "in-a-try": ("try:\n    from . import target\nexcept ImportError:\n    target = None\n", True),
+    "in-a-handler": ("try:\n    import _speedups\nexcept ImportError:\n    from . import target\n", True),
+    "in-a-with": ("import warnings\nwith warnings.catch_warnings():\n    from . import target\n", True),
+    "in-a-class": ("class Plugin:\n    from . import target\n", True),
+    "type-checking": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import target\n", False),
+    "main-guard": ("if __name__ == '__main__':\n    from . import target\n", False),
+    "platform": ("import sys\nif sys.platform == 'win32':\n    from . import target\n", False),
+    "in-a-function": ("def load():\n    from . import target\n    return target\n", True),
+    "early-return-in-a-function": ("def load(x):\n    if x:\n        return None\n    return 1\n\n"
+                                   "from . import target\n", True),
+}
+
+
+@pytest.mark.parametrize("case", IMPORTERS, ids=str)
+def test_what_cpythons_ast_settles_about_an_import_is_what_the_model_says(tmp_path: Path, case: str) -> None:
+    """`_imports_at_import_time` asks CPython's ast first and the libcst model only where
+    the ast cannot settle it: where it settles, the two answer alike."""
+    text, settled = IMPORTERS[case]
+    index = _project(tmp_path, {"app/__init__.py": text, "app/target.py": "print('loaded')\n"})
+    importer = index.module_at(tmp_path / "app/__init__.py")
+    target = index.module_at(tmp_path / "app/target.py")
+    by_ast = index._imports_at_import_time_by_ast(importer, target)
+    assert (by_ast is not None) is settled
+    if by_ast is not None:
+        assert by_ast == index._imports_at_import_time_by_model(importer, target)
+
+
 def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:
     """A script that runs its work through the project's own helpers names no process API:
     the rules that follow such calls (model.processes, model.workers) must still be run on it."""

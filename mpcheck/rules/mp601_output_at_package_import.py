@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 import libcst as cst
 
 from ..findings import WHERE_FORK_IS_NOT_THE_DEFAULT, Applicability, Fix, Violation
-from ..model import Output, SemanticModel
+from ..model import Output, Scope, ScopeKind, SemanticModel
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # True in the process the user started, and not while a spawned or forkserver child imports
@@ -305,10 +305,14 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     model = context.model
     project = context.project
     assert project is not None
-    if not any(site.in_function and (model.output.output_call(site) or model.output.log_level(site))
-               for site in model.calls):
+    printing = {_top_level_name(site.scope) for site in model.calls
+                if site.in_function and (model.output.output_call(site) or model.output.log_level(site))}
+    if not printing:
         return
-    for importer in project.import_time_importers(context.path):
+    # An importer that uses none of the functions that print, directly or through other
+    # modules (the name-based pass of reach.py), cannot make them print: it is not parsed.
+    using = None if None in printing else printing
+    for importer in project.import_time_importers(context.path, using):
         # Between importers no walk is under way: the models the last ones needed may go
         # (a module imported by a hundred others would otherwise hold a hundred parsed trees).
         project.forget_models()
@@ -323,6 +327,14 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                 if index < len(model.calls):
                     site = model.calls[index]
                     yield Output(model, site, output.label, site, output.chain)
+
+
+def _top_level_name(scope: Scope) -> str | None:
+    """The module-level name of the function or class whose body holds `scope` (None for a
+    lambda: the name it is called by is not its own)."""
+    while scope.parent is not None and scope.parent.kind is not ScopeKind.MODULE:
+        scope = scope.parent
+    return None if scope.kind is ScopeKind.LAMBDA else scope.name
 
 
 def _main_process_guard(context: RuleContext, output: Output) -> Fix | None:
