@@ -245,7 +245,9 @@ class ProjectIndex:
         Process`, is `multiprocessing.Process`; `compat.mp.Pool` with `import multiprocessing
         as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
         `MAX_REEXPORT_DEPTH` modules (relative imports included). None when it is not such a
-        re-export: a name whose first part is no top-level module of the project is answered
+        re-export of a name from outside the project (a function re-exported by a package's
+        `__init__.py` keeps the name it was called by: `definition_of` and `process_start`
+        follow those, and say the way they went): a name whose first part is no top-level module of the project is answered
         without reading anything; a module that also defines the name at its top level (`def`,
         `class`, an assignment at column 0), or binds it by imports of different APIs, is not
         followed. Where a module binds it by imports of the same API from different families
@@ -263,7 +265,8 @@ class ProjectIndex:
         if found is None:
             read: dict[int, _Module] = {}
             target = self._follow(root, absolute, read, 0)
-            found = self._reexports[key] = (target if target != absolute else None, tuple(read.values()))
+            outside = target.split(".", 1)[0] not in self._project_top_names()
+            found = self._reexports[key] = (target if outside else None, tuple(read.values()))
         for module in found[1]:
             self.note(module)
         return found[0]

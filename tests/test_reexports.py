@@ -178,6 +178,8 @@ def test_reexports_are_followed_through_modules_aliases_and_relative_imports(tmp
             from multiprocessing import Pool
         """,
         "app/main.py": "",
+        "app/jobs.py": "from .runner import run_batch\n",
+        "app/runner.py": "def run_batch(items):\n    return items\n",
     })
     main = str(tmp_path / "app/main.py")
     assert index.reexported("app.compat.mp.Pool", main) == "multiprocessing.Pool"
@@ -189,6 +191,7 @@ def test_reexports_are_followed_through_modules_aliases_and_relative_imports(tmp
     assert index.reexported("app.loop.Queue", main) is None  # a cycle names nothing
     assert index.reexported("app.compat", main) is None  # a module of the project itself
     assert index.reexported("os.path.join", main) is None
+    assert index.reexported("app.jobs.run_batch", main) is None  # the project's own: called by its name
 
 
 def test_the_same_api_from_two_families_is_the_standard_librarys(tmp_path: Path) -> None:
