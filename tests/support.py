@@ -15,6 +15,7 @@ import libcst as cst
 import pytest
 
 from mpcheck.model import SemanticModel
+from mpcheck.project import ProjectIndex
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -48,6 +49,15 @@ def run_command(command: list[str], cwd: Path, input: bytes | None = None, env: 
     )
     return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"),
                completed.stderr.decode("utf-8", "replace"))
+
+
+def project_index(root: Path, files: dict[str, str]) -> ProjectIndex:
+    """The index of a project made of `files` (name -> dedented text), written under `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return ProjectIndex(root, sorted(root.rglob("*.py")))
 
 
 def model_of(source: str, path: str = "app.py", project=None) -> SemanticModel:

@@ -14,11 +14,10 @@ import pytest
 from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
 from mpcheck.prefilter import Prefilter, Verdict
-from mpcheck.project import ProjectIndex
 import mpcheck.rules
 from mpcheck.rules import ALL_RULES, RULES
 
-from .support import FIXTURES
+from .support import FIXTURES, project_index
 
 RULES_DIRECTORY = Path(mpcheck.rules.__file__).parent
 _EXAMPLES = [(rule, example) for rule in ALL_RULES for example in rule.INVALID]
@@ -55,19 +54,11 @@ def test_every_fixture_gives_the_same_findings_with_and_without_the_prefilter(tr
     assert found == expected
 
 
-def _project(root: Path, files: dict[str, str]) -> ProjectIndex:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return ProjectIndex(root, sorted(root.rglob("*.py")))
-
-
 _WORDS = ("multiprocess",)
 
 
 def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path: Path) -> None:
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "shop/__init__.py": "from .jobs import run_all as everything\n",
         "shop/jobs.py": """
             import multiprocessing as mp
@@ -105,7 +96,7 @@ def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path
 
 
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "a.py": "import b\n\ndef start():\n    return b.helper()\n",
         "b.py": "import a\nimport c\n\ndef helper():\n    return c.anything\n",
         # CPython cannot parse this: the whole module counts as one statement binding every name.
@@ -120,7 +111,7 @@ def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: P
 def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:
     """A script that runs its work through the project's own helpers names no process API:
     the rules that follow such calls (model.processes, model.workers) must still be run on it."""
-    _project(tmp_path, {
+    project_index(tmp_path, {
         "clips/__init__.py": "",
         "clips/tools.py": """
             import multiprocessing

@@ -15,15 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from mpcheck.engine import Checker
-from mpcheck.project import ProjectIndex
 
-from .support import mpcheck_command, run_command
+from .support import mpcheck_command, project_index, run_command
 
 GROUNDSTATION = Path(__file__).parent / "data" / "groundstation"
 BIN = Path(sys.executable).parent
@@ -150,16 +148,8 @@ def test_the_prefilter_keeps_a_file_that_names_no_process_api_but_a_reexport(tmp
     assert {"MP302", "MP701"} <= Checker(fix_edits=False).verdict(text, str(stats)).codes
 
 
-def _index(root: Path, files: dict[str, str]) -> ProjectIndex:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return ProjectIndex(root, sorted(root.rglob("*.py")))
-
-
 def test_reexports_are_followed_through_modules_aliases_and_relative_imports(tmp_path: Path) -> None:
-    index = _index(tmp_path, {
+    index = project_index(tmp_path, {
         "app/__init__.py": "from .compat import mp, Pool as ProcessPool\n",
         "app/compat.py": """
             import multiprocessing as mp
@@ -197,7 +187,7 @@ def test_reexports_are_followed_through_modules_aliases_and_relative_imports(tmp
 def test_the_same_api_from_two_families_is_the_standard_librarys(tmp_path: Path) -> None:
     """MAVProxy's multiproc.py imports billiard's Process on old macOS, multiprocessing's
     elsewhere; an alternative that is another API is no answer."""
-    index = _index(tmp_path, {
+    index = project_index(tmp_path, {
         "lib/__init__.py": "",
         "lib/multiproc.py": (GROUNDSTATION / "groundstation/lib/multiproc.py").read_text(),
         "lib/either.py": """
