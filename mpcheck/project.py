@@ -312,17 +312,18 @@ class ProjectIndex:
         name = module.name if module is not None else ""
         is_package = Path(path).name == "__init__.py"
         tops = self._project_top_names()
-        found: set[str] = set()
+        bound: dict[str, set[str]] = {}  # local name -> the dotted names it may be bound to
         for binding in import_bindings(text, name, is_package):
-            if binding.local == "*" or binding.target.split(".", 1)[0] not in tops:
-                continue
-            bound = binding.local if binding.module_import and binding.written == binding.target else binding.target
-            for match in re.finditer(rf"\b{re.escape(binding.local)}\b{_DOTTED_AFTER}", text):
-                dotted = bound + re.sub(r"\s+", "", match.group(1))
-                target = self.reexported(dotted, str(path))
-                if target is not None:
-                    found.add(target)
-        return sorted(found)
+            if binding.local != "*" and binding.target.split(".", 1)[0] in tops:
+                bound.setdefault(binding.local, set()).add(
+                    binding.local if binding.module_import and binding.written == binding.target else binding.target)
+        if not bound:
+            return []
+        locals_ = "|".join(map(re.escape, sorted(bound, key=len, reverse=True)))
+        written = {(match.group(1), re.sub(r"\s+", "", match.group(2)))
+                   for match in re.finditer(rf"\b({locals_})\b{_DOTTED_AFTER}", text)}
+        found = {self.reexported(target + rest, str(path)) for local, rest in written for target in bound[local]}
+        return sorted(name for name in found if name is not None)
 
     # -- questions ------------------------------------------------------------------------------
 
