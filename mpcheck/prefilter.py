@@ -15,6 +15,10 @@ can flag contains:
 - `applies_to`: optionally, a test of the file's place in its project (asked only of a file
   whose text passes: it reads the project's import lines, and the import statements of the
   modules that import it, with CPython's `ast`);
+- a name the file imports from a module of its project that re-exports it
+  (`from lib import multiproc` and `multiproc.Process`, with lib/multiproc.py importing
+  `Process` from multiprocessing) counts as the name it re-exports: the words are also looked
+  for in those names (ProjectIndex.reexports_used, read from the import lines only);
 - `trigger_through_project`: the rule also flags a file that uses a name of another module
   of its project whose definition holds a trigger word (or a name of the `process-apis`
   option), found by a name-based pass over the project's text (reach.py), not by parsing.
@@ -114,11 +118,23 @@ class Prefilter:
         passed: set[str] = set()
         name = PurePath(path).name
         seen: dict[object, bool] = {}
+        seen_through: dict[object, bool] = {}  # the same for the text with the re-exported names
         reaching: dict[tuple[str, ...], bool] = {}  # the name-based pass's answers, by words
+        reexports: list[str] = []
+
+        def through_reexports() -> str:
+            """The names the file may reach through its project's re-exports, as text (asked
+            once, and only of a file with an import statement)."""
+            if not reexports:
+                index = project() if "import" in text else None
+                reexports.append("\n".join(index.reexports_used(path, text)) if index is not None else "")
+            return reexports[0]
+
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
-            if test.passes_text(text, seen):
+            if test.passes_text(text, seen) or (
+                    through_reexports() and test.passes_text(f"{text}\n{through_reexports()}", seen_through)):
                 if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
             elif test.through_project:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .apis import PROCESS_WORDS
+from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
@@ -46,6 +46,8 @@ MAX_FILES = 20_000
 MAX_MODEL_SOURCE = 1_500_000
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
+MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
+_DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
 
 
@@ -113,6 +115,8 @@ class ProjectIndex:
         self._reaches: dict[tuple[str, ...], Reach] = {}
         self._modeled: dict[int, _Module] = {}  # the modules with a model, the least recently used first
         self._modeled_size = 0  # the sum of their sizes
+        self._top_names: frozenset[str] | None = None
+        self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
@@ -188,6 +192,8 @@ class ProjectIndex:
         self._splits.clear()
         self._importers = None
         self._reaches.clear()
+        self._top_names = None
+        self._reexports.clear()
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
 
@@ -249,6 +255,95 @@ class ProjectIndex:
                     found[id(target)] = target
             module.imported = list(found.values())
         return module.imported
+
+    # -- re-exports ----------------------------------------------------------------------------
+
+    def reexported(self, dotted: str, from_path: str) -> str | None:
+        """What the name `dotted` (as imported in the file `from_path`; leading dots are
+        relative to it) names when a module of the project binds it by an import statement:
+        `lib.multiproc.Process`, with lib/multiproc.py doing `from multiprocessing import
+        Process`, is `multiprocessing.Process`; `compat.mp.Pool` with `import multiprocessing
+        as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
+        `MAX_REEXPORT_DEPTH` modules (relative imports included). None when it is not such a
+        re-export of a name from outside the project (a function re-exported by a package's
+        `__init__.py` keeps the name it was called by: `definition_of` and `process_start`
+        follow those, and say the way they went): a name whose first part is no top-level module of the project is answered
+        without reading anything; a module that also defines the name at its top level (`def`,
+        `class`, an assignment at column 0), or binds it by imports of different APIs, is not
+        followed. Where a module binds it by imports of the same API from different families
+        (`from billiard import Process` on old macOS, `from multiprocessing import Process`
+        elsewhere), the standard library's is the answer: it is what runs where the other is
+        missing. The modules read are noted (dependencies.py)."""
+        caller = self.module_at(from_path)
+        name = caller.name if caller is not None else ""
+        absolute = absolute_name(dotted, name, bool(caller and caller.path.name == "__init__.py"))
+        if absolute is None or absolute.split(".", 1)[0] not in self._project_top_names():
+            return None
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        key = (str(root), absolute)
+        found = self._reexports.get(key)
+        if found is None:
+            read: dict[int, _Module] = {}
+            target = self._follow(root, absolute, read, 0)
+            outside = target.split(".", 1)[0] not in self._project_top_names()
+            found = self._reexports[key] = (target if outside else None, tuple(read.values()))
+        for module in found[1]:
+            self.note(module)
+        return found[0]
+
+    def _project_top_names(self) -> frozenset[str]:
+        """The first parts of the names of the project's modules."""
+        if self._top_names is None:
+            self._top_names = frozenset(name.split(".", 1)[0] for name in self._by_name)
+        return self._top_names
+
+    def _follow(self, root: Path, dotted: str, read: dict[int, _Module], depth: int) -> str:
+        """`dotted` with the import bindings of the project's modules it passes through
+        applied (see `reexported`); the modules read are added to `read`."""
+        if depth >= MAX_REEXPORT_DEPTH or dotted.split(".", 1)[0] not in self._project_top_names():
+            return dotted
+        module, rest = self.split(root, dotted)
+        if module is None or not rest:
+            return dotted
+        read[id(module)] = module
+        head, _, tail = rest.partition(".")
+        targets = {binding.local if binding.module_import and binding.written == binding.target else binding.target
+                   for binding in self.bindings(module) if binding.local == head}
+        if not targets or _defines_at_top_level(self.text_of(module) or "", head):
+            return dotted
+        finals = {self._follow(module.root, target, read, depth + 1) + (f".{tail}" if tail else "")
+                  for target in targets}
+        if len(finals) > 1:
+            names = {canonical(family(final)[0])[0] for final in finals}
+            standard = [final for final in finals if family(final)[1] == "multiprocessing"]
+            if len(names) != 1 or len(standard) != 1:
+                return dotted
+            return standard[0]
+        return finals.pop()
+
+    def reexports_used(self, path: str | Path, text: str) -> list[str]:
+        """What the file at `path` (with `text`) may name through re-exports of the project's
+        modules (`reexported`): for each name its import statements bind to a name of the
+        project, every dotted name the text writes from it (`multiproc.Process`,
+        `multiproc . Queue`, in strings and comments too), followed. An over-approximation of
+        the names the file's semantic model resolves through re-exports, for the prefilter;
+        read without parsing."""
+        module = self.module_at(path)
+        name = module.name if module is not None else ""
+        is_package = Path(path).name == "__init__.py"
+        tops = self._project_top_names()
+        bound: dict[str, set[str]] = {}  # local name -> the dotted names it may be bound to
+        for binding in import_bindings(text, name, is_package):
+            if binding.local != "*" and binding.target.split(".", 1)[0] in tops:
+                bound.setdefault(binding.local, set()).add(
+                    binding.local if binding.module_import and binding.written == binding.target else binding.target)
+        if not bound:
+            return []
+        locals_ = "|".join(map(re.escape, sorted(bound, key=len, reverse=True)))
+        written = {(match.group(1), re.sub(r"\s+", "", match.group(2)))
+                   for match in re.finditer(rf"\b({locals_})\b{_DOTTED_AFTER}", text)}
+        found = {self.reexported(target + rest, str(path)) for local, rest in written for target in bound[local]}
+        return sorted(name for name in found if name is not None)
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -654,6 +749,13 @@ def _entry_point_modules(root: Path) -> frozenset[str]:
         text = data.decode("utf-8", errors="replace")
         found.update(_ENTRY_POINT.findall(text))
     return frozenset(found)
+
+
+def _defines_at_top_level(text: str, name: str) -> bool:
+    """Whether a line of `text` starts (at column 0) a `def`, a `class` or an assignment of
+    `name`: a module-level definition a re-export may not be the last word on."""
+    pattern = rf"^(?:(?:async[ \t]+)?def[ \t]+{name}\b|class[ \t]+{name}\b|{name}[ \t]*(?::[^=\n]*)?=(?!=))"
+    return re.search(pattern, text, re.MULTILINE) is not None
 
 
 def _import_statements(text: str) -> list[tuple[str, bool, bool]]:

@@ -17,6 +17,7 @@ import libcst as cst
 import pytest
 
 from mpcheck.model import SemanticModel
+from mpcheck.project import ProjectIndex
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -104,6 +105,15 @@ def measured(command: list[str], cwd: Path, timeout: float = 600, env: dict[str,
     print(f"{shown}: exit {run.exit_code}, {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), "
           f"{run.peak_mib:.0f} MiB", flush=True)
     return run
+
+
+def project_index(root: Path, files: dict[str, str]) -> ProjectIndex:
+    """The index of a project made of `files` (name -> dedented text), written under `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return ProjectIndex(root, sorted(root.rglob("*.py")))
 
 
 def model_of(source: str, path: str = "app.py", project=None) -> SemanticModel:

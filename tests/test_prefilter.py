@@ -14,14 +14,13 @@ import pytest
 from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
 from mpcheck.prefilter import Prefilter, Verdict
-from mpcheck.project import ProjectIndex
 from mpcheck.reach import code_text
 import mpcheck.project
 import mpcheck.reach
 import mpcheck.rules
 from mpcheck.rules import ALL_RULES, RULES
 
-from .support import FIXTURES
+from .support import FIXTURES, project_index
 
 RULES_DIRECTORY = Path(mpcheck.rules.__file__).parent
 _EXAMPLES = [(rule, example) for rule in ALL_RULES for example in rule.INVALID]
@@ -58,19 +57,11 @@ def test_every_fixture_gives_the_same_findings_with_and_without_the_prefilter(tr
     assert found == expected
 
 
-def _project(root: Path, files: dict[str, str]) -> ProjectIndex:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return ProjectIndex(root, sorted(root.rglob("*.py")))
-
-
 _WORDS = ("multiprocess",)
 
 
 def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path: Path) -> None:
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "shop/__init__.py": "from .jobs import run_all as everything\n",
         "shop/jobs.py": """
             import multiprocessing as mp
@@ -108,7 +99,7 @@ def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path
 
 
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "a.py": "import b\n\ndef start():\n    return b.helper()\n",
         "b.py": "import a\nimport c\n\ndef helper():\n    return c.anything\n",
         # CPython cannot parse this: the whole module counts as one statement binding every name.
@@ -124,7 +115,7 @@ def test_a_word_in_a_comment_or_a_string_reaches_nothing_but_one_in_an_f_string_
         tmp_path: Path, monkeypatch) -> None:
     """The name-based pass parses a module only when a word is in its code: not for one in a
     docstring, a string or a comment."""
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "tools/notes.py": '''
             """Helpers that are safe to call from multiprocessing workers."""
             import os
@@ -164,7 +155,7 @@ def test_whether_a_package_imports_a_module_at_import_time_is_read_with_ast_only
     """MP601's project test: an import in the first column of its line counts as made at import
     time (a string that holds one only over-approximates) and its module is not read with
     CPython's ast; an indented one is, and one inside a function does not count."""
-    index = _project(tmp_path, {
+    index = project_index(tmp_path, {
         "photokit/__init__.py": '''
             """Photo tools; a shell runs the command line with
 
@@ -225,7 +216,7 @@ def test_what_cpythons_ast_settles_about_an_import_is_what_the_model_says(tmp_pa
     """`_imports_at_import_time` asks CPython's ast first and the libcst model only where
     the ast cannot settle it: where it settles, the two answer alike."""
     text, settled = IMPORTERS[case]
-    index = _project(tmp_path, {"app/__init__.py": text, "app/target.py": "print('loaded')\n"})
+    index = project_index(tmp_path, {"app/__init__.py": text, "app/target.py": "print('loaded')\n"})
     importer = index.module_at(tmp_path / "app/__init__.py")
     target = index.module_at(tmp_path / "app/target.py")
     by_ast = index._imports_at_import_time_by_ast(importer, target)
@@ -237,7 +228,7 @@ def test_what_cpythons_ast_settles_about_an_import_is_what_the_model_says(tmp_pa
 def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process_api(tmp_path: Path) -> None:
     """A script that runs its work through the project's own helpers names no process API:
     the rules that follow such calls (model.processes, model.workers) must still be run on it."""
-    _project(tmp_path, {
+    project_index(tmp_path, {
         "clips/__init__.py": "",
         "clips/tools.py": """
             import multiprocessing

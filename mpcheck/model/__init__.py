@@ -45,7 +45,7 @@ from .builder import ModelBuilder
 from .counts import Bound, Count, CountKind, trip_count, upper_bound
 from .positions import Positions
 from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
-    imported_symbol, keyword_argument, literal_string, member, symbol_of_name, value_of
+    imported_symbol, keyword_argument, literal_string, member, reexported, symbol_of_name, value_of
 from .objects import ObjectFacts, Use, UseKind
 from .output import Output, OutputFacts
 from .processes import DATA_LOADER_STARTER, Handed, ProcessCall, ProcessFacts, ProcessStart, ProjectIndex, Search, \
@@ -78,6 +78,7 @@ class SemanticModel:
                  project: ProjectIndex | None = None) -> None:
         self.module = module
         self.path = path
+        self.project = project
         self.module_scope = Scope(ScopeKind.MODULE, module, None)
         self.bindings: list[Binding] = []
         self.imports: list[Binding] = []  # IMPORT and STAR_IMPORT bindings, in order
@@ -163,9 +164,10 @@ class SemanticModel:
 
     def _star_import(self, name: str) -> Symbol | None:
         stars = self.module_scope.bindings.get("*", ())
-        if len(stars) != 1 or stars[0].qualname is None or stars[0].qualname.startswith("."):
+        if len(stars) != 1 or stars[0].qualname is None:
             return None
-        return imported_symbol(f"{stars[0].qualname}.{name}")
+        qualname = reexported(self, f"{stars[0].qualname}.{name}")
+        return None if qualname.startswith(".") else imported_symbol(qualname)
 
     def symbol_of_name(self, dotted: str) -> Symbol | None:
         """What a module-level name of this file names (`run`, `Runner().run`)."""

@@ -4,7 +4,9 @@
 `import multiprocessing.pool as p; p.Pool` and `from torch import multiprocessing;
 multiprocessing.Pool` both name `multiprocessing.Pool`; `ctx = mp.get_context("spawn");
 ctx.Process` names `multiprocessing.Process` with the start method "spawn"; `mp.Pool(2)` names
-`multiprocessing.Pool()`, the object the call returns. Names of this file's functions and
+`multiprocessing.Pool()`, the object the call returns; a name a module of the project
+re-exports (`from lib import multiproc; multiproc.Process`) names what that module imports.
+Names of this file's functions and
 classes resolve to their definitions, methods through instances (`Job(text).run`, `self.run`)
 and local base classes.
 """
@@ -65,6 +67,16 @@ def imported_symbol(qualname: str) -> Symbol:
     return Symbol(canonical, qualname, flavour, method)
 
 
+def reexported(model: SemanticModel, dotted: str) -> str:
+    """`dotted`, an imported name (relative ones as written), or what it names when a module
+    of the project binds it by import (`lib.multiproc.Process` -> `multiprocessing.Process`:
+    ProjectIndex.reexported). Every name made from an import passes here, so every rule sees
+    the re-exported API."""
+    project = model.project
+    found = project.reexported(dotted, model.path) if project is not None else None
+    return found if found is not None else dotted
+
+
 def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
     """`base.attribute`."""
     if isinstance(base.definition, cst.ClassDef):
@@ -75,6 +87,8 @@ def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
         if scope is not None and base.qualname.removesuffix("()") == scope.qualname:
             return None  # a class of this file with no such attribute (or one set at run time)
     written = f"{base.written}.{attribute}"
+    if base.definition is None and not base.is_instance:  # a module's attribute
+        written = reexported(model, written)
     name, flavour = apis.family(written)
     canonical, method = apis.canonical(name)
     return Symbol(canonical, written, base.flavour or flavour, method or base.start_method)
@@ -165,9 +179,10 @@ def _binding_symbol(model: SemanticModel, binding: Binding, instance: bool) -> S
     kind = binding.kind
     if kind is Kind.IMPORT:
         assert binding.qualname is not None
-        if binding.qualname.startswith("."):
-            return Symbol(binding.qualname, binding.qualname)  # relative: named by the project
-        return imported_symbol(binding.qualname)
+        qualname = reexported(model, binding.qualname)
+        if qualname.startswith("."):
+            return Symbol(qualname, qualname)  # relative: named by the project
+        return imported_symbol(qualname)
     if kind in (Kind.ASSIGN, Kind.WITH):
         return model.resolve(binding.value)
     if kind is Kind.LOOP:

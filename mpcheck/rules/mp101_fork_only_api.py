@@ -11,7 +11,7 @@ from .. import apis
 from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
 from ..fixes import string_like
 from ..model import Binding, Kind, Site, argument
-from ..model.names import imported_symbol
+from ..model.names import binding_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # Fork-only classes of multiprocessing.context: (the context attribute that gives the same
@@ -382,14 +382,17 @@ class ForkOnlyApi(Rule):
         if not isinstance(site.statement, cst.SimpleStatementLine) or \
                 not any(isinstance(small, cst.ImportFrom) for small in site.statement.body):
             return  # `import multiprocessing.context` is fine; a fork-only name is imported with `from`
-        spelled = imported_symbol(binding.qualname).spelled
+        symbol = binding_symbol(model, binding)  # through the project's re-exports (workers.ForkProcess)
+        if symbol is None:
+            return
+        spelled = symbol.spelled
         if not apis.has_role(spelled, apis.Role.FORK_ONLY) or not model.runs_at_runtime(site) \
                 or model.fork_is_guarded(site, ("ImportError",)):
             return
         module, _, name = spelled.rpartition(".")
         fixes: tuple[Fix, ...] = ()
         if name in _FORK_ONLY_CLASSES:
-            package = binding.qualname[: -len(".context." + name)]
+            package = symbol.written[: -len(".context." + name)]
             fixes = tuple(fix for fix in (self._import_fix(context, binding, name, package),
                                           self._import_spawn_fix(context, binding, name)) if fix)
         yield Violation(
