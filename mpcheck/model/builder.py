@@ -30,8 +30,9 @@ from .walker import Walker
 
 _EMPTY: frozenset[Binding] = frozenset()
 State = dict  # name -> frozenset[Binding]; None where the code cannot be reached
-_EXIT_FUNCTIONS = {"sys.exit", "os._exit", "os.abort"}
-_BUILTIN_EXITS = ("exit", "quit")
+# Calls after which the flow stops (`exit`/`quit`: the builtins the site module adds).
+EXIT_FUNCTIONS = frozenset({"sys.exit", "os._exit", "os.abort"})
+BUILTIN_EXITS = ("exit", "quit")
 
 
 def merge(*states: State | None) -> State | None:
@@ -665,13 +666,13 @@ class ModelBuilder(Walker):
         if isinstance(function, cst.Name):
             bindings = self._live_bindings(function.value)
             if not bindings:
-                return function.value in _BUILTIN_EXITS
-            return all(b.kind is Kind.IMPORT and b.qualname in _EXIT_FUNCTIONS for b in bindings)
+                return function.value in BUILTIN_EXITS
+            return all(b.kind is Kind.IMPORT and b.qualname in EXIT_FUNCTIONS for b in bindings)
         if isinstance(function, cst.Attribute) and isinstance(function.value, cst.Name):
             bindings = self._live_bindings(function.value.value)
             qualnames = {b.qualname for b in bindings if b.kind is Kind.IMPORT}
             return len(qualnames) == 1 and len(bindings) == 1 and \
-                f"{qualnames.pop()}.{function.attr.value}" in _EXIT_FUNCTIONS
+                f"{qualnames.pop()}.{function.attr.value}" in EXIT_FUNCTIONS
         return False
 
     def _live_bindings(self, name: str) -> frozenset[Binding]:

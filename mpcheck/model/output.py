@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
+from .builder import BUILTIN_EXITS, EXIT_FUNCTIONS
 from .names import UNKNOWN, argument
 from .scopes import Site
 
@@ -41,8 +42,6 @@ _WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for meth
 _PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
 _CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
 _MAX_DEPTH = 8
-# Calls that end the program (`exit`/`quit`: the site module's).
-_EXITS = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort"})
 
 
 @dataclass(frozen=True)
@@ -190,7 +189,7 @@ class OutputFacts:
                     return True
                 if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                     symbol = self.model.resolve(small.value.func)
-                    if symbol is not None and symbol.qualname in _EXITS:
+                    if symbol is not None and (symbol.qualname in EXIT_FUNCTIONS or symbol.qualname in BUILTIN_EXITS):
                         return True
         return False
 
