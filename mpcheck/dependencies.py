@@ -76,9 +76,27 @@ def unrecorded() -> Iterator[None]:
 def note_file(path: str | os.PathLike[str], digest: str | None = None) -> None:
     """The file at `path` was read (its content had `digest`, when given) or looked for."""
     if _open:
-        absolute = os.path.abspath(path)
+        absolute = _absolute(path)
         for reads in _open:
             _note_in(reads, absolute, digest)
+
+
+# The absolute form of each absolute path noted (a check notes the modules it consults
+# thousands of times: os.path.abspath each time was a tenth of a run over the stdlib).
+# Relative paths are not kept: theirs depends on the working directory. Emptied when full.
+_ABSOLUTE: dict[str | os.PathLike[str], str] = {}
+_MAX_ABSOLUTE = 100_000
+
+
+def _absolute(path: str | os.PathLike[str]) -> str:
+    found = _ABSOLUTE.get(path)
+    if found is None:
+        found = os.path.abspath(path)
+        if os.path.isabs(path):
+            if len(_ABSOLUTE) >= _MAX_ABSOLUTE:
+                _ABSOLUTE.clear()
+            _ABSOLUTE[path] = found
+    return found
 
 
 def _note_in(reads: Reads, path: str, digest: str | None) -> None:

@@ -114,6 +114,7 @@ class ProjectIndex:
         self._importers: dict[int, set[int]] | None = None
         self._reaches: dict[tuple[str, ...], Reach] = {}
         self._modeled: dict[int, _Module] = {}  # the modules with a model, the least recently used first
+        self._forgotten: list[SemanticModel] = []  # let go by forget_models, released between files
         self._modeled_size = 0  # the sum of their sizes
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
@@ -203,6 +204,8 @@ class ProjectIndex:
         checked is parsed once."""
         module = self.module_at(path)
         if module is not None:
+            if module.model is not None and module.model is not model:
+                self._forgotten.append(module.model)
             module.parsed, module.model, module.size = True, model, len(text)
             self._used(module)
 
@@ -472,11 +475,14 @@ class ProjectIndex:
             return ()
         return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
 
-    def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
+    def definition_of(self, qualname: str, from_path: str, words: Iterable[str],
+                      _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
         """The function of another module of the project that calling `qualname` (a name as
         imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
         model; re-exports (`from .setup import configure_logging` in a package) are followed.
-        None for names outside the project, classes and what cannot be resolved."""
+        None for names outside the project, classes and what cannot be resolved, and when
+        the name holds none of `words`, directly or through the names it uses: then its
+        module is not parsed (reach.py)."""
         import libcst as cst
 
         caller = self.module_at(from_path)
@@ -487,6 +493,8 @@ class ProjectIndex:
         module, rest = self.split(root, dotted)
         if module is None or module is caller or not rest:
             return None
+        if not self.reaches(module, re.split(r"[.(]", rest, maxsplit=1)[0], words):
+            return None
         model = self.model_of(module)
         symbol = model.symbol_of_name(rest) if model is not None else None
         if model is None or symbol is None:
@@ -494,7 +502,7 @@ class ProjectIndex:
         if isinstance(symbol.definition, cst.FunctionDef):
             return model, symbol.definition
         if symbol.definition is None:
-            return self.definition_of(symbol.written, str(module.path), _depth + 1)
+            return self.definition_of(symbol.written, str(module.path), words, _depth + 1)
         return None
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
@@ -699,7 +707,16 @@ class ProjectIndex:
         while self._modeled_size > MAX_MODEL_SOURCE:
             oldest = self._modeled.pop(next(iter(self._modeled)))
             self._modeled_size -= oldest.size
+            if oldest.model is not None:
+                self._forgotten.append(oldest.model)
             oldest.model, oldest.parsed = None, False
+
+    def release_forgotten(self) -> None:
+        """Release (SemanticModel.release) the models `forget_models` let go. Called when a
+        file's check is over: during it, a question or the check itself may still hold one."""
+        forgotten, self._forgotten = self._forgotten, []
+        for model in forgotten:
+            model.release()
 
 
 class Projects:
@@ -723,6 +740,12 @@ class Projects:
                                            or absolute.parent == self._explicit.root):
             return self._explicit
         return self.at_root(find_root(absolute))
+
+    def release_forgotten(self) -> None:
+        """ProjectIndex.release_forgotten of every index: call it between files only."""
+        for index in [self._explicit, *self._by_root.values()]:
+            if index is not None:
+                index.release_forgotten()
 
     def at_root(self, root: Path) -> ProjectIndex:
         """The index of the project whose root is `root` (a result that uses it depends on

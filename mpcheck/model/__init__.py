@@ -74,6 +74,8 @@ class SemanticModel:
     the project index); `process_apis` are the project's own process-starting functions
     (qualified names) and `project` answers for other modules (both optional)."""
 
+    released = False  # `release` emptied it
+
     def __init__(self, module: cst.Module, path: str = "<stdin>", process_apis: Iterable[str] = (),
                  project: ProjectIndex | None = None) -> None:
         self.module = module
@@ -98,6 +100,26 @@ class SemanticModel:
         self._facts = FactFinder(self)
         self.processes = ProcessFacts(self, process_apis, project)
         self.objects = ObjectFacts(self)
+
+    def release(self) -> None:
+        """Break the model's reference cycles (a scope and its bindings, a binding and its
+        reads, the facts and the model) and empty it, so that reference counting frees the
+        model and its tree at once. Left to the cycle collector, a dropped model is found only
+        by a full collection, which traverses every object the process holds (a model of a
+        3,000-line module is about 100,000 objects): on the standard library that was a third
+        of the run. The model answers nothing afterwards (`released`): call it only when
+        nothing uses it."""
+        scopes = list(self.module_scope.walk())
+        for scope in scopes:
+            for bindings in scope.bindings.values():
+                for binding in bindings:
+                    binding.references.clear()
+            scope.bindings.clear()
+            scope.references.clear()
+            scope.final.clear()
+            scope.children.clear()
+        self.__dict__.clear()
+        self.released = True
 
     @cached_property
     def workers(self) -> Workers:

@@ -309,9 +309,10 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                 if site.in_function and (model.output.output_call(site) or model.output.log_level(site))}
     if not printing:
         return
-    # An importer that uses none of the functions that print, directly or through other
-    # modules (the name-based pass of reach.py), cannot make them print: it is not parsed.
-    using = None if None in printing else printing
+    # An importer that uses none of the functions that print, nor a name of this module that
+    # calls one, directly or through other modules (the name-based pass of reach.py), cannot
+    # make them print: it is not parsed.
+    using = None if None in printing else _names_reaching(model, printing)
     for importer in project.import_time_importers(context.path, using):
         # Between importers no walk is under way: the models the last ones needed may go
         # (a module imported by a hundred others would otherwise hold a hundred parsed trees).
@@ -327,6 +328,26 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                 if index < len(model.calls):
                     site = model.calls[index]
                     yield Output(model, site, output.label, site, output.chain)
+
+
+def _names_reaching(model: SemanticModel, names: set[str]) -> set[str]:
+    """`names` and the module-level names whose statements (a def, a class, an assignment)
+    read one of them, or a name that does in turn: what a caller may name to run them."""
+    reads: dict[int, set[str]] = {}  # module-level statement -> the names read in it
+    for scope in model.module_scope.walk():
+        for reference in scope.references:
+            reads.setdefault(id(reference.site.top), set()).add(reference.name)
+    statements = {name: [id(binding.site.top) for binding in bindings]
+                  for name, bindings in model.module_scope.bindings.items()}
+    reaching = set(names)
+    grown = True
+    while grown:
+        grown = False
+        for name, tops in statements.items():
+            if name not in reaching and any(reads.get(top, set()) & reaching for top in tops):
+                reaching.add(name)
+                grown = True
+    return reaching
 
 
 def _top_level_name(scope: Scope) -> str | None:
