@@ -12,6 +12,8 @@ can flag contains:
 - `trigger_imports`: the words are modules, and an import statement names one (the
   `fork-only-modules` option adds its modules to them);
 - `trigger_files`: optionally, the file names (globs) the rule looks at (`__init__.py`);
+- `trigger_in_code`: the words count only in the code, not in comments and strings
+  (reach.code_text), for a rule whose words are names the semantic model resolves;
 - `applies_to`: optionally, a test of the file's place in its project (asked only of a file
   whose text passes: it reads the project's import lines, and the import statements of the
   modules that import it, with CPython's `ast`);
@@ -49,6 +51,7 @@ class Triggered(Protocol):
     trigger_pattern: str | None
     trigger_files: tuple[str, ...]
     trigger_imports: bool
+    trigger_in_code: bool
     trigger_through_project: bool
     applies_to: Callable[[str, ProjectIndex | None], bool] | None
 
@@ -69,11 +72,13 @@ class _Test:
     files: tuple[str, ...]
     applies_to: Callable[[str, ProjectIndex | None], bool] | None
     through_project: tuple[str, ...]  # the words looked for in the project; () when not
+    in_code: bool  # the words are looked for in the code only
 
-    def passes_text(self, text: str, seen: dict[object, bool]) -> bool:
-        """`seen`: the answers for this text so far, by word list or pattern (several rules
-        share their words: PROCESS_WORDS)."""
+    def passes_text(self, text: str, code: Callable[[], str], seen: dict[object, bool]) -> bool:
+        """`code`: `text` without its comments and strings. `seen`: the answers for this
+        text so far, by word list or pattern (several rules share their words: PROCESS_WORDS)."""
         return _memo(seen, self.words, lambda: any(word in text for word in self.words)) \
+            and (not self.in_code or _memo(seen, (self.words, "code"), lambda: any(word in code() for word in self.words))) \
             and (not self.also or _memo(seen, self.also, lambda: any(word in text for word in self.also))) \
             and (self.pattern is None or _memo(seen, self.pattern, lambda: self.pattern.search(text) is not None))
 
@@ -108,7 +113,8 @@ class Prefilter:
             pattern = _imports_pattern(words) if rule.trigger_imports else \
                 re.compile(rule.trigger_pattern) if rule.trigger_pattern else None
             self.tests.append(_Test(rule.code, words, tuple(rule.trigger_also), pattern, tuple(rule.trigger_files),
-                                    rule.applies_to, words if rule.trigger_through_project else ()))
+                                    rule.applies_to, words if rule.trigger_through_project else (),
+                                    rule.trigger_in_code))
 
     def verdict(self, text: str, path: str, codes: Sequence[str],
                 project: Callable[[], ProjectIndex | None]) -> Verdict:
@@ -121,6 +127,17 @@ class Prefilter:
         seen_through: dict[object, bool] = {}  # the same for the text with the re-exported names
         reaching: dict[tuple[str, ...], bool] = {}  # the name-based pass's answers, by words
         reexports: list[str] = []
+        codes_of: dict[str, str] = {}
+
+        def code_of(checked: str) -> Callable[[], str]:
+            """`checked` without its comments and strings, worked out when first asked."""
+            def code() -> str:
+                if checked not in codes_of:
+                    from .reach import code_text
+
+                    codes_of[checked] = code_text(checked)
+                return codes_of[checked]
+            return code
 
         def through_reexports() -> str:
             """The names the file may reach through its project's re-exports, as text (asked
@@ -133,8 +150,9 @@ class Prefilter:
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
-            if test.passes_text(text, seen) or (
-                    through_reexports() and test.passes_text(f"{text}\n{through_reexports()}", seen_through)):
+            if test.passes_text(text, code_of(text), seen) or (
+                    through_reexports() and test.passes_text(f"{text}\n{through_reexports()}",
+                                                             code_of(f"{text}\n{through_reexports()}"), seen_through)):
                 if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
             elif test.through_project:

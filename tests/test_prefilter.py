@@ -311,3 +311,23 @@ def test_words_common_in_threaded_code_keep_no_file_without_a_process_api(tmp_pa
     """))
     (tmp_path / ".git").mkdir()
     assert Checker(fix_edits=False).verdict(script.read_text(), str(script)).codes == frozenset()
+
+
+@pytest.mark.parametrize(("line", "parsed"), [
+    ('"""Print the report to stdout; see the logging docs."""', False),  # a docstring
+    ("# print(status)  -- kept for debugging", False),
+    ("VERSION_TEXT = 'print version'", False),
+    ('STATUS = f"{print(1) or 2}"', True),  # an f-string's field is code
+    ("write = print", True),
+    ("import logging", True),
+])
+def test_mp601_reads_its_words_in_the_code_only(tmp_path: Path, line: str, parsed: bool) -> None:
+    """MP601's words are names (print, sys.stdout, logging): in a comment or a string they
+    name nothing the semantic model resolves, and the module is not parsed for it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("from . import report\n")
+    module = tmp_path / "shop" / "report.py"
+    module.write_text(f"{line}\n\n\ndef total(items):\n    return sum(items)\n")
+    verdict = Checker(fix_edits=False).verdict(module.read_text(), str(module))
+    assert ("MP601" in verdict.codes) == parsed

@@ -43,6 +43,9 @@ class RuleSpec:
     trigger_files: tuple[str, ...] = ()
     # The words are modules the file imports (the `fork-only-modules` option adds some).
     trigger_imports: bool = False
+    # The words count only in the file's code, not in its comments and strings: they are
+    # names, and the semantic model resolves names through imports, never through text.
+    trigger_in_code: bool = False
     # A file that fails the words is flagged when it uses a name of another module of its
     # project whose definition holds one (reach.py).
     trigger_through_project: bool = False
@@ -96,7 +99,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec("MP501", "mp501_parent_only_state:ParentOnlyState", PROCESS_WORDS, trigger_through_project=True),
     # Output is print(), sys.stdout/stderr and pprint, or a logger of the logging module.
     RuleSpec("MP601", "mp601_output_at_package_import:OutputAtPackageImport",
-             ("print", "stdout", "stderr", "logging"), applies_to=_imported_by_a_package),
+             ("print", "stdout", "stderr", "logging"), trigger_in_code=True, applies_to=_imported_by_a_package),
     RuleSpec("MP701", "mp701_queue_qsize:QueueQsize", ("qsize", "get_value"), trigger_also=PROCESS_WORDS),
     # SO_REUSEPORT on its own; a shared listening socket needs a process API too.
     RuleSpec("MP702", "mp702_reuse_port_and_shared_socket:ReusePortAndSharedSocket",
