@@ -475,14 +475,11 @@ class ProjectIndex:
             return ()
         return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
 
-    def definition_of(self, qualname: str, from_path: str, words: Iterable[str],
-                      _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
+    def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
         """The function of another module of the project that calling `qualname` (a name as
         imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
         model; re-exports (`from .setup import configure_logging` in a package) are followed.
-        None for names outside the project, classes and what cannot be resolved, and when
-        the name holds none of `words`, directly or through the names it uses: then its
-        module is not parsed (reach.py)."""
+        None for names outside the project, classes and what cannot be resolved."""
         import libcst as cst
 
         caller = self.module_at(from_path)
@@ -493,8 +490,6 @@ class ProjectIndex:
         module, rest = self.split(root, dotted)
         if module is None or module is caller or not rest:
             return None
-        if not self.reaches(module, re.split(r"[.(]", rest, maxsplit=1)[0], words):
-            return None
         model = self.model_of(module)
         symbol = model.symbol_of_name(rest) if model is not None else None
         if model is None or symbol is None:
@@ -502,7 +497,7 @@ class ProjectIndex:
         if isinstance(symbol.definition, cst.FunctionDef):
             return model, symbol.definition
         if symbol.definition is None:
-            return self.definition_of(symbol.written, str(module.path), words, _depth + 1)
+            return self.definition_of(symbol.written, str(module.path), _depth + 1)
         return None
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:

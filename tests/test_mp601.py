@@ -151,33 +151,13 @@ def test_a_directory_without_init_is_followed(tmp_path):
     assert [line for line, _ in _mp601(root, "mocap/system/logs.py")] == [11]
 
 
-def test_every_name_the_walk_reads_as_output_holds_one_of_its_words():
-    # The walk follows a call into another module only when the function holds one of
-    # OUTPUT_WORDS (reach.py): a name of the tables that held none would go unseen there.
-    from mpcheck.model import output
-
-    names = {"print", "logging.basicConfig", "logging.StreamHandler", *output._WRITES, *output._PPRINTS,
-             *output._CONFIG_FUNCTIONS, *(f"{logger}.info" for logger in output._LOGGERS)}
-    assert [name for name in names if not any(word in name for word in output.OUTPUT_WORDS)] == []
-
-
-def test_functions_of_other_modules_that_name_no_output_are_not_parsed(tmp_path, monkeypatch):
-    # `__init__.py` calls two more functions of other modules at import: the module whose
-    # function holds no output word (nor uses a name that does) is not parsed; the one
-    # whose function writes through a helper is, and its output is found.
+def test_an_importer_that_calls_a_function_which_calls_the_one_that_prints_is_followed(tmp_path):
+    # Only importers that name a function of the module that can print are parsed; the
+    # importer names `show`, not the helper that writes: `show` counts because it calls it.
     files = dict(FREEMOCAP)
-    files["mocap/__init__.py"] += "from mocap import units, banner\n\nunits.register()\nbanner.show()\n"
-    files["mocap/units.py"] = "REGISTRY = {}\n\n\ndef register():\n    REGISTRY['mm'] = 0.001\n"
+    files["mocap/__init__.py"] += "from mocap import banner\n\nbanner.show()\n"
     files["mocap/banner.py"] = ("import sys\n\n\ndef show():\n    _say('mocap')\n\n\n"
                                 "def _say(word):\n    sys.stdout.write(word + '\\n')\n")
     root = _project(tmp_path, files)
-    import mpcheck.project
-
-    modeled = []
-    model_of = mpcheck.project.ProjectIndex.model_of
-    monkeypatch.setattr(mpcheck.project.ProjectIndex, "model_of",
-                        lambda self, module: modeled.append(module.name) or model_of(self, module))
-    assert [line for line, _ in _mp601(root, "mocap/__init__.py")] == [11]
-    assert "mocap.units" not in modeled and "mocap.banner" in modeled
     [(line, message)] = _mp601(root, "mocap/banner.py")
     assert line == 9 and "`sys.stdout.write()`" in message and "in `_say()` called at import" in message, message

@@ -19,7 +19,7 @@ that configures anywhere counts as configuring once it is called.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
@@ -41,10 +41,6 @@ _CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys
 _WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for method in ("write", "writelines"))
 _PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
 _CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
-# Every name above, and `print`, holds one of these words: a function of another module can
-# write to the console or configure it only if its code, or that of the names it uses,
-# names one (reach.py); the walk does not parse the modules of the others.
-OUTPUT_WORDS = ("print", "stdout", "stderr", "logging")
 _MAX_DEPTH = 8
 
 
@@ -65,10 +61,8 @@ class Output:
 class ProjectDefinitions(Protocol):
     """What the walk asks the project about names of other modules (project.py)."""
 
-    def definition_of(self, qualname: str, from_path: str,
-                      words: Iterable[str]) -> tuple[SemanticModel, cst.FunctionDef] | None:
-        """The function a name as imported in `from_path` calls, and its module's model,
-        when it holds one of `words`, directly or through the names it uses."""
+    def definition_of(self, qualname: str, from_path: str) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        """The function a name as imported in `from_path` calls, and its module's model."""
 
 
 @dataclass
@@ -284,7 +278,7 @@ class OutputFacts:
         symbol = self.model.resolve(call.func)
         if symbol is None or symbol.definition is not None or self.project is None or symbol.is_instance:
             return []
-        found = self.project.definition_of(symbol.written, self.model.path, OUTPUT_WORDS)
+        found = self.project.definition_of(symbol.written, self.model.path)
         return [found] if found is not None else []
 
 
