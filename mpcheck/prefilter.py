@@ -127,17 +127,15 @@ class Prefilter:
         seen_through: dict[object, bool] = {}  # the same for the text with the re-exported names
         reaching: dict[tuple[str, ...], bool] = {}  # the name-based pass's answers, by words
         reexports: list[str] = []
-        codes_of: dict[str, str] = {}
+        code_texts: dict[str, str] = {}
 
-        def code_of(checked: str) -> Callable[[], str]:
-            """`checked` without its comments and strings, worked out when first asked."""
-            def code() -> str:
-                if checked not in codes_of:
-                    from .reach import code_text
+        def code(checked: str) -> str:
+            """`checked` without its comments and strings (reach.code_text), worked out once."""
+            if checked not in code_texts:
+                from .reach import code_text
 
-                    codes_of[checked] = code_text(checked)
-                return codes_of[checked]
-            return code
+                code_texts[checked] = code_text(checked)
+            return code_texts[checked]
 
         def through_reexports() -> str:
             """The names the file may reach through its project's re-exports, as text (asked
@@ -150,9 +148,9 @@ class Prefilter:
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
-            if test.passes_text(text, code_of(text), seen) or (
+            if test.passes_text(text, partial(code, text), seen) or (
                     through_reexports() and test.passes_text(f"{text}\n{through_reexports()}",
-                                                             code_of(f"{text}\n{through_reexports()}"), seen_through)):
+                                                             partial(code, f"{text}\n{through_reexports()}"), seen_through)):
                 if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
             elif test.through_project:
