@@ -641,7 +641,7 @@ class ProjectIndex:
         it without the model: True when a statement that imports `target` stands at module
         level with no `if` before it at module level (the only statements that put conditions
         on the code after them: model/builder.py), so nothing conditions it; False when every
-        one is inside a function; None otherwise."""
+        one is inside a function or the body of `if __name__ == "__main__":`; None otherwise."""
         statements = self._import_statements(importer)
         if statements is None:
             return None
@@ -660,7 +660,8 @@ class ProjectIndex:
         """Each name the module's import statements import, written as the model reads it
         (`a.b` for `import a.b`, `.pkg.name` for `from .pkg import name`, the module for a
         star), with whether the statement stands at module level with no module-level `if`
-        before it, and whether it is inside a function; None when CPython cannot parse the
+        before it, and whether it is inside a function or the body of an `if __name__ ==
+        "__main__":` (it does not run at import); None when CPython cannot parse the
         module or a line mixes `import` and `from` statements (the model reads those
         differently)."""
         if module.import_statements is None:
@@ -788,7 +789,8 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     lines = text.encode("utf-8", "surrogatepass").splitlines()  # ast's lines, its offsets in bytes
-    statements: list[tuple[ast.AST, bool, bool]] = []  # (statement, under a test, in a function)
+    # (statement, under a test, not run at import: in a function or a main guard's body)
+    statements: list[tuple[ast.AST, bool, bool]] = []
     pending: list[tuple[ast.AST, bool, bool]] = [(statement, False, False) for statement in tree.body]
     while pending:
         node, conditioned, in_function = pending.pop()
@@ -797,7 +799,9 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
         # Tests put conditions on what they hold (model/regions.py); try, with, for and class
         # bodies do not.
         inner_conditioned = conditioned or isinstance(node, (ast.If, ast.While, ast.Match))
-        pending.extend((child, inner_conditioned, inner) for child in ast.iter_child_nodes(node)
+        main_body = node.body if isinstance(node, ast.If) and _is_main_test(node.test) else ()
+        pending.extend((child, inner_conditioned, inner or any(child is part for part in main_body))
+                       for child in ast.iter_child_nodes(node)
                        if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
     # An `if` can put conditions on the code after it only when one of its branches may not
     # fall through (model/builder.py: `if windows: sys.exit()`): the lines such ifs start on.
@@ -818,6 +822,18 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
                         source + alias.name if source.endswith(".") else f"{source}.{alias.name}"
                     found.append((written, unconditioned, in_function))
     return found
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round: what a spawned child, which imports the
+    main module as `__mp_main__`, does not run."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    for name, value in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+        if isinstance(name, ast.Name) and name.id == "__name__" and \
+                isinstance(value, ast.Constant) and value.value == "__main__":
+            return True
+    return False
 
 
 def _position(node: ast.AST) -> tuple[int, int]:

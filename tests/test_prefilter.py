@@ -203,7 +203,18 @@ IMPORTERS = {
     "in-a-with": ("import warnings\nwith warnings.catch_warnings():\n    from . import target\n", True),
     "in-a-class": ("class Plugin:\n    from . import target\n", True),
     "type-checking": ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import target\n", False),
-    "main-guard": ("if __name__ == '__main__':\n    from . import target\n", False),
+    "main-guard": ("if __name__ == '__main__':\n    from . import target\n", True),
+    "main-guard-either-way-round": ('if "__main__" == __name__:\n    from . import target\n', True),
+    "main-guard-nested": ("import sys\nif __name__ == '__main__':\n    if len(sys.argv) > 1:\n"
+                          "        from . import target\n", True),
+    "main-guard-in-a-try": ("try:\n    if __name__ == '__main__':\n        from . import target\n"
+                            "except ImportError:\n    pass\n", True),
+    "main-guard-and-more": ("import sys\nif __name__ == '__main__' and sys.argv:\n    from . import target\n", False),
+    "main-guard-else": ("if __name__ == '__main__':\n    pass\nelse:\n    from . import target\n", False),
+    "main-guard-and-a-function": ("def load():\n    from . import target\n\n\nif __name__ == '__main__':\n"
+                                  "    from . import target\n", True),
+    "main-guard-and-top-level": ("if __name__ == '__main__':\n    from . import target\nfrom . import target\n",
+                                 True),
     "platform": ("import sys\nif sys.platform == 'win32':\n    from . import target\n", False),
     "in-a-function": ("def load():\n    from . import target\n    return target\n", True),
     "early-return-in-a-function": ("def load(x):\n    if x:\n        return None\n    return 1\n\n"
