@@ -186,7 +186,11 @@ def test_on_a_terminal_the_command_reads_it_and_gets_ctrl_z_and_ctrl_c():
         _, status = os.waitpid(pid, os.WUNTRACED)
         assert os.WIFSTOPPED(status)
         os.kill(pid, signal.SIGCONT)  # `fg`
-        time.sleep(0.3)
+        # mpcheck gives the terminal back to the command's group once it runs again (on a
+        # loaded machine that took more than the 0.3 s this test used to wait).
+        deadline = time.monotonic() + 30
+        while os.tcgetpgrp(terminal) == pid and time.monotonic() < deadline:
+            time.sleep(0.01)
         os.write(terminal, b"\x03")  # Ctrl-C goes to the command
         read_until(b"KeyboardInterrupt")
         _, status = os.waitpid(pid, 0)
