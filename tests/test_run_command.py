@@ -168,6 +168,9 @@ def test_on_a_terminal_the_command_reads_it_and_gets_ctrl_z_and_ctrl_c():
                "print('hello', name, multiprocessing.get_start_method(), flush=True)\nwhile True: time.sleep(0.1)\n")
     pid, terminal = pty.fork()  # the child leads a session whose terminal is the pty, as a shell's job
     if pid == 0:
+        # As a shell starts a foreground job: Ctrl-C interrupts (a test run started in the
+        # background by a non-interactive shell ignores SIGINT, and the command would inherit it).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(mpcheck_command()[0], [*mpcheck_command(), "run", "--", sys.executable, "-c", program])
     shown = bytearray()
 
