@@ -37,7 +37,7 @@ class DiscoveryError:
 
 
 def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFile | DiscoveryError]:
-    seen: set[Path] = set()
+    seen: set[tuple[int, int] | Path] = set()
     excludes = (*settings.exclude, *settings.extend_exclude)
     for given in paths:
         path = Path(given)
@@ -62,11 +62,15 @@ def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFil
                 yield DiscoveredFile(path, given)
 
 
-def _identity(path: Path) -> Path:
+def _identity(path: Path) -> tuple[int, int] | Path:
+    """What makes two paths one file: its device and inode (one `stat`, where resolving the
+    path took one system call per component), or the absolute path when it cannot be
+    stat'ed (a dangling symlink, a symlink loop: it will fail to read, once)."""
     try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop: it will fail to read, once
+        status = os.stat(path)
+    except (OSError, ValueError):
         return path.absolute()
+    return status.st_dev, status.st_ino
 
 
 def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore | None) -> Iterator[Path]:
