@@ -94,6 +94,7 @@ class _Module:
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
+    defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
 
 
 class ProjectIndex:
@@ -312,7 +313,9 @@ class ProjectIndex:
         head, _, tail = rest.partition(".")
         targets = {binding.local if binding.module_import and binding.written == binding.target else binding.target
                    for binding in self.bindings(module) if binding.local == head}
-        if not targets or _defines_at_top_level(self.text_of(module) or "", head):
+        if module.defined is None:
+            module.defined = _defined_at_top_level(self.text_of(module) or "")
+        if not targets or head in module.defined:
             return dotted
         finals = {self._follow(module.root, target, read, depth + 1) + (f".{tail}" if tail else "")
                   for target in targets}
@@ -770,11 +773,15 @@ def _entry_point_modules(root: Path) -> frozenset[str]:
     return frozenset(found)
 
 
-def _defines_at_top_level(text: str, name: str) -> bool:
-    """Whether a line of `text` starts (at column 0) a `def`, a `class` or an assignment of
-    `name`: a module-level definition a re-export may not be the last word on."""
-    pattern = rf"^(?:(?:async[ \t]+)?def[ \t]+{name}\b|class[ \t]+{name}\b|{name}[ \t]*(?::[^=\n]*)?=(?!=))"
-    return re.search(pattern, text, re.MULTILINE) is not None
+# A line that starts (at column 0) a `def`, a `class` or an assignment: the name it defines.
+_TOP_LEVEL_DEFINITION = re.compile(
+    r"^(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]*)?=(?!=))", re.MULTILINE)
+
+
+def _defined_at_top_level(text: str) -> frozenset[str]:
+    """The names a line of `text` defines at column 0 (`def`, `class`, an assignment): the
+    module-level definitions a re-export may not be the last word on (`_follow`)."""
+    return frozenset(name for names in _TOP_LEVEL_DEFINITION.findall(text) for name in names if name)
 
 
 def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
