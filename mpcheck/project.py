@@ -346,7 +346,7 @@ class ProjectIndex:
         if not bound:
             return []
         locals_ = "|".join(map(re.escape, sorted(bound, key=len, reverse=True)))
-        written = {(match.group(1), re.sub(r"\s+", "", match.group(2)))
+        written = {(match.group(1), "".join(match.group(2).split()))
                    for match in re.finditer(rf"\b({locals_})\b{_DOTTED_AFTER}", text)}
         found = {self.reexported(target + rest, str(path)) for local, rest in written for target in bound[local]}
         return sorted(name for name in found if name is not None)
