@@ -27,7 +27,7 @@ from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
 from .frozen import project_root
-from .reach import ImportBinding, Reach, absolute_name, import_bindings
+from .reach import ImportBinding, Reach, absolute_name, import_bindings, top_level_functions
 from .source import InputError, read_regular_file, read_source
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class _Module:
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
+    functions: list[tuple[int, int]] | None = None  # reach.top_level_functions ([] for None)
 
 
 class ProjectIndex:
@@ -519,7 +520,7 @@ class ProjectIndex:
         settle; the importer is read with `ast` only when its imports of the module are all
         indented."""
         return self._package_chain(path, lambda importer, module: self._imports_unindented(importer, module) or
-                                   self._imports_at_import_time_by_ast(importer, module) is not False) is not None
+                                   self._imports_at_import_time_from_text(importer, module) is not False) is not None
 
     def _imports_unindented(self, importer: _Module, target: _Module) -> bool:
         """An import statement that starts one of `importer`'s lines, unindented, imports
@@ -615,7 +616,7 @@ class ProjectIndex:
         """Whether `importer`'s model imports `target` in code that runs while it is imported.
         Where CPython's `ast` of the importer settles it, the importer is not parsed with
         libcst (`_import_statements`)."""
-        settled = self._imports_at_import_time_by_ast(importer, target)
+        settled = self._imports_at_import_time_from_text(importer, target)
         return settled if settled is not None else self._imports_at_import_time_by_model(importer, target)
 
     def _imports_at_import_time_by_model(self, importer: _Module, target: _Module) -> bool:
@@ -639,25 +640,45 @@ class ProjectIndex:
                 return True
         return False
 
-    def _imports_at_import_time_by_ast(self, importer: _Module, target: _Module) -> bool | None:
-        """The model's answer to `_imports_at_import_time`, where the import statements tell
-        it without the model: True when a statement that imports `target` stands at module
-        level with no `if` before it at module level (the only statements that put conditions
-        on the code after them: model/builder.py), so nothing conditions it; False when every
-        one is inside a function or the body of `if __name__ == "__main__":`; None otherwise."""
+    def _imports_at_import_time_from_text(self, importer: _Module, target: _Module) -> bool | None:
+        """The model's answer to `_imports_at_import_time`, where the importer's text tells it
+        without the model: False when every import statement of `target` is in the body of a
+        top-level function (the text reading, reach.top_level_functions, tells it without
+        parsing); otherwise from CPython's `ast`: True when a statement that imports `target`
+        stands at module level with no `if` before it at module level (the only statements
+        that put conditions on the code after them: model/builder.py), so nothing conditions
+        it; False when every one is inside a function or the body of `if __name__ ==
+        "__main__":`; None otherwise."""
+        if self._imported_only_in_functions(importer, target):
+            return False
         statements = self._import_statements(importer)
         if statements is None:
             return None
         is_package = importer.path.name == "__init__.py"
-        inside_functions = True
-        for written, top_level_unconditioned, in_function in statements:
+        not_run_at_import = True
+        for written, top_level_unconditioned, in_function_or_main in statements:
             name = absolute_name(written, importer.name, is_package)
             if name is None or self.split(importer.root, name)[0] is not target:
                 continue
             if top_level_unconditioned:
                 return True
-            inside_functions = inside_functions and in_function
-        return False if inside_functions else None
+            not_run_at_import = not_run_at_import and in_function_or_main
+        return False if not_run_at_import else None
+
+    def _imported_only_in_functions(self, importer: _Module, target: _Module) -> bool:
+        """Every import statement of `importer` that imports `target` (read with regular
+        expressions, as the index reads them) is in the body of a top-level function."""
+        positions = [binding.position for binding in self.bindings(importer)
+                     if self.split(importer.root, binding.target)[0] is target]
+        if not positions:
+            return False
+        if importer.functions is None:
+            importer.functions = top_level_functions(self.text_of(importer) or "") or []
+        else:
+            self.note(importer)
+        functions = importer.functions
+        return bool(functions) and all(any(start < position < end for start, end in functions)
+                                             for position in positions)
 
     def _import_statements(self, module: _Module) -> list[tuple[str, bool, bool]] | None:
         """Each name the module's import statements import, written as the model reads it
@@ -800,9 +821,9 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
     statements: list[tuple[ast.AST, bool, bool]] = []
     pending: list[tuple[ast.AST, bool, bool]] = [(statement, False, False) for statement in tree.body]
     while pending:
-        node, conditioned, in_function = pending.pop()
-        statements.append((node, conditioned, in_function))
-        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        node, conditioned, not_run = pending.pop()
+        statements.append((node, conditioned, not_run))
+        inner = not_run or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         # Tests put conditions on what they hold (model/regions.py); try, with, for and class
         # bodies do not.
         inner_conditioned = conditioned or isinstance(node, (ast.If, ast.While, ast.Match))
@@ -812,22 +833,22 @@ def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
                        if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
     # An `if` can put conditions on the code after it only when one of its branches may not
     # fall through (model/builder.py: `if windows: sys.exit()`): the lines such ifs start on.
-    leaving = [node.lineno for node, _, in_function in statements
-               if not in_function and isinstance(node, ast.If) and _may_leave(node)]
+    leaving = [node.lineno for node, _, not_run in statements
+               if not not_run and isinstance(node, ast.If) and _may_leave(node)]
     found: list[tuple[str, bool, bool]] = []
-    for node, conditioned, in_function in sorted(statements, key=lambda entry: _position(entry[0])):
+    for node, conditioned, not_run in sorted(statements, key=lambda entry: _position(entry[0])):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if not _alone_on_its_lines(node, lines):
                 return []
-            unconditioned = not (conditioned or in_function or any(line < node.lineno for line in leaving))
+            unconditioned = not (conditioned or not_run or any(line < node.lineno for line in leaving))
             if isinstance(node, ast.Import):
-                found.extend((alias.name, unconditioned, in_function) for alias in node.names)
+                found.extend((alias.name, unconditioned, not_run) for alias in node.names)
             else:
                 source = "." * node.level + (node.module or "")
                 for alias in node.names:
                     written = source if alias.name == "*" else \
                         source + alias.name if source.endswith(".") else f"{source}.{alias.name}"
-                    found.append((written, unconditioned, in_function))
+                    found.append((written, unconditioned, not_run))
     return found
 
 
