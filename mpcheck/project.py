@@ -504,6 +504,20 @@ class ProjectIndex:
             return self.definition_of(symbol.written, str(module.path), _depth + 1)
         return None
 
+    def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
+        """Whether the module that `qualname` (a name as imported in the file `from_path`)
+        belongs to is the module at `path` or imports it, directly or not: only then can
+        calling it run that module's code (read from the import lines; nothing is parsed).
+        True when the name's module is not found."""
+        caller = self.module_at(from_path)
+        target = self.module_at(path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        module = self.split(root, dotted.split("(", 1)[0])[0] if dotted is not None else None
+        if module is None or target is None:
+            return True
+        return self._imports_one_of(module, {id(target)})
+
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:
         the modules from that `__init__.py` to this one (just the module, for an
@@ -592,6 +606,31 @@ class ProjectIndex:
             callers = {id(module) for module in importers if any(word in (self.text_of(module) or "") for word in words)}
             importers = [importer for importer in importers if self._imports_one_of(importer, callers)]
         return [importer for importer in importers if self._imports_at_import_time(importer, target)]
+
+    def names_bound_to(self, importer: _Module, model: SemanticModel, path: str | Path,
+                       names: Iterable[str] | None) -> set[str]:
+        """The module-level names that `model` (the model of `importer`) binds by an import
+        statement to the module at `path`, to one of its `names` (None: any of them), or to a
+        package it is in (`import pkg.text` binds `pkg`)."""
+        from .model import Kind
+
+        target = self.module_at(path)
+        if target is None:
+            return set()
+        wanted = None if names is None else set(names)
+        is_package = importer.path.name == "__init__.py"
+        found = set()
+        for name, bindings in model.module_scope.bindings.items():
+            for binding in bindings:
+                dotted = absolute_name(binding.qualname, importer.name, is_package) \
+                    if binding.kind is Kind.IMPORT and binding.qualname else None
+                if dotted is None:
+                    continue
+                module, rest = self.split(importer.root, dotted)
+                if target.name.startswith(dotted + ".") or (
+                        module is target and (not rest or wanted is None or rest.split(".", 1)[0] in wanted)):
+                    found.add(name)
+        return found
 
     def _imports_one_of(self, start: _Module, wanted: set[int]) -> bool:
         """Whether `start` is one of the modules `wanted` (their ids) or imports one,

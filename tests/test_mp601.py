@@ -160,4 +160,40 @@ def test_an_importer_that_calls_a_function_which_calls_the_one_that_prints_is_fo
                                 "def _say(word):\n    sys.stdout.write(word + '\\n')\n")
     root = _project(tmp_path, files)
     [(line, message)] = _mp601(root, "mocap/banner.py")
-    assert line == 9 and "`sys.stdout.write()`" in message and "in `_say()` called at import" in message, message
+    assert line == 9 and "`sys.stdout.write()`" in message, message
+    assert "in `_say()` called at import (through `show()`)" in message, message
+
+
+def test_output_two_modules_away_from_the_package_is_found(tmp_path):
+    # __init__.py calls banner.show(), which calls text.say(), which prints: the print is in
+    # text.py, whose importer (banner.py) calls nothing at import; __init__.py does.
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from mocap import banner\n\nbanner.show()\n"
+    files["mocap/banner.py"] = "from mocap import text\n\n\ndef show():\n    text.say('mocap')\n"
+    files["mocap/text.py"] = "def say(word):\n    print(word)\n\n\ndef quiet(word):\n    return word\n"
+    files["mocap/unused.py"] = "from mocap.banner import show\n\n\ndef later():\n    show()\n"
+    root = _project(tmp_path, files)
+    [(line, message)] = _mp601(root, "mocap/text.py")
+    assert line == 2 and "`print()`" in message, message
+    assert "in `say()` called at import (through `show()`)" in message, message
+    assert _mp601(root, "mocap/banner.py") == []
+
+
+def test_an_importer_above_that_names_nothing_leading_to_the_output_is_not_parsed(tmp_path, monkeypatch):
+    # other.py imports banner.py at import time and calls it, but names neither `show` nor
+    # `text`, the names of banner.py that lead to text.say(): it is not parsed.
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from mocap import banner, other\n"
+    files["mocap/banner.py"] = ("from mocap import text\n\n\ndef show():\n    text.say('mocap')\n\n\n"
+                                "def quiet_too():\n    return 1\n")
+    files["mocap/other.py"] = "from mocap import banner\n\nbanner.quiet_too()\n"
+    files["mocap/text.py"] = "def say(word):\n    print(word)\n"
+    root = _project(tmp_path, files)
+    import mpcheck.project
+
+    modeled = []
+    model_of = mpcheck.project.ProjectIndex.model_of
+    monkeypatch.setattr(mpcheck.project.ProjectIndex, "model_of",
+                        lambda self, module: modeled.append(module.name) or model_of(self, module))
+    assert _mp601(root, "mocap/text.py") == []
+    assert "mocap.banner" in modeled and "mocap.other" not in modeled, modeled

@@ -18,6 +18,7 @@ that configures anywhere counts as configuring once it is called.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,7 +26,7 @@ import libcst as cst
 
 from .builder import BUILTIN_EXITS, EXIT_FUNCTIONS
 from .names import UNKNOWN, argument
-from .scopes import Site
+from .scopes import Kind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -63,6 +64,9 @@ class ProjectDefinitions(Protocol):
 
     def definition_of(self, qualname: str, from_path: str) -> tuple[SemanticModel, cst.FunctionDef] | None:
         """The function a name as imported in `from_path` calls, and its module's model."""
+
+    def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
+        """Whether calling a name as imported in `from_path` can run code of the file `path`."""
 
 
 @dataclass
@@ -218,6 +222,20 @@ class OutputFacts:
             self._import_time = walk.outputs
         return self._import_time
 
+    def functions_writing_in(self, names: set[str], path: str) -> set[str]:
+        """Those of `names` that are top-level functions of this module whose call makes
+        output in the file at `path` (through the calls the import-time walk follows, into
+        the project's other modules, up to the same depth), whatever console handler is
+        configured: what a module importing this one must call to run that file's output."""
+        target = os.path.abspath(path)
+        known: dict[int, bool] = {}  # function -> whether its call writes in `target`
+        found = set()
+        for name in names:
+            for binding in self.model.module_scope.bindings.get(name, ()):
+                if binding.kind is Kind.DEF and _writes_in(self.model, binding.node, target, known, set(), 1)[0]:
+                    found.add(name)
+        return found
+
     def _walk(self, sites: list[Site], walk: _Walk, chain: tuple[str, ...],
               configured: list[tuple[Site | None, int]], depth: int) -> int | None:
         """Walk `sites` (calls in the order they run) with the console configurations made
@@ -271,15 +289,51 @@ class OutputFacts:
             found = _lowest(found, inner)
         return found
 
-    def _functions_called(self, call: cst.Call) -> list[tuple[SemanticModel, cst.FunctionDef]]:
+    def _functions_called(self, call: cst.Call, toward: str | None = None) -> list[tuple[SemanticModel, cst.FunctionDef]]:
+        """The functions `call` runs, in this module or another of the project; given
+        `toward` (a file's path), only those of modules that are it or import it."""
         local = self.model.processes.callees(call)
         if local:
             return [(self.model, function) for function in local]
         symbol = self.model.resolve(call.func)
         if symbol is None or symbol.definition is not None or self.project is None or symbol.is_instance:
             return []
+        if toward is not None and not self.project.leads_to(symbol.written, self.model.path, toward):
+            return []
         found = self.project.definition_of(symbol.written, self.model.path)
         return [found] if found is not None else []
+
+
+def _writes_in(model: SemanticModel, function: cst.CSTNode, target: str, known: dict[int, bool],
+               active: set[int], depth: int) -> tuple[bool, bool]:
+    """Whether calling `function` (of `model`) reaches an output or logging call in the file
+    `target`, and whether that answer is final (False found while a caller of it is still
+    being asked, through a cycle, is not kept in `known`)."""
+    key = id(function)
+    if key in known:
+        return known[key], True
+    if key in active:
+        return False, False
+    active.add(key)
+    facts = model.output
+    final = True
+    writes = False
+    for site in model.processes.calls_of(function):
+        if os.path.abspath(model.path) == target and (facts.output_call(site) or facts.log_level(site)):
+            writes = True
+            break
+        if depth >= _MAX_DEPTH:
+            continue
+        for other, callee in facts._functions_called(site.node, target):
+            inner, settled = _writes_in(other, callee, target, known, active, depth + 1)
+            final = final and settled
+            writes = writes or inner
+        if writes:
+            break
+    active.discard(key)
+    if writes or final:
+        known[key] = writes
+    return writes, writes or final
 
 
 def _conjuncts(test: cst.BaseExpression):

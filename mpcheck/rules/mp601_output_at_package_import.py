@@ -33,7 +33,8 @@ class OutputAtPackageImport(Rule):
             "Flags console output made while a package is imported: in its `__init__.py`, or in "
             "a module the `__init__.py` imports at import time (directly or through other "
             "modules of the project), at module level or in the functions that code calls, "
-            "in the same file or another module of the project. Output is `print()` (to stdout "
+            "in the same file or another module of the project; the report names the functions "
+            "called on the way (`in say() called at import (through show())`). Output is `print()` (to stdout "
             "or stderr), `sys.stdout.write()`/`sys.stderr.write()`, `pprint.pprint()`/`pp()`, "
             "and logging calls that reach a console handler configured at import time before "
             "them: `logging.basicConfig()` (not to a file; its `level=` is read), a "
@@ -283,7 +284,8 @@ class OutputAtPackageImport(Rule):
             if id(node) in reported:
                 continue
             reported.add(id(node))
-            how = "" if not output.chain else f", in `{output.chain[-1]}()` called at import"
+            how = "" if not output.chain else f", in `{output.chain[-1]}()` called at import" + (
+                f" (through {' -> '.join(f'`{name}()`' for name in output.chain[:-1])})" if len(output.chain) > 1 else "")
             fix = _main_process_guard(context, output) if not output.chain else None
             yield Violation(
                 node,
@@ -301,33 +303,57 @@ def _package_name(init: os.PathLike) -> str:
 def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     """This file's output made by its functions when another module of the package calls
     them at import time, mapped onto this file's model (the project parsed its own copy of
-    the same text: sites are matched by their index among the calls)."""
+    the same text: sites are matched by their index among the calls). The caller may be an
+    importer of an importer, up to `_MAX_IMPORTER_DEPTH` modules away (`__init__.py` calls
+    `banner.show()`, which calls this module's `say()`)."""
     model = context.model
     project = context.project
     assert project is not None
-    printing = {_top_level_name(site.scope) for site in model.calls
-                if site.in_function and (model.output.output_call(site) or model.output.log_level(site))}
-    if not printing:
+    writes = [index for index, site in enumerate(model.calls)
+              if site.in_function and (model.output.output_call(site) or model.output.log_level(site))]
+    if not writes:
         return
+    printing = {_top_level_name(model.calls[index].scope) for index in writes}
+    unfound = set(writes)  # the search stops when an importer's walk has reached every one
     # An importer that uses none of the functions that print, nor a name of this module that
     # calls one, directly or through other modules (the name-based pass of reach.py), cannot
-    # make them print: it is not parsed.
+    # make them print: it is not parsed. Above it, the same with the importer's names that
+    # lead to those.
     using = None if None in printing else _names_reaching(model, printing)
-    for importer in project.import_time_importers(context.path, using):
-        # Between importers no walk is under way: the models the last ones needed may go
-        # (a module imported by a hundred others would otherwise hold a hundred parsed trees).
-        project.forget_models()
-        if project.package_import_chain(importer.path) is None:
-            continue  # asked first: it rarely needs the importer parsed
-        other = project.model_of(importer)
-        if other is None:
-            continue
-        for output in other.output.import_time_output():
-            if output.model.path != other.path and os.path.abspath(output.model.path) == os.path.abspath(context.path):
-                index = output.model.calls.index(output.site)
-                if index < len(model.calls):
-                    site = model.calls[index]
-                    yield Output(model, site, output.label, site, output.chain)
+    seen = {os.path.abspath(context.path)}
+    pending: list[tuple[str, set[str] | None, int]] = [(context.path, using, 1)]
+    while pending and unfound:
+        path, names, depth = pending.pop(0)
+        for importer in project.import_time_importers(path, names):
+            if importer.key in seen:
+                continue
+            seen.add(importer.key)
+            # Between importers no walk is under way: the models the last ones needed may go
+            # (a module imported by a hundred others would otherwise hold a hundred parsed trees).
+            project.forget_models()
+            if project.package_import_chain(importer.path) is None:
+                continue  # asked first: it rarely needs the importer parsed
+            other = project.model_of(importer)
+            if other is None:
+                continue
+            for output in other.output.import_time_output():
+                if output.model.path != other.path and os.path.abspath(output.model.path) == os.path.abspath(context.path):
+                    index = output.model.calls.index(output.site)
+                    if index < len(model.calls):
+                        site = model.calls[index]
+                        unfound.discard(index)
+                        yield Output(model, site, output.label, site, output.chain)
+            # Above the importer: only its functions whose call makes this file's output (a
+            # name that merely leads to one of this file's functions may not call the one
+            # that writes: `re.compile` leads to `re._parser`, not to its `dump()`).
+            leading = project.names_bound_to(importer, other, path, names)
+            if leading and depth < _MAX_IMPORTER_DEPTH:
+                writing = other.output.functions_writing_in(_names_reaching(other, leading), context.path)
+                if writing:
+                    pending.append((importer.key, _names_reaching(other, writing), depth + 1))
+
+
+_MAX_IMPORTER_DEPTH = 4  # modules between this one and the one whose import-time call runs it
 
 
 def _names_reaching(model: SemanticModel, names: set[str]) -> set[str]:
