@@ -6,9 +6,10 @@ another module of its project that does (MP201's `jobs.run_all()`). Parsing ever
 that imports such a module is what made a run over the standard library parse nearly all of
 it (logging imports a module that imports one that mentions multiprocessing). Instead:
 
-- a module's top-level statements are its *chunks* (CPython's `ast` finds their lines; it is
-  run only on modules whose code -- the text without its comments and strings, `code_text`
-  -- holds a word or an imported name that reaches);
+- a module's top-level statements are its *chunks*, found only in modules whose code -- the
+  text without its comments and strings, `code_text` -- holds a word or an imported name
+  that reaches: read from the text (`top_level_statements`), or with CPython's `ast` where
+  that reading is unsure;
 - a chunk *reaches* when one of the identifiers of its code (not of its strings or comments:
   the semantic model resolves names through imports, never through text) holds one of the
   words, or it names a name of its module that reaches, or a name this module imported from another module
