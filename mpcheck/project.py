@@ -279,12 +279,9 @@ class ProjectIndex:
         (`from billiard import Process` on old macOS, `from multiprocessing import Process`
         elsewhere), the standard library's is the answer: it is what runs where the other is
         missing. The modules read are noted (dependencies.py)."""
-        caller = self.module_at(from_path)
-        name = caller.name if caller is not None else ""
-        absolute = absolute_name(dotted, name, bool(caller and caller.path.name == "__init__.py"))
+        _, root, absolute = self._as_seen_from(dotted, from_path)
         if absolute is None or absolute.split(".", 1)[0] not in self._project_top_names():
             return None
-        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
         key = (str(root), absolute)
         found = self._reexports.get(key)
         if found is None:
@@ -421,13 +418,20 @@ class ProjectIndex:
             reach = self._reaches[key] = Reach(self, key)
         return reach
 
+    def _as_seen_from(self, qualname: str, from_path: str) -> tuple[_Module | None, Path, str | None]:
+        """The module of the file `from_path` (None outside the index), the directory its
+        imports are resolved from, and `qualname` as imported there made absolute (None when
+        its leading dots go above the top package)."""
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        is_package = bool(caller and caller.path.name == "__init__.py")
+        return caller, root, absolute_name(qualname, caller.name if caller else "", is_package)
+
     def _callee_module(self, qualname: str, from_path: str, words: Iterable[str]) -> tuple[_Module, str] | None:
         """The other module of the project that defines `qualname` as imported in the file
         `from_path`, and the absolute dotted name -- only when the name called holds one of
         `words`, directly or through the names it uses (other modules are not parsed)."""
-        caller = self.module_at(from_path)
-        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
-        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        caller, root, dotted = self._as_seen_from(qualname, from_path)
         if dotted is None:
             return None
         module_part = dotted.split("(", 1)[0]
@@ -486,9 +490,7 @@ class ProjectIndex:
         None for names outside the project, classes and what cannot be resolved."""
         import libcst as cst
 
-        caller = self.module_at(from_path)
-        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
-        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
+        caller, root, dotted = self._as_seen_from(qualname, from_path)
         if dotted is None or "(" in dotted or _depth > 4:
             return None
         module, rest = self.split(root, dotted)
@@ -509,10 +511,8 @@ class ProjectIndex:
         belongs to is the module at `path` or imports it, directly or not: only then can
         calling it run that module's code (read from the import lines; nothing is parsed).
         True when the name's module is not found."""
-        caller = self.module_at(from_path)
+        _, root, dotted = self._as_seen_from(qualname, from_path)
         target = self.module_at(path)
-        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
-        dotted = absolute_name(qualname, caller.name if caller else "", bool(caller and caller.path.name == "__init__.py"))
         module = self.split(root, dotted.split("(", 1)[0])[0] if dotted is not None else None
         if module is None or target is None:
             return True
@@ -711,10 +711,8 @@ class ProjectIndex:
                      if self.split(importer.root, binding.target)[0] is target]
         if not positions:
             return False
-        if importer.functions is None:
+        if importer.functions is None:  # (bindings noted the module)
             importer.functions = top_level_functions(self.text_of(importer) or "") or []
-        else:
-            self.note(importer)
         functions = importer.functions
         return bool(functions) and all(any(start < position < end for start, end in functions)
                                              for position in positions)

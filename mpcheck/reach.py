@@ -390,7 +390,8 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
     the text (`_chunks_by_text`), or with CPython's `ast` where the text reading is unsure;
     the whole text as one chunk binding and using every identifier in it when CPython cannot
     parse it."""
-    return _chunks_by_text(text, words) or _chunks_by_ast(text, words)
+    chunks = _chunks_by_text(text, words)
+    return chunks if chunks is not None else _chunks_by_ast(text, words)
 
 
 def _chunks_by_ast(text: str, words: tuple[str, ...]) -> list[_Chunk]:
@@ -420,7 +421,7 @@ _BRACKETS = str.maketrans("[{]}", "(())")
 # Where a name may be bound, each over-approximated: the names after `def`/`class`, after
 # `as` (one, or a bracketed list), after `import` (all of them: `a.b`, the alias, `*`), between
 # `for` and `in`, before `:=`, and in the targets of an assignment or an annotation.
-_DEFINED = re.compile(r"\b(?:def|class)[ \t]+([A-Za-z_]\w*)")
+_DEFINED = re.compile(rf"\b{_HEADER.pattern}")  # a definition anywhere, nested ones too
 _AS = re.compile(r"\bas[ \t]*(?:[(\[]([^)\]]*)|([A-Za-z_]\w*))")
 _IMPORTED = re.compile(r"\bimport\b[ \t]*(\([^)]*\)|[^\n;\\]*(?:\\[\s\S][^\n;\\]*)*)")
 _FOR_TARGETS = re.compile(r"\bfor\b([\s\S]*?)\bin\b")

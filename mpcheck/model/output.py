@@ -104,6 +104,11 @@ class OutputFacts:
             return f"{symbol.qualname.rsplit('.', 1)[1]}()" if stream is None or self._is_console(stream) else None
         return None
 
+    def writes(self, site: Site) -> bool:
+        """Whether the call may write to the console: an output call, or a logging call
+        (which does once a console handler lets its level through)."""
+        return self.output_call(site) is not None or self.log_level(site) is not None
+
     def _is_console(self, stream: cst.BaseExpression) -> bool:
         symbol = self.model.resolve(stream)
         return symbol is not None and symbol.qualname in _CONSOLE_STREAMS
@@ -316,10 +321,11 @@ def _writes_in(model: SemanticModel, function: cst.CSTNode, target: str, known: 
         return False, False
     active.add(key)
     facts = model.output
+    in_target = os.path.abspath(model.path) == target
     final = True
     writes = False
     for site in model.processes.calls_of(function):
-        if os.path.abspath(model.path) == target and (facts.output_call(site) or facts.log_level(site)):
+        if in_target and facts.writes(site):
             writes = True
             break
         if depth >= _MAX_DEPTH:

@@ -309,8 +309,7 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     model = context.model
     project = context.project
     assert project is not None
-    writes = [index for index, site in enumerate(model.calls)
-              if site.in_function and (model.output.output_call(site) or model.output.log_level(site))]
+    writes = [index for index, site in enumerate(model.calls) if site.in_function and model.output.writes(site)]
     if not writes:
         return
     printing = {_top_level_name(model.calls[index].scope) for index in writes}
