@@ -14,6 +14,14 @@ that list; for each project whose import graph was used (who imports whom: MP601
 fix-safety questions), a hash of the graph. An entry is used only while every one of these is
 unchanged, so a change to an imported module invalidates its importers' results.
 
+A project's hashes are kept too (`projects.json`), each with the stat (modification time,
+size, inode) of every path it was computed from: the directories its walk listed, the
+.gitignore files, and for the graph its modules. While none of those has changed, a run
+reuses the hash instead of walking the project and reading its modules, as git's index and
+ruff's cache trust a file's stat. A hash computed while one of those paths was changing, or
+within two seconds of a change (which a coarse clock could hide from the next stat: git's
+"racily clean" files), is not kept.
+
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
 parsed (a crash, a disk full, another version's format) is a miss, never an error; so is a
@@ -25,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -35,6 +44,7 @@ from .findings import Applicability, Breakage, Diagnostic, Edit, FixInfo
 
 _FORMAT = 1
 _MISSING = "missing"
+_RACY_NS = 2_000_000_000  # a change this close to a stat may not show in its modification time
 _GITIGNORE = "# Automatically created by mpcheck.\n*\n"
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by mpcheck.\n"
@@ -76,10 +86,11 @@ class ResultCache:
     """The entries of one cache directory for one configuration. `configuration`: what else
     the results depend on as a whole (the checker's settings and options, see
     `configuration_key`). `project_hashes(root, graph)`: a hash of the module list (or, with
-    `graph`, of the import graph) of the project at `root` as it is now."""
+    `graph`, of the import graph) of the project at `root` as it is now, and the paths
+    (absolute) whose state it was computed from."""
 
     def __init__(self, directory: Path, configuration: str,
-                 project_hashes: Callable[[str, bool], str]) -> None:
+                 project_hashes: Callable[[str, bool], tuple[str, list[str]]]) -> None:
         self.directory = directory
         self.entries = directory / __version__
         self.configuration = configuration
@@ -87,8 +98,11 @@ class ResultCache:
         self.hashes = FileHashes()
         self._projects: dict[tuple[str, bool], str] = {}
         self._lists: dict[tuple, str] = {}
+        self._lines: dict[tuple[str | None, str], str] = {}  # (root, path) -> "path digest"
         self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
         self._new_imports = False
+        self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
+        self._new_snapshots = False
         self._writable = True
 
     # -- reading ------------------------------------------------------------------------------
@@ -120,16 +134,52 @@ class ResultCache:
         key = (root, paths)
         found = self._lists.get(key)
         if found is None:
-            found = self._lists[key] = hash_lines(
-                f"{path} {self.hashes.of_file(os.path.join(root or '', path))}" for path in paths)
+            found = self._lists[key] = hash_lines(self._line(root, path) for path in paths)
         return found
+
+    def _line(self, root: str | None, path: str) -> str:
+        """`path` (relative to `root`, or absolute) and the hash of its content, as an entry's
+        file list is hashed; once per file for the run, as most entries list the same files."""
+        key = (root, path)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = f"{path} {self.hashes.of_file(os.path.join(root or '', path))}"
+        return line
 
     def _project(self, root: str, graph: bool) -> str:
         key = (root, graph)
         found = self._projects.get(key)
         if found is None:
-            found = self._projects[key] = self.project_hashes(root, graph)
+            found = self._projects[key] = self._kept_project(root, graph) or self._computed_project(root, graph)
         return found
+
+    def _kept_project(self, root: str, graph: bool) -> str | None:
+        """The hash kept by an earlier run, if none of the paths it was computed from changed."""
+        kept = self._kept_snapshots().get(_snapshot_key(root, graph))
+        try:
+            if kept is not None and all(_stat(path) == stat for path, stat in kept["stats"].items()):
+                return kept["digest"]
+        except (KeyError, TypeError, AttributeError):
+            pass  # another format: computed again
+        return None
+
+    def _computed_project(self, root: str, graph: bool) -> str:
+        started = time.time_ns()
+        digest, paths = self.project_hashes(root, graph)
+        stats = {path: _stat(path) for path in paths}
+        if all(stat is None or stat[0] < started - _RACY_NS for stat in stats.values()):
+            self._kept_snapshots()[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
+            self._new_snapshots = True
+        return digest
+
+    def _kept_snapshots(self) -> dict[str, dict]:
+        if self._snapshots is None:
+            try:
+                with open(self.entries / "projects.json", "rb") as stream:
+                    self._snapshots = dict(json.loads(stream.read()))
+            except (OSError, ValueError, TypeError):
+                self._snapshots = {}
+        return self._snapshots
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -179,16 +229,18 @@ class ResultCache:
             self._new_imports = True
 
     def close(self) -> None:
-        """Keep what the run learnt of the modules' imports (at the end of a run)."""
-        if not self._new_imports or not self._writable:
-            return
-        assert self._imports is not None
-        try:
-            self._prepare()
-            _write_replacing(self.entries / "imports.json", json.dumps(self._imports).encode("utf-8"))
-        except OSError:
-            self._writable = False
-        self._new_imports = False
+        """Keep what the run learnt of the modules' imports and of its projects (at the end
+        of a run)."""
+        for name, new, learnt in (("imports.json", self._new_imports, self._imports),
+                                  ("projects.json", self._new_snapshots, self._snapshots)):
+            if not new or not self._writable:
+                continue
+            try:
+                self._prepare()
+                _write_replacing(self.entries / name, json.dumps(learnt).encode("utf-8"))
+            except OSError:
+                self._writable = False
+        self._new_imports = self._new_snapshots = False
 
     def _entry(self, path: Path) -> Path:
         return self.entries / (_digest(f"{self.configuration}\0{path}".encode("utf-8", "surrogatepass")) + ".json")
@@ -235,6 +287,19 @@ def _relative(path: str, root: str | None) -> str:
     if root is not None and path.startswith(root + os.sep):
         return path[len(root) + 1:]
     return path
+
+
+def _snapshot_key(root: str, graph: bool) -> str:
+    return f"{'graph' if graph else 'modules'} {root}"
+
+
+def _stat(path: str) -> list[int] | None:
+    """What tells that the file or directory at `path` changed (None: it is not there)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_mtime_ns, status.st_size, status.st_ino]
 
 
 def _listing(directory: str) -> str:

@@ -3,6 +3,11 @@
 Directories are walked without following symlinks (a symlink loop cannot trap the walk),
 virtual environments are recognised by their `pyvenv.cfg` wherever they live, and a path
 that cannot be used is reported as such, once, while every other path is still checked.
+
+A walk can say what its outcome depends on (`walked`): the directories it listed or looked
+into (a file added, removed or renamed in one changes its modification time), the .gitignore
+files it looked for, and the `.git` it looked for above the walked directory. While none of them has changed, the walk finds the same
+files; the result cache keeps a project's module list on that ground.
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ class DiscoveryError:
     reason: str
 
 
-def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFile | DiscoveryError]:
+def discover(paths: Iterable[str], settings: Settings,
+             walked: list[str] | None = None) -> Iterator[DiscoveredFile | DiscoveryError]:
+    """The files to check under `paths`, each once, and what could not be used. `walked`,
+    when given, receives the paths a directory walk's outcome depends on (absolute; see the
+    module docstring)."""
     seen: set[tuple[int, int] | Path] = set()
     excludes = (*settings.exclude, *settings.extend_exclude)
     for given in paths:
@@ -45,8 +54,8 @@ def discover(paths: Iterable[str], settings: Settings) -> Iterator[DiscoveredFil
             yield DiscoveryError(given, "no such file or directory")
             continue
         if path.is_dir():
-            ignore = _GitIgnore(path) if settings.respect_gitignore else None
-            for found in _walk(path, excludes, settings.root, ignore):
+            ignore = _GitIgnore(path, walked) if settings.respect_gitignore else None
+            for found in _walk(path, excludes, settings.root, ignore, walked):
                 key = _identity(found)
                 if key not in seen:
                     seen.add(key)
@@ -73,18 +82,21 @@ def _identity(path: Path) -> tuple[int, int] | Path:
     return status.st_dev, status.st_ino
 
 
-def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore | None) -> Iterator[Path]:
+def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore | None,
+          walked: list[str] | None) -> Iterator[Path]:
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         current = Path(directory)
+        if walked is not None:
+            walked.append(os.path.abspath(directory))
         resolved = ignore.enter(current) if ignore is not None else current
         kept = []
         for name in sorted(dirnames):
             child = current / name
-            if (
-                _is_excluded(child, excludes, base)
-                or (child / "pyvenv.cfg").exists()
-                or (ignore is not None and ignore.ignores(resolved / name, is_dir=True))
-            ):
+            if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(resolved / name, is_dir=True)):
+                continue
+            if (child / "pyvenv.cfg").exists():
+                if walked is not None:  # removing its pyvenv.cfg would bring it into the walk
+                    walked.append(os.path.abspath(child))
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -139,22 +151,28 @@ class _GitIgnore:
     """The .gitignore files that apply under a walked directory: those of its ancestors up
     to the repository root, and those found on the way down."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, walked: list[str] | None = None) -> None:
         self.specs: list[tuple[Path, pathspec.PathSpec]] = []
+        self.walked = walked
         absolute = root.resolve()
-        ancestors = []
+        looked_into = []
         for directory in (absolute, *absolute.parents):
-            ancestors.append(directory)
+            looked_into.append(directory)
             if (directory / ".git").exists():
+                ancestors = looked_into
                 break
         else:
             ancestors = [absolute]  # not in a repository: only .gitignore files below root
+        if walked is not None:  # a .git made above the root would bring in .gitignore files
+            walked.extend(str(directory / ".git") for directory in looked_into[1:])
         for directory in reversed(ancestors[1:]):
             self._load(directory)
         self.visited: set[Path] = set()
 
     def _load(self, directory: Path) -> None:
         gitignore = directory / ".gitignore"
+        if self.walked is not None:
+            self.walked.append(str(gitignore))
         try:
             lines = read_regular_file(gitignore, _MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace").splitlines()
         except InputError:

@@ -129,15 +129,16 @@ class Checker:
                                               [rule.code for rule in self.rules], unsafe_fixes, fix_edits)
             self.cache = ResultCache(cache_directory, configuration, self._project_hash)
 
-    def _project_hash(self, root: str, graph: bool) -> str:
+    def _project_hash(self, root: str, graph: bool) -> tuple[str, list[str]]:
         """For the cache: a hash of the module list of the project at `root`, or (`graph`)
         of its import graph: each module with the names it imports (known by the hash of its
-        content from an earlier run, or read now)."""
+        content from an earlier run, or read now); and the paths whose state it was computed
+        from (the module list: the walk's directories; the graph: those and the modules)."""
         assert self.cache is not None
         index = self.projects.at_root(Path(root))
         modules = sorted(str(path) for path in index.modules)
         if not graph:
-            return hash_lines(modules)
+            return hash_lines(modules), index.walked
         lines = []
         for module in modules:
             content = self.cache.hashes.of_file(module)
@@ -146,7 +147,7 @@ class Checker:
                 names = sorted(index.import_names(module))
                 self.cache.remember_imports(content, names)
             lines.append(f"{module} {' '.join(names)}")
-        return hash_lines(lines)
+        return hash_lines(lines), [*index.walked, *modules]
 
     def _rule(self, spec: RuleSpec) -> type[Rule]:
         """The class of the rule `spec` describes (its module is imported on first use)."""
@@ -340,7 +341,7 @@ class Checker:
                     continue
                 key = None
                 if self.cache is not None:
-                    content = content_digest(source.encode(source.text))
+                    content = source.digest
                     self.cache.hashes.know(os.path.abspath(path), content)  # for entries that depend on it
                     key = self._cache_key(path, source.text, content)
                 cached = self._cached(key, display, source, fixing) if key is not None else None

@@ -120,6 +120,8 @@ class ProjectIndex:
         self._modeled_size = 0  # the sum of their sizes
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
+        # What the module list depends on, when it was found by a walk (discover's `walked`).
+        self.walked: list[str] = []
         paths = list(files) if files is not None else self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
@@ -131,7 +133,7 @@ class ProjectIndex:
 
     def _walk(self) -> list[Path]:
         found: list[Path] = []
-        for item in discover([str(self.root)], Settings(root=self.root)):
+        for item in discover([str(self.root)], Settings(root=self.root), self.walked):
             if isinstance(item, DiscoveredFile) and item.path.suffix == ".py":
                 found.append(item.path)
                 if len(found) > MAX_FILES:
@@ -159,7 +161,7 @@ class ProjectIndex:
         else:
             text = source.text
             if module.digest is None:
-                module.digest = content_digest(source.encode(text))
+                module.digest = source.digest
         self.note(module)
         return text
 

@@ -10,12 +10,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from mpcheck import cache as cache_module
 from mpcheck.engine import Checker
+from mpcheck.project import ProjectIndex
 
 from .support import FIXTURES, mpcheck_command, run_command
 
@@ -76,8 +78,10 @@ def findings(run) -> list[tuple[str, int, str]]:
 
 
 def entries(app: Path) -> list[Path]:
-    """The result entries (not the memo of what modules import, `imports.json`)."""
-    return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json") if path.name != "imports.json")
+    """The result entries (not the memos of what modules import and of the projects'
+    hashes, `imports.json` and `projects.json`)."""
+    return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json")
+                  if path.name not in ("imports.json", "projects.json"))
 
 
 def test_a_warm_run_reports_what_the_cold_run_did_from_the_cache_in_the_project_root(app: Path) -> None:
@@ -257,3 +261,119 @@ def findings_text(app: Path, name: str) -> str:
     """The message of the one finding `mpcheck check` makes in `name`, as flake8 prints it."""
     run = run_command([*mpcheck_command(), "check", "--quiet", name], app, env={"MPCHECK_CACHE_DIR": ""})
     return run.stdout.strip().split(": MP601 ", 1)[1]
+
+
+# -- a project's hashes, kept with the stat of what they were computed from -----------------------
+
+
+def age(tree: Path) -> None:
+    """Date every file and directory of `tree` an hour back, as in a checkout nobody is
+    editing: a project's hash is kept only when what it was computed from did not change in
+    the last seconds (a coarse clock could hide a change made in the same tick)."""
+    past = time.time() - 3600
+    for path in [tree, *tree.rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def kept_projects(app: Path) -> list[str]:
+    memos = list((app / ".mpcheck_cache").glob("*/projects.json"))
+    return sorted(json.loads(memos[0].read_text())) if memos else []
+
+
+def _package_in_an_empty_directory(app: Path) -> None:
+    (app / "tools").mkdir()
+    script = app / "render_all.py"
+    script.write_text(script.read_text().replace("from clips.tools import", "from tools.jobs import"))
+
+
+def _make_the_package(app: Path) -> None:
+    (app / "tools/__init__.py").write_text("")
+    (app / "tools/jobs.py").write_text(textwrap.dedent(APP["clips/tools.py"]).lstrip("\n"))
+
+
+def _a_gitignore(app: Path) -> None:
+    (app / ".gitignore").write_text("build/\n")
+
+
+def _ignore_the_helper(app: Path) -> None:
+    with open(app / ".gitignore", "a") as stream:
+        stream.write("clips/tools.py\n")
+
+
+def _stop_importing_report(app: Path) -> None:
+    """The same size, only the time and the text differ."""
+    (app / "clips/__init__.py").write_text("from . import rep0rt\n")
+
+
+def _packages_that_import_nothing(app: Path) -> None:
+    (app / "clips/__init__.py").write_text("")
+    (app / "viewer").mkdir()
+    (app / "viewer/__init__.py").write_text("")
+
+
+def _import_report_in_another_package(app: Path) -> None:
+    """Known to the report module's check only through the project's import graph."""
+    (app / "viewer/__init__.py").write_text("from clips import report\n")
+
+
+# What the walk of a project, or its import graph, depends on, changed without a module of
+# the run changing: each must make a warm run compute the project's hashes again.
+CHANGES = {
+    "a package made in a directory that held no module": (_package_in_an_empty_directory, _make_the_package),
+    "a .gitignore edited to leave a module out": (_a_gitignore, _ignore_the_helper),
+    "a module's imports edited, its size unchanged": (lambda app: None, _stop_importing_report),
+    "a module imported by another package": (_packages_that_import_nothing, _import_report_in_another_package),
+    "a module removed": (lambda app: None, lambda app: (app / "clips/tools.py").unlink()),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_kept_project_hash_is_computed_again_when_what_it_was_computed_from_changes(app: Path, change: str) -> None:
+    prepare, edit = CHANGES[change]
+    prepare(app)
+    before = findings(check(app))  # makes the cache directory, which changes the project's
+    age(app)
+    assert findings(check(app, "--no-cache")) == before
+    assert findings(check(app)) == before
+    assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
+    edit(app)
+    after = findings(check(app, "--no-cache"))
+    assert after != before  # the change matters to the findings
+    assert findings(check(app)) == after
+
+
+def test_a_kept_project_hash_spares_the_walk(app: Path, monkeypatch) -> None:
+    files = [(path, str(path)) for path in sorted(app.rglob("*.py"))]
+
+    def run() -> list:
+        checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
+        return [(result.path, result.diagnostics) for result in checker.run_files(files, jobs=1)]
+
+    expected = run()
+    age(app)
+    assert run() == expected
+    monkeypatch.setattr(ProjectIndex, "_walk", lambda self: pytest.fail("the project was walked"))
+    assert run() == expected
+
+
+def test_a_hash_computed_just_after_a_change_is_not_kept(app: Path) -> None:
+    """The files were written a moment ago: within a coarse clock's tick of that, a later
+    change might not show in their stat."""
+    check(app)
+    assert kept_projects(app) == []
+
+
+def test_a_git_repository_made_above_the_project_brings_in_its_gitignore(tmp_path: Path) -> None:
+    app = tmp_path / "work" / "app"
+    for name, text in APP.items():
+        path = app / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    (app / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    (tmp_path / "work" / ".gitignore").write_text("app/clips/tools.py\n")  # not a repository yet: unused
+    before = findings(check(app))
+    age(tmp_path / "work")
+    assert ("render_all.py", 7, "MP201") in before and findings(check(app)) == before
+    assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
+    (tmp_path / "work" / ".git").mkdir()
+    assert findings(check(app)) == findings(check(app, "--no-cache")) != before
