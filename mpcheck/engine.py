@@ -6,11 +6,14 @@ logic of its own about what is a finding.
 
 The parser, the model, the rules and the fixes import libcst (0.1-0.2 s): they are imported
 when the first file passes the prefilter, so a run whose files all fail it never pays for them.
+The prefilter and the project index are imported when the first file is not in the result
+cache, so a run served from it imports neither (about 0.03 s of a 0.15 s run).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import signal
@@ -29,8 +32,7 @@ from .findings import (
     ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Applicability, Diagnostic, Fix,
     FixInfo, Violation, names_input_errors,
 )
-from .prefilter import Prefilter, Verdict
-from .project import ProjectIndex, Projects, find_root
+from .roots import find_root
 from .rules import RULES, RuleSpec
 from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 
     import libcst as cst
 
+    from .prefilter import Prefilter, Verdict
+    from .project import ProjectIndex, Projects
     from .rules import Rule, RuleContext
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
@@ -118,16 +122,26 @@ class Checker:
         self._project_files = tuple(project_files)
         self.rules: list[RuleSpec] = [rule for rule in RULES if self.settings.is_enabled(rule.code)]
         self._loaded: dict[str, type[Rule]] = {}
-        process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
-        # The modules the `fork-only-modules` option lists (MP103) are words of their own.
-        fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
-        self.prefilter = Prefilter(self.rules, process_api_names, fork_only_modules)
-        self.projects = Projects(self.settings.process_apis, self._project_files)
         self.cache: ResultCache | None = None
         if cache_directory is not None:
             configuration = configuration_key(replace(self.settings, cache=True, cache_dir=None),
                                               [rule.code for rule in self.rules], unsafe_fixes, fix_edits)
             self.cache = ResultCache(cache_directory, configuration, self._project_hash)
+
+    @functools.cached_property
+    def prefilter(self) -> Prefilter:
+        from .prefilter import Prefilter
+
+        process_api_names = [name.rsplit(".", 1)[-1] for name in self.settings.process_apis]
+        # The modules the `fork-only-modules` option lists (MP103) are words of their own.
+        fork_only_modules = [name.split(".", 1)[0] for name in self.settings.fork_only_modules]
+        return Prefilter(self.rules, process_api_names, fork_only_modules)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        from .project import Projects
+
+        return Projects(self.settings.process_apis, self._project_files)
 
     def _project_hash(self, root: str, graph: bool) -> tuple[str, list[str]]:
         """For the cache: a hash of the module list of the project at `root`, or (`graph`)

@@ -39,7 +39,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -50,6 +49,7 @@ from .dependencies import content_digest, note_directory, note_file, remembered
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
+from .roots import project_root
 from .source import InputError, read_regular_file
 
 if sys.version_info >= (3, 11):
@@ -73,7 +73,6 @@ FREEZER_MODULES: Mapping[str, str] = {
     "nuitka": "Nuitka",
     "py2exe": "py2exe",
 }
-PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 _REQUIREMENTS_FILE = re.compile(r".*requirements.*\.(?:txt|in)|.*\.in", re.IGNORECASE)
 _REQUIREMENTS_DIRECTORY = "requirements"
@@ -164,15 +163,6 @@ def _project_spec_scripts(root: Path) -> tuple[Path, ...]:
     return tuple(scripts)
 
 
-@lru_cache(maxsize=None)
-def project_root(directory: Path) -> Path | None:
-    """The nearest directory from `directory` upwards holding one of PROJECT_MARKERS."""
-    for candidate in (directory, *directory.parents):
-        if any(os.path.exists(candidate / marker) for marker in PROJECT_MARKERS):
-            return candidate
-    return None
-
-
 def _up_to(start: Path, root: Path | None) -> Iterator[Path]:
     if root is None:
         yield start
@@ -229,7 +219,7 @@ def declared_requirements(path: str | os.PathLike[str], distribution: str) -> li
     """The requirements on `distribution` that the project of the file at `path` declares,
     in the same files and directories as the freezer evidence (the file's directory up to
     its project root); malformed ones are left out. Never raises."""
-    # Imported here: the project index imports this module for project_root alone.
+    # Imported here: only a file that names a freezer needs them.
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 

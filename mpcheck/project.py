@@ -4,8 +4,8 @@ functions of other modules start processes.
 Cross-file facts must not depend on which paths a run was given: pre-commit passes only the
 staged files and flake8 one file at a time. So the project is found from the file itself --
 its root is the nearest directory upwards holding .git, pyproject.toml, setup.py or setup.cfg
-(without one: the parent of the file's top-level package, or its own directory) -- and indexed
-once per process, lazily, when a rule first asks. The index reads each module's imports with a
+(without one: the parent of the file's top-level package, or its own directory: roots.py) --
+and indexed once per process, lazily, when a rule first asks. The index reads each module's imports with a
 regex; a module is parsed only when a question needs its model (a function of it is called at
 import time somewhere). An index that had to stop (more than `MAX_FILES` modules) is
 incomplete, and then answers the safety questions conservatively (`is_imported` is True).
@@ -14,7 +14,6 @@ incomplete, and then answers the safety questions conservatively (`is_imported` 
 from __future__ import annotations
 
 import ast
-import functools
 import os
 import re
 import warnings
@@ -26,8 +25,8 @@ from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
-from .frozen import project_root
 from .reach import ImportBinding, Reach, absolute_name, import_bindings, top_level_functions
+from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
 if TYPE_CHECKING:
@@ -49,33 +48,6 @@ _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones 
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
-
-
-def module_name(path: Path) -> tuple[Path, str]:
-    """The directory a file is imported from and its dotted module name there:
-    `src/app/jobs.py` with `src/app/__init__.py` is `app.jobs`, imported from `src`."""
-    path = Path(os.path.abspath(path))
-    root, package = _package_of(path.parent)
-    return root, ".".join([*package, *([] if path.name == "__init__.py" else [path.stem])])
-
-
-@functools.lru_cache(maxsize=None)
-def _package_of(directory: Path) -> tuple[Path, tuple[str, ...]]:
-    """The directory above the packages `directory` is in, and their names (once per
-    directory for the run: an index of N modules in D directories looks D times, not N)."""
-    if directory.parent == directory or not (directory / "__init__.py").is_file():
-        return directory, ()
-    root, package = _package_of(directory.parent)
-    return root, (*package, directory.name)
-
-
-def find_root(path: Path) -> Path:
-    """Where the project of the file at `path` starts (see the module docstring)."""
-    start = Path(os.path.abspath(path)).parent
-    marked = project_root(start)
-    if marked is not None:
-        return marked
-    return module_name(Path(os.path.abspath(path)))[0]
 
 
 @dataclass(eq=False)
