@@ -102,7 +102,6 @@ class ResultCache:
         self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
         self._new_imports = False
         self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
-        self._new_snapshots = False
         self._writable = True
 
     # -- reading ------------------------------------------------------------------------------
@@ -168,8 +167,10 @@ class ResultCache:
         digest, paths = self.project_hashes(root, graph)
         stats = {path: _stat(path) for path in paths}
         if all(stat is None or stat[0] < started - _RACY_NS for stat in stats.values()):
-            self._kept_snapshots()[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
-            self._new_snapshots = True
+            snapshots = self._kept_snapshots()
+            snapshots[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
+            # Written now, not by close(): the flake8 plugin's processes see no end of the run.
+            self._write("projects.json", snapshots)
         return digest
 
     def _kept_snapshots(self) -> dict[str, dict]:
@@ -229,18 +230,19 @@ class ResultCache:
             self._new_imports = True
 
     def close(self) -> None:
-        """Keep what the run learnt of the modules' imports and of its projects (at the end
-        of a run)."""
-        for name, new, learnt in (("imports.json", self._new_imports, self._imports),
-                                  ("projects.json", self._new_snapshots, self._snapshots)):
-            if not new or not self._writable:
-                continue
-            try:
-                self._prepare()
-                _write_replacing(self.entries / name, json.dumps(learnt).encode("utf-8"))
-            except OSError:
-                self._writable = False
-        self._new_imports = self._new_snapshots = False
+        """Keep what the run learnt of the modules' imports (at the end of a run)."""
+        if self._new_imports:
+            self._write("imports.json", self._imports)
+            self._new_imports = False
+
+    def _write(self, name: str, learnt: dict) -> None:
+        if not self._writable:
+            return
+        try:
+            self._prepare()
+            _write_replacing(self.entries / name, json.dumps(learnt).encode("utf-8"))
+        except OSError:
+            self._writable = False
 
     def _entry(self, path: Path) -> Path:
         return self.entries / (_digest(f"{self.configuration}\0{path}".encode("utf-8", "surrogatepass")) + ".json")

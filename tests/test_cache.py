@@ -363,6 +363,16 @@ def test_a_kept_project_hash_spares_the_walk(app: Path, monkeypatch) -> None:
     assert run() == expected
 
 
+def test_the_flake8_plugin_keeps_the_project_hashes_too(app: Path) -> None:
+    """Its processes see no end of the run: what they learn is written as it is learnt."""
+    check(app)
+    age(app)
+    flake8 = run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "."], app,
+                         env={"MPCHECK_CACHE_DIR": ""})
+    assert "render_all.py:7:" in flake8.stdout
+    assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
+
+
 def test_a_hash_computed_just_after_a_change_is_not_kept(app: Path) -> None:
     """The files were written a moment ago: within a coarse clock's tick of that, a later
     change might not show in their stat."""
