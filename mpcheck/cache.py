@@ -18,9 +18,10 @@ A project's hashes are kept too (`projects.json`), each with the stat (modificat
 size, inode) of every path it was computed from: the directories its walk listed, the
 .gitignore files, and for the graph its modules. While none of those has changed, a run
 reuses the hash instead of walking the project and reading its modules, as git's index and
-ruff's cache trust a file's stat. A hash computed while one of those paths was changing, or
-within two seconds of a change (which a coarse clock could hide from the next stat: git's
-"racily clean" files), is not kept.
+ruff's cache trust a file's stat. A hash is not kept when one of those paths changed after the
+run (the checker) started, since what the hash was computed from may have been read before the
+change, nor when one changed in the two seconds before (a coarse clock could hide a second
+change from the next stat: git's "racily clean" files).
 
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
@@ -102,6 +103,7 @@ class ResultCache:
         self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
         self._new_imports = False
         self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
+        self._started = time.time_ns()  # before anything a project's hash is computed from is read
         self._writable = True
 
     # -- reading ------------------------------------------------------------------------------
@@ -163,10 +165,9 @@ class ResultCache:
         return None
 
     def _computed_project(self, root: str, graph: bool) -> str:
-        started = time.time_ns()
         digest, paths = self.project_hashes(root, graph)
         stats = {path: _stat(path) for path in paths}
-        if all(stat is None or stat[0] < started - _RACY_NS for stat in stats.values()):
+        if all(stat is None or stat[0] < self._started - _RACY_NS for stat in stats.values()):
             snapshots = self._kept_snapshots()
             snapshots[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
             # Written now, not by close(): the flake8 plugin's processes see no end of the run.

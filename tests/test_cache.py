@@ -363,6 +363,19 @@ def test_a_kept_project_hash_spares_the_walk(app: Path, monkeypatch) -> None:
     assert run() == expected
 
 
+def test_a_hash_is_not_kept_when_what_it_came_from_changed_during_the_run(app: Path, monkeypatch) -> None:
+    """The project was walked before a module was added: the hash computed afterwards, from
+    that walk, must not be kept with the directory's new stat (a later run would trust it)."""
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0)  # no coarse clock: only the run's own changes count
+    check(app)
+    age(app)
+    checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
+    checker.check_file(app / "render_all.py")  # walks the project
+    (app / "clips/extra.py").write_text("VALUE = 1\n")
+    list(checker.run_files([(app / "render_all.py", str(app / "render_all.py"))], jobs=1))
+    assert f"modules {app}" not in kept_projects(app), kept_projects(app)
+
+
 def test_the_flake8_plugin_keeps_the_project_hashes_too(app: Path) -> None:
     """Its processes see no end of the run: what they learn is written as it is learnt."""
     check(app)
