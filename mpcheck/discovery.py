@@ -6,8 +6,9 @@ that cannot be used is reported as such, once, while every other path is still c
 
 A walk can say what its outcome depends on (`walked`): the directories it listed or looked
 into (a file added, removed or renamed in one changes its modification time), the .gitignore
-files it looked for, and the `.git` it looked for above the walked directory. While none of them has changed, the walk finds the same
-files; the result cache keeps a project's module list on that ground.
+files it looked for, and the `.git` it looked for above the walked directory. While none of
+them has changed, the walk finds the same files; the result cache keeps a project's module
+list on that ground.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def _walk(root: Path, excludes: tuple[str, ...], base: Path, ignore: _GitIgnore 
         kept = []
         for name in sorted(dirnames):
             child = current / name
-            if _is_excluded(child, excludes, base) or (ignore is not None and ignore.ignores(resolved / name, is_dir=True)):
+            if (
+                _is_excluded(child, excludes, base)
+                or (ignore is not None and ignore.ignores(resolved / name, is_dir=True))
+            ):
                 continue
             if (child / "pyvenv.cfg").exists():
                 if walked is not None:  # removing its pyvenv.cfg would bring it into the walk
