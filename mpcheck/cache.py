@@ -176,12 +176,16 @@ class ResultCache:
 
     def _kept_snapshots(self) -> dict[str, dict]:
         if self._snapshots is None:
-            try:
-                with open(self.entries / "projects.json", "rb") as stream:
-                    self._snapshots = dict(json.loads(stream.read()))
-            except (OSError, ValueError, TypeError):
-                self._snapshots = {}
+            self._snapshots = self._read("projects.json")
         return self._snapshots
+
+    def _read(self, name: str) -> dict:
+        """What an earlier run kept in the file `name` of the cache ({} for nothing usable)."""
+        try:
+            with open(self.entries / name, "rb") as stream:
+                return dict(json.loads(stream.read()))
+        except (OSError, ValueError, TypeError):
+            return {}
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -217,11 +221,7 @@ class ResultCache:
         them before (kept in the cache, so that a warm run need not read every module to
         hash its project's import graph)."""
         if self._imports is None:
-            try:
-                with open(self.entries / "imports.json", "rb") as stream:
-                    self._imports = dict(json.loads(stream.read()))
-            except (OSError, ValueError, TypeError):
-                self._imports = {}
+            self._imports = self._read("imports.json")
         return self._imports.get(content)
 
     def remember_imports(self, content: str, names: list[str]) -> None:
