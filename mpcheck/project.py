@@ -5,10 +5,11 @@ Cross-file facts must not depend on which paths a run was given: pre-commit pass
 staged files and flake8 one file at a time. So the project is found from the file itself --
 its root is the nearest directory upwards holding .git, pyproject.toml, setup.py or setup.cfg
 (without one: the parent of the file's top-level package, or its own directory: roots.py) --
-and indexed once per process, lazily, when a rule first asks. The index reads each module's imports with a
-regex; a module is parsed only when a question needs its model (a function of it is called at
-import time somewhere). An index that had to stop (more than `MAX_FILES` modules) is
-incomplete, and then answers the safety questions conservatively (`is_imported` is True).
+and indexed once per process, lazily, when a rule first asks. The index reads each module's
+imports with a regex; a module is parsed only when a question needs its model (a function of
+it is called at import time somewhere). An index that had to stop (more than `MAX_FILES`
+modules) is incomplete, and then answers the safety questions conservatively (`is_imported`
+is True).
 """
 
 from __future__ import annotations

@@ -294,7 +294,8 @@ class OutputFacts:
             found = _lowest(found, inner)
         return found
 
-    def _functions_called(self, call: cst.Call, toward: str | None = None) -> list[tuple[SemanticModel, cst.FunctionDef]]:
+    def _functions_called(self, call: cst.Call,
+                          toward: str | None = None) -> list[tuple[SemanticModel, cst.FunctionDef]]:
         """The functions `call` runs, in this module or another of the project; given
         `toward` (a file's path), only those of modules that are it or import it."""
         local = self.model.processes.callees(call)

@@ -284,8 +284,9 @@ class OutputAtPackageImport(Rule):
             if id(node) in reported:
                 continue
             reported.add(id(node))
-            how = "" if not output.chain else f", in `{output.chain[-1]}()` called at import" + (
-                f" (through {' -> '.join(f'`{name}()`' for name in output.chain[:-1])})" if len(output.chain) > 1 else "")
+            how = "" if not output.chain else f", in `{output.chain[-1]}()` called at import"
+            if len(output.chain) > 1:
+                how += f" (through {' -> '.join(f'`{name}()`' for name in output.chain[:-1])})"
             fix = _main_process_guard(context, output) if not output.chain else None
             yield Violation(
                 node,
@@ -319,7 +320,8 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     # make them print: it is not parsed. Above it, the same with the importer's names that
     # lead to those.
     using = None if None in printing else _names_reaching(model, printing)
-    seen = {os.path.abspath(context.path)}
+    here = os.path.abspath(context.path)
+    seen = {here}
     pending: list[tuple[str, set[str] | None, int]] = [(context.path, using, 1)]
     while pending and unfound:
         path, names, depth = pending.pop(0)
@@ -336,7 +338,7 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
             if other is None:
                 continue
             for output in other.output.import_time_output():
-                if output.model.path != other.path and os.path.abspath(output.model.path) == os.path.abspath(context.path):
+                if output.model.path != other.path and os.path.abspath(output.model.path) == here:
                     index = output.model.calls.index(output.site)
                     if index < len(model.calls):
                         site = model.calls[index]
