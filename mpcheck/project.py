@@ -18,9 +18,10 @@ import ast
 import os
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
@@ -49,6 +50,101 @@ _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones 
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
+
+
+class Searches:
+    """What the call-graph searches of one project's models share (model/processes.py's
+    `process_start`, model/workers.py's `pickled_parameters`; a model outside a project has
+    its own), since a search goes from module to module.
+
+    A search that meets a function already being searched higher up stops there (`cut`), so
+    an answer depends on where the search began. Each answer is memoised with the functions
+    above it that its search stopped at and those it searched (`Answers`), and is reused only
+    by a search that is under every one of the first and none of the second: exactly where a
+    new search would find the same. Each function is then searched about once, so a chain of
+    wrappers costs its length, not 2**length (a function that calls itself, or a pair that
+    call each other, once cost a search per call site: 100 s for huggingface/datasets), and
+    the findings do not depend on the order in which files and functions are checked.
+    `generation` changes when a module's text does (`ProjectIndex.set_text`): answers
+    memoised before, which may have gone through that module, are then forgotten."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._frames: list[_Frame] = []  # the functions being searched, innermost last
+
+    @contextmanager
+    def search(self, key: object) -> Iterator[None]:
+        """Search the function `key` (as the searches' `seen` sets hold it)."""
+        frame = _Frame(key)
+        self._frames.append(frame)
+        try:
+            yield
+        finally:
+            self._frames.pop()
+            if self._frames:
+                self._frames[-1].merge(frame.hit - {key}, frame.visited)
+
+    def cut(self, key: object) -> None:
+        """The search met the function `key` while it was being searched, higher up."""
+        if self._frames:
+            self._frames[-1].hit.add(key)
+
+    def reuse(self, answer: _Answer) -> None:
+        """A memoised answer was used: the search under way depends on what it did."""
+        if self._frames:
+            self._frames[-1].merge(answer.hit, answer.visited)
+
+    def dependencies(self) -> tuple[frozenset[object], frozenset[object]]:
+        """What the answer of the search under way depends on: the functions above it that
+        it stopped at, and the functions it searched."""
+        frame = self._frames[-1]
+        return frozenset(frame.hit - {frame.key}), frozenset(frame.visited)
+
+
+@dataclass
+class _Frame:
+    key: object
+    hit: set[object] = field(default_factory=set)  # functions above that the search stopped at
+    visited: set[object] = field(default_factory=set)  # the functions it searched
+
+    def __post_init__(self) -> None:
+        self.visited.add(self.key)
+
+    def merge(self, hit: Iterable[object], visited: Iterable[object]) -> None:
+        self.hit.update(hit)
+        self.visited.update(visited)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    value: object
+    hit: frozenset[object]
+    visited: frozenset[object]
+
+
+class Answers:
+    """One model's memoised answers of a search (`Searches`), by a key of the caller's."""
+
+    def __init__(self, searches: Searches) -> None:
+        self.searches = searches
+        self._generation = searches.generation
+        self._answers: dict[object, list[_Answer]] = {}
+
+    def recall(self, key: object, seen: frozenset) -> _Answer | None:
+        """The answer memoised for `key` that a search under the functions `seen` would
+        find (None when there is none); the search above then depends on what it did."""
+        if self._generation != self.searches.generation:
+            self._answers.clear()
+            self._generation = self.searches.generation
+        for answer in self._answers.get(key, ()):
+            if answer.hit <= seen and answer.visited.isdisjoint(seen):
+                self.searches.reuse(answer)
+                return answer
+        return None
+
+    def remember(self, key: object, value: object) -> None:
+        """Memoise `value`, the answer of the search under way (inside `Searches.search`)."""
+        self._answers.setdefault(key, []).append(_Answer(value, *self.searches.dependencies()))
 
 
 @dataclass(eq=False)
@@ -93,6 +189,7 @@ class ProjectIndex:
         self._modeled_size = 0  # the sum of their sizes
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
+        self.searches = Searches()
         # What the module list depends on, when it was found by a walk (discover's `walked`).
         self.walked: list[str] = []
         paths = list(files) if files is not None else self._walk()
@@ -164,6 +261,7 @@ class ProjectIndex:
         if module is not None and self.text_of(module) == text:
             return
         self.texts[path] = text
+        self.searches.generation += 1
         if module is not None:
             self._by_name[module.name].remove(module)
         self._add(path)
@@ -435,11 +533,13 @@ class ProjectIndex:
         module, dotted = found
         key = (id(module), dotted, looking_for)
         if key in seen:
+            self.searches.cut(key)
             return None
         model = self.model_of(module)
         if model is None:
             return None
-        started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
+        with self.searches.search(key):
+            started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
         return None if started is None else ProcessStart(started.node, started.starter, (dotted, *started.chain[1:]))
 
     def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
@@ -452,11 +552,13 @@ class ProjectIndex:
         module, dotted = found
         key = (id(module), dotted, "pickled")
         if key in seen:
+            self.searches.cut(key)
             return ()
         model = self.model_of(module)
         if model is None:
             return ()
-        return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
+        with self.searches.search(key):
+            return model.workers.name_pickled_parameters(dotted[len(module.name) + 1:], seen | {key})
 
     def definition_of(self, qualname: str, from_path: str, _depth: int = 0) -> tuple[SemanticModel, cst.FunctionDef] | None:
         """The function of another module of the project that calling `qualname` (a name as

@@ -26,6 +26,7 @@ import libcst as cst
 
 from .. import apis
 from ..apis import Role
+from ..project import Answers, Searches
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, \
     literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
@@ -128,8 +129,13 @@ class Handed:
     parameter: Binding | None
 
 
+_SERIALS = itertools.count()  # of the models made in this process
+
+
 class ProjectIndex(Protocol):
     """What the model asks the project about names of other modules (project.py)."""
+
+    searches: Searches  # what the call-graph searches of the project's models share
 
     def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """How calling `qualname` (as imported in the file `from_path`) starts processes;
@@ -146,14 +152,20 @@ class ProcessFacts:
         self.model = model
         self.process_apis = frozenset(process_apis)
         self.project = project
+        # The searches through functions go on through the project's other models.
+        self.searches = project.searches if project is not None else Searches()
         self._calls_by_function: dict[int, list[Site]] | None = None
-        self._starts: dict[tuple[int, Search], ProcessStart | None] = {}
-        # Set when an answer was cut short by recursion (or came from another module, which
-        # may have cut it): such an answer is not memoised.
-        self._cut = False
+        self._starts = Answers(self.searches)  # (key(function), Search) -> ProcessStart | None
+        self._serial = next(_SERIALS)
         self._loaders: list[tuple[cst.Call, Site]] | None = None
 
     # -- the call graph -----------------------------------------------------------------------
+
+    def key(self, function: cst.FunctionDef) -> tuple[int, int]:
+        """The key of a function of this file in the `seen` sets of the searches through
+        functions (project.Searches): unique in the run, where an id alone could be that of
+        a function of a released model whose nodes were freed since."""
+        return self._serial, id(function)
 
     def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
         """The functions of this file that running `call` runs first (every definition that
@@ -346,7 +358,6 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
-            self._cut = True
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         callees = self.callees(call)
@@ -367,7 +378,6 @@ class ProcessFacts:
         base = self._foreign_base(definition, frozenset())
         if base is None or self.project is None or base.written.split(".", 1)[0] in NOT_PROJECT:
             return None
-        self._cut = True
         return self.project.process_start(base.written, self.model.path, seen, looking_for)
 
     def _foreign_base(self, definition: cst.ClassDef, seen: frozenset[int]) -> Symbol | None:
@@ -387,28 +397,28 @@ class ProcessFacts:
     def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
                                looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
         """The first way running `function` starts processes, if any."""
-        key = (id(function), looking_for)
-        if key in self._starts:
-            return self._starts[key]
-        if id(function) in _seen:
-            self._cut = True  # recursion
+        searched = self.key(function)
+        if searched in _seen:
+            self.searches.cut(searched)
             return None
-        seen = _seen | {id(function)}
-        outer_cut, self._cut = self._cut, False
-        found = None
-        for site in self.calls_of(function):
-            found = self.process_start(site, seen, looking_for)
-            if found is not None:
-                break
-        if found is None and looking_for is not Search.FREEZE_SUPPORT:
-            for loader, iteration in self.loader_iterations():
-                owner = iteration.scope.enclosing_function()
-                if owner is not None and owner.node is function:
-                    found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
+        key = (searched, looking_for)
+        known = self._starts.recall(key, _seen)
+        if known is not None:
+            return known.value  # type: ignore[return-value]
+        seen = _seen | {searched}
+        with self.searches.search(searched):
+            found = None
+            for site in self.calls_of(function):
+                found = self.process_start(site, seen, looking_for)
+                if found is not None:
                     break
-        if not self._cut:  # memoise complete answers: each function is then searched once
-            self._starts[key] = found
-        self._cut = outer_cut or self._cut
+            if found is None and looking_for is not Search.FREEZE_SUPPORT:
+                for loader, iteration in self.loader_iterations():
+                    owner = iteration.scope.enclosing_function()
+                    if owner is not None and owner.node is function:
+                        found = ProcessStart(loader, DATA_LOADER_STARTER, (), iteration, iteration)
+                        break
+            self._starts.remember(key, found)
         return found
 
     def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from .. import apis
+from ..project import Answers
 from .names import argument, binding_symbol, class_member, dotted_name_of
 from .processes import NOT_PROJECT, ProcessCall, binds_first_parameter
 from .scopes import Kind, ScopeKind, Site
@@ -144,8 +145,7 @@ class Worker:
 class Workers:
     def __init__(self, model: SemanticModel) -> None:
         self.model = model
-        self._parameters: dict[int, tuple[PickledParameter, ...]] = {}
-        self._cut = False  # a recursive call was cut short while computing pickled_parameters
+        self._parameters = Answers(model.processes.searches)  # key(function) -> tuple[PickledParameter, ...]
         self._handoffs: list[Handoff] | None = None
         self._workers: dict[int, Worker] | None = None
         self._sites = {id(site.node): site for site in model.definitions}
@@ -193,7 +193,6 @@ class Workers:
             if project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return
             label = symbol.written.rsplit(".", 1)[-1].replace("()", "")
-            self._cut = True  # another module's answer may have been cut short by recursion
             for parameter in project.pickled_parameters(symbol.written, self.model.path, seen):
                 yield parameter, label
             return
@@ -210,28 +209,29 @@ class Workers:
         """The parameters of `function` it hands to children -- as a process API's callable
         or data, inside an `args` tuple, bound by a partial, or passed on to another function
         that does -- indexed among all its parameters (`self` included)."""
-        key = id(function)
-        if key in self._parameters:
-            return self._parameters[key]
+        key = self.model.processes.key(function)
+        searches = self.model.processes.searches
         if key in _seen:
-            self._cut = True  # recursion: what the caller finds is incomplete, not to be kept
+            searches.cut(key)
             return ()
+        known = self._parameters.recall(key, _seen)
+        if known is not None:
+            return known.value  # type: ignore[return-value]
         seen = _seen | {key}
-        outer_cut, self._cut = self._cut, False
         scope = self.model.scope_of_definition(function)
         positions = _positions(function)
         found: dict[str, PickledParameter] = {}
-        for site in self.model.processes.calls_of(function):
-            for handoff in self.call_handoffs(site, seen):
-                for expression, carried in self.pickled_values(handoff):
-                    name, carried = _parameter_read(self.model, expression, carried, scope)
-                    if name is not None and name not in found:
-                        found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
-                                                       handoff.pickled_under, handoff.start_method, handoff.through)
-        result = tuple(found.values())
-        if not self._cut:  # each function once: a chain of wrappers costs its length, not 2**length
-            self._parameters[key] = result
-        self._cut = outer_cut or self._cut
+        with searches.search(key):
+            for site in self.model.processes.calls_of(function):
+                for handoff in self.call_handoffs(site, seen):
+                    for expression, carried in self.pickled_values(handoff):
+                        name, carried = _parameter_read(self.model, expression, carried, scope)
+                        if name is not None and name not in found:
+                            found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
+                                                           handoff.pickled_under, handoff.start_method,
+                                                           handoff.through)
+            result = tuple(found.values())
+            self._parameters.remember(key, result)
         return result
 
     def name_pickled_parameters(self, dotted: str, seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
