@@ -158,6 +158,12 @@ class ProcessFacts:
         self._starts = Answers(self.searches)  # (key(function), Search) -> ProcessStart | None
         self._serial = next(_SERIALS)
         self._loaders: list[tuple[cst.Call, Site]] | None = None
+        # Answers per call, each kept with the node or site asked about (so that its id
+        # cannot be another's while the answer is kept).
+        self._callees: dict[int, tuple[cst.Call, list[cst.FunctionDef]]] = {}
+        self._process_calls: dict[int, tuple[Site, ProcessCall | None]] = {}
+        self._callers: dict[int, list[int]] | None = None  # id(function) -> indexes in model.calls
+        self._calls_with_callable: list[int] = []  # indexes in model.calls of process calls with a callable
 
     # -- the call graph -----------------------------------------------------------------------
 
@@ -170,6 +176,12 @@ class ProcessFacts:
     def callees(self, call: cst.Call) -> list[cst.FunctionDef]:
         """The functions of this file that running `call` runs first (every definition that
         can reach a plain name: `if fast: def start(): ... else: def start(): ...`)."""
+        known = self._callees.get(id(call))
+        if known is None:
+            known = self._callees[id(call)] = (call, self._find_callees(call))
+        return known[1]
+
+    def _find_callees(self, call: cst.Call) -> list[cst.FunctionDef]:
         reference = self.model.reference(call.func) if isinstance(call.func, cst.Name) else None
         if reference is not None and len(reference.bindings) > 1 and \
                 all(binding.kind is Kind.DEF for binding in reference.bindings):
@@ -201,6 +213,13 @@ class ProcessFacts:
     # -- process calls ------------------------------------------------------------------------
 
     def process_call(self, site: Site) -> ProcessCall | None:
+        """The process API that the call at `site` calls, with what it hands over, or None."""
+        known = self._process_calls.get(id(site))
+        if known is None:
+            known = self._process_calls[id(site)] = (site, self._find_process_call(site))
+        return known[1]
+
+    def _find_process_call(self, site: Site) -> ProcessCall | None:
         call = site.node
         assert isinstance(call, cst.Call)
         symbol = self.model.resolve(call.func)
@@ -564,11 +583,16 @@ class ProcessFacts:
         positional = [*params.posonly_params, *params.params]
         position = next((index for index, param in enumerate(positional) if param is parameter.node), None)
         keyword = None if any(param is parameter.node for param in params.posonly_params) else parameter.name
+        if self._callers is None:
+            self._index_callers()
+        assert self._callers is not None
+        direct = set(self._callers.get(id(function), ()))
         found: list[cst.BaseExpression] = []
-        for site in self.model.calls:
+        for at in sorted(direct.union(self._calls_with_callable)):  # in the order of the calls
+            site = self.model.calls[at]
             call = site.node
             assert isinstance(call, cst.Call)
-            if any(callee is function for callee in self.callees(call)):
+            if at in direct:
                 index = position
                 if index is not None and binds_first_parameter(self.model, function, call.func):
                     index -= 1
@@ -576,9 +600,21 @@ class ProcessFacts:
                 found += [value] if value is not None else []
                 continue
             process_call = self.process_call(site)
-            if process_call is not None and process_call.callable is not None:
-                found += [handed.value for handed in self.handed(process_call) if handed.parameter is parameter]
+            assert process_call is not None
+            found += [handed.value for handed in self.handed(process_call) if handed.parameter is parameter]
         return found
+
+    def _index_callers(self) -> None:
+        """Which calls call each function of this file, and which process calls hand a callable."""
+        self._callers = {}
+        for at, site in enumerate(self.model.calls):
+            call = site.node
+            assert isinstance(call, cst.Call)
+            for callee in self.callees(call):
+                self._callers.setdefault(id(callee), []).append(at)
+            process_call = self.process_call(site)
+            if process_call is not None and process_call.callable is not None:
+                self._calls_with_callable.append(at)
 
     # -- fork-only names ---------------------------------------------------------------------------
 
