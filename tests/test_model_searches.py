@@ -1,7 +1,8 @@
 """The searches through functions (which functions start processes, which parameters a
 wrapper hands to a child) memoise their answers with what they depend on (project.Searches):
-a memoised answer must be the one a new search would find, wherever the search stands, and
-recursion must not make a function be searched once per path to it."""
+a memoised answer must be the one a new search would find, wherever the search stands (that
+recursion does not make a function be searched once per path to it is tested with the other
+call-chain costs, in test_model_processes.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-import mpcheck
 from mpcheck.engine import Checker
 
 from .support import model_of, project_index
@@ -66,39 +66,6 @@ def test_a_memoised_answer_is_the_one_a_new_search_finds(seed, question):
         name = rng.choice(names)
         above = rng.sample([other for other in names if other != name], rng.randint(0, 3))
         assert question(memoising, name, above) == question(model_of(source), name, above), (name, above, source)
-
-
-def _recursive_chain(levels: int, call: str) -> str:
-    """`f{i}` calls `f{i-1}` twice, `leaf` maps with a pool and calls the top one again, and
-    each function calls itself: every function is reached along 2**depth paths, and every
-    search meets a function already being searched."""
-    top = f"f{levels - 1}"
-    lines = ["import multiprocessing as mp"]
-    for level in reversed(range(levels)):
-        inner = f"f{level - 1}" if level else "leaf"
-        lines += ["", "", f"def f{level}(fn, items, depth=0):", "    if depth:", f"        f{level}(fn, items, depth - 1)",
-                  f"    {inner}(fn, items)", f"    return {inner}(fn, items)"]
-    lines += ["", "", "def leaf(fn, items):", "    if not items:", f"        return {top}(fn, items[1:])",
-              "    with mp.Pool(2) as pool:", "        return pool.map(fn, items)",
-              "", "", 'if __name__ == "__main__":', f"    {call.format(top=top)}", ""]
-    return "\n".join(lines)
-
-
-@pytest.mark.parametrize("call", ["print({top}(lambda x: x, [1, 2]))", "mp.freeze_support()"])
-def test_recursion_does_not_make_a_function_be_searched_once_per_path(monkeypatch, call):
-    # An answer below a recursion that was stopped was never memoised: a function that calls
-    # itself, or a pair that call each other, was searched once per call site reaching it
-    # (huggingface/datasets: 100 s, 800,000 searches for one file).
-    from mpcheck.model.processes import ProcessFacts
-
-    searched = []
-    calls_of = ProcessFacts.calls_of
-    monkeypatch.setattr(ProcessFacts, "calls_of", lambda self, function: searched.append(function) or
-                        calls_of(self, function) if len(searched) < 100_000 else pytest.fail("searched 100,000 times"))
-    levels = 12
-    found = mpcheck.check_source(_recursive_chain(levels, call), "app.py")
-    assert [d.code for d in found] == (["MP401"] if "lambda" in call else [])
-    assert len(searched) < 40 * levels, len(searched)
 
 
 WRAPPERS = {
