@@ -162,8 +162,10 @@ class ProcessFacts:
         # cannot be another's while the answer is kept).
         self._callees: dict[int, tuple[cst.Call, list[cst.FunctionDef]]] = {}
         self._process_calls: dict[int, tuple[Site, ProcessCall | None]] = {}
-        self._callers: dict[int, list[int]] | None = None  # id(function) -> indexes in model.calls
-        self._calls_with_callable: list[int] = []  # indexes in model.calls of process calls with a callable
+        # id(function) -> the indexes in model.calls of the calls that call it, and the
+        # indexes of the process calls that hand a callable (`_index_callers`).
+        self._callers: dict[int, list[int]] | None = None
+        self._calls_with_callable: list[int] = []
 
     # -- the call graph -----------------------------------------------------------------------
 
@@ -606,7 +608,7 @@ class ProcessFacts:
 
     def _index_callers(self) -> None:
         """Which calls call each function of this file, and which process calls hand a callable."""
-        self._callers = {}
+        self._callers, self._calls_with_callable = {}, []
         for at, site in enumerate(self.model.calls):
             call = site.node
             assert isinstance(call, cst.Call)
