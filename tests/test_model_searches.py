@@ -131,6 +131,6 @@ def test_findings_do_not_depend_on_the_order_files_are_checked_in(tmp_path):
     alone = {path.name: findings([path])[path.name] for path in files}
     assert alone["first.py"] == [("MP401", 5)] and alone["second.py"] == [("MP401", 5)], alone
     assert alone["retry.py"] == [("MP401", 9)], alone
-    for _ in range(4):
-        order = random.Random(len(_ * "x")).sample(files, len(files))
+    for seed in range(4):
+        order = random.Random(seed).sample(files, len(files))
         assert findings(order) == {path.name: alone[path.name] for path in order}
