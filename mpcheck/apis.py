@@ -19,9 +19,11 @@ from dataclasses import dataclass
 # Text that every file starting processes by itself contains (the prefilter's words for the
 # rules about starting processes): names resolve only through imports, so the module providing
 # the starter is named in the file. "multiprocess" covers multiprocessing and the dill-based
-# multiprocess; concurrent.futures starts processes only through a ProcessPoolExecutor, which
-# is named however the module is imported.
-PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "torch", "billiard", "joblib", "pathos")
+# multiprocess, and torch.multiprocessing; concurrent.futures starts processes only through a
+# ProcessPoolExecutor, and torch only through torch.multiprocessing and a DataLoader, each
+# named however its module is imported. (Not "torch": nearly every module of a torch project
+# names it, and would be parsed, with every module its calls lead to.)
+PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "DataLoader", "billiard", "joblib", "pathos")
 
 # -- module families --------------------------------------------------------------------------
 

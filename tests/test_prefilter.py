@@ -303,6 +303,70 @@ def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process
     assert filtered.check_file(main).diagnostics == expected
 
 
+def test_torch_code_is_kept_only_where_it_can_start_processes(tmp_path: Path) -> None:
+    """torch starts processes only through torch.multiprocessing and a DataLoader: a module
+    that only computes with tensors is not parsed for the rules about processes (every module
+    of a torch project names torch), and those that start processes, directly or through a
+    helper of the project (train.py names no process API), give the same findings as with
+    every rule run on every file."""
+    project_index(tmp_path, {
+        "vision/__init__.py": "",
+        "vision/model.py": """
+            import torch
+            from torch import nn
+
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layer = nn.Linear(4, 2)
+
+                def forward(self, batch):
+                    return torch.relu(self.layer(batch))
+        """,
+        "vision/loader.py": """
+            import torch
+            from torch.utils import data
+
+            loader = data.DataLoader(torch.randn(64, 4), batch_size=8, num_workers=2)
+            for batch in loader:
+                print(batch.shape)
+        """,
+        "vision/launch.py": """
+            import torch.multiprocessing as mp
+
+
+            def worker(rank):
+                print(rank)
+
+
+            def launch(processes=2):
+                mp.spawn(worker, nprocs=processes)
+        """,
+        "vision/train.py": """
+            import torch
+
+            from vision.launch import launch
+            from vision.model import Net
+
+            net = Net()
+            print(net(torch.randn(8, 4)))
+            launch()
+        """,
+    })
+    (tmp_path / ".git").mkdir()
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = _Everything(())
+    model = tmp_path / "vision/model.py"
+    assert not filtered.verdict(model.read_text(), str(model)).codes & {spec.code for spec in RULES if
+                                                                         spec.trigger_through_project}
+    for name in ("model", "loader", "launch", "train"):
+        path = tmp_path / f"vision/{name}.py"
+        expected = unfiltered.check_file(path).diagnostics
+        assert filtered.check_file(path).diagnostics == expected
+        assert ("MP201" in {d.code for d in expected}) == (name in ("loader", "train"))
+
+
 def test_the_registry_names_every_rule_module_once() -> None:
     modules = sorted(path.stem for path in Path(RULES_DIRECTORY).glob("mp[0-9]*.py"))
     assert sorted(spec.location.partition(":")[0] for spec in RULES) == modules
