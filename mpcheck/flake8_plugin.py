@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Iterator, Sequence
 
 from . import __version__
 from .config import Settings, load_settings
-from .engine import Checker
+from .engine import Checker, collect_cycles_less_often
 from .rules import RULE_CODES
 
 
@@ -52,6 +53,14 @@ class MpcheckPlugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         checker = _checker_for(Path.cwd())
-        for diagnostic in checker.check_text("".join(self.lines), self.filename):
+        # The cycle collector runs as rarely as in mpcheck's own processes while the file is
+        # checked (engine.collect_cycles_less_often); flake8's process gets its own setting
+        # back. With Python's default, `flake8 --select MP` took 8% longer on the stdlib.
+        thresholds = collect_cycles_less_often()
+        try:
+            diagnostics = checker.check_text("".join(self.lines), self.filename)
+        finally:
+            gc.set_threshold(*thresholds)
+        for diagnostic in diagnostics:
             # flake8 columns are 0-based; it adds 1 when it prints them.
             yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.text}", type(self)

@@ -110,3 +110,33 @@ def test_flake8_one_file_at_a_time_sees_the_project(tmp_path):
     mpcheck_run = run("mpcheck", "check", "-q", "nightly.py", cwd=tmp_path)
     assert "nightly.py:3:1: MP201 Pool() (through jobs.run_all())" in flake8.stdout
     assert flake8.stdout.splitlines() == mpcheck_run.stdout.splitlines()
+
+
+def test_the_plugin_leaves_flake8s_cycle_collector_as_it_found_it(monkeypatch):
+    """It collects cycles less often while it checks a file, as mpcheck's own processes do,
+    and gives flake8's process its own setting back, even when the check raises."""
+    import gc
+
+    from mpcheck.engine import Checker
+    from mpcheck.flake8_plugin import MpcheckPlugin
+
+    lines = (RENDER_FARM / "render_farm" / "app.py").read_text().splitlines(keepends=True)
+    seen = []
+    real = Checker.check_text
+
+    def check_text(self, text, path):
+        seen.append(gc.get_threshold()[0])
+        if len(seen) > 1:
+            raise RuntimeError("a bug")
+        return real(self, text, path)
+
+    monkeypatch.setattr(Checker, "check_text", check_text)
+    before = gc.get_threshold()
+    monkeypatch.chdir(RENDER_FARM)
+    assert [finding[2].split()[0] for finding in MpcheckPlugin(None, "render_farm/app.py", lines).run()] == ["MP101"]
+    assert gc.get_threshold() == before
+    try:
+        list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
+    except RuntimeError:
+        pass
+    assert gc.get_threshold() == before and seen[0] == seen[1] > before[0]
