@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 import mpcheck
+from mpcheck.engine import Checker
+from mpcheck.flake8_plugin import MpcheckPlugin
 
 DATA = Path(__file__).parent / "data"
 RENDER_FARM = DATA / "render_farm"
@@ -115,11 +120,6 @@ def test_flake8_one_file_at_a_time_sees_the_project(tmp_path):
 def test_the_plugin_leaves_flake8s_cycle_collector_as_it_found_it(monkeypatch):
     """It collects cycles less often while it checks a file, as mpcheck's own processes do,
     and gives flake8's process its own setting back, even when the check raises."""
-    import gc
-
-    from mpcheck.engine import Checker
-    from mpcheck.flake8_plugin import MpcheckPlugin
-
     lines = (RENDER_FARM / "render_farm" / "app.py").read_text().splitlines(keepends=True)
     seen = []
     real = Checker.check_text
@@ -135,8 +135,6 @@ def test_the_plugin_leaves_flake8s_cycle_collector_as_it_found_it(monkeypatch):
     monkeypatch.chdir(RENDER_FARM)
     assert [finding[2].split()[0] for finding in MpcheckPlugin(None, "render_farm/app.py", lines).run()] == ["MP101"]
     assert gc.get_threshold() == before
-    try:
+    with pytest.raises(RuntimeError):
         list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
-    except RuntimeError:
-        pass
     assert gc.get_threshold() == before and seen[0] == seen[1] > before[0]
