@@ -307,9 +307,8 @@ def test_torch_code_is_kept_only_where_it_can_start_processes(tmp_path: Path) ->
     """torch starts processes only through torch.multiprocessing and a DataLoader: a module
     that only computes with tensors is not parsed (every module of a torch project names
     torch, and `ValueError` and `MaxPool1d` hold MP102's `Value` and `Pool`), and those that
-    start processes, directly or through a
-    helper of the project (train.py names no process API), give the same findings as with
-    every rule run on every file."""
+    start processes, directly or through a helper of the project (train.py names no process
+    API), give the same findings as with every rule run on every file."""
     project_index(tmp_path, {
         "vision/__init__.py": "",
         "vision/model.py": """
