@@ -27,7 +27,7 @@ from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
-from .reach import ImportBinding, Reach, absolute_name, import_bindings, top_level_functions
+from .reach import ImportBinding, Outline, Reach, absolute_name, import_bindings, outline, top_level_functions
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
@@ -165,6 +165,8 @@ class _Module:
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
     functions: list[tuple[int, int]] | None = None  # reach.top_level_functions ([] for None)
+    outline: Outline | None = field(default=None, repr=False)  # reach.outline, once asked
+    unreadable: bool = False  # CPython cannot parse it (no outline)
 
 
 class ProjectIndex:
@@ -667,6 +669,57 @@ class ProjectIndex:
                 seen.add(importer)
                 pending.append(by_id[importer])
         return not self.complete
+
+    def may_run_at_import(self, path: str | Path, leads: Callable[[str], bool]) -> bool:
+        """Whether importing a module of the project may run code of the module at `path`
+        that names an identifier `leads` accepts (`info`, as in `logger.info()`), read with
+        CPython's `ast` of the modules and their text; nothing is parsed with libcst.
+
+        Only the code a module's import runs (`reach.Outline.executed`) can do it by naming
+        such an identifier, or a module-level name that reaches one (`Outline.reaching`). A
+        module reaches the code of the module at `path` only by naming one of its names that
+        reach, a module importing that one by naming one of the first module's own names that
+        lead to those, and so on up the importers: each importer whose text names a name that
+        leads there is read, and the walk ends when none does. So this is False only when no
+        module's import-time code names one, this one's included (a function of a module it
+        imports may call back into it). True when a module on the way cannot be parsed."""
+        target = self.module_at(path)
+        if target is None:
+            return True
+        found = self._outline(target)
+        if found is None:
+            return True
+        reaching = found.reaching(leads)
+        if not found.executed.isdisjoint(reaching) or any(map(leads, found.executed)):
+            return True
+        leading = {id(target): found.defined(reaching)}
+        pending = [(target, leading[id(target)])]
+        while pending:
+            module, names = pending.pop()
+            for importer in self._sorted_importers(module):
+                text = self.text_of(importer) or ""
+                named = {name for name in names if name in text}
+                if not named:
+                    continue
+                above = self._outline(importer)
+                if above is None:
+                    return True
+                reaching = above.reaching(named.__contains__)
+                if not above.executed.isdisjoint(reaching | named):
+                    return True
+                new = above.defined(reaching) - leading.setdefault(id(importer), set())
+                if new:
+                    leading[id(importer)] |= new
+                    pending.append((importer, new))
+        return False
+
+    def _outline(self, module: _Module) -> Outline | None:
+        if module.outline is None and not module.unreadable:
+            module.outline = outline(self.text_of(module) or "")
+            module.unreadable = module.outline is None
+        else:
+            self.note(module)
+        return module.outline
 
     def import_time_importers(self, path: str | Path, using: Iterable[str] | None = None) -> list[_Module]:
         """The modules of the project that import the module at `path` while they are

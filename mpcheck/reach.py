@@ -34,7 +34,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .source import source_lines
 
@@ -501,6 +501,112 @@ def top_level_functions(text: str) -> list[tuple[int, int]] | None:
     ends = [*starts[1:], len(text)]
     return [(start, end) for start, end, header in zip(starts, ends, headers)
             if header and _HEADER.search(bare, start, end).group(0).lstrip().startswith(("def", "async"))]  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A module's top-level statements as names, read with CPython's `ast` (`outline`): what
+    each one's code names (`_names_in`) and binds, and whether it is an import; and the
+    identifiers of the code its import runs."""
+
+    # (names, binds, is an import); a class's methods other than dunders are statements of
+    # their own, which bind the method's name.
+    statements: tuple[tuple[frozenset[str], frozenset[str], bool], ...]
+    # Module level, class bodies, decorators, default values and annotations; not the bodies
+    # of functions and lambdas, nor the body of `if __name__ == "__main__":`.
+    executed: frozenset[str]
+
+    def reaching(self, leads: Callable[[str], bool]) -> set[str]:
+        """The module-level names bound by a statement whose code names an identifier that
+        `leads` accepts, or names such a name, in turn (`logger = logging.getLogger()`
+        reaches nothing that `leads` to `info`; `def say(): logger.info()` does)."""
+        reaching: set[str] = set()
+        grown = True
+        while grown:
+            grown = False
+            for names, binds, _ in self.statements:
+                if not binds <= reaching and (not names.isdisjoint(reaching) or any(map(leads, names))):
+                    reaching |= binds
+                    grown = True
+        return reaching
+
+    def defined(self, names: set[str]) -> set[str]:
+        """Those of `names` that a statement other than an import binds: the module's own code."""
+        return {name for _, binds, is_import in self.statements if not is_import for name in binds & names}
+
+
+def outline(text: str) -> Outline | None:
+    """The `Outline` of `text`; None when CPython cannot parse it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statements = []
+    for statement in tree.body:
+        is_import = isinstance(statement, (ast.Import, ast.ImportFrom))
+        if not isinstance(statement, ast.ClassDef):
+            statements.append((frozenset(_names_in(statement, functions=True)), frozenset(_bound(statement)), is_import))
+            continue
+        # A method other than a dunder runs only when code names it (`x.show()`); the class
+        # runs its body, and its dunders when it is named (`Config()`, `class Mine(Config)`).
+        methods = [member for member in statement.body if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and not (member.name.startswith("__") and member.name.endswith("__"))]
+        statements.extend((frozenset(_names_in(method, functions=True)), frozenset((method.name,)), False)
+                          for method in methods)
+        named = set(_names_in(statement, functions=False))
+        for member in statement.body:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member not in methods:
+                named |= _names_in(member, functions=True)
+        statements.append((frozenset(named), frozenset((statement.name,)), False))
+    return Outline(tuple(statements), frozenset(_names_in(tree, functions=False)))
+
+
+def _names_in(tree: ast.AST, functions: bool) -> set[str]:
+    """The names and attributes in `tree`'s code; with `functions`, the names imported and the
+    bodies of functions too (without, not the body of `if __name__ == "__main__":`); never
+    those of lambdas: the semantic model follows a call only into a `def` (the import-time
+    walk of model/output.py), so what a lambda calls is not run as far as it is concerned.
+    An attribute or an imported name is there twice: as it is, and after a dot (`.info`), for
+    a test that tells `logger.info` from a plain name `info`. Iterative: the tree may be
+    deeper than the recursion limit."""
+    names: set[str] = set()
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.update((node.attr, f".{node.attr}"))
+        elif isinstance(node, ast.alias) and functions:  # an import calls nothing of it
+            names.update(node.name.split("."))
+            names.update(f".{part}" for part in node.name.split("."))
+        if isinstance(node, ast.Lambda):
+            pending.append(node.args)
+        elif functions:
+            pending.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            pending.extend(node.decorator_list)
+            pending.append(node.args)
+            if node.returns is not None:
+                pending.append(node.returns)
+        elif isinstance(node, ast.If) and _is_main_test(node.test):
+            pending.append(node.test)
+            pending.extend(node.orelse)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(isinstance(name, ast.Name) and name.id == "__name__" and
+               isinstance(value, ast.Constant) and value.value == "__main__"
+               for name, value in (sides, sides[::-1]))
 
 
 _F_STRING = re.compile(r"[fF][rR]?['\"]|[rR][fF]['\"]")

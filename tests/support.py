@@ -17,6 +17,7 @@ import libcst as cst
 import pytest
 
 from mpcheck.model import SemanticModel
+from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.project import ProjectIndex
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,6 +106,14 @@ def measured(command: list[str], cwd: Path, timeout: float = 600, env: dict[str,
     print(f"{shown}: exit {run.exit_code}, {run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), "
           f"{run.peak_mib:.0f} MiB", flush=True)
     return run
+
+
+class EveryRule(Prefilter):
+    """A prefilter that keeps every file for every rule: a checker given it parses every file
+    and runs every rule on it (`checker.prefilter = EveryRule(())`)."""
+
+    def verdict(self, text, path, codes, project) -> Verdict:
+        return Verdict(frozenset(codes))
 
 
 def project_index(root: Path, files: dict[str, str]) -> ProjectIndex:

@@ -13,14 +13,13 @@ import pytest
 
 from mpcheck.dependencies import recording
 from mpcheck.engine import Checker
-from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.reach import code_text
 import mpcheck.project
 import mpcheck.reach
 import mpcheck.rules
 from mpcheck.rules import ALL_RULES, RULES
 
-from .support import FIXTURES, project_index
+from .support import FIXTURES, EveryRule, project_index
 
 RULES_DIRECTORY = Path(mpcheck.rules.__file__).parent
 _EXAMPLES = [(rule, example) for rule in ALL_RULES for example in rule.INVALID]
@@ -42,16 +41,11 @@ def _trees() -> list[Path]:
     return sorted(tree for tree in trees if any(tree.rglob("*.py")))
 
 
-class _Everything(Prefilter):
-    def verdict(self, text, path, codes, project) -> Verdict:
-        return Verdict(frozenset(codes))
-
-
 @pytest.mark.parametrize("tree", _trees(), ids=lambda tree: str(tree.relative_to(FIXTURES)))
 def test_every_fixture_gives_the_same_findings_with_and_without_the_prefilter(tree: Path) -> None:
     files = sorted(tree.rglob("*.py"))
     filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = _Everything(())
+    unfiltered.prefilter = EveryRule(())
     found = [d for path in files for d in filtered.check_file(path).diagnostics]
     expected = [d for path in files for d in unfiltered.check_file(path).diagnostics]
     assert found == expected
@@ -297,7 +291,7 @@ def test_rules_that_follow_calls_into_the_project_see_files_that_name_no_process
     (tmp_path / ".git").mkdir()
     main = tmp_path / "clips/main.py"
     filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = _Everything(())
+    unfiltered.prefilter = EveryRule(())
     expected = unfiltered.check_file(main).diagnostics
     assert {d.code for d in expected} >= {"MP301", "MP401", "MP501"}
     assert filtered.check_file(main).diagnostics == expected
@@ -359,7 +353,7 @@ def test_torch_code_is_kept_only_where_it_can_start_processes(tmp_path: Path) ->
     })
     (tmp_path / ".git").mkdir()
     filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = _Everything(())
+    unfiltered.prefilter = EveryRule(())
     model = tmp_path / "vision/model.py"
     assert filtered.verdict(model.read_text(), str(model)).codes == frozenset()
     for name in ("model", "loader", "launch", "train"):
@@ -407,7 +401,8 @@ def test_words_common_in_threaded_code_keep_no_file_without_a_process_api(tmp_pa
     ("VERSION_TEXT = 'print version'", False),
     ('STATUS = f"{print(1) or 2}"', True),  # an f-string's field is code
     ("write = print", True),
-    ("import logging", True),
+    ("import logging; logging.warning('report loaded')", True),
+    ("import logging", False),  # in the code, but nothing the import runs writes
 ])
 def test_mp601_reads_its_words_in_the_code_only(tmp_path: Path, line: str, parsed: bool) -> None:
     """MP601's words are names (print, sys.stdout, logging): in a comment or a string they
@@ -419,3 +414,54 @@ def test_mp601_reads_its_words_in_the_code_only(tmp_path: Path, line: str, parse
     module.write_text(f"{line}\n\n\ndef total(items):\n    return sum(items)\n")
     verdict = Checker(fix_edits=False).verdict(module.read_text(), str(module))
     assert ("MP601" in verdict.codes) == parsed
+
+
+_REPORT = '''import logging
+
+logger = logging.getLogger(__name__)
+
+
+class Report:
+    def __init__(self, title):
+        self.title = title
+
+    def show(self):
+        logger.info("report %s", self.title)
+        print(self.title)
+
+
+def say(word):
+    print(word)
+'''
+_HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
+
+
+@pytest.mark.parametrize(("init", "report", "kept"), [
+    ("", "", False),  # output only in functions and methods that no import runs
+    ("", 'if __name__ == "__main__":\n    say("demo")\n', False),
+    ("", "logging.basicConfig()\nlogger.warning('loaded')\n", True),
+    ("", "DEFAULT = Report('default')\nDEFAULT.show()\n", True),
+    ("", "class Banner:\n    def __init__(self):\n        print('banner')\n\n\nBANNER = Banner()\n", True),
+    ("from .report import say\nsay('shop')\n", "", True),  # an importer calls it
+    ("from . import helpers\nhelpers.setup()\n", "", True),  # two modules away
+    ("", "from . import helpers\nhelpers.setup()\n", True),  # through another module, back into it
+], ids=["only-in-methods", "main-guard", "module-level", "method-called", "constructed", "importer-calls",
+        "two-modules-away", "call-back"])
+def test_mp601_keeps_a_module_only_when_an_import_can_run_its_output(tmp_path: Path, init: str, report: str,
+                                                                    kept: bool) -> None:
+    """Where a package module's output is only in functions, MP601 needs some module's
+    import-time code to lead there: CPython's `ast` of the module and of its importers tells
+    it (ProjectIndex.may_run_at_import), and a module it rejects has no finding when checked
+    all the same."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("from .report import Report\n" + init)
+    (tmp_path / "shop" / "helpers.py").write_text(_HELPERS)
+    module = tmp_path / "shop" / "report.py"
+    module.write_text(_REPORT + report)
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = EveryRule(())
+    assert ("MP601" in filtered.verdict(module.read_text(), str(module)).codes) == kept
+    found = filtered.check_file(module).diagnostics
+    assert found == unfiltered.check_file(module).diagnostics
+    assert bool(found) == kept
