@@ -195,7 +195,7 @@ class _Visible:
 @dataclass
 class _State:
     names: set[str] = field(default_factory=set)  # the module's names that reach
-    chunks: list[_Chunk] | None = None
+    chunks: list[_Chunk] | None = None  # while its group is settled
     closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
     has_word: bool | None = None  # a word is somewhere in its text
@@ -297,6 +297,7 @@ class Reach:
         members = tuple(closure.values())
         for state in states:
             state.closure = members
+            state.chunks = None  # settled: the text of its statements is not read again
 
     def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
         visible = self._visible(module)
@@ -511,7 +512,7 @@ class Outline:
 
     # (names, binds, is an import); a class's methods other than dunders are statements of
     # their own, which bind the method's name.
-    statements: tuple[tuple[frozenset[str], frozenset[str], bool], ...]
+    statements: tuple[tuple[tuple[str, ...], tuple[str, ...], bool], ...]
     # Module level, class bodies, decorators, default values and annotations; not the bodies
     # of functions and lambdas, nor the body of `if __name__ == "__main__":`.
     executed: frozenset[str]
@@ -520,19 +521,19 @@ class Outline:
         """The module-level names bound by a statement whose code names an identifier that
         `leads` accepts, or names such a name, in turn (`logger = logging.getLogger()`
         reaches nothing that `leads` to `info`; `def say(): logger.info()` does)."""
-        reaching: set[str] = set()
+        reaching = {name for names, binds, _ in self.statements if any(map(leads, names)) for name in binds}
         grown = True
         while grown:
             grown = False
             for names, binds, _ in self.statements:
-                if not binds <= reaching and (not names.isdisjoint(reaching) or any(map(leads, names))):
-                    reaching |= binds
+                if not reaching.issuperset(binds) and not reaching.isdisjoint(names):
+                    reaching.update(binds)
                     grown = True
         return reaching
 
     def defined(self, names: set[str]) -> set[str]:
         """Those of `names` that a statement other than an import binds: the module's own code."""
-        return {name for _, binds, is_import in self.statements if not is_import for name in binds & names}
+        return {name for _, binds, is_import in self.statements if not is_import for name in names.intersection(binds)}
 
 
 def outline(text: str) -> Outline | None:
@@ -547,19 +548,19 @@ def outline(text: str) -> Outline | None:
     for statement in tree.body:
         is_import = isinstance(statement, (ast.Import, ast.ImportFrom))
         if not isinstance(statement, ast.ClassDef):
-            statements.append((frozenset(_names_in(statement, functions=True)), frozenset(_bound(statement)), is_import))
+            statements.append((tuple(_names_in(statement, functions=True)), tuple(_bound(statement)), is_import))
             continue
         # A method other than a dunder runs only when code names it (`x.show()`); the class
         # runs its body, and its dunders when it is named (`Config()`, `class Mine(Config)`).
         methods = [member for member in statement.body if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
                    and not (member.name.startswith("__") and member.name.endswith("__"))]
-        statements.extend((frozenset(_names_in(method, functions=True)), frozenset((method.name,)), False)
+        statements.extend((tuple(_names_in(method, functions=True)), (method.name,), False)
                           for method in methods)
         named = set(_names_in(statement, functions=False))
         for member in statement.body:
             if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member not in methods:
                 named |= _names_in(member, functions=True)
-        statements.append((frozenset(named), frozenset((statement.name,)), False))
+        statements.append((tuple(named), (statement.name,), False))
     return Outline(tuple(statements), frozenset(_names_in(tree, functions=False)))
 
 
