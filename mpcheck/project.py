@@ -677,23 +677,22 @@ class ProjectIndex:
 
         Only the code a module's import runs (`reach.Outline.executed`) can do it by naming
         such an identifier, or a module-level name that reaches one (`Outline.reaching`). A
-        module reaches the code of the module at `path` only by naming one of its names that
-        reach, a module importing that one by naming one of the first module's own names that
-        lead to those, and so on up the importers: each importer whose text names a name that
-        leads there is read, and the walk ends when none does. So this is False only when no
-        module's import-time code names one, this one's included (a function of a module it
-        imports may call back into it). True when a module on the way cannot be parsed."""
+        module reaches the code of the module at `path` only by naming one of its own names
+        that reach, a module importing that one by naming one of the first module's names that
+        lead to those (its re-exports included: the model follows them), and so on up the
+        importers: each importer whose text names a name that leads there is read, and the
+        walk ends when none does. So this is False only when no module's import-time code
+        names one, this one's included (a function of a module it imports may call back into
+        it). True when a module on the way cannot be parsed."""
         target = self.module_at(path)
-        if target is None:
-            return True
-        found = self._outline(target)
-        if found is None:
+        found = self._outline(target) if target is not None else None
+        if target is None or found is None:
             return True
         reaching = found.reaching(leads)
         if not found.executed.isdisjoint(reaching) or any(map(leads, found.executed)):
             return True
-        leading = {id(target): found.defined(reaching)}
-        pending = [(target, leading[id(target)])]
+        leading = {target.key: found.defined(reaching)}
+        pending = [(target, leading[target.key])]
         while pending:
             module, names = pending.pop()
             for importer in self._sorted_importers(module):
@@ -707,9 +706,9 @@ class ProjectIndex:
                 reaching = above.reaching(named.__contains__)
                 if not above.executed.isdisjoint(reaching | named):
                     return True
-                new = above.defined(reaching) - leading.setdefault(id(importer), set())
+                new = reaching - leading.setdefault(importer.key, set())  # its re-exports too
                 if new:
-                    leading[id(importer)] |= new
+                    leading[importer.key] |= new
                     pending.append((importer, new))
         return False
 

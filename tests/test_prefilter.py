@@ -465,3 +465,27 @@ def test_mp601_keeps_a_module_only_when_an_import_can_run_its_output(tmp_path: P
     found = filtered.check_file(module).diagnostics
     assert found == unfiltered.check_file(module).diagnostics
     assert bool(found) == kept
+
+
+def test_mp601_follows_the_way_to_a_module_s_output_through_a_package_s_re_export(tmp_path: Path) -> None:
+    """`user.py` calls `tools.setup()` at import; tools/__init__.py re-exports it from
+    helpers.py, whose `setup()` calls `report.say()`. user.py imports report.py but names
+    nothing of it: the way up from report.py goes through the re-export, as the semantic
+    model follows it."""
+    files = {
+        "shop/__init__.py": "from . import report, user\n",
+        "shop/report.py": "def say(word):\n    print(word)\n",
+        "shop/helpers.py": "from .report import say\n\n\ndef setup():\n    say('setup')\n",
+        "shop/tools/__init__.py": "from ..helpers import setup\n",
+        "shop/user.py": "from . import report\nfrom . import tools\n\ntools.setup()\n",
+    }
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    module = tmp_path / "shop" / "report.py"
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = EveryRule(())
+    found = unfiltered.check_file(module).diagnostics
+    assert [d.code for d in found] == ["MP601"]
+    assert filtered.check_file(module).diagnostics == found
