@@ -556,10 +556,9 @@ def outline(text: str) -> Outline | None:
                    and not (member.name.startswith("__") and member.name.endswith("__"))]
         statements.extend((tuple(_names_in(method, functions=True)), (method.name,), False)
                           for method in methods)
-        named = set(_names_in(statement, functions=False))
-        for member in statement.body:
-            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and member not in methods:
-                named |= _names_in(member, functions=True)
+        named: set[str] = set()
+        for child in ast.iter_child_nodes(statement):  # of a method: its decorators and arguments
+            named |= _names_in(child, functions=not any(child is method for method in methods))
         statements.append((tuple(named), (statement.name,), False))
     return Outline(tuple(statements), frozenset(_names_in(tree, functions=False)))
 
