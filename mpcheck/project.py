@@ -683,10 +683,11 @@ class ProjectIndex:
         importers: each importer whose text names a name that leads there is read, and the
         walk ends when none does. So this is False only when no module's import-time code
         names one, this one's included (a function of a module it imports may call back into
-        it). True when a module on the way cannot be parsed."""
+        it). True when a module on the way cannot be parsed, and for a module with a star
+        import (`from logging import *`, then `warning(...)`: no name of it tells)."""
         target = self.module_at(path)
         found = self._outline(target) if target is not None else None
-        if target is None or found is None:
+        if target is None or found is None or found.star_import:
             return True
         reaching = found.reaching(leads)
         if not found.executed.isdisjoint(reaching) or any(map(leads, found.executed)):

@@ -517,6 +517,11 @@ class Outline:
     # of functions and lambdas, nor the body of `if __name__ == "__main__":`.
     executed: frozenset[str]
 
+    @property
+    def star_import(self) -> bool:
+        """`from m import *`: any plain name of the module may be one of m's names."""
+        return any("*" in names for names, _, is_import in self.statements if is_import)
+
     def reaching(self, leads: Callable[[str], bool]) -> set[str]:
         """The module-level names bound by a statement whose code names an identifier that
         `leads` accepts, or names such a name, in turn (`logger = logging.getLogger()`

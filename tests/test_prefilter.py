@@ -440,6 +440,7 @@ _HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
     ("", "", False),  # output only in functions and methods that no import runs
     ("", 'if __name__ == "__main__":\n    say("demo")\n', False),
     ("", "logging.basicConfig()\nlogger.warning('loaded')\n", True),
+    ("", "from logging import *\n\nbasicConfig()\nwarning('loaded')\n", True),
     ("", "DEFAULT = Report('default')\nDEFAULT.show()\n", True),
     ("", "class Banner:\n    def __init__(self):\n        print('banner')\n\n\nBANNER = Banner()\n", True),
     ("", "class Shelf:\n    class Banner:\n        def __init__(self):\n            print('banner')\n\n\n"
@@ -447,8 +448,8 @@ _HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
     ("from .report import say\nsay('shop')\n", "", True),  # an importer calls it
     ("from . import helpers\nhelpers.setup()\n", "", True),  # two modules away
     ("", "from . import helpers\nhelpers.setup()\n", True),  # through another module, back into it
-], ids=["only-in-methods", "main-guard", "module-level", "method-called", "constructed", "nested-class",
-        "importer-calls", "two-modules-away", "call-back"])
+], ids=["only-in-methods", "main-guard", "module-level", "star-import", "method-called", "constructed",
+        "nested-class", "importer-calls", "two-modules-away", "call-back"])
 def test_mp601_keeps_a_module_only_when_an_import_can_run_its_output(tmp_path: Path, init: str, report: str,
                                                                     kept: bool) -> None:
     """Where a package module's output is only in functions, MP601 needs some module's
