@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,8 +49,16 @@ MAX_MODEL_SOURCE = 1_500_000
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
+
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
+
+
+
+def _normalized(text: str) -> str:
+    """`text` with its identifiers spelled as CPython's parser reads them (NFKC, PEP 3131):
+    `ｓhow` is `show` to `ast` and to the code that names it."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 class Searches:
@@ -676,15 +685,16 @@ class ProjectIndex:
         CPython's `ast` of the modules and their text; nothing is parsed with libcst.
 
         Only the code a module's import runs (`reach.Outline.executed`) can do it by naming
-        such an identifier, or a module-level name that reaches one (`Outline.reaching`). A
-        module reaches the code of the module at `path` only by naming one of its own names
-        that reach, a module importing that one by naming one of the first module's names that
-        lead to those (its re-exports included: the model follows them), and so on up the
-        importers: each importer whose text names a name that leads there is read, and the
-        walk ends when none does. So this is False only when no module's import-time code
-        names one, this one's included (a function of a module it imports may call back into
-        it). True when a module on the way cannot be parsed, and for a module with a star
-        import (`from logging import *`, then `warning(...)`: no name of it tells)."""
+        such an identifier, or a module-level name that reaches one (`Outline.reaching`). The
+        module's own import does when that code names one, or calls a function of another
+        module of the project (which may call back into it, however it reaches it). Another
+        module's import does only by naming one of this module's names that reach: from a
+        module that imports this one or a package holding it (`import shop`, then
+        `shop.tools.show()`), or, up the importers, from one that names a name that leads
+        there, re-exports included (the model follows them). Each importer whose text names
+        such a name is read, and the walk ends when none does. True when a module on the way
+        cannot be parsed, and for a module with a star import (`from logging import *`, then
+        `warning(...)`: no name of it tells)."""
         target = self.module_at(path)
         found = self._outline(target) if target is not None else None
         if target is None or found is None or found.star_import:
@@ -696,8 +706,8 @@ class ProjectIndex:
         pending = [(target, leading[target.key])]
         while pending:
             module, names = pending.pop()
-            for importer in self._sorted_importers(module):
-                text = self.text_of(importer) or ""
+            for importer in self._importers_of_module_or_package(module):
+                text = _normalized(self.text_of(importer) or "")
                 named = {name for name in names if name in text}
                 if not named:
                     continue
@@ -712,6 +722,16 @@ class ProjectIndex:
                     leading[importer.key] |= new
                     pending.append((importer, new))
         return False
+
+    def _importers_of_module_or_package(self, module: _Module) -> list[_Module]:
+        """The modules that import `module`, or a package it is in (whose attribute it is)."""
+        found = {importer.key: importer for importer in self._sorted_importers(module)}
+        parts = module.name.split(".")
+        for length in range(len(parts) - 1, 0, -1):
+            package = self.find(module.root, ".".join(parts[:length]))
+            if package is not None and package is not module and package.path.name == "__init__.py":
+                found.update((importer.key, importer) for importer in self._sorted_importers(package))
+        return list(found.values())
 
     def _outline(self, module: _Module) -> Outline | None:
         if module.outline is None and not module.unreadable:

@@ -60,8 +60,15 @@ class ImportBinding:
     position: int = -1  # where the statement starts in the text (its line's start, or after `;` or `:`)
 
 
-_FROM = re.compile(r"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
-_PLAIN = re.compile(r"[ \t]*import[ \t]+([^#\n;\\]+(?:\\\n[^#\n;\\]*)*)")
+_SPACE = r"(?:[ \t]|\\\n)"  # a blank, or a backslash continuation
+# `from .a.b import ...`, `from . a import (x,  # a comment (with brackets)\n y)`, `from .import x`,
+# over backslash continuations anywhere: the module (group 1, blanks and continuations in it
+# to be removed), then the names, bracketed (group 2) or not (group 3).
+_FROM = re.compile(
+    rf"[ \t]*from{_SPACE}+((?:\.|{_SPACE})*(?:\w+(?:{_SPACE}*\.{_SPACE}*\w+)*)?)(?:(?<=\.)|{_SPACE}+)import\b{_SPACE}*"
+    r"(?:\(((?:[^)#]|#[^\n]*)*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
+_PLAIN = re.compile(rf"[ \t]*import{_SPACE}+([^#\n;\\]+(?:\\\n[^#\n;\\]*)*)")
+_BLANKS = re.compile(r"\s|\\")
 
 
 def _statement_starts(text: str) -> Iterator[int]:
@@ -76,6 +83,8 @@ def _statement_starts(text: str) -> Iterator[int]:
             line_end = text.find("\n", position)
             if line_end < 0:
                 line_end = len(text)
+            while line_start >= 2 and text[line_start - 2] == "\\":  # continues the line above
+                line_start = text.rfind("\n", 0, line_start - 2) + 1
             yield line_start
             for index in range(line_start, line_end):
                 if text[index] in ";:":
@@ -101,7 +110,7 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
         unindented = _unindented(text, match.start())
         for part in _names(match.group(1)):
             name, _, alias = part.partition(" as ")
-            name, alias = name.strip(), alias.strip()
+            name, alias = _BLANKS.sub("", name), alias.strip()  # `import a . b`
             if not _is_dotted(name):
                 continue
             if alias:
@@ -110,7 +119,7 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
                 found.append(ImportBinding(name.split(".", 1)[0], name, True, name, unindented, match.start()))
     for match in from_matches:
         source, parenthesized, plain = match.groups()
-        base = absolute_name(source, own_name, is_package)
+        base = absolute_name(_BLANKS.sub("", source), own_name, is_package)
         if base is None:
             continue
         unindented = _unindented(text, match.start())

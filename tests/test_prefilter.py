@@ -492,3 +492,75 @@ def test_mp601_follows_the_way_to_a_module_s_output_through_a_package_s_re_expor
     found = unfiltered.check_file(module).diagnostics
     assert [d.code for d in found] == ["MP601"]
     assert filtered.check_file(module).diagnostics == found
+
+
+_TOOLS = "def show_banner():\n    print('hi')\n"
+
+
+@pytest.mark.parametrize("files", [
+    {  # the module's own import calls back into it, through its package's attribute
+        "shop/__init__.py": "from . import tools\n",
+        "shop/tools.py": "from .helper import go\n\n\n" + _TOOLS + "\n\ngo()\n",
+        "shop/helper.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
+    },
+    {  # the package's import does, through a module that names the module as the package's
+        "shop/__init__.py": "from . import tools  # show_banner()\nfrom .helper import go\n\ngo()\n",
+        "shop/tools.py": _TOOLS,
+        "shop/helper.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
+    },
+    {  # under another name
+        "shop/__init__.py": "from . import tools as kit  # show_banner()\nfrom .helper import go\n\ngo()\n",
+        "shop/tools.py": _TOOLS,
+        "shop/helper.py": "from shop import kit\n\n\ndef go():\n    kit.show_banner()\n",
+    },
+    {  # an import line the text reading must read as CPython does
+        "shop/__init__.py": "from . import tools\n",
+        "shop/tools.py": "from .helper import go\n\n\n" + _TOOLS + "\n\ngo()\n",
+        "shop/helper.py": "from .tools import (  # see f(x)\n    show_banner,\n)\n\n\ndef go():\n    show_banner()\n",
+    },
+    {  # a name spelled two ways that CPython reads as one (NFKC)
+        "shop/__init__.py": "from .tools import \uff53how_banner\n\n\uff53how_banner()\n",
+        "shop/tools.py": _TOOLS.replace("show", "\uff53how"),
+    },
+], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
+        "nfkc"])
+def test_mp601_walks_up_to_every_module_whose_import_can_run_the_output(tmp_path: Path, files: dict[str, str]) -> None:
+    """Shapes where the way from an import to the module's output is not a plain import of
+    the module by name: each gives the finding with the prefilter as without it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    module = tmp_path / "shop" / "tools.py"
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = EveryRule(())
+    found = unfiltered.check_file(module).diagnostics
+    assert [d.code for d in found] == ["MP601"]
+    assert filtered.check_file(module).diagnostics == found
+
+
+@pytest.mark.parametrize("line", [
+    "from .tools import (  # see f(x)\n    show_banner,\n)\n",
+    "from .tools \\\n    import show_banner\n",
+    "from \\\n    .tools import show_banner\n",
+    "import \\\n    shop.tools\n",
+    "from . tools import show_banner\n",
+    "import shop . tools\n",
+    "from .import tools\n",
+    "from . import tools as kit, helper\n",
+    "x = 1; import os\n",
+    "if x: from . import y\n",
+])
+def test_import_lines_are_read_as_cpython_reads_them(line: str) -> None:
+    import ast
+
+    from mpcheck.reach import absolute_name, import_bindings
+
+    expected = set()
+    for node in ast.walk(ast.parse(line)):
+        if isinstance(node, ast.Import):
+            expected.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = absolute_name("." * node.level + (node.module or ""), "shop.helper", False)
+            expected.update(f"{base}.{alias.name}" for alias in node.names)
+    assert {binding.target for binding in import_bindings(line, "shop.helper", False)} == expected
