@@ -685,16 +685,15 @@ class ProjectIndex:
         CPython's `ast` of the modules and their text; nothing is parsed with libcst.
 
         Only the code a module's import runs (`reach.Outline.executed`) can do it by naming
-        such an identifier, or a module-level name that reaches one (`Outline.reaching`). The
-        module's own import does when that code names one, or calls a function of another
-        module of the project (which may call back into it, however it reaches it). Another
-        module's import does only by naming one of this module's names that reach: from a
-        module that imports this one or a package holding it (`import shop`, then
-        `shop.tools.show()`), or, up the importers, from one that names a name that leads
-        there, re-exports included (the model follows them). Each importer whose text names
-        such a name is read, and the walk ends when none does. True when a module on the way
-        cannot be parsed, and for a module with a star import (`from logging import *`, then
-        `warning(...)`: no name of it tells)."""
+        such an identifier, or a module-level name that reaches one (`Outline.reaching`).
+        Another module, this one's functions included when they are called back from one,
+        reaches them only by naming one of this module's names that reach: from a module that
+        imports this one or a package holding it (`import shop`, then `shop.tools.show()`),
+        or, up the importers, from one that names a name that leads there, re-exports included
+        (the model follows them). Each importer whose text names such a name is read, and the
+        walk ends when none does. True when a module on the way cannot be parsed, and for a
+        module with a star import (`from logging import *`, then `warning(...)`: no name of it
+        tells)."""
         target = self.module_at(path)
         found = self._outline(target) if target is not None else None
         if target is None or found is None or found.star_import:
