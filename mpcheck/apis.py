@@ -405,37 +405,6 @@ HARMLESS_CALLS = frozenset({
     "min", "max", "sorted", "enumerate", "zip", "object", "type",
 })
 
-# -- console output (MP601: model/output.py) --------------------------------------------------
-
-# What writes to the console (Lib/pprint.py, Lib/logging/__init__.py, Lib/logging/config.py):
-# print(), the console streams' write()/writelines(), pprint.pprint()/pp(), the logging
-# methods and module-level functions (by level; and `log(level, ...)`), and the calls that
-# configure logging to write there.
-CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"})
-PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
-LOG_METHOD_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "exception": 40,
-                     "critical": 50, "fatal": 50}
-CONSOLE_LOGGING_CONFIGURATION = frozenset({
-    "logging.basicConfig", "logging.StreamHandler", "logging.config.dictConfig", "logging.config.fileConfig",
-})
-_OUTPUT_IDENTIFIERS = frozenset({
-    "print", "log", *LOG_METHOD_LEVELS, *(name.rsplit(".", 1)[1] for name in PPRINTS | CONSOLE_LOGGING_CONFIGURATION),
-})
-
-
-def names_output(identifier: str) -> bool:
-    """Whether code naming `identifier` (".name" for an attribute or a name imported from a
-    module) may be one of the calls above. However a module imports them, a call of one, or
-    the statement that binds a name to one (`from pprint import pp as show`, `warn =
-    logger.warning`), names the builtin `print`, or as an attribute or an imported name
-    "print", "log" or the last part of its name (".pp", ".info", ".basicConfig") or a console
-    stream, whose name holds "stdout" or "stderr"."""
-    if identifier == "print":
-        return True
-    return identifier.startswith(".") and (
-        identifier[1:] in _OUTPUT_IDENTIFIERS or "stdout" in identifier or "stderr" in identifier)
-
-
 # Functions that return the number of CPUs of the machine, unclamped (facts §8).
 CPU_COUNTS = frozenset({
     "os.cpu_count", "os.process_cpu_count", "multiprocessing.cpu_count", "psutil.cpu_count", "joblib.cpu_count",

@@ -16,8 +16,7 @@ can flag contains:
   (reach.code_text), for a rule whose words are names the semantic model resolves;
 - `applies_to`: optionally, a test of the file's place in its project (asked only of a file
   whose text passes: it reads the project's import lines, and the import statements of the
-  modules that import it, with CPython's `ast`; MP601's also reads, with `ast`, whether any
-  module's import-time code leads to the file's output, ProjectIndex.may_run_at_import);
+  modules that import it, with CPython's `ast`);
 - a name the file imports from a module of its project that re-exports it
   (`from lib import multiproc` and `multiproc.Process`, with lib/multiproc.py importing
   `Process` from multiprocessing) counts as the name it re-exports: the words are also looked

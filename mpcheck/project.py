@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import unicodedata
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
-from .reach import ImportBinding, Outline, Reach, absolute_name, import_bindings, outline, top_level_functions
+from .reach import ImportBinding, Reach, absolute_name, import_bindings, top_level_functions
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
@@ -49,16 +48,8 @@ MAX_MODEL_SOURCE = 1_500_000
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
-
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
-
-
-
-def _normalized(text: str) -> str:
-    """`text` with its identifiers spelled as CPython's parser reads them (NFKC, PEP 3131):
-    `ｓhow` is `show` to `ast` and to the code that names it."""
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 class Searches:
@@ -174,8 +165,6 @@ class _Module:
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
     functions: list[tuple[int, int]] | None = None  # reach.top_level_functions ([] for None)
-    outline: Outline | None = field(default=None, repr=False)  # reach.outline, once asked
-    unreadable: bool = False  # CPython cannot parse it (no outline)
 
 
 class ProjectIndex:
@@ -678,67 +667,6 @@ class ProjectIndex:
                 seen.add(importer)
                 pending.append(by_id[importer])
         return not self.complete
-
-    def may_run_at_import(self, path: str | Path, leads: Callable[[str], bool]) -> bool:
-        """Whether importing a module of the project may run code of the module at `path`
-        that names an identifier `leads` accepts (`info`, as in `logger.info()`), read with
-        CPython's `ast` of the modules and their text; nothing is parsed with libcst.
-
-        Only the code a module's import runs (`reach.Outline.executed`) can do it by naming
-        such an identifier, or a module-level name that reaches one (`Outline.reaching`).
-        Another module, this one's functions included when they are called back from one,
-        reaches them only by naming one of this module's names that reach: from a module that
-        imports this one or a package holding it (`import shop`, then `shop.tools.show()`),
-        or, up the importers, from one that names a name that leads there, re-exports included
-        (the model follows them). Each importer whose text names such a name is read, and the
-        walk ends when none does. True when a module on the way cannot be parsed, and for a
-        module with a star import (`from logging import *`, then `warning(...)`: no name of it
-        tells)."""
-        target = self.module_at(path)
-        found = self._outline(target) if target is not None else None
-        if target is None or found is None or found.star_import:
-            return True
-        reaching = found.reaching(leads)
-        if not found.executed.isdisjoint(reaching) or any(map(leads, found.executed)):
-            return True
-        leading = {target.key: found.defined(reaching)}
-        pending = [(target, leading[target.key])]
-        while pending:
-            module, names = pending.pop()
-            for importer in self._importers_of_module_or_package(module):
-                text = _normalized(self.text_of(importer) or "")
-                named = {name for name in names if name in text}
-                if not named:
-                    continue
-                above = self._outline(importer)
-                if above is None:
-                    return True
-                reaching = above.reaching(named.__contains__)
-                if not above.executed.isdisjoint(reaching | named):
-                    return True
-                new = reaching - leading.setdefault(importer.key, set())  # its re-exports too
-                if new:
-                    leading[importer.key] |= new
-                    pending.append((importer, new))
-        return False
-
-    def _importers_of_module_or_package(self, module: _Module) -> list[_Module]:
-        """The modules that import `module`, or a package it is in (whose attribute it is)."""
-        found = {importer.key: importer for importer in self._sorted_importers(module)}
-        parts = module.name.split(".")
-        for length in range(len(parts) - 1, 0, -1):
-            package = self.find(module.root, ".".join(parts[:length]))
-            if package is not None and package is not module and package.path.name == "__init__.py":
-                found.update((importer.key, importer) for importer in self._sorted_importers(package))
-        return list(found.values())
-
-    def _outline(self, module: _Module) -> Outline | None:
-        if module.outline is None and not module.unreadable:
-            module.outline = outline(self.text_of(module) or "")
-            module.unreadable = module.outline is None
-        else:
-            self.note(module)
-        return module.outline
 
     def import_time_importers(self, path: str | Path, using: Iterable[str] | None = None) -> list[_Module]:
         """The modules of the project that import the module at `path` while they are

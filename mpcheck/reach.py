@@ -34,7 +34,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .source import source_lines
 
@@ -60,15 +60,17 @@ class ImportBinding:
     position: int = -1  # where the statement starts in the text (its line's start, or after `;` or `:`)
 
 
-_SPACE = r"(?:[ \t]|\\\n)"  # a blank, or a backslash continuation
+_SPACE = r"(?:[ \t\f]|\\\r?\n)"  # a blank, or a backslash continuation
 # `from .a.b import ...`, `from . a import (x,  # a comment (with brackets)\n y)`, `from .import x`,
 # over backslash continuations anywhere: the module (group 1, blanks and continuations in it
 # to be removed), then the names, bracketed (group 2) or not (group 3).
 _FROM = re.compile(
-    rf"[ \t]*from{_SPACE}+((?:\.|{_SPACE})*(?:\w+(?:{_SPACE}*\.{_SPACE}*\w+)*)?)(?:(?<=\.)|{_SPACE}+)import\b{_SPACE}*"
-    r"(?:\(((?:[^)#]|#[^\n]*)*)\)|([^#\n;\\]*(?:\\\n[^#\n;\\]*)*))")
-_PLAIN = re.compile(rf"[ \t]*import{_SPACE}+([^#\n;\\]+(?:\\\n[^#\n;\\]*)*)")
+    rf"[ \t\f]*from(?:{_SPACE}+|(?=\.))((?:\.|{_SPACE})*(?:\w+(?:{_SPACE}*\.{_SPACE}*\w+)*)?)"
+    rf"(?:(?<=\.)|{_SPACE}+)import\b{_SPACE}*"
+    r"(?:\(((?:[^)#]|#[^\n]*)*)\)|([^#\n;\\]*(?:\\\r?\n[^#\n;\\]*)*))")
+_PLAIN = re.compile(rf"[ \t\f]*import{_SPACE}+([^#\n;\\]+(?:\\\r?\n[^#\n;\\]*)*)")
 _BLANKS = re.compile(r"\s|\\")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _statement_starts(text: str) -> Iterator[int]:
@@ -83,8 +85,8 @@ def _statement_starts(text: str) -> Iterator[int]:
             line_end = text.find("\n", position)
             if line_end < 0:
                 line_end = len(text)
-            while line_start >= 2 and text[line_start - 2] == "\\":  # continues the line above
-                line_start = text.rfind("\n", 0, line_start - 2) + 1
+            while line_start >= 2 and (text[line_start - 2] == "\\" or text[line_start - 3:line_start - 1] == "\\\r"):
+                line_start = text.rfind("\n", 0, line_start - 2) + 1  # it continues the line above
             yield line_start
             for index in range(line_start, line_end):
                 if text[index] in ";:":
@@ -95,6 +97,8 @@ def _statement_starts(text: str) -> Iterator[int]:
 def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBinding]:
     """The import statements of `text` as bindings, read with regular expressions (also
     inside functions and conditions: every one that could run)."""
+    if "\r" in text:  # a carriage return alone ends a line too (same length: positions stay)
+        text = _LONE_CR.sub("\n", text)
     found: list[ImportBinding] = []
     plain_matches = []
     from_matches = []
@@ -139,7 +143,7 @@ def _unindented(text: str, start: int) -> bool:
 
 
 def _names(listed: str) -> list[str]:
-    listed = re.sub(r"#[^\n]*", "", listed).replace("\\\n", " ")
+    listed = re.sub(r"#[^\n]*", "", listed).replace("\\\r\n", " ").replace("\\\n", " ")
     return [part.strip() for part in listed.replace("\n", " ").split(",") if part.strip()]
 
 
@@ -511,116 +515,6 @@ def top_level_functions(text: str) -> list[tuple[int, int]] | None:
     ends = [*starts[1:], len(text)]
     return [(start, end) for start, end, header in zip(starts, ends, headers)
             if header and _HEADER.search(bare, start, end).group(0).lstrip().startswith(("def", "async"))]  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class Outline:
-    """A module's top-level statements as names, read with CPython's `ast` (`outline`): what
-    each one's code names (`_names_in`) and binds, and whether it is an import; and the
-    identifiers of the code its import runs."""
-
-    # (names, binds, is an import); a class's methods other than dunders are statements of
-    # their own, which bind the method's name.
-    statements: tuple[tuple[tuple[str, ...], tuple[str, ...], bool], ...]
-    # Module level, class bodies, decorators, default values and annotations; not the bodies
-    # of functions and lambdas, nor the body of `if __name__ == "__main__":`.
-    executed: frozenset[str]
-
-    @property
-    def star_import(self) -> bool:
-        """`from m import *`: any plain name of the module may be one of m's names."""
-        return any("*" in names for names, _, is_import in self.statements if is_import)
-
-    def reaching(self, leads: Callable[[str], bool]) -> set[str]:
-        """The module-level names bound by a statement whose code names an identifier that
-        `leads` accepts, or names such a name, in turn (`logger = logging.getLogger()`
-        reaches nothing that `leads` to `info`; `def say(): logger.info()` does)."""
-        reaching = {name for names, binds, _ in self.statements if any(map(leads, names)) for name in binds}
-        grown = True
-        while grown:
-            grown = False
-            for names, binds, _ in self.statements:
-                if not reaching.issuperset(binds) and not reaching.isdisjoint(names):
-                    reaching.update(binds)
-                    grown = True
-        return reaching
-
-    def defined(self, names: set[str]) -> set[str]:
-        """Those of `names` that a statement other than an import binds: the module's own code."""
-        return {name for _, binds, is_import in self.statements if not is_import for name in names.intersection(binds)}
-
-
-def outline(text: str) -> Outline | None:
-    """The `Outline` of `text`; None when CPython cannot parse it."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    statements = []
-    for statement in tree.body:
-        is_import = isinstance(statement, (ast.Import, ast.ImportFrom))
-        if not isinstance(statement, ast.ClassDef):
-            statements.append((tuple(_names_in(statement, functions=True)), tuple(_bound(statement)), is_import))
-            continue
-        # A method other than a dunder runs only when code names it (`x.show()`); the class
-        # runs its body, and its dunders when it is named (`Config()`, `class Mine(Config)`).
-        methods = [member for member in statement.body if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef))
-                   and not (member.name.startswith("__") and member.name.endswith("__"))]
-        statements.extend((tuple(_names_in(method, functions=True)), (method.name,), False)
-                          for method in methods)
-        named: set[str] = set()
-        for child in ast.iter_child_nodes(statement):  # of a method: its decorators and arguments
-            named |= _names_in(child, functions=not any(child is method for method in methods))
-        statements.append((tuple(named), (statement.name,), False))
-    return Outline(tuple(statements), frozenset(_names_in(tree, functions=False)))
-
-
-def _names_in(tree: ast.AST, functions: bool) -> set[str]:
-    """The names and attributes in `tree`'s code; with `functions`, the names imported and the
-    bodies of functions too (without, not the body of `if __name__ == "__main__":`); never
-    those of lambdas: the semantic model follows a call only into a `def` (the import-time
-    walk of model/output.py), so what a lambda calls is not run as far as it is concerned.
-    An attribute or an imported name is there twice: as it is, and after a dot (`.info`), for
-    a test that tells `logger.info` from a plain name `info`. Iterative: the tree may be
-    deeper than the recursion limit."""
-    names: set[str] = set()
-    pending: list[ast.AST] = [tree]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            names.update((node.attr, f".{node.attr}"))
-        elif isinstance(node, ast.alias) and functions:  # an import calls nothing of it
-            names.update(node.name.split("."))
-            names.update(f".{part}" for part in node.name.split("."))
-        if isinstance(node, ast.Lambda):
-            pending.append(node.args)
-        elif functions:
-            pending.extend(ast.iter_child_nodes(node))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            pending.extend(node.decorator_list)
-            pending.append(node.args)
-            if node.returns is not None:
-                pending.append(node.returns)
-        elif isinstance(node, ast.If) and _is_main_test(node.test):
-            pending.append(node.test)
-            pending.extend(node.orelse)
-        else:
-            pending.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def _is_main_test(test: ast.expr) -> bool:
-    """`__name__ == "__main__"`, either way round."""
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
-        return False
-    sides = (test.left, test.comparators[0])
-    return any(isinstance(name, ast.Name) and name.id == "__name__" and
-               isinstance(value, ast.Constant) and value.value == "__main__"
-               for name, value in (sides, sides[::-1]))
 
 
 _F_STRING = re.compile(r"[fF][rR]?['\"]|[rR][fF]['\"]")

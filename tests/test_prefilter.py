@@ -401,8 +401,7 @@ def test_words_common_in_threaded_code_keep_no_file_without_a_process_api(tmp_pa
     ("VERSION_TEXT = 'print version'", False),
     ('STATUS = f"{print(1) or 2}"', True),  # an f-string's field is code
     ("write = print", True),
-    ("import logging; logging.warning('report loaded')", True),
-    ("import logging", False),  # in the code, but nothing the import runs writes
+    ("import logging", True),
 ])
 def test_mp601_reads_its_words_in_the_code_only(tmp_path: Path, line: str, parsed: bool) -> None:
     """MP601's words are names (print, sys.stdout, logging): in a comment or a string they
@@ -436,7 +435,7 @@ def say(word):
 _HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
 
 
-@pytest.mark.parametrize(("init", "report", "kept"), [
+@pytest.mark.parametrize(("init", "report", "flagged"), [
     ("", "", False),  # output only in functions and methods that no import runs
     ("", 'if __name__ == "__main__":\n    say("demo")\n', False),
     ("", "logging.basicConfig()\nlogger.warning('loaded')\n", True),
@@ -450,12 +449,12 @@ _HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
     ("", "from . import helpers\nhelpers.setup()\n", True),  # through another module, back into it
 ], ids=["only-in-methods", "main-guard", "module-level", "star-import", "method-called", "constructed",
         "nested-class", "importer-calls", "two-modules-away", "call-back"])
-def test_mp601_keeps_a_module_only_when_an_import_can_run_its_output(tmp_path: Path, init: str, report: str,
-                                                                    kept: bool) -> None:
-    """Where a package module's output is only in functions, MP601 needs some module's
-    import-time code to lead there: CPython's `ast` of the module and of its importers tells
-    it (ProjectIndex.may_run_at_import), and a module it rejects has no finding when checked
-    all the same."""
+def test_mp601_finds_the_same_with_the_prefilter_in_package_shapes(tmp_path: Path, init: str, report: str,
+                                                                  flagged: bool) -> None:
+    """Package shapes where a module's output runs at import, or does not, through its own
+    code or its importers': the prefilter hides none of MP601's findings. (Written for a
+    sharper MP601 test, read with CPython's `ast`, that stop 22 tried and did not land: each
+    shape hid a finding in one of its versions.)"""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "__init__.py").write_text("from .report import Report\n" + init)
@@ -464,17 +463,16 @@ def test_mp601_keeps_a_module_only_when_an_import_can_run_its_output(tmp_path: P
     module.write_text(_REPORT + report)
     filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
     unfiltered.prefilter = EveryRule(())
-    assert ("MP601" in filtered.verdict(module.read_text(), str(module)).codes) == kept
     found = filtered.check_file(module).diagnostics
     assert found == unfiltered.check_file(module).diagnostics
-    assert bool(found) == kept
+    assert bool(found) == flagged
 
 
-def test_mp601_follows_the_way_to_a_module_s_output_through_a_package_s_re_export(tmp_path: Path) -> None:
+def test_mp601_finds_output_reached_through_a_package_s_re_export(tmp_path: Path) -> None:
     """`user.py` calls `tools.setup()` at import; tools/__init__.py re-exports it from
     helpers.py, whose `setup()` calls `report.say()`. user.py imports report.py but names
-    nothing of it: the way up from report.py goes through the re-export, as the semantic
-    model follows it."""
+    nothing of it: the way to report.py goes through the re-export, as the semantic model
+    follows it. The prefilter keeps report.py."""
     files = {
         "shop/__init__.py": "from . import report, user\n",
         "shop/report.py": "def say(word):\n    print(word)\n",
@@ -518,13 +516,25 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
         "shop/tools.py": "from .helper import go\n\n\n" + _TOOLS + "\n\ngo()\n",
         "shop/helper.py": "from .tools import (  # see f(x)\n    show_banner,\n)\n\n\ndef go():\n    show_banner()\n",
     },
+    {  # `import shop.config` binds `shop`, and `shop.tools.show_banner()` resolves
+        "shop/__init__.py": "from .tools import show_banner\nfrom . import mid\n\nmid.run()\n",
+        "shop/config.py": "X = 1\n",
+        "shop/mid.py": "import shop.config\n\n\ndef run():\n    shop.tools.show_banner()\n",
+        "shop/tools.py": _TOOLS,
+    },
+    {  # the module as an attribute of a module that imports it
+        "shop/__init__.py": "# show_banner\nfrom . import tools\nfrom . import mid\n\nmid.run()\n",
+        "shop/api.py": "from . import tools\n",
+        "shop/mid.py": "import shop.api as api\n\n\ndef run():\n    api.tools.show_banner()\n",
+        "shop/tools.py": _TOOLS,
+    },
     {  # a name spelled two ways that CPython reads as one (NFKC)
         "shop/__init__.py": "from .tools import \uff53how_banner\n\n\uff53how_banner()\n",
         "shop/tools.py": _TOOLS.replace("show", "\uff53how"),
     },
 ], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
-        "nfkc"])
-def test_mp601_walks_up_to_every_module_whose_import_can_run_the_output(tmp_path: Path, files: dict[str, str]) -> None:
+        "import-binds-the-package", "module-attribute", "nfkc"])
+def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
@@ -547,6 +557,10 @@ def test_mp601_walks_up_to_every_module_whose_import_can_run_the_output(tmp_path
     "from . tools import show_banner\n",
     "import shop . tools\n",
     "from .import tools\n",
+    "from.tools import show_banner\n",
+    "\x0cfrom .tools import show_banner\n",  # a form feed
+    "from .tools \\\r\n    import show_banner\r\n",
+    "x = 1\rfrom .tools import show_banner\r",  # lines ended by a carriage return alone
     "from . import tools as kit, helper\n",
     "x = 1; import os\n",
     "if x: from . import y\n",

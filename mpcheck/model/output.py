@@ -24,12 +24,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
-from ..apis import (
-    CONSOLE_LOGGING_CONFIGURATION,
-    CONSOLE_STREAMS,
-    LOG_METHOD_LEVELS,
-    PPRINTS,
-)
 from .builder import BUILTIN_EXITS, EXIT_FUNCTIONS
 from .names import UNKNOWN, argument
 from .scopes import Kind, Site
@@ -39,10 +33,15 @@ if TYPE_CHECKING:
 
 # Lib/logging/__init__.py levels.
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
+_METHOD_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "exception": 40,
+                  "critical": 50, "fatal": 50}
 # A console handler whose level mpcheck cannot read is taken to let INFO and above through.
 UNKNOWN_LEVEL = 20
 _LOGGERS = ("logging.getLogger()", "logging.root", "logging.Logger()", "logging.LoggerAdapter()")
-_WRITES = frozenset(f"{stream}.{method}" for stream in CONSOLE_STREAMS for method in ("write", "writelines"))
+_CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__"})
+_WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for method in ("write", "writelines"))
+_PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
+_CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
 _MAX_DEPTH = 8
 
 
@@ -100,7 +99,7 @@ class OutputFacts:
             return "print()" if stream is None or self._is_console(stream) else None
         if symbol.qualname in _WRITES:
             return f"{symbol.qualname}()"
-        if symbol.qualname in PPRINTS:
+        if symbol.qualname in _PPRINTS:
             stream = argument(call, 1, "stream")
             return f"{symbol.qualname.rsplit('.', 1)[1]}()" if stream is None or self._is_console(stream) else None
         return None
@@ -112,7 +111,7 @@ class OutputFacts:
 
     def _is_console(self, stream: cst.BaseExpression) -> bool:
         symbol = self.model.resolve(stream)
-        return symbol is not None and symbol.qualname in CONSOLE_STREAMS
+        return symbol is not None and symbol.qualname in _CONSOLE_STREAMS
 
     def log_level(self, site: Site) -> tuple[int, str, bool] | None:
         """`(level, label, implicit)` of a logging call (`logger.info(...)`, `logging.warning(...)`,
@@ -129,7 +128,7 @@ class OutputFacts:
         if method == "log":
             level = self._level(argument(call, 0, "level"))
         else:
-            level = LOG_METHOD_LEVELS.get(method)
+            level = _METHOD_LEVELS.get(method)
         if level is None:
             return None
         written = cst.Module([]).code_for_node(call.func)
@@ -151,7 +150,7 @@ class OutputFacts:
         if symbol.qualname == "logging.StreamHandler":
             stream = argument(call, 0, "stream")
             return UNKNOWN_LEVEL if stream is None or self._is_console(stream) else None
-        if symbol.qualname in CONSOLE_LOGGING_CONFIGURATION:  # dictConfig(), fileConfig()
+        if symbol.qualname in _CONFIG_FUNCTIONS:
             given = argument(call, 0)
             values = self.model.values_of(given) if isinstance(given, cst.Name) else [given]
             text = "".join(cst.Module([]).code_for_node(value) for value in values if value is not None)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Callable
 
-from ..apis import FORK_ONLY_MODULES, PROCESS_WORDS, names_output
+from ..apis import FORK_ONLY_MODULES, PROCESS_WORDS
 
 if TYPE_CHECKING:
     from ..project import ProjectIndex
@@ -59,14 +59,12 @@ class RuleSpec:
         return getattr(import_module(module if "." in module else f"{__name__}.{module}"), name)
 
 
-def _may_output_at_package_import(path: str, project: ProjectIndex | None) -> bool:
+def _imported_by_a_package(path: str, project: ProjectIndex | None) -> bool:
     """MP601 reports nothing in a module no package imports at import time (its check ends
     there): asked from the import lines first, then from the importers' import statements
-    (without parsing: what CPython's ast cannot settle counts as imported). Nor in one whose
-    output calls no import runs: only in functions that no module's import-time code leads to
-    (ProjectIndex.may_run_at_import, with CPython's `ast`)."""
+    (without parsing: what CPython's ast cannot settle counts as imported)."""
     return project is not None and project.may_be_imported_by_a_package(path) \
-        and project.may_be_imported_at_import_time_by_a_package(path) and project.may_run_at_import(path, names_output)
+        and project.may_be_imported_at_import_time_by_a_package(path)
 
 
 _POOLS = ("Pool", "ProcessPoolExecutor")
@@ -103,7 +101,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec("MP501", "mp501_parent_only_state:ParentOnlyState", PROCESS_WORDS, trigger_through_project=True),
     # Output is print(), sys.stdout/stderr and pprint, or a logger of the logging module.
     RuleSpec("MP601", "mp601_output_at_package_import:OutputAtPackageImport",
-             ("print", "stdout", "stderr", "logging"), trigger_in_code=True, applies_to=_may_output_at_package_import),
+             ("print", "stdout", "stderr", "logging"), trigger_in_code=True, applies_to=_imported_by_a_package),
     RuleSpec("MP701", "mp701_queue_qsize:QueueQsize", ("qsize", "get_value"), trigger_also=PROCESS_WORDS),
     # SO_REUSEPORT on its own; a shared listening socket needs a process API too.
     RuleSpec("MP702", "mp702_reuse_port_and_shared_socket:ReusePortAndSharedSocket",
