@@ -402,7 +402,8 @@ class ProjectIndex:
         """What the file at `path` (with `text`) may name through re-exports of the project's
         modules (`reexported`): for each name its import statements bind to a name of the
         project, every dotted name the text writes from it (`multiproc.Process`,
-        `multiproc . Queue`, in strings and comments too), followed. An over-approximation of
+        `multiproc . Queue`, in strings and comments too), followed; through `from compat
+        import *`, the names compat.py imports that the text writes. An over-approximation of
         the names the file's semantic model resolves through re-exports, for the prefilter;
         read without parsing."""
         module = self.module_at(path)
@@ -410,10 +411,19 @@ class ProjectIndex:
         is_package = Path(path).name == "__init__.py"
         tops = self._project_top_names()
         bound: dict[str, set[str]] = {}  # local name -> the dotted names it may be bound to
+        root = module.root if module is not None else Path(os.path.abspath(path)).parent
         for binding in import_bindings(text, name, is_package):
-            if binding.local != "*" and binding.target.split(".", 1)[0] in tops:
+            if binding.target.split(".", 1)[0] not in tops:
+                continue
+            if binding.local != "*":
                 bound.setdefault(binding.local, set()).add(
                     binding.local if binding.module_import and binding.written == binding.target else binding.target)
+                continue
+            # `from .compat import *`: a name the text writes may be one that compat.py imports.
+            source = self.find(root, binding.target)
+            for imported in self.bindings(source) if source is not None and source is not module else ():
+                if imported.local != "*" and re.search(rf"\b{re.escape(imported.local)}\b", text):
+                    bound.setdefault(imported.local, set()).add(f"{source.name}.{imported.local}")
         if not bound:
             return []
         locals_ = "|".join(map(re.escape, sorted(bound, key=len, reverse=True)))

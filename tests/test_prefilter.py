@@ -578,3 +578,23 @@ def test_import_lines_are_read_as_cpython_reads_them(line: str) -> None:
             base = absolute_name("." * node.level + (node.module or ""), "shop.helper", False)
             expected.update(f"{base}.{alias.name}" for alias in node.names)
     assert {binding.target for binding in import_bindings(line, "shop.helper", False)} == expected
+
+
+@pytest.mark.parametrize(("compat", "call"), [
+    ("from logging import warning\n", "warning('loaded')\n"),
+    ("from pprint import pp\n", "pp({'version': 1})\n"),
+])
+def test_a_name_written_through_a_star_import_of_a_project_module_is_followed(tmp_path: Path, compat: str,
+                                                                             call: str) -> None:
+    """`from .compat import *` then `warning(...)`: the file names none of MP601's words, but
+    compat.py imports `warning` from logging, and the semantic model resolves it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "compat.py").write_text(compat)
+    module = tmp_path / "shop" / "__init__.py"
+    module.write_text("from .compat import *\n\n" + call)
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = EveryRule(())
+    found = unfiltered.check_file(module).diagnostics
+    assert [d.code for d in found] == ["MP601"]
+    assert filtered.check_file(module).diagnostics == found
