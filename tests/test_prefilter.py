@@ -452,9 +452,9 @@ _HELPERS = "from .report import say\n\n\ndef setup():\n    say('setup')\n"
 def test_mp601_finds_the_same_with_the_prefilter_in_package_shapes(tmp_path: Path, init: str, report: str,
                                                                   flagged: bool) -> None:
     """Package shapes where a module's output runs at import, or does not, through its own
-    code or its importers': the prefilter hides none of MP601's findings. (Written for a
-    sharper MP601 test, read with CPython's `ast`, that stop 22 tried and did not land: each
-    shape hid a finding in one of its versions.)"""
+    code or its importers': the prefilter hides none of MP601's findings. (A sharper MP601
+    test that read modules with CPython's `ast` got the nested class, the star import and
+    the call back wrong in early versions.)"""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "__init__.py").write_text("from .report import Report\n" + init)
