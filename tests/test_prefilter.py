@@ -415,6 +415,21 @@ def test_mp601_reads_its_words_in_the_code_only(tmp_path: Path, line: str, parse
     assert ("MP601" in verdict.codes) == parsed
 
 
+def _same_with_and_without_the_prefilter(root: Path, files: dict[str, str], checked: str) -> list:
+    """Write the project `files` (name -> text) under `root`, and check the file `checked`
+    with the prefilter and with every rule run on every file: the findings must be the same.
+    Returns them."""
+    (root / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
+    unfiltered.prefilter = EveryRule(())
+    found = unfiltered.check_file(root / checked).diagnostics
+    assert filtered.check_file(root / checked).diagnostics == found
+    return found
+
+
 _REPORT = '''import logging
 
 logger = logging.getLogger(__name__)
@@ -455,17 +470,9 @@ def test_mp601_finds_the_same_with_the_prefilter_in_package_shapes(tmp_path: Pat
     code or its importers': the prefilter hides none of MP601's findings. (A sharper MP601
     test that read modules with CPython's `ast` got the nested class, the star import and
     the call back wrong in early versions.)"""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "__init__.py").write_text("from .report import Report\n" + init)
-    (tmp_path / "shop" / "helpers.py").write_text(_HELPERS)
-    module = tmp_path / "shop" / "report.py"
-    module.write_text(_REPORT + report)
-    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = EveryRule(())
-    found = filtered.check_file(module).diagnostics
-    assert found == unfiltered.check_file(module).diagnostics
-    assert bool(found) == flagged
+    files = {"shop/__init__.py": "from .report import Report\n" + init, "shop/helpers.py": _HELPERS,
+             "shop/report.py": _REPORT + report}
+    assert bool(_same_with_and_without_the_prefilter(tmp_path, files, "shop/report.py")) == flagged
 
 
 def test_mp601_finds_output_reached_through_a_package_s_re_export(tmp_path: Path) -> None:
@@ -480,16 +487,8 @@ def test_mp601_finds_output_reached_through_a_package_s_re_export(tmp_path: Path
         "shop/tools/__init__.py": "from ..helpers import setup\n",
         "shop/user.py": "from . import report\nfrom . import tools\n\ntools.setup()\n",
     }
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    module = tmp_path / "shop" / "report.py"
-    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = EveryRule(())
-    found = unfiltered.check_file(module).diagnostics
+    found = _same_with_and_without_the_prefilter(tmp_path, files, "shop/report.py")
     assert [d.code for d in found] == ["MP601"]
-    assert filtered.check_file(module).diagnostics == found
 
 
 _TOOLS = "def show_banner():\n    print('hi')\n"
@@ -537,16 +536,8 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
 def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    module = tmp_path / "shop" / "tools.py"
-    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = EveryRule(())
-    found = unfiltered.check_file(module).diagnostics
+    found = _same_with_and_without_the_prefilter(tmp_path, files, "shop/tools.py")
     assert [d.code for d in found] == ["MP601"]
-    assert filtered.check_file(module).diagnostics == found
 
 
 @pytest.mark.parametrize("line", [
@@ -588,13 +579,6 @@ def test_a_name_written_through_a_star_import_of_a_project_module_is_followed(tm
                                                                              call: str) -> None:
     """`from .compat import *` then `warning(...)`: the file names none of MP601's words, but
     compat.py imports `warning` from logging, and the semantic model resolves it."""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "compat.py").write_text(compat)
-    module = tmp_path / "shop" / "__init__.py"
-    module.write_text("from .compat import *\n\n" + call)
-    filtered, unfiltered = Checker(fix_edits=False), Checker(fix_edits=False)
-    unfiltered.prefilter = EveryRule(())
-    found = unfiltered.check_file(module).diagnostics
+    files = {"shop/compat.py": compat, "shop/__init__.py": "from .compat import *\n\n" + call}
+    found = _same_with_and_without_the_prefilter(tmp_path, files, "shop/__init__.py")
     assert [d.code for d in found] == ["MP601"]
-    assert filtered.check_file(module).diagnostics == found
