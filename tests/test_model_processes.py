@@ -512,6 +512,23 @@ def test_every_definition_that_reaches_a_call_is_followed():
     assert [d.line for d in findings] == [12] and "through start()" in findings[0].message
 
 
+def test_a_name_with_two_definitions_is_no_one_symbol_for_another_module():
+    # What another module's `two.start()` names (symbol_of_name): neither `def`, rather than
+    # whichever a set of the two equal symbols kept, which changed from run to run.
+    model = model_of("""
+        import sys
+
+        if sys.argv[1:] == ["--quiet"]:
+            def start():
+                pass
+        else:
+            def start():
+                print("loud")
+    """, "two.py")
+    assert model.symbol_of_name("start") is None
+    assert model.symbol_of_name("sys") is not None
+
+
 # -- what runs in a child, and what flows into a function -------------------------------------
 
 WORKERS = """\

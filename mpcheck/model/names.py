@@ -264,10 +264,12 @@ def symbol_of_name(model: SemanticModel, dotted: str) -> Symbol | None:
     head, _, rest = dotted.partition(".")
     first, marker, _ = head.partition("(")
     bindings = [b for b in model.module_scope.final.get(first, ()) if not b.nested]
-    symbols = {binding_symbol(model, binding) for binding in bindings}
-    if len(symbols) != 1:
+    found = [binding_symbol(model, binding) for binding in bindings]
+    # One symbol, and one definition: two `def`s of the name under `if`/`else` are equal as
+    # symbols (`definition` is not compared), and which one a set kept changed from run to run.
+    if len(set(found)) != 1 or len({id(symbol.definition) for symbol in found if symbol is not None}) > 1:
         return None
-    symbol = symbols.pop()
+    symbol = found[0]
     parts = ([marker] if marker else []) + ([f".{part}" for part in rest.split(".")] if rest else [])
     for part in parts:
         if symbol is None:
