@@ -86,7 +86,10 @@ def _statement_starts(text: str) -> Iterator[int]:
             if line_end < 0:
                 line_end = len(text)
             while line_start >= 2 and (text[line_start - 2] == "\\" or text[line_start - 3:line_start - 1] == "\\\r"):
-                line_start = text.rfind("\n", 0, line_start - 2) + 1  # it continues the line above
+                above = text.rfind("\n", 0, line_start - 2) + 1
+                if "#" in text[above:line_start]:
+                    break  # the backslash may end a comment, which continues nothing
+                line_start = above  # it continues the line above
             yield line_start
             for index in range(line_start, line_end):
                 if text[index] in ";:":

@@ -552,6 +552,7 @@ def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path:
     "\x0cfrom .tools import show_banner\n",  # a form feed
     "from .tools \\\r\n    import show_banner\r\n",
     "x = 1\rfrom .tools import show_banner\r",  # lines ended by a carriage return alone
+    "# kept in C:\\tools\\\nfrom .tools import show_banner\n",  # a comment ending in a backslash
     "from . import tools as kit, helper\n",
     "x = 1; import os\n",
     "if x: from . import y\n",
