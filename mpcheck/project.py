@@ -603,7 +603,7 @@ class ProjectIndex:
         module = self.split(root, dotted.split("(", 1)[0])[0] if dotted is not None else None
         if module is None or target is None:
             return True
-        return self._imports_one_of(module, {id(target)})
+        return self._imports_one_of(module, lambda module: module is target)
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:
@@ -682,16 +682,28 @@ class ProjectIndex:
         """The modules of the project that import the module at `path` while they are
         imported (see `package_import_chain`); given `using` (names of the module), only
         those that can call one: a call of a function of the module is made by a module that
-        imports it and names the function, reached through the imports of the importer (the
-        text and the import statements tell it: nothing is parsed for it)."""
+        imports it, or imports another module that names the function, directly or not: the
+        module that makes the call need not import this one (`import shop` binds the package, and
+        `shop.tools.show()` calls a function of shop/tools.py). The text and the import
+        statements tell it: nothing is parsed for it."""
         target = self.module_at(path)
         if target is None:
             return []
         importers = self._sorted_importers(target)
         if using is not None:
             words = tuple(using)
-            callers = {id(module) for module in importers if any(word in (self.text_of(module) or "") for word in words)}
-            importers = [importer for importer in importers if self._imports_one_of(importer, callers)]
+            names: dict[int, bool] = {}  # module -> whether its text names one of `words`
+
+            def calls(module: _Module) -> bool:
+                if module is target:
+                    return False  # its own calls start from a call into it
+                found = names.get(id(module))
+                if found is None:
+                    text = self.text_of(module) or ""
+                    found = names[id(module)] = any(word in text for word in words)
+                return found
+
+            importers = [importer for importer in importers if self._imports_one_of(importer, calls)]
         return [importer for importer in importers if self._imports_at_import_time(importer, target)]
 
     def names_bound_to(self, importer: _Module, model: SemanticModel, path: str | Path,
@@ -719,14 +731,14 @@ class ProjectIndex:
                     found.add(name)
         return found
 
-    def _imports_one_of(self, start: _Module, wanted: set[int]) -> bool:
-        """Whether `start` is one of the modules `wanted` (their ids) or imports one,
-        directly or through other modules of the project."""
+    def _imports_one_of(self, start: _Module, wanted: Callable[[_Module], bool]) -> bool:
+        """Whether `start` is a module `wanted` holds true of, or imports one, directly or
+        through other modules of the project."""
         seen = {id(start)}
         pending = [start]
         while pending:
             module = pending.pop()
-            if id(module) in wanted:
+            if wanted(module):
                 return True
             for imported in self.imported(module):
                 if id(imported) not in seen:

@@ -527,12 +527,18 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
         "shop/mid.py": "import shop.api as api\n\n\ndef run():\n    api.tools.show_banner()\n",
         "shop/tools.py": _TOOLS,
     },
+    {  # the call is made by a module the importer imports, which does not import the module
+        "shop/__init__.py": "from . import helpers\n\nhelpers.setup()\n",
+        "shop/tools.py": _TOOLS + "\n\ndef prepare():\n    pass\n",
+        "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    tools.prepare()\n    util.go()\n",
+        "shop/util.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
+    },
     {  # a name spelled two ways that CPython reads as one (NFKC)
         "shop/__init__.py": "from .tools import \uff53how_banner\n\n\uff53how_banner()\n",
         "shop/tools.py": _TOOLS.replace("show", "\uff53how"),
     },
 ], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
-        "import-binds-the-package", "module-attribute", "nfkc"])
+        "import-binds-the-package", "module-attribute", "call-beyond-the-importer", "nfkc"])
 def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""
