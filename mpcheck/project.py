@@ -691,32 +691,43 @@ class ProjectIndex:
             return []
         importers = self._sorted_importers(target)
         if using is not None:
-            words = tuple(using)
-            names: dict[int, bool] = {}  # module -> whether its text names one of `words`
-
-            def calls(module: _Module) -> bool:
-                if module is target:
-                    return False  # its own calls start from a call into it
-                found = names.get(id(module))
-                if found is None:
-                    text = self.text_of(module) or ""
-                    found = names[id(module)] = any(word in text for word in words)
-                return found
-
+            calls = self._naming(target, using)
             importers = [importer for importer in importers if self._imports_one_of(importer, calls)]
         return [importer for importer in importers if self._imports_at_import_time(importer, target)]
+
+    def _naming(self, target: _Module, using: Iterable[str]) -> Callable[[_Module], bool]:
+        """A test of a module: whether it is not `target` and its text names one of `using`
+        (a module that may call one of `target`'s functions; `target`'s own calls start
+        from a call into it). Each module's text is searched once."""
+        words = tuple(using)
+        names: dict[int, bool] = {}
+
+        def calls(module: _Module) -> bool:
+            if module is target:
+                return False
+            found = names.get(id(module))
+            if found is None:
+                text = self.text_of(module) or ""
+                found = names[id(module)] = any(word in text for word in words)
+            return found
+
+        return calls
 
     def names_bound_to(self, importer: _Module, model: SemanticModel, path: str | Path,
                        names: Iterable[str] | None) -> set[str]:
         """The module-level names that `model` (the model of `importer`) binds by an import
-        statement to the module at `path`, to one of its `names` (None: any of them), or to a
-        package it is in (`import pkg.text` binds `pkg`)."""
+        statement to the module at `path`, to one of its `names` (None: any of them), to a
+        package it is in (`import pkg.text` binds `pkg`), or to another module that may call
+        one of them: that module or one it imports, directly or not, names one (None: imports
+        the module at `path`), as `import_time_importers` reads it (a function of `importer`
+        may call `util.go()`, which calls `shop.text.say()`)."""
         from .model import Kind
 
         target = self.module_at(path)
         if target is None:
             return set()
         wanted = None if names is None else set(names)
+        calls = self._naming(target, wanted) if wanted is not None else (lambda module: module is target)
         is_package = importer.path.name == "__init__.py"
         found = set()
         for name, bindings in model.module_scope.bindings.items():
@@ -727,7 +738,8 @@ class ProjectIndex:
                     continue
                 module, rest = self.split(importer.root, dotted)
                 if target.name.startswith(dotted + ".") or (
-                        module is target and (not rest or wanted is None or rest.split(".", 1)[0] in wanted)):
+                        module is target and (not rest or wanted is None or rest.split(".", 1)[0] in wanted)) or (
+                        module is not None and module is not target and self._imports_one_of(module, calls)):
                     found.add(name)
         return found
 

@@ -533,12 +533,19 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
         "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    tools.prepare()\n    util.go()\n",
         "shop/util.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
     },
+    {  # the same, and the importer's function that makes the call does not name the module
+        "shop/__init__.py": "from . import helpers\n\nhelpers.setup()\n",
+        "shop/tools.py": _TOOLS,
+        "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    util.go()\n",
+        "shop/util.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
+    },
     {  # a name spelled two ways that CPython reads as one (NFKC)
         "shop/__init__.py": "from .tools import \uff53how_banner\n\n\uff53how_banner()\n",
         "shop/tools.py": _TOOLS.replace("show", "\uff53how"),
     },
 ], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
-        "import-binds-the-package", "module-attribute", "call-beyond-the-importer", "nfkc"])
+        "import-binds-the-package", "module-attribute", "call-beyond-the-importer",
+        "call-beyond-the-importer-s-function", "nfkc"])
 def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""
