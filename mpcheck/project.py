@@ -189,6 +189,7 @@ class ProjectIndex:
         self._modeled_size = 0  # the sum of their sizes
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
+        self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self.searches = Searches()
         # What the module list depends on, when it was found by a walk (discover's `walked`).
         self.walked: list[str] = []
@@ -270,6 +271,7 @@ class ProjectIndex:
         self._reaches.clear()
         self._top_names = None
         self._reexports.clear()
+        self._no_function.clear()
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
 
@@ -583,14 +585,18 @@ class ProjectIndex:
         module, rest = self.split(root, dotted)
         if module is None or module is caller or not rest:
             return None
+        if (id(module), rest) in self._no_function:
+            self.note(module)
+            return None
         model = self.model_of(module)
         symbol = model.symbol_of_name(rest) if model is not None else None
-        if model is None or symbol is None:
-            return None
-        if isinstance(symbol.definition, cst.FunctionDef):
+        if model is not None and symbol is not None and isinstance(symbol.definition, cst.FunctionDef):
             return model, symbol.definition
-        if symbol.definition is None:
+        if model is not None and symbol is not None and symbol.definition is None:
             return self.definition_of(symbol.written, str(module.path), _depth + 1)
+        # Not a function of the module, whoever asks: known without its model next time (on
+        # the stdlib, `warnings.warn`, defined twice, was asked 120 times).
+        self._no_function.add((id(module), rest))
         return None
 
     def leads_to(self, qualname: str, from_path: str, path: str) -> bool:

@@ -56,3 +56,29 @@ def test_output_through_a_released_model_is_worked_out_again(tmp_path, monkeypat
     again = model.output.import_time_output()
     assert [(output.model.path, output.label, output.chain) for output in again] == first
     assert not any(output.model.released for output in again)
+
+
+def test_a_name_that_is_no_function_is_not_parsed_again_after_its_model_went(tmp_path, monkeypatch):
+    # compat.py defines `warn` twice (as the stdlib's warnings.py does): calling it follows no
+    # function. Asked again once the budget let compat.py's model go, the answer is known
+    # without parsing compat.py again; a function of it is still found.
+    root = _project(tmp_path, {
+        "app/__init__.py": "from . import compat\n",
+        "app/compat.py": ("import sys\n\nif sys.flags.quiet:\n    def warn(text):\n        pass\n"
+                          "else:\n    def warn(text):\n        print(text)\n\n\ndef note(text):\n    pass\n"),
+    })
+    caller = str(root / "app/__init__.py")
+    index = Projects().for_path(caller)
+    parsed = []
+    model_of = mpcheck.project.ProjectIndex.model_of
+    monkeypatch.setattr(mpcheck.project.ProjectIndex, "model_of",
+                        lambda self, module: (None if module.parsed else parsed.append(module.name))
+                        or model_of(self, module))
+    monkeypatch.setattr(mpcheck.project, "MAX_MODEL_SOURCE", 0)
+    for _ in range(2):
+        assert index.definition_of(".compat.warn", caller) is None
+        index.forget_models()
+        index.release_forgotten()
+    assert parsed == ["app.compat"]
+    found = index.definition_of(".compat.note", caller)
+    assert found is not None and found[1].name.value == "note"
