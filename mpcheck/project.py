@@ -720,13 +720,14 @@ class ProjectIndex:
         return calls
 
     def names_bound_to(self, importer: _Module, model: SemanticModel, path: str | Path,
-                       names: Iterable[str] | None) -> set[str]:
+                       names: Iterable[str] | None, reexports: bool = False) -> set[str]:
         """The module-level names that `model` (the model of `importer`) binds by an import
         statement to the module at `path`, to one of its `names` (None: any of them), to a
         package it is in (`import pkg.text` binds `pkg`), or to another module that may call
         one of them: that module or one it imports, directly or not, names one (None: imports
         the module at `path`), as `import_time_importers` reads it (a function of `importer`
-        may call `util.go()`, which calls `shop.text.say()`)."""
+        may call `util.go()`, which calls `shop.text.say()`). Given `reexports`, only those
+        bound to one of `names` (`from .impl import show` in a package's `__init__.py`)."""
         from .model import Kind
 
         target = self.module_at(path)
@@ -743,9 +744,10 @@ class ProjectIndex:
                 if dotted is None:
                     continue
                 module, rest = self.split(importer.root, dotted)
-                if target.name.startswith(dotted + ".") or (
-                        module is target and (not rest or wanted is None or rest.split(".", 1)[0] in wanted)) or (
-                        module is not None and module is not target and self._imports_one_of(module, calls)):
+                if module is target and rest and (wanted is None or rest.split(".", 1)[0] in wanted):
+                    found.add(name)
+                elif not reexports and (target.name.startswith(dotted + ".") or (module is target and not rest) or (
+                        module is not None and module is not target and self._imports_one_of(module, calls))):
                     found.add(name)
         return found
 

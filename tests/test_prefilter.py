@@ -539,13 +539,18 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
         "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    util.go()\n",
         "shop/util.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
     },
+    {  # the function re-exported by a subpackage, and called from the package above it
+        "shop/__init__.py": "from .sub import show_banner\n\nshow_banner()\n",
+        "shop/sub/__init__.py": "from ..tools import show_banner\n",
+        "shop/tools.py": _TOOLS,
+    },
     {  # a name spelled two ways that CPython reads as one (NFKC)
         "shop/__init__.py": "from .tools import \uff53how_banner\n\n\uff53how_banner()\n",
         "shop/tools.py": _TOOLS.replace("show", "\uff53how"),
     },
 ], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
         "import-binds-the-package", "module-attribute", "call-beyond-the-importer",
-        "call-beyond-the-importer-s-function", "nfkc"])
+        "call-beyond-the-importer-s-function", "reexport-through-a-subpackage", "nfkc"])
 def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""

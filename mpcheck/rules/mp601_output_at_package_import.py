@@ -306,7 +306,8 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     them at import time, mapped onto this file's model (the project parsed its own copy of
     the same text: sites are matched by their index among the calls). The caller may be an
     importer of an importer, up to `_MAX_IMPORTER_DEPTH` modules away (`__init__.py` calls
-    `banner.show()`, which calls this module's `say()`)."""
+    `banner.show()`, which calls this module's `say()`; or calls `say()` as a subpackage
+    re-exports it)."""
     model = context.model
     project = context.project
     assert project is not None
@@ -314,6 +315,10 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
     if not writes:
         return
     printing = {_top_level_name(model.calls[index].scope) for index in writes}
+    # Re-exports are followed up for output written whatever logging's configuration (print(),
+    # sys.stdout, pprint), not for logging calls alone: following them for those too parsed
+    # 80% more of detectron2, whose every module logs, for no finding.
+    printed = any(model.output.output_call(model.calls[index]) is not None for index in writes)
     unfound = set(writes)  # the search stops when an importer's walk has reached every one
     # An importer that uses none of the functions that print, nor a name of this module that
     # calls one, directly or through other modules (the name-based pass of reach.py), cannot
@@ -350,6 +355,10 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
             leading = project.names_bound_to(importer, other, path, names)
             if leading and depth < _MAX_IMPORTER_DEPTH:
                 writing = other.output.functions_writing_in(_names_reaching(other, leading), context.path)
+                if printed:
+                    # A name it re-exports (`from .impl import show_banner` in sub/__init__.py)
+                    # is one a module above may call.
+                    writing |= project.names_bound_to(importer, other, path, names, reexports=True)
                 if writing:
                     pending.append((importer.key, _names_reaching(other, writing), depth + 1))
 
