@@ -47,6 +47,7 @@ MAX_FILES = 20_000
 MAX_MODEL_SOURCE = 1_500_000
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
+_NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
@@ -190,6 +191,7 @@ class ProjectIndex:
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
+        self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
         # What the module list depends on, when it was found by a walk (discover's `walked`).
         self.walked: list[str] = []
@@ -272,6 +274,7 @@ class ProjectIndex:
         self._top_names = None
         self._reexports.clear()
         self._no_function.clear()
+        self._namings.clear()
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
 
@@ -704,8 +707,18 @@ class ProjectIndex:
     def _naming(self, target: _Module, using: Iterable[str]) -> Callable[[_Module], bool]:
         """A test of a module: whether it is not `target` and its text names one of `using`
         (a module that may call one of `target`'s functions; `target`'s own calls start
-        from a call into it). Each module's text is searched once."""
-        words = tuple(using)
+        from a call into it). The last tests made are kept, with their answers: MP601 asks
+        for a module's importers, then for the names of each that lead there, and each
+        text is read once for them."""
+        words = tuple(sorted(set(using)))
+        key = (id(target), words)
+        calls = self._namings.pop(key, None) or self._new_naming(target, words)
+        self._namings[key] = calls
+        while len(self._namings) > _NAMINGS_KEPT:
+            del self._namings[next(iter(self._namings))]
+        return calls
+
+    def _new_naming(self, target: _Module, words: tuple[str, ...]) -> Callable[[_Module], bool]:
         names: dict[int, bool] = {}
 
         def calls(module: _Module) -> bool:
@@ -715,6 +728,8 @@ class ProjectIndex:
             if found is None:
                 text = self.text_of(module) or ""
                 found = names[id(module)] = any(word in text for word in words)
+            else:
+                self.note(module)  # a result that depends on the answer depends on the text
             return found
 
         return calls

@@ -197,3 +197,24 @@ def test_an_importer_above_that_names_nothing_leading_to_the_output_is_not_parse
                         lambda self, module: modeled.append(module.name) or model_of(self, module))
     assert _mp601(root, "mocap/text.py") == []
     assert "mocap.banner" in modeled and "mocap.other" not in modeled, modeled
+
+
+def test_the_texts_of_the_importers_are_read_once_for_the_same_names(tmp_path, monkeypatch):
+    # MP601 asks which importers of a module may call its functions, then which names of each
+    # importer lead there (ProjectIndex._naming): the second question reads no text again.
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from mocap import core, helpers\n"
+    files["mocap/helpers.py"] = "from mocap import util\n\n\ndef setup():\n    util.go()\n"
+    files["mocap/util.py"] = "import mocap\n\n\ndef go():\n    mocap.core.track('x')\n"
+    root = _project(tmp_path, files)
+    import mpcheck.project
+
+    index = mpcheck.project.Projects().for_path(str(root / "mocap/core.py"))
+    core = str(root / "mocap/core.py")
+    assert [module.name for module in index.import_time_importers(core, {"track"})] == ["mocap"]
+    read = []
+    text_of = mpcheck.project.ProjectIndex.text_of
+    monkeypatch.setattr(mpcheck.project.ProjectIndex, "text_of",
+                        lambda self, module: read.append(module.name) or text_of(self, module))
+    assert [module.name for module in index.import_time_importers(core, {"track"})] == ["mocap"]
+    assert read == []
