@@ -314,12 +314,14 @@ class ProjectIndex:
             rest = ".".join(parts[length:])
             # The file the name leads to from `root` first: a directory without __init__.py
             # (an implicit namespace package) gives its modules names that do not say it.
+            # A package comes before a module of the same name, as CPython's FileFinder
+            # takes it (shop/tools/__init__.py, not shop/tools.py, is `shop.tools`).
             beneath = os.path.join(root, *parts[:length])
-            for candidate in (beneath + ".py", os.path.join(beneath, "__init__.py")):
+            for candidate in (os.path.join(beneath, "__init__.py"), beneath + ".py"):
                 if candidate in self._by_path:
                     return self._by_path[candidate], rest
             name = ".".join(parts[:length])
-            matches = self._by_name.get(name, [])
+            matches = sorted(self._by_name.get(name, []), key=lambda module: module.path.name != "__init__.py")
             same_root = [module for module in matches if module.root == root]
             if same_root:
                 return same_root[0], rest

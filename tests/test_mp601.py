@@ -218,3 +218,14 @@ def test_the_texts_of_the_importers_are_read_once_for_the_same_names(tmp_path, m
                         lambda self, module: read.append(module.name) or text_of(self, module))
     assert [module.name for module in index.import_time_importers(core, {"track"})] == ["mocap"]
     assert read == []
+
+
+def test_a_module_hidden_by_a_package_of_the_same_name_is_not_flagged(tmp_path):
+    # shop/tools.py prints, but `from . import tools` imports the package shop/tools/, which
+    # CPython's FileFinder takes before a module of the same name: the print never runs.
+    root = _project(tmp_path, {
+        "shop/__init__.py": "from . import tools\n",
+        "shop/tools.py": "print('never printed')\n",
+        "shop/tools/__init__.py": "X = 1\n",
+    })
+    assert _mp601(root, "shop/tools.py") == []
