@@ -23,6 +23,12 @@ run (the checker) started, since what the hash was computed from may have been r
 change, nor when one changed in the two seconds before (a coarse clock could hide a second
 change from the next stat: git's "racily clean" files).
 
+What runs learnt of each module of a project is kept too (`modules.json`, see
+`ResultCache.module_facts`): the hash of its text, the modules it imports and the names that
+reach.py found reaching process APIs, trusted while its stat and the project's module list
+are unchanged. A pre-commit run on two edited files otherwise reads and scans every module
+they import, directly or not, to tell whether they call into code that starts processes.
+
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
 parsed (a crash, a disk full, another version's format) is a miss, never an error; so is a
@@ -31,6 +37,7 @@ cache directory that cannot be written.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -50,6 +57,17 @@ _GITIGNORE = "# Automatically created by mpcheck.\n*\n"
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by mpcheck.\n"
                  "# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What a run learnt of one module of a project from its text: the hash of that text,
+    the modules of the project it imports (absolute paths), and for each set of words
+    reach.py was asked about (its key), the module's names that reach them."""
+
+    digest: str
+    imported: tuple[str, ...]
+    reaching: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,8 @@ class ResultCache:
         self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
         self._new_imports = False
         self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
+        self._modules: dict[str, dict] | None = None  # modules.json: see module_facts
+        self._new_modules = False
         self._started = time.time_ns()  # before anything a project's hash is computed from is read
         self._writable = True
 
@@ -187,6 +207,56 @@ class ResultCache:
         except (OSError, ValueError, TypeError):
             return {}
 
+    def module_facts(self, root: str, path: str) -> ModuleFacts | None:
+        """What an earlier run learnt of the module at `path` (absolute) of the project at
+        `root`, while it still holds: the module's stat and the project's module list (which
+        the paths of the modules it imports were resolved against) are unchanged. As git's
+        index does, a file whose stat is unchanged is taken to hold what it held: a run on
+        two edited files then reads none of the modules they import, directly or not."""
+        try:
+            project = self._kept_modules().get(root)
+            if project is None or project["list"] != self._project(root, False):
+                return None
+            entry = project["modules"].get(_relative(path, root))
+            if entry is None or entry[:3] != _stat(path):
+                return None
+            digest, imported, reaching = entry[3:]
+            return ModuleFacts(digest, tuple(os.path.join(root, name) for name in imported),
+                               {words: tuple(names) for words, names in reaching.items()})
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # another format: learnt again
+
+    def keep_module_facts(self, root: str, path: str, facts: ModuleFacts) -> None:
+        """Keep `facts` of the module at `path` (absolute, inside `root`) for later runs
+        (written by close()), unless the module changed after the run started or in the two
+        seconds before (see the module docstring: what was read may not be what is there)."""
+        stat = _stat(path)
+        if stat is None or stat[0] >= self._started - _RACY_NS:
+            return
+        projects = self._kept_modules()
+        listed = self._project(root, False)
+        project = projects.get(root)
+        if not isinstance(project, dict) or project.get("list") != listed or not isinstance(project.get("modules"), dict):
+            project = projects[root] = {"list": listed, "modules": {}}
+        name = _relative(path, root)
+        entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
+                 {words: sorted(names) for words, names in facts.reaching.items()}]
+        kept = project["modules"].get(name)
+        if isinstance(kept, list) and kept[:5] == entry[:5] and isinstance(kept[5], dict):
+            entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds
+        if entry != kept:
+            project["modules"][name] = entry
+            self._new_modules = True
+
+    def _kept_modules(self) -> dict[str, dict]:
+        """modules.json's projects, if the same mpcheck source learnt them (an edited
+        checkout may learn other names)."""
+        if self._modules is None:
+            kept = self._read("modules.json")
+            projects = kept.get("projects") if kept.get("source") == _source_stamp() else None
+            self._modules = projects if isinstance(projects, dict) else {}
+        return self._modules
+
     # -- writing ------------------------------------------------------------------------------
 
     def store(self, path: Path, content: str, root: str | None, reads: Reads,
@@ -235,6 +305,9 @@ class ResultCache:
         if self._new_imports:
             self._write("imports.json", self._imports)
             self._new_imports = False
+        if self._new_modules:
+            self._write("modules.json", {"source": _source_stamp(), "projects": self._modules})
+            self._new_modules = False
 
     def _write(self, name: str, learnt: dict) -> None:
         if not self._writable:
@@ -264,6 +337,7 @@ def configuration_key(*parts: object) -> str:
     return _digest(repr((_FORMAT, __version__, _source_stamp(), sys.version, *parts)).encode("utf-8"))
 
 
+@functools.cache
 def _source_stamp() -> str:
     """Size and modification time of every module of mpcheck: an edited checkout (an
     editable install) invalidates the cache as a new version would."""

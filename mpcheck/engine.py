@@ -141,7 +141,7 @@ class Checker:
     def projects(self) -> Projects:
         from .project import Projects
 
-        return Projects(self.settings.process_apis, self._project_files)
+        return Projects(self.settings.process_apis, self._project_files, self.cache)
 
     def _project_hash(self, root: str, graph: bool) -> tuple[str, list[str]]:
         """For the cache: a hash of the module list of the project at `root`, or (`graph`)

@@ -34,6 +34,7 @@ from .source import InputError, read_regular_file, read_source
 if TYPE_CHECKING:
     import libcst as cst
 
+    from .cache import ModuleFacts, ResultCache
     from .model import ProcessStart, Search, SemanticModel
 
 MAX_FILES = 20_000
@@ -166,17 +167,22 @@ class _Module:
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
     functions: list[tuple[int, int]] | None = None  # reach.top_level_functions ([] for None)
+    facts: ModuleFacts | None = None  # what an earlier run learnt of it (ProjectIndex.kept_facts)
+    facts_asked: bool = False
 
 
 class ProjectIndex:
     """The modules of one project. `files`: the modules, when the caller knows them (the
     library API's `project_files`); otherwise they are found under `root`. `texts` overrides
     what is on disk for some paths (the text being checked). A module's text is read when a
-    question first needs it."""
+    question first needs it. `kept`: the result cache, for what earlier runs learnt of the
+    modules (`kept_facts`); only for an index of the modules found under `root`, which is
+    the module list the cache checks them against."""
 
     def __init__(self, root: Path, files: Iterable[Path] | None = None, process_apis: Iterable[str] = (),
-                 texts: dict[Path, str] | None = None) -> None:
+                 texts: dict[Path, str] | None = None, kept: ResultCache | None = None) -> None:
         self.root = root
+        self._kept = kept if files is None else None
         self.process_apis = tuple(process_apis)
         self.texts = dict(texts or {})
         self.complete = True
@@ -264,6 +270,8 @@ class ProjectIndex:
         if module is not None and self.text_of(module) == text:
             return
         self.texts[path] = text
+        if module is None:  # the module list is not the one the kept facts were learnt with
+            self._kept = None
         self.searches.generation += 1
         if module is not None:
             self._by_name[module.name].remove(module)
@@ -277,6 +285,8 @@ class ProjectIndex:
         self._namings.clear()
         for other in self._by_path.values():
             other.imported = None  # a module may have been added
+            if self._kept is None:
+                other.facts = None
 
     def adopt(self, path: Path, model: SemanticModel, text: str) -> None:
         """Use `model`, made from `text`, the text set for `path` (`set_text`), as that
@@ -330,8 +340,16 @@ class ProjectIndex:
         return None, dotted
 
     def imported(self, module: _Module) -> list[_Module]:
-        """The modules of the project that `module` imports."""
+        """The modules of the project that `module` imports (as an earlier run found them,
+        while they hold: `kept_facts`)."""
         if module.imported is None:
+            facts = self.kept_facts(module)
+            if facts is not None:
+                found = [self._by_path.get(path) for path in facts.imported]
+                if None not in found:
+                    self.note(module)
+                    module.imported = found  # type: ignore[assignment]
+                    return module.imported
             self.bindings(module)
             found: dict[int, _Module] = {}
             for name in sorted(module.imports):
@@ -340,6 +358,28 @@ class ProjectIndex:
                     found[id(target)] = target
             module.imported = list(found.values())
         return module.imported
+
+    def kept_facts(self, module: _Module) -> ModuleFacts | None:
+        """What an earlier run learnt of `module` and kept in the result cache, if it still
+        holds (`ResultCache.module_facts`); never for a module whose text is set here."""
+        if not module.facts_asked:
+            module.facts_asked = True
+            if self._kept is not None and module.path not in self.texts:
+                facts = self._kept.module_facts(str(self.root), module.key)
+                if facts is not None and module.digest in (None, facts.digest):
+                    module.digest, module.facts = facts.digest, facts
+        return module.facts
+
+    def keep_reaching(self, module: _Module, words: str, names: Iterable[str]) -> None:
+        """Keep, for later runs, that `names` of `module` reach `words` (a Reach's key), with
+        the modules it imports, when the module was read from disk (as were those it imports,
+        directly or not: the caller knows) and the index has a result cache."""
+        if self._kept is None or module.digest is None or module.imported is None or module.path in self.texts:
+            return
+        from .cache import ModuleFacts
+
+        imported = tuple(other.key for other in module.imported)
+        self._kept.keep_module_facts(str(self.root), module.key, ModuleFacts(module.digest, imported, {words: tuple(names)}))
 
     # -- re-exports ----------------------------------------------------------------------------
 
@@ -915,8 +955,10 @@ class ProjectIndex:
 class Projects:
     """The project index of every file a run meets, each made once, when first needed."""
 
-    def __init__(self, process_apis: Iterable[str] = (), files: Iterable[Path] = ()) -> None:
+    def __init__(self, process_apis: Iterable[str] = (), files: Iterable[Path] = (),
+                 kept: ResultCache | None = None) -> None:
         self.process_apis = tuple(process_apis)
+        self.kept = kept
         self._explicit: ProjectIndex | None = None
         given = [Path(os.path.abspath(path)) for path in files]
         if given:
@@ -945,7 +987,7 @@ class Projects:
         its list of modules: noted)."""
         index = self._by_root.get(root)
         if index is None:
-            index = self._by_root[root] = ProjectIndex(root, None, self.process_apis)
+            index = self._by_root[root] = ProjectIndex(root, None, self.process_apis, kept=self.kept)
         note_project(root)
         return index
 

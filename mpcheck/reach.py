@@ -223,7 +223,10 @@ class Reach:
     def __init__(self, index: ProjectIndex, words: Iterable[str]) -> None:
         self.index = index
         self.words = tuple(words)
+        self.key = " ".join(self.words)  # what the result cache keeps the names under
         self._states: dict[int, _State] = {}  # settled modules only
+        self._not_kept: set[int] = set()  # modules _kept_state failed for
+        self._kept_closures: dict[int, tuple[_Module, ...]] = {}  # those it succeeded for
 
     def file_uses(self, path: str | Path, text: str) -> bool:
         """Whether the file at `path` (its text: `text`) uses a name of another module of
@@ -235,6 +238,8 @@ class Reach:
             return False
         state = self._settled(module)
         if state.pattern is None:
+            for imported in self.index.imported(module):  # settled already, unless `module` was kept
+                self._settle(imported)
             visible = self._visible(module)
             state.pattern = re.compile("|".join(visible.patterns) if visible.patterns else "(?!)")
         return state.pattern.search(text) is not None
@@ -255,7 +260,7 @@ class Reach:
         """Find the reaching names of `start` and of every module it imports, directly or
         not: the import graph's strongly connected groups (Tarjan's algorithm, iterative),
         each settled once those it imports are."""
-        if id(start) in self._states:
+        if id(start) in self._states or self._kept_state(start):
             return
         index_of: dict[int, int] = {}
         low: dict[int, int] = {}
@@ -274,7 +279,7 @@ class Reach:
             module, pending = work[-1]
             if pending:
                 imported = pending.pop()
-                if id(imported) in self._states:
+                if id(imported) in self._states or self._kept_state(imported):
                     continue
                 if id(imported) not in index_of:
                     open_module(imported)
@@ -311,9 +316,39 @@ class Reach:
             for imported in self.index.imported(module):
                 closure.update((id(member), member) for member in self._states[id(imported)].closure)
         members = tuple(closure.values())
-        for state in states:
+        from_disk = not any(member.path in self.index.texts for member in members)
+        for module, state in zip(group, states):
             state.closure = members
             state.chunks = None  # settled: the text of its statements is not read again
+            if from_disk:
+                self.index.keep_reaching(module, self.key, state.names)
+
+    def _kept_state(self, module: _Module) -> bool:
+        """Settle `module` with the names an earlier run found (ProjectIndex.kept_facts),
+        when what it learnt of `module` and of every module it imports, directly or not,
+        still holds: its reaching names depend on their texts and nothing else (the module
+        list, which resolves the imports, is checked with the facts)."""
+        facts = self.index.kept_facts(module)
+        if facts is None or self.key not in facts.reaching or id(module) in self._not_kept:
+            return False
+        closure = {id(module): module}
+        pending = [module]
+        while pending:
+            for imported in self.index.imported(pending.pop()):
+                if id(imported) in closure:
+                    continue
+                known = self._kept_closures.get(id(imported))
+                if known is not None:  # checked already, with all it imports
+                    closure.update((id(member), member) for member in known)
+                    continue
+                if id(imported) in self._not_kept or self.index.kept_facts(imported) is None:
+                    self._not_kept.add(id(module))
+                    return False
+                closure[id(imported)] = imported
+                pending.append(imported)
+        members = self._kept_closures[id(module)] = tuple(closure.values())
+        self._states[id(module)] = _State(set(facts.reaching[self.key]), closure=members)
+        return True
 
     def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
         visible = self._visible(module)

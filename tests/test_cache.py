@@ -18,6 +18,7 @@ import pytest
 from mpcheck import cache as cache_module
 from mpcheck.engine import Checker
 from mpcheck.project import ProjectIndex
+from mpcheck.reach import Reach
 
 from .support import FIXTURES, mpcheck_command, run_command
 
@@ -78,10 +79,10 @@ def findings(run) -> list[tuple[str, int, str]]:
 
 
 def entries(app: Path) -> list[Path]:
-    """The result entries (not the memos of what modules import and of the projects'
-    hashes, `imports.json` and `projects.json`)."""
+    """The result entries (not the memos of what modules import, of the projects' hashes
+    and of what was learnt of each module: `imports.json`, `projects.json`, `modules.json`)."""
     return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json")
-                  if path.name not in ("imports.json", "projects.json"))
+                  if path.name not in ("imports.json", "projects.json", "modules.json"))
 
 
 def test_a_warm_run_reports_what_the_cold_run_did_from_the_cache_in_the_project_root(app: Path) -> None:
@@ -373,7 +374,10 @@ def test_a_hash_is_not_kept_when_what_it_came_from_changed_during_the_run(app: P
     checker.check_file(app / "render_all.py")  # walks the project
     (app / "clips/extra.py").write_text("VALUE = 1\n")
     list(checker.run_files([(app / "render_all.py", str(app / "render_all.py"))], jobs=1))
-    assert f"modules {app}" not in kept_projects(app), kept_projects(app)
+    # Kept, if at all, with the stat the directory had when it was walked: a later run walks again.
+    memo = json.loads(next((app / ".mpcheck_cache").glob("*/projects.json")).read_text())
+    kept = memo.get(f"modules {app}")
+    assert kept is None or kept["stats"][str(app / "clips")] != list(cache_module._stat(str(app / "clips")))
 
 
 def test_the_flake8_plugin_keeps_the_project_hashes_too(app: Path) -> None:
@@ -407,3 +411,98 @@ def test_a_git_repository_made_above_the_project_brings_in_its_gitignore(tmp_pat
     assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
     (tmp_path / "work" / ".git").mkdir()
     assert findings(check(app)) == findings(check(app, "--no-cache")) != before
+
+
+# -- what runs learnt of each module, kept with its stat ------------------------------------------
+
+
+def verdict_of(app: Path, name: str, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[set[str], list[list[str]]]:
+    """The rules the prefilter lets through for `name`, with the result cache of `app`, and
+    the modules whose reaching names the name-based pass worked out (each group of modules
+    importing one another), rather than took from the cache."""
+    settled: list[list[str]] = []
+    if monkeypatch is not None:
+        settle_group = Reach._settle_group
+        monkeypatch.setattr(Reach, "_settle_group", lambda self, group: (
+            settled.append(sorted(module.name for module in group)), settle_group(self, group))[1])
+    checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
+    path = app / name
+    codes = set(checker.verdict(path.read_text(), str(path)).codes)
+    assert checker.cache is not None
+    checker.cache.close()
+    return codes, settled
+
+
+def kept_modules(app: Path) -> list[str]:
+    memos = list((app / ".mpcheck_cache").glob("*/modules.json"))
+    return sorted(json.loads(memos[0].read_text())["projects"][str(app)]["modules"]) if memos else []
+
+
+def test_a_file_edited_since_the_last_run_takes_what_its_imports_reach_from_the_cache(
+        app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit run on an edited file: the modules it imports, directly or not, are not
+    read again to tell whether it calls into code that starts processes."""
+    (app / "render_all.py").write_text("from clips.tools import render\n\nrender('intro.mp4')\n")
+    age(app)
+    first, settled = verdict_of(app, "render_all.py", monkeypatch)
+    assert "MP201" in first and ["clips.tools"] in settled
+    assert "clips/tools.py" in kept_modules(app) and "render_all.py" in kept_modules(app)
+    monkeypatch.undo()
+    assert verdict_of(app, "render_all.py", monkeypatch) == (first, [])  # its own facts kept too
+    (app / "render_all.py").write_text("from clips.tools import render\n\nrender('outro.mp4')\n")
+    monkeypatch.undo()
+    assert verdict_of(app, "render_all.py", monkeypatch) == (first, [["render_all"]])
+
+
+def _tools_without_processes(app: Path) -> None:
+    (app / "clips/tools.py").write_text("import threading\n\n\ndef render(video):\n"
+                                        "    threading.Thread(target=print, args=(video,)).start()\n")
+
+
+# How what a module's reaching names depend on can change: each must make the next run learn
+# them again, not trust the kept ones (an imported module starts processes now; the module it
+# resolves to is a new one).
+KEPT_CHANGES = {
+    "the imported module edited": (_tools_without_processes,
+                                   lambda app: (app / "clips/tools.py").write_text(textwrap.dedent(APP["clips/tools.py"]))),
+    "a module imported through another edited": (
+        lambda app: ((app / "clips/jobs.py").write_text(
+            "from .tools import render as _render\n\n\ndef render(video):\n    return _render(video)\n"),
+            _tools_without_processes(app)),
+        lambda app: (app / "clips/tools.py").write_text(textwrap.dedent(APP["clips/tools.py"]))),
+    "the imported name now a module of its own": (
+        lambda app: (app / "clips/jobs.py").write_text("def render(video):\n    return video\n"),
+        lambda app: ((app / "clips/jobs").mkdir(), (app / "clips/jobs/__init__.py").write_text(
+            "from ..tools import render\n"))),
+}
+
+
+@pytest.mark.parametrize("change", KEPT_CHANGES, ids=list(KEPT_CHANGES))
+def test_kept_module_facts_are_learnt_again_when_what_they_came_from_changes(app: Path, change: str) -> None:
+    prepare, edit = KEPT_CHANGES[change]
+    prepare(app)
+    (app / "render_all.py").write_text("from clips.jobs import render\n\nrender('intro.mp4')\n"
+                                       if (app / "clips/jobs.py").exists() else
+                                       "from clips.tools import render\n\nrender('intro.mp4')\n")
+    age(app)
+    assert "MP201" not in verdict_of(app, "render_all.py")[0]
+    assert "render_all.py" in kept_modules(app)
+    edit(app)
+    assert "MP201" in verdict_of(app, "render_all.py")[0]
+
+
+def test_module_facts_are_not_kept_for_files_written_just_now(app: Path) -> None:
+    verdict_of(app, "render_all.py")
+    assert kept_modules(app) == []
+
+
+@pytest.mark.parametrize("corrupt", [b"", b"[]", b'{"source": "another checkout", "projects": {}}',
+                                     b'{"source": "%s", "projects": []}', b'{"source": "%s", "projects": {"%s": []}}',
+                                     b'{"source": "%s", "projects": {"%s": {"list": 1, "modules": {"render_all.py": [1]}}}}'])
+def test_a_corrupt_modules_memo_is_learnt_again(app: Path, corrupt: bytes) -> None:
+    age(app)
+    expected = verdict_of(app, "render_all.py")[0]
+    memo = next((app / ".mpcheck_cache").glob("*/modules.json"))
+    memo.write_bytes(corrupt.replace(b"%s", cache_module._source_stamp().encode(), 1).replace(b"%s", str(app).encode()))
+    assert verdict_of(app, "render_all.py")[0] == expected
+    assert "render_all.py" in kept_modules(app)
