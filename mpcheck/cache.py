@@ -44,11 +44,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import __version__
 from .dependencies import Reads, content_digest
 from .findings import Applicability, Breakage, Diagnostic, Edit, FixInfo
+
+if TYPE_CHECKING:
+    from .reach import Reaching
 
 _FORMAT = 1
 _MISSING = "missing"
@@ -63,11 +66,11 @@ _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
 class ModuleFacts:
     """What a run learnt of one module of a project from its text: the hash of that text,
     the modules of the project it imports (absolute paths), and for each set of words
-    reach.py was asked about (its key), the module's names that reach them."""
+    reach.py was asked about (its key), what the module's names reach (reach.Reaching)."""
 
     digest: str
     imported: tuple[str, ...]
-    reaching: dict[str, tuple[str, ...]]
+    reaching: dict[str, Reaching]
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,13 @@ class ResultCache:
             entry = project["modules"].get(_relative(path, root))
             if entry is None or entry[:3] != _stat(path):
                 return None
+            from .reach import Reaching  # a run that asks has imported it
+
             digest, imported, reaching = entry[3:]
-            return ModuleFacts(digest, tuple(os.path.join(root, name) for name in imported),
-                               {words: tuple(names) for words, names in reaching.items()})
+            return ModuleFacts(digest, tuple(os.path.join(root, name) for name in imported), {
+                words: Reaching(frozenset(names), {os.path.join(root, other): frozenset(found)
+                                                   for other, found in inputs.items()})
+                for words, (names, inputs) in reaching.items()})
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another format: learnt again
 
@@ -240,7 +247,8 @@ class ResultCache:
             project = projects[root] = {"list": listed, "modules": {}}
         name = _relative(path, root)
         entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
-                 {words: sorted(names) for words, names in facts.reaching.items()}]
+                 {words: [sorted(found.names), {_relative(other, root): sorted(names) for other, names in found.inputs.items()}]
+                  for words, found in facts.reaching.items()}]
         kept = project["modules"].get(name)
         if isinstance(kept, list) and kept[:5] == entry[:5] and isinstance(kept[5], dict):
             entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds

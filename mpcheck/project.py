@@ -27,7 +27,7 @@ from .apis import PROCESS_WORDS, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
-from .reach import ImportBinding, Reach, absolute_name, import_bindings, top_level_functions
+from .reach import ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
@@ -370,16 +370,16 @@ class ProjectIndex:
                     module.digest, module.facts = facts.digest, facts
         return module.facts
 
-    def keep_reaching(self, module: _Module, words: str, names: Iterable[str]) -> None:
-        """Keep, for later runs, that `names` of `module` reach `words` (a Reach's key), with
-        the modules it imports, when the module was read from disk (as were those it imports,
-        directly or not: the caller knows) and the index has a result cache."""
+    def keep_reaching(self, module: _Module, words: str, reaching: Reaching) -> None:
+        """Keep, for later runs, what `module`'s names reach of `words` (a Reach's key),
+        with the modules it imports, when the module was read from disk and the index has
+        a result cache."""
         if self._kept is None or module.digest is None or module.imported is None or module.path in self.texts:
             return
         from .cache import ModuleFacts
 
         imported = tuple(other.key for other in module.imported)
-        self._kept.keep_module_facts(str(self.root), module.key, ModuleFacts(module.digest, imported, {words: tuple(names)}))
+        self._kept.keep_module_facts(str(self.root), module.key, ModuleFacts(module.digest, imported, {words: reaching}))
 
     # -- re-exports ----------------------------------------------------------------------------
 

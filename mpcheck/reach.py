@@ -192,6 +192,15 @@ class _Chunk:
         return binds
 
 
+@dataclass(frozen=True)
+class Reaching:
+    """What a module's names reach, as a run found it: its names that reach the words, and
+    the reaching names of the modules it imports they were found from (by path)."""
+
+    names: frozenset[str]
+    inputs: dict[str, frozenset[str]]
+
+
 @dataclass
 class _Visible:
     """The names of other modules that reach, as one module's imports make them visible:
@@ -225,8 +234,6 @@ class Reach:
         self.words = tuple(words)
         self.key = " ".join(self.words)  # what the result cache keeps the names under
         self._states: dict[int, _State] = {}  # settled modules only
-        self._not_kept: set[int] = set()  # modules _kept_state failed for
-        self._kept_closures: dict[int, tuple[_Module, ...]] = {}  # those it succeeded for
 
     def file_uses(self, path: str | Path, text: str) -> bool:
         """Whether the file at `path` (its text: `text`) uses a name of another module of
@@ -238,8 +245,6 @@ class Reach:
             return False
         state = self._settled(module)
         if state.pattern is None:
-            for imported in self.index.imported(module):  # settled already, unless `module` was kept
-                self._settle(imported)
             visible = self._visible(module)
             state.pattern = re.compile("|".join(visible.patterns) if visible.patterns else "(?!)")
         return state.pattern.search(text) is not None
@@ -260,7 +265,7 @@ class Reach:
         """Find the reaching names of `start` and of every module it imports, directly or
         not: the import graph's strongly connected groups (Tarjan's algorithm, iterative),
         each settled once those it imports are."""
-        if id(start) in self._states or self._kept_state(start):
+        if id(start) in self._states:
             return
         index_of: dict[int, int] = {}
         low: dict[int, int] = {}
@@ -279,7 +284,7 @@ class Reach:
             module, pending = work[-1]
             if pending:
                 imported = pending.pop()
-                if id(imported) in self._states or self._kept_state(imported):
+                if id(imported) in self._states:
                     continue
                 if id(imported) not in index_of:
                     open_module(imported)
@@ -301,53 +306,63 @@ class Reach:
                 self._settle_group(group)
 
     def _settle_group(self, group: list[_Module]) -> None:
+        """Find the reaching names of `group`, modules that import one another, once those
+        they import are settled: grow each module's names until none grows (`_grow`).
+
+        A module an earlier run settled (ProjectIndex.kept_facts: its text is unchanged)
+        starts from the names it found then, and is not read at all while the names of the
+        modules it imports are within those it found them with (its inputs): its names
+        depend on nothing else, and only grow with them. The result is the same as from
+        scratch, or more names where a module it imports lost some since (the prefilter
+        over-approximates: a file is then parsed when it need not be); never fewer."""
         states = [_State() for _ in group]
         for module, state in zip(group, states):
             self._states[id(module)] = state
-        texts = [self.index.text_of(module) or "" for module in group]
+        kept = [self._kept_reaching(module) for module in group]
+        for state, found in zip(states, kept):
+            if found is not None:
+                state.names = set(found.names)
+        texts: dict[int, str] = {}
         codes: dict[int, str] = {}  # their code, for those that hold a word or a visible name
         changed = True
         while changed:
             changed = False
-            for module, state, text in zip(group, states, texts):
-                changed |= self._grow(module, state, text, codes)
+            for module, state, found in zip(group, states, kept):
+                if found is not None and self._within(module, found.inputs):
+                    continue
+                if id(module) not in texts:
+                    texts[id(module)] = self.index.text_of(module) or ""
+                changed |= self._grow(module, state, texts[id(module)], codes)
         closure = {id(module): module for module in group}
         for module in group:
             for imported in self.index.imported(module):
                 closure.update((id(member), member) for member in self._states[id(imported)].closure)
         members = tuple(closure.values())
-        from_disk = not any(member.path in self.index.texts for member in members)
         for module, state in zip(group, states):
             state.closure = members
             state.chunks = None  # settled: the text of its statements is not read again
-            if from_disk:
-                self.index.keep_reaching(module, self.key, state.names)
+            self.index.keep_reaching(module, self.key, Reaching(frozenset(state.names), self._inputs(module)))
 
-    def _kept_state(self, module: _Module) -> bool:
-        """Settle `module` with the names an earlier run found (ProjectIndex.kept_facts),
-        when what it learnt of `module` and of every module it imports, directly or not,
-        still holds: its reaching names depend on their texts and nothing else (the module
-        list, which resolves the imports, is checked with the facts)."""
+    def _kept_reaching(self, module: _Module) -> Reaching | None:
         facts = self.index.kept_facts(module)
-        if facts is None or self.key not in facts.reaching or id(module) in self._not_kept:
-            return False
-        closure = {id(module): module}
-        pending = [module]
-        while pending:
-            for imported in self.index.imported(pending.pop()):
-                if id(imported) in closure:
-                    continue
-                known = self._kept_closures.get(id(imported))
-                if known is not None:  # checked already, with all it imports
-                    closure.update((id(member), member) for member in known)
-                    continue
-                if id(imported) in self._not_kept or self.index.kept_facts(imported) is None:
-                    self._not_kept.add(id(module))
-                    return False
-                closure[id(imported)] = imported
-                pending.append(imported)
-        members = self._kept_closures[id(module)] = tuple(closure.values())
-        self._states[id(module)] = _State(set(facts.reaching[self.key]), closure=members)
+        return None if facts is None else facts.reaching.get(self.key)
+
+    def _inputs(self, module: _Module) -> dict[str, frozenset[str]]:
+        """The reaching names of the modules `module` imports (settled), by path; none for
+        those without."""
+        inputs = {}
+        for imported in self.index.imported(module):
+            names = self._states[id(imported)].names
+            if names and imported is not module:
+                inputs[imported.key] = frozenset(names)
+        return inputs
+
+    def _within(self, module: _Module, inputs: dict[str, frozenset[str]]) -> bool:
+        """Whether the modules `module` imports reach no names beyond `inputs`."""
+        for imported in self.index.imported(module):
+            names = self._states[id(imported)].names
+            if names and imported is not module and not names <= inputs.get(imported.key, frozenset()):
+                return False
         return True
 
     def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
