@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -331,7 +332,9 @@ def _run(
                     reason = error.reason if isinstance(error, NotWritten) else (
                         f"cannot write the fixed file: {error.strerror or error}")
                     result = FileResult(result.path, [input_error(result.path, InputError(reason))])
-        results.append(result)
+        # Kept for the report: the text only where the full format shows a finding in it.
+        keep_text = output_format == "full" and bool(result.diagnostics)
+        results.append(replace(result, source=result.source if keep_text else None, reads=None))
 
     diagnostics = sorted(d for result in results for d in result.diagnostics)
     _report(diagnostics, output_format, statistics, quiet, fixing, diff, results, report_to_stderr, missing)

@@ -365,7 +365,9 @@ class Checker:
                 with recording() as reads:
                     needed = self._needs_parsing(source.text, display)
                 if not needed:
-                    results[number] = FileResult(display, source=source, reads=reads)
+                    # No finding, nothing to fix: the text is not kept (a run over a big tree
+                    # would hold every file's).
+                    results[number] = FileResult(display, reads=reads)
                     if key is not None and not fixing:
                         self._store(key, results[number])
                     continue
@@ -378,14 +380,16 @@ class Checker:
                     pool = stack.enter_context(self._pool(jobs))
                     submitted.update((waiting, pool.submit(_run_job, (*files[waiting], fixing))) for waiting in work)
             done = 0
-            for number in work:
-                future = submitted.get(number)
-                result = future.result() if future is not None else self._job(*files[number], fixing)
-                results[number] = result
-                if number in keys and not fixing:
-                    self._store(keys[number], result)
+            for number in work:  # what was done with is let go: nothing is held to the end
+                future = submitted.pop(number, None)
+                results[number] = future.result() if future is not None else self._job(*files[number], fixing)
+                del future
+                key = keys.pop(number, None)
+                if key is not None and not fixing:
+                    self._store(key, results[number])  # type: ignore[arg-type]
                 while done < len(results) and results[done] is not None:
                     yield results[done]  # type: ignore[misc]
+                    results[done] = None  # the caller has it: not held to the end of the run
                     done += 1
         yield from results[done:]  # type: ignore[misc]
         if self.cache is not None:

@@ -5,7 +5,9 @@ given, whatever the number of jobs."""
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import multiprocessing
+import weakref
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,18 @@ def test_workers_start_without_fork(many_files, monkeypatch, method):
     checker = Checker()
     assert _summary(checker.run_files(many_files, jobs=2)) == _summary(checker.run_files(many_files, jobs=1))
     assert used == [method]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_holds_no_result_it_has_handed_over_nor_the_text_of_a_clean_file(many_files, jobs):
+    """Memory that grows with the tree: every file's text, held to the end of the run."""
+    previous = None
+    held = []
+    for result in Checker(fix_edits=False).run_files(many_files * 3, jobs=jobs):
+        assert result.source is None or result.diagnostics
+        if previous is not None:
+            gc.collect()
+            held.append(previous() is not None)
+        previous = weakref.ref(result)
+        del result
+    assert held and not any(held)
