@@ -108,11 +108,12 @@ class ResultCache:
     """The entries of one cache directory for one configuration. `configuration`: what else
     the results depend on as a whole (the checker's settings and options, see
     `configuration_key`). `project_hashes(root, graph)`: a hash of the module list (or, with
-    `graph`, of the import graph) of the project at `root` as it is now, and the paths
-    (absolute) whose state it was computed from."""
+    `graph`, of the import graph) of the project at `root` as it is now, the paths
+    (absolute) whose state it was computed from, and (for the module list, when it is
+    whole) the modules' paths, kept for `kept_module_list`."""
 
     def __init__(self, directory: Path, configuration: str,
-                 project_hashes: Callable[[str, bool], tuple[str, list[str]]]) -> None:
+                 project_hashes: Callable[[str, bool], tuple[str, list[str], list[str] | None]]) -> None:
         self.directory = directory
         self.entries = directory / __version__
         self.configuration = configuration
@@ -124,6 +125,7 @@ class ResultCache:
         self._imports: dict[str, list[str]] | None = None  # content hash -> the modules it imports
         self._new_imports = False
         self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
+        self._holding: dict[str, dict | None] = {}  # its snapshots still holding, as checked this run
         self._modules: dict[str, dict] | None = None  # modules.json: see module_facts
         self._new_modules = False
         self._started = time.time_ns()  # before anything a project's hash is computed from is read
@@ -179,20 +181,41 @@ class ResultCache:
 
     def _kept_project(self, root: str, graph: bool) -> str | None:
         """The hash kept by an earlier run, if none of the paths it was computed from changed."""
-        kept = self._kept_snapshots().get(_snapshot_key(root, graph))
-        try:
-            if kept is not None and all(_stat(path) == stat for path, stat in kept["stats"].items()):
-                return kept["digest"]
-        except (KeyError, TypeError, AttributeError):
-            pass  # another format: computed again
-        return None
+        kept = self._holding_snapshot(root, graph)
+        return None if kept is None else kept["digest"]
+
+    def kept_module_list(self, root: str) -> tuple[list[str], list[str]] | None:
+        """The modules of the project at `root` (absolute paths) as an earlier run's walk
+        found them, if none of the paths that walk's outcome depends on changed since (see
+        discovery.py), and those paths: the walk need not be made again."""
+        kept = self._holding_snapshot(root, False)
+        modules = None if kept is None else kept.get("modules")
+        if not isinstance(modules, list) or not all(isinstance(name, str) for name in modules):
+            return None
+        return [os.path.join(root, name) for name in modules], list(kept["stats"])
+
+    def _holding_snapshot(self, root: str, graph: bool) -> dict | None:
+        """projects.json's snapshot of the project at `root`, if none of the paths it was
+        computed from changed (checked once a run)."""
+        key = _snapshot_key(root, graph)
+        if key not in self._holding:
+            kept = self._kept_snapshots().get(key)
+            try:
+                holds = isinstance(kept, dict) and isinstance(kept["digest"], str) and \
+                    all(_stat(path) == stat for path, stat in kept["stats"].items())
+            except (KeyError, TypeError, AttributeError):
+                holds = False  # another format: computed again
+            self._holding[key] = kept if holds else None
+        return self._holding[key]
 
     def _computed_project(self, root: str, graph: bool) -> str:
-        digest, paths = self.project_hashes(root, graph)
+        digest, paths, modules = self.project_hashes(root, graph)
         stats = {path: _stat(path) for path in paths}
         if all(stat is None or stat[0] < self._started - _RACY_NS for stat in stats.values()):
             snapshots = self._kept_snapshots()
             snapshots[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
+            if modules is not None:
+                snapshots[_snapshot_key(root, graph)]["modules"] = [_relative(module, root) for module in modules]
             # Written now, not by close(): the flake8 plugin's processes see no end of the run.
             self._write("projects.json", snapshots)
         return digest

@@ -143,16 +143,17 @@ class Checker:
 
         return Projects(self.settings.process_apis, self._project_files, self.cache)
 
-    def _project_hash(self, root: str, graph: bool) -> tuple[str, list[str]]:
+    def _project_hash(self, root: str, graph: bool) -> tuple[str, list[str], list[str] | None]:
         """For the cache: a hash of the module list of the project at `root`, or (`graph`)
         of its import graph: each module with the names it imports (known by the hash of its
-        content from an earlier run, or read now); and the paths whose state it was computed
-        from (the module list: the walk's directories; the graph: those and the modules)."""
+        content from an earlier run, or read now); the paths whose state it was computed
+        from (the module list: the walk's directories; the graph: those and the modules);
+        and for the module list, the modules, when the walk found them all."""
         assert self.cache is not None
         index = self.projects.at_root(Path(root))
         modules = sorted(str(path) for path in index.modules)
         if not graph:
-            return hash_lines(modules), index.walked
+            return hash_lines(modules), index.walked, modules if index.complete else None
         lines = []
         for module in modules:
             content = self.cache.hashes.of_file(module)
@@ -161,7 +162,7 @@ class Checker:
                 names = sorted(index.import_names(module))
                 self.cache.remember_imports(content, names)
             lines.append(f"{module} {' '.join(names)}")
-        return hash_lines(lines), [*index.walked, *modules]
+        return hash_lines(lines), [*index.walked, *modules], None
 
     def _rule(self, spec: RuleSpec) -> type[Rule]:
         """The class of the rule `spec` describes (its module is imported on first use)."""

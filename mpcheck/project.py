@@ -201,7 +201,13 @@ class ProjectIndex:
         self.searches = Searches()
         # What the module list depends on, when it was found by a walk (discover's `walked`).
         self.walked: list[str] = []
-        paths = list(files) if files is not None else self._walk()
+        kept_list = self._kept.kept_module_list(str(root)) if self._kept is not None else None
+        if files is not None:
+            paths = list(files)
+        elif kept_list is not None:  # an earlier run's walk, which would find the same
+            paths, self.walked = kept_list  # type: ignore[assignment]
+        else:
+            paths = self._walk()
         for path in paths:
             self._add(Path(os.path.abspath(path)))
 
@@ -369,6 +375,11 @@ class ProjectIndex:
                 if facts is not None and module.digest in (None, facts.digest):
                     module.digest, module.facts = facts.digest, facts
         return module.facts
+
+    @property
+    def keeps_facts(self) -> bool:
+        """Whether what is learnt of the modules is kept for later runs (`keep_reaching`)."""
+        return self._kept is not None
 
     def keep_reaching(self, module: _Module, words: str, reaching: Reaching) -> None:
         """Keep, for later runs, what `module`'s names reach of `words` (a Reach's key),

@@ -341,7 +341,8 @@ class Reach:
         for module, state in zip(group, states):
             state.closure = members
             state.chunks = None  # settled: the text of its statements is not read again
-            self.index.keep_reaching(module, self.key, Reaching(frozenset(state.names), self._inputs(module)))
+            if self.index.keeps_facts:
+                self.index.keep_reaching(module, self.key, Reaching(frozenset(state.names), self._inputs(module)))
 
     def _kept_reaching(self, module: _Module) -> Reaching | None:
         facts = self.index.kept_facts(module)

@@ -362,6 +362,10 @@ def test_a_kept_project_hash_spares_the_walk(app: Path, monkeypatch) -> None:
     assert run() == expected
     monkeypatch.setattr(ProjectIndex, "_walk", lambda self: pytest.fail("the project was walked"))
     assert run() == expected
+    # A file edited (pre-commit's case): checked again, from the module list kept.
+    script = app / "render_all.py"
+    script.write_text(script.read_text() + "# edited\n")
+    assert run() == expected
 
 
 def test_a_hash_is_not_kept_when_what_it_came_from_changed_during_the_run(app: Path, monkeypatch) -> None:
