@@ -127,7 +127,7 @@ class ResultCache:
         self._snapshots: dict[str, dict] | None = None  # projects.json: see the module docstring
         self._holding: dict[str, dict | None] = {}  # its snapshots still holding, as checked this run
         self._modules: dict[str, dict] | None = None  # modules.json: see module_facts
-        self._new_modules = False
+        self._learnt: list[tuple[str, str, list[int], ModuleFacts]] = []  # kept by close()
         self._started = time.time_ns()  # before anything a project's hash is computed from is read
         self._writable = True
 
@@ -261,23 +261,32 @@ class ResultCache:
         (written by close()), unless the module changed after the run started or in the two
         seconds before (see the module docstring: what was read may not be what is there)."""
         stat = _stat(path)
-        if stat is None or stat[0] >= self._started - _RACY_NS:
-            return
+        if stat is not None and stat[0] < self._started - _RACY_NS:
+            self._learnt.append((root, path, stat, facts))
+
+    def _merge_learnt(self) -> bool:
+        """Add what this run learnt to what earlier runs kept; whether anything changed."""
         projects = self._kept_modules()
-        listed = self._project(root, False)
-        project = projects.get(root)
-        if not isinstance(project, dict) or project.get("list") != listed or not isinstance(project.get("modules"), dict):
-            project = projects[root] = {"list": listed, "modules": {}}
-        name = _relative(path, root)
-        entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
-                 {words: [sorted(found.names), {_relative(other, root): sorted(names) for other, names in found.inputs.items()}]
-                  for words, found in facts.reaching.items()}]
-        kept = project["modules"].get(name)
-        if isinstance(kept, list) and kept[:5] == entry[:5] and isinstance(kept[5], dict):
-            entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds
-        if entry != kept:
-            project["modules"][name] = entry
-            self._new_modules = True
+        changed = False
+        for root, path, stat, facts in self._learnt:
+            listed = self._project(root, False)
+            project = projects.get(root)
+            if not isinstance(project, dict) or project.get("list") != listed or \
+                    not isinstance(project.get("modules"), dict):
+                project = projects[root] = {"list": listed, "modules": {}}
+            name = _relative(path, root)
+            entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
+                     {words: [sorted(found.names), {_relative(other, root): sorted(names)
+                                                    for other, names in found.inputs.items()}]
+                      for words, found in facts.reaching.items()}]
+            kept = project["modules"].get(name)
+            if isinstance(kept, list) and kept[:5] == entry[:5] and isinstance(kept[5], dict):
+                entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds
+            if entry != kept:
+                project["modules"][name] = entry
+                changed = True
+        self._learnt.clear()
+        return changed
 
     def _kept_modules(self) -> dict[str, dict]:
         """modules.json's projects, if the same mpcheck source learnt them (an edited
@@ -331,14 +340,16 @@ class ResultCache:
             self._imports[content] = names
             self._new_imports = True
 
-    def close(self) -> None:
-        """Keep what the run learnt of the modules' imports (at the end of a run)."""
+    def close(self, keep_modules: bool = True) -> None:
+        """Keep what the run learnt of the modules' imports (at the end of a run), and
+        with `keep_modules`, of the modules (`keep_module_facts`): a fix run, which keeps
+        no result either, leaves the project as it found it but for the fixes."""
         if self._new_imports:
             self._write("imports.json", self._imports)
             self._new_imports = False
-        if self._new_modules:
+        if keep_modules and self._learnt and self._merge_learnt():
             self._write("modules.json", {"source": _source_stamp(), "projects": self._modules})
-            self._new_modules = False
+        self._learnt.clear()
 
     def _write(self, name: str, learnt: dict) -> None:
         if not self._writable:

@@ -394,7 +394,7 @@ class Checker:
                     done += 1
         yield from results[done:]  # type: ignore[misc]
         if self.cache is not None:
-            self.cache.close()
+            self.cache.close(keep_modules=not fixing)
 
     def _needs_parsing(self, text: str, path: str) -> bool:
         """Whether a rule may find something in the file. A prefilter that fails on it
