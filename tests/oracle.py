@@ -59,13 +59,24 @@ class Run:
         return f"{self.method}: {status}\n--- stdout\n{self.stdout}--- stderr (last 1500 chars)\n{self.stderr[-1500:]}"
 
 
+def current_environment() -> dict[str, str]:
+    """A copy of os.environ made while other threads may change it: the oracle runs
+    programs on threads while the tests go on, and a test's monkeypatch.setenv (conftest's
+    MPCHECK_CACHE_DIR) mid-copy made the copy fail with KeyError."""
+    while True:
+        try:
+            return dict(os.environ)
+        except (KeyError, RuntimeError):  # changed while it was being read: read it again
+            continue
+
+
 def run_program(program: Program, method: str, python: str = sys.executable,
                 timeout: float = DEFAULT_TIMEOUT) -> Run:
     """Run `program` with `method` as the default start method, or as on a simulated
     platform (SIMULATED_WINDOWS, SIMULATED_MACOS)."""
     if method not in (*START_METHODS, *SIMULATED_PLATFORMS):
         raise ValueError(f"unknown start method {method!r}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    env = {key: value for key, value in current_environment().items() if not key.startswith("PYTHON")}
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
     if method in SIMULATED_PLATFORMS:
         env["PYTHONPATH"] = str(_PLATFORMS / method)

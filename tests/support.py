@@ -20,6 +20,8 @@ from mpcheck.model import SemanticModel
 from mpcheck.prefilter import Prefilter, Verdict
 from mpcheck.project import ProjectIndex
 
+from .oracle import current_environment
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
@@ -48,7 +50,7 @@ def run_command(command: list[str], cwd: Path, input: bytes | None = None, env: 
                 timeout: float = 60) -> Run:
     completed = subprocess.run(
         command, cwd=cwd, input=input, capture_output=True, timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**current_environment(), "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"),
                completed.stderr.decode("utf-8", "replace"))
@@ -89,7 +91,8 @@ def measured(command: list[str], cwd: Path, timeout: float = 600, env: dict[str,
     environment): its output, wall time and peak memory, also printed (`pytest -s` shows
     the figures of the README's limits)."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *command], cwd=cwd, env={**os.environ, **(env or {})},
+    process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *command], cwd=cwd,
+                               env={**current_environment(), **(env or {})},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
