@@ -280,7 +280,7 @@ class ResultCache:
                                                     for other, names in found.inputs.items()}]
                       for words, found in facts.reaching.items()}]
             kept = project["modules"].get(name)
-            if isinstance(kept, list) and kept[:5] == entry[:5] and isinstance(kept[5], dict):
+            if isinstance(kept, list) and len(kept) == 6 and kept[:5] == entry[:5] and isinstance(kept[5], dict):
                 entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds
             if entry != kept:
                 project["modules"][name] = entry

@@ -504,12 +504,17 @@ def test_module_facts_are_not_kept_for_files_written_just_now(app: Path) -> None
 
 @pytest.mark.parametrize("corrupt", [b"", b"[]", b'{"source": "another checkout", "projects": {}}',
                                      b'{"source": "%s", "projects": []}', b'{"source": "%s", "projects": {"%s": []}}',
-                                     b'{"source": "%s", "projects": {"%s": {"list": 1, "modules": {"render_all.py": [1]}}}}'])
+                                     b'{"source": "%s", "projects": {"%s": {"list": 1, "modules": {"render_all.py": [1]}}}}',
+                                     b'{"source": "%s", "projects": {"%s": {"list": "%s", "modules": {"render_all.py": %s}}}}'])
 def test_a_corrupt_modules_memo_is_learnt_again(app: Path, corrupt: bytes) -> None:
     age(app)
     expected = verdict_of(app, "render_all.py")[0]
     memo = next((app / ".mpcheck_cache").glob("*/modules.json"))
-    memo.write_bytes(corrupt.replace(b"%s", cache_module._source_stamp().encode(), 1).replace(b"%s", str(app).encode()))
+    kept = json.loads(memo.read_text())["projects"][str(app)]
+    entry = kept["modules"]["render_all.py"][:5]  # its stat, digest and imports, but no names
+    for value in (cache_module._source_stamp(), str(app), kept["list"], json.dumps(entry)):
+        corrupt = corrupt.replace(b"%s", value.encode(), 1)
+    memo.write_bytes(corrupt)
     assert verdict_of(app, "render_all.py")[0] == expected
     assert "render_all.py" in kept_modules(app)
 
