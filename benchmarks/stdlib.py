@@ -15,9 +15,10 @@ optional (`pip install ruff flake8`); without them their rows are left out.
 Cold runs pass `--no-cache`; warm runs use a cache filled by one run before the rounds
 (kept outside the corpus, through MPCHECK_CACHE_DIR). The "just edited" rows are what a
 pre-commit run meets: the two files were edited since the cache was filled (a line added
-before each run, taken out after it), the rest of the project was not. flake8 runs every installed plugin
-whatever `--select` says, so its rows run flake8 with one plugin's distribution only
-(benchmarks/flake8_with.py): pycodestyle alone, and mpcheck alone (`--select MP`).
+before each run, taken out after it), the rest of the project was not. flake8 runs every
+installed plugin whatever `--select` says, so its rows run flake8 with one plugin's
+distribution only (benchmarks/flake8_with.py): pycodestyle alone, and mpcheck alone
+(`--select MP`).
 
 Targets (issue 11, with every rule enabled): cold <= 6 x ruff; warm <= 1 x ruff; a pre-commit
 run on 2 files <= 0.15 s when neither can hold a finding or both are cached, <= 0.6 s when
