@@ -440,8 +440,7 @@ class ProjectIndex:
             return dotted
         read[id(module)] = module
         head, _, tail = rest.partition(".")
-        targets = {binding.local if binding.module_import and binding.written == binding.target else binding.target
-                   for binding in self.bindings(module) if binding.local == head}
+        targets = {_bound_module(binding) for binding in self.bindings(module) if binding.local == head}
         if module.defined is None:
             module.defined = _defined_at_top_level(self.text_of(module) or "")
         if not targets or head in module.defined:
@@ -474,8 +473,7 @@ class ProjectIndex:
             if binding.target.split(".", 1)[0] not in tops:
                 continue
             if binding.local != "*":
-                bound.setdefault(binding.local, set()).add(
-                    binding.local if binding.module_import and binding.written == binding.target else binding.target)
+                bound.setdefault(binding.local, set()).add(_bound_module(binding))
                 continue
             # `from .compat import *`: a name the text writes may be one that compat.py imports.
             source = self.find(root, binding.target)
@@ -657,15 +655,18 @@ class ProjectIndex:
 
     def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
         """Whether the module that `qualname` (a name as imported in the file `from_path`)
-        belongs to is the module at `path` or imports it, directly or not: only then can
-        calling it run that module's code (read from the import lines; nothing is parsed).
-        True when the name's module is not found."""
+        belongs to is the module at `path`, imports it, or binds a package it is in (`import
+        shop.config` binds `shop`, and `shop.tools.show()` is a function of shop/tools.py
+        once anything imported it), directly or through the modules it imports: only then
+        can calling it run that module's code (read from the import lines; nothing is
+        parsed). True when the name's module is not found."""
         _, root, dotted = self._as_seen_from(qualname, from_path)
         target = self.module_at(path)
         module = self.split(root, dotted.split("(", 1)[0])[0] if dotted is not None else None
         if module is None or target is None:
             return True
-        return self._imports_one_of(module, lambda module: module is target)
+        return self._imports_one_of(module, lambda module: module is target or any(
+            target.name.startswith(_bound_module(binding) + ".") for binding in self.bindings(module)))
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:
@@ -820,19 +821,32 @@ class ProjectIndex:
         return found
 
     def _imports_one_of(self, start: _Module, wanted: Callable[[_Module], bool]) -> bool:
-        """Whether `start` is a module `wanted` holds true of, or imports one, directly or
-        through other modules of the project."""
+        """Whether `start` is a module `wanted` holds true of, or names one, directly or
+        through other modules of the project: those it imports, and the packages above a
+        module that a plain `import a.b.c` binds (`a`, and its attribute `a.b`), whose
+        functions it may call."""
         seen = {id(start)}
         pending = [start]
         while pending:
             module = pending.pop()
             if wanted(module):
                 return True
-            for imported in self.imported(module):
-                if id(imported) not in seen:
-                    seen.add(id(imported))
-                    pending.append(imported)
+            for named in self._named_modules(module):
+                if id(named) not in seen:
+                    seen.add(id(named))
+                    pending.append(named)
         return False
+
+    def _named_modules(self, module: _Module) -> list[_Module]:
+        """The modules of the project whose names `module`'s import statements bind, or
+        bind a way to (see `_imports_one_of`)."""
+        found = list(self.imported(module))
+        for binding in self.bindings(module):
+            if binding.module_import and binding.written == binding.target:
+                parts = binding.target.split(".")
+                packages = (self.find(module.root, ".".join(parts[:length])) for length in range(1, len(parts)))
+                found += [package for package in packages if package is not None]
+        return found
 
     def _sorted_importers(self, target: _Module) -> list[_Module]:
         by_id = {id(module): module for module in self._by_path.values()}
@@ -1023,6 +1037,13 @@ def _entry_point_modules(root: Path) -> frozenset[str]:
 # A line that starts (at column 0) a `def`, a `class` or an assignment: the name it defines.
 _TOP_LEVEL_DEFINITION = re.compile(
     r"^(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]*)?=(?!=))", re.MULTILINE)
+
+
+def _bound_module(binding: ImportBinding) -> str:
+    """The dotted name of what an import binds its local name to: the top package for a
+    plain `import a.b.c` (`a`), the module or its attribute otherwise (`import a.b as x`:
+    `a.b`; `from a import b`: `a.b`)."""
+    return binding.local if binding.module_import and binding.written == binding.target else binding.target
 
 
 def _defined_at_top_level(text: str) -> frozenset[str]:

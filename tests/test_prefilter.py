@@ -539,6 +539,21 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
         "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    util.go()\n",
         "shop/util.py": "import shop\n\n\ndef go():\n    shop.tools.show_banner()\n",
     },
+    {  # the same, and the module that makes the call names it through the package it binds
+        "shop/__init__.py": "from . import helpers\n\nhelpers.setup()\n",
+        "shop/tools.py": _TOOLS + "\n\ndef prepare():\n    pass\n",
+        "shop/config.py": "X = 1\n",
+        "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    tools.prepare()\n    util.go()\n",
+        "shop/util.py": "import shop.config\n\n\ndef go():\n    shop.tools.show_banner()\n",
+    },
+    {  # the same, through a function of another package, which that module binds
+        "shop/__init__.py": "from . import helpers\n\nhelpers.setup()\n",
+        "shop/tools.py": _TOOLS + "\n\ndef prepare():\n    pass\n",
+        "shop/helpers.py": "from . import tools, util\n\n\ndef setup():\n    tools.prepare()\n    util.go()\n",
+        "shop/util.py": "import kit.config\n\n\ndef go():\n    kit.banner()\n",
+        "kit/__init__.py": "from shop.tools import show_banner\n\n\ndef banner():\n    show_banner()\n",
+        "kit/config.py": "X = 1\n",
+    },
     {  # the function re-exported by a subpackage, and called from the package above it
         "shop/__init__.py": "from .sub import show_banner\n\nshow_banner()\n",
         "shop/sub/__init__.py": "from ..tools import show_banner\n",
@@ -550,7 +565,8 @@ _TOOLS = "def show_banner():\n    print('hi')\n"
     },
 ], ids=["package-attribute-call-back", "package-attribute", "package-attribute-alias", "bracketed-import-comment",
         "import-binds-the-package", "module-attribute", "call-beyond-the-importer",
-        "call-beyond-the-importer-s-function", "reexport-through-a-subpackage", "nfkc"])
+        "call-beyond-the-importer-s-function", "call-beyond-the-importer-through-a-bound-package",
+        "call-beyond-the-importer-through-another-package", "reexport-through-a-subpackage", "nfkc"])
 def test_mp601_finds_output_reached_other_than_by_importing_the_module(tmp_path: Path, files: dict[str, str]) -> None:
     """Shapes where the way from an import to the module's output is not a plain import of
     the module by name: each gives the finding with the prefilter as without it."""
