@@ -253,7 +253,7 @@ class Workers:
         elif isinstance(definition, cst.FunctionDef):
             scope = self.model.scope_of_definition(definition)
             in_class = scope is not None and scope.parent is not None and scope.parent.kind is ScopeKind.CLASS
-            bound = in_class and "()." in dotted and not _is_static(definition)
+            bound = in_class and "()." in dotted and not _decorated(definition, "staticmethod")
         if not isinstance(definition, cst.FunctionDef):
             return ()
         offset = 1 if bound else 0
@@ -361,7 +361,9 @@ class Workers:
             return [Target(definition, expression, instance=symbol.is_instance, partial=_partial)]
         if isinstance(definition, cst.FunctionDef) and isinstance(expression, cst.Attribute):
             owner = self.model.resolve(expression.value)
-            bound = owner is not None and owner.is_instance
+            # A staticmethod through an instance is the function; a classmethod is bound to
+            # the class: neither pickles the instance.
+            bound = owner is not None and owner.is_instance and not _decorated(definition, "staticmethod", "classmethod")
             return [Target(definition, expression, owner=expression.value if bound else None, partial=_partial)]
         return []
 
@@ -643,8 +645,9 @@ def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, carrie
     return None, carried
 
 
-def _is_static(function: cst.FunctionDef) -> bool:
-    return any(dotted_name_of(decorator.decorator) == "staticmethod" for decorator in function.decorators)
+def _decorated(function: cst.FunctionDef, *names: str) -> bool:
+    """Whether a decorator of `function` is one of `names` (as written: `staticmethod`)."""
+    return any(dotted_name_of(decorator.decorator) in names for decorator in function.decorators)
 
 
 def _literal_items(expression: cst.BaseExpression) -> list[cst.BaseExpression] | None:

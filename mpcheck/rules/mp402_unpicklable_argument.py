@@ -124,6 +124,39 @@ class UnpicklableArgument(Rule):
                     print(pool.map(count_lines, (name for name in ["a.txt", "b.txt"])))
             """
         ),
+        Valid(
+            """
+            import multiprocessing
+            import threading
+
+
+            class Exporter:
+                def __init__(self):
+                    self.lock = threading.Lock()
+
+                @staticmethod
+                def export(n):
+                    print("exported", n)
+
+                @classmethod
+                def report(cls, n):
+                    print(cls.__name__, n)
+
+                def run(self):
+                    # through self, a staticmethod is the function and a classmethod is bound
+                    # to the class: the instance and its lock are not pickled
+                    exporting = multiprocessing.Process(target=self.export, args=(1,))
+                    exporting.start()
+                    exporting.join()
+                    reporting = multiprocessing.Process(target=self.report, args=(2,))
+                    reporting.start()
+                    reporting.join()
+
+
+            if __name__ == "__main__":
+                Exporter().run()
+            """
+        ),
     ]
 
     INVALID = [
