@@ -218,6 +218,8 @@ class Api:
     (facts §8): `windows_workers_until` is the first Python version whose pool copes with
     more (None: none does, the executor rejects more than 61 with ValueError), and
     `default_workers_clamped` says whether its default size stays within 61 on Windows.
+    `worker_setup`: the argument, of the API or of the pool it is a method of, whose function
+    each worker runs before its first task (`Pool(initializer=...)`), if there is one.
     """
 
     name: str
@@ -235,6 +237,7 @@ class Api:
     workers_argument: Argument | None = None
     windows_workers_until: tuple[int, int] | None = None
     default_workers_clamped: bool = False
+    worker_setup: str | None = None
     note: str = ""
 
 
@@ -277,26 +280,27 @@ _APIS = [
         "Pool()",
         callable_argument=_arg(1, "initializer"), data_arguments=(_args(2, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(4, "context"), workers_argument=_arg(0, "processes"),
-        windows_workers_until=(3, 13)),
+        windows_workers_until=(3, 13), worker_setup="initializer"),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
           f"Pool.{method}()", callable_argument=_arg(0, "func"), data_arguments=(_items(1, "iterable"),),
-          pickled_under=_ALL)
+          pickled_under=_ALL, worker_setup="initializer")
       for method in ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")),
     *(Api(f"multiprocessing.Pool().{method}", Role.PICKLES_CALLABLE | Role.PICKLES_DATA | _async(method),
           f"Pool.{method}()", callable_argument=_arg(0, "func"),
-          data_arguments=(_args(1, "args"), _kwargs(2, "kwds")), pickled_under=_ALL)
+          data_arguments=(_args(1, "args"), _kwargs(2, "kwds")), pickled_under=_ALL, worker_setup="initializer")
       for method in ("apply", "apply_async")),
     Api("concurrent.futures.ProcessPoolExecutor", Role.POOL | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
         "ProcessPoolExecutor()", callable_argument=_arg(2, "initializer"), data_arguments=(_args(3, "initargs"),),
         pickled_under=_NOT_FORK, context_argument=_arg(1, "mp_context"), workers_argument=_arg(0, "max_workers"),
-        default_workers_clamped=True,
+        default_workers_clamped=True, worker_setup="initializer",
         note="the executor starts its workers at the first submit()/map(), not when it is made"),
     Api("concurrent.futures.ProcessPoolExecutor().submit",
         Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.submit()",
-        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL),
+        callable_argument=_arg(0, "fn"), rest_is_data=True, pickled_under=_ALL, worker_setup="initializer"),
     Api("concurrent.futures.ProcessPoolExecutor().map",
         Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA | Role.ASYNC_RESULT, "ProcessPoolExecutor.map()",
-        callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True, pickled_under=_ALL),
+        callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True, pickled_under=_ALL,
+        worker_setup="initializer"),
     Api("multiprocessing.Manager", Role.STARTS | Role.MANAGER, "Manager()"),
     Api("multiprocessing.managers.SyncManager", Role.MANAGER, "SyncManager()"),
     Api("multiprocessing.managers.BaseManager", Role.MANAGER, "BaseManager()"),
@@ -417,7 +421,8 @@ WINDOWS_MAX_WORKERS = 61
 RUN_IN_EXECUTOR = "run_in_executor"
 RUN_IN_PROCESS_POOL = Api(
     "asyncio.AbstractEventLoop().run_in_executor", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
-    "run_in_executor(ProcessPoolExecutor())", callable_argument=_arg(1, "func"), pickled_under=_ALL)
+    "run_in_executor(ProcessPoolExecutor())", callable_argument=_arg(1, "func"), pickled_under=_ALL,
+    worker_setup="initializer")
 
 
 # A torch DataLoader with workers: each worker process gets the dataset, `collate_fn` and
@@ -427,7 +432,7 @@ RUN_IN_PROCESS_POOL = Api(
 DATA_LOADER_WORKERS = Api(
     "torch.utils.data.DataLoader", Role.PICKLES_CALLABLE | Role.PICKLES_DATA, "DataLoader(num_workers>0)",
     callable_argument=_arg(10, "worker_init_fn"), data_arguments=(_arg(0, "dataset"), _arg(6, "collate_fn")),
-    pickled_under=_NOT_FORK, context_argument=_arg(11, "multiprocessing_context"))
+    pickled_under=_NOT_FORK, context_argument=_arg(11, "multiprocessing_context"), worker_setup="worker_init_fn")
 DATA_LOADER_WORKER_METHODS = ("__getitem__", "__getitems__", "__iter__")
 
 # Objects pickle refuses, by the canonical name of the call that makes them, with the error

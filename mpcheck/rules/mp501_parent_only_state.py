@@ -241,9 +241,15 @@ class ParentOnlyState(Rule):
                     read.node,
                     f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and reads {written}, "
                     f"which the parent {change.how} {change.where} (line {line}): a spawned or forkserver "
-                    f"child re-imports the module and {sees}; pass it as an argument or set it in "
-                    "the worker through `initializer=`",
+                    f"child re-imports the module and {sees}; {_advice(worker)}",
                 )
+
+
+def _advice(worker: Worker) -> str:
+    """Pass the value, or set it where the API lets each worker run a function first (a
+    Process has no such argument: its target is that function)."""
+    setup = worker.handoff.api.worker_setup if worker.handoff is not None else None
+    return "pass it as an argument" + (f" or set it in the worker through `{setup}=`" if setup else "")
 
 
 def _worker_name(model: SemanticModel, worker: Worker) -> str:
