@@ -304,7 +304,8 @@ def test_a_spec_names_its_scripts_through_names_and_os_path_join(tmp_path, spec,
 
 def test_freeze_support_called_inside_main_counts(tmp_path):
     # Buzz calls it first thing in main(); the guard only calls main().
-    project = _tree(tmp_path, {"wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})
+    project = _tree(tmp_path, {"pyproject.toml": PYPROJECT, "wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})
+    assert len(_mp202(project)) == 1  # without it
     entry = project / "wavconv" / "app.py"
     entry.write_text(ENTRY.replace("def main():\n", "def main():\n    multiprocessing.freeze_support()\n"))
     assert _mp202(project) == []
@@ -313,3 +314,34 @@ def test_freeze_support_called_inside_main_counts(tmp_path):
     entry.write_text(ENTRY.replace("if __name__ == \"__main__\":\n", "if __name__ == \"__main__\":\n"
                                    "    from wavconv.startup import prepare\n    prepare()\n"))
     assert _mp202(project) == []  # through another module of the project too
+
+
+QUEUED_ENTRY = '''\
+"""Downloads models in a child, reporting progress through a queue."""
+import multiprocessing
+
+
+def download(progress):
+    progress.put(100)
+
+
+if __name__ == "__main__":
+    progress = multiprocessing.Queue()
+    {start}
+    print(progress.get())
+'''
+
+
+@pytest.mark.parametrize(("start", "described", "platforms"), [
+    ("multiprocessing.Process(target=download, args=(progress,)).start()",
+     "Queue() (the resource tracker) (on Windows, Process.start())", ["windows", "macos", "linux"]),
+    ("download(progress)", "Queue() (the resource tracker)", ["macos", "linux"]),
+], ids=["a-process-after-the-queue", "the-queue-alone"])
+def test_windows_has_no_resource_tracker(tmp_path, start, described, platforms):
+    """A Queue starts the resource tracker under spawn and forkserver on POSIX; on Windows the
+    process started after it is the one that runs the program again, if there is one."""
+    project = _tree(tmp_path, {"pyproject.toml": PYPROJECT, "wavconv.spec": ENTRY_SPEC.format(script="wavconv/app.py")})
+    (project / "wavconv" / "app.py").write_text(QUEUED_ENTRY.format(start=start))
+    (finding,) = _mp202(project)
+    assert finding.message.startswith(f"{described} in the entry script of a frozen application")
+    assert [breakage.platform for breakage in finding.breaks_on] == platforms

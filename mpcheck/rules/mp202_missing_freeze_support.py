@@ -205,12 +205,18 @@ class MissingFreezeSupport(Rule):
             module = fix.need_module("multiprocessing", before=guard)
             fix.insert_before(guard.body.body[0], [fix.statement(f"{module}.freeze_support()")])
             fix = fix.build(Applicability.SAFE, "Call `multiprocessing.freeze_support()` first in the main guard")
+            # Windows has no resource tracker: there a process started later is the one that breaks.
+            process = next((found for site in sites if (found := model.processes.process_start(site))), None)
+            starts = start.describe() if process in (start, None) else \
+                f"{start.describe()} (on Windows, {process.describe()})"
             yield Violation(
                 guard.test,
-                f"{start.describe()} in the entry script of a frozen application ({evidence}) without "
+                f"{starts} in the entry script of a frozen application ({evidence}) without "
                 "`multiprocessing.freeze_support()`: each frozen child runs the program again "
                 "(RuntimeError: bootstrapping phase); call it first in the guard",
                 (fix,),
+                breaks_on=self.breaks_on if process is not None else
+                tuple(breakage for breakage in self.breaks_on if breakage.platform != "windows"),
             )
 
 
