@@ -305,6 +305,34 @@ class ProcessPerItem(Rule):
             """,
             message="one process per item",
         ),
+        Invalid(
+            """
+            import multiprocessing
+            import os
+
+
+            def fetch(queue, name):
+                queue.put(f"weights of {name}")
+
+
+            def download(name):
+                # in a child, so that a hung download can be cancelled; waited for here
+                queue = multiprocessing.Queue()
+                child = multiprocessing.Process(target=fetch, args=(queue, name))
+                child.start()
+                weights = queue.get()
+                child.join()
+                return weights
+
+
+            def download_missing(folder):
+                for name in os.listdir(folder):
+                    if not name.endswith(".done"):
+                        download(name)
+            """,
+            line=22,
+            message="The loop waits before the next start (download() joins the process it starts)",
+        ),
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
@@ -378,21 +406,49 @@ def _starts_several(model: SemanticModel, call: cst.Call, seen: frozenset = froz
 
 
 def _throttle(model: SemanticModel, finding: _Finding) -> str | None:
-    """How the loop waits before its next start, if it does: joining the process it started,
-    or acquiring a semaphore."""
+    """How the loop waits before its next start, if it does: joining the process it started
+    (itself, or in the function of this file that starts it), or acquiring a semaphore."""
     loop = finding.loop.node
     for site in model.calls:
-        if not any(region.node is loop for region in site.loops()):
+        if any(region.node is loop for region in site.loops()):
+            waits = _waits(model, site)
+            if waits is not None:
+                return "it joins each process" if waits == "join" else "a semaphore"
+    call = finding.site.node
+    starting = _starting_function(model, call) if finding.chain and isinstance(call, cst.Call) else None
+    scope = model.scope_of_definition(starting) if starting is not None else None
+    if scope is not None and any(_waits(model, site) == "join" for site in model.calls if site.scope is scope):
+        return f"{scope.name}() joins the process it starts"
+    return None
+
+
+def _starting_function(model: SemanticModel, call: cst.Call, seen: frozenset = frozenset()) -> cst.FunctionDef | None:
+    """The function of this file that starts the process `call` leads to, itself or through
+    the functions it calls; None when that is in another module."""
+    for function in model.processes.callees(call):
+        inner = model.processes.function_process_start(function)
+        if inner is None or inner.site is None or id(function) in seen:
             continue
-        call = site.node
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _THROTTLES:
-            symbol = model.resolve(call.func)
-            if symbol is None:
-                continue
-            if symbol.qualname == "multiprocessing.Process().join":
-                return "it joins each process"
-            if symbol.qualname.endswith(("Semaphore().acquire", "BoundedSemaphore().acquire")):
-                return "a semaphore"
+        if not inner.chain:
+            return function
+        node = inner.site.node
+        return _starting_function(model, node, seen | {id(function)}) if isinstance(node, cst.Call) else None
+    return None
+
+
+def _waits(model: SemanticModel, site: Site) -> str | None:
+    """"join" for a `Process.join()` call, "semaphore" for acquiring a semaphore, else None."""
+    call = site.node
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or \
+            call.func.attr.value not in _THROTTLES:
+        return None
+    symbol = model.resolve(call.func)
+    if symbol is None:
+        return None
+    if symbol.qualname == "multiprocessing.Process().join":
+        return "join"
+    if symbol.qualname.endswith(("Semaphore().acquire", "BoundedSemaphore().acquire")):
+        return "semaphore"
     return None
 
 
