@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from .scopes import Kind, ScopeKind, Site
+from .names import UNKNOWN
+from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -84,13 +85,14 @@ class ParentState:
         by_worker: set[tuple[str, str | None]] = set()
         module = self.model.module_scope
         for name, bindings in module.bindings.items():
+            initial = self._import_time_constant(bindings)
             for binding in bindings:
                 if binding.kind is Kind.ANNOTATION or (binding.site.in_function and not binding.nested):
                     continue
                 where = self._where(binding.site)
                 if where == _WORKER:
                     by_worker.add((name, None))
-                elif where is not None:
+                elif where is not None and (initial is None or self._constant(binding) != initial):
                     found.append(ParentChange(name, None, binding.target or binding.node, binding.site,
                                               "deletes" if binding.kind is Kind.DELETE else "assigns", where))
         for store in self.model.stores:
@@ -173,6 +175,25 @@ class ParentState:
                 return None
             return (node.value, first.attr.value)
         return (node.value, None)
+
+    def _import_time_constant(self, bindings: list[Binding]) -> tuple[type, object] | None:
+        """The constant that the one assignment made while the module is imported gives a
+        name (`debug = 0`: a plain module-level statement), with its type (0 is not False);
+        None when there is not exactly one such assignment, or it may not run. A parent
+        assigning that constant again changes nothing a re-imported module lacks."""
+        made = [binding for binding in bindings
+                if binding.kind is not Kind.ANNOTATION and self._where(binding.site) is None]
+        if len(made) != 1 or made[0].site.regions or made[0].site.in_function:
+            return None
+        return self._constant(made[0])
+
+    def _constant(self, binding: Binding) -> tuple[type, object] | None:
+        """The constant a plain assignment (`x = 0`, `x: int = 0`) binds, with its type."""
+        if binding.kind is not Kind.ASSIGN or not isinstance(binding.node, (cst.Assign, cst.AnnAssign)) or \
+                binding.value is None:
+            return None
+        value = self.model.value_of(binding.value)
+        return None if value is UNKNOWN else (type(value), value)
 
     def _where(self, site: Site) -> str | None:
         """Where a change at `site` is made: "in the main block", "in f()", `_WORKER` for a

@@ -72,6 +72,31 @@ class ParentOnlyState(Rule):
             """
             import multiprocessing
 
+            debug = 0
+
+
+            def work(x):
+                if debug:
+                    print("working on", x)
+                return x * 2
+
+
+            def reset():
+                # the value the module has after import: a re-imported module has it too
+                global debug
+                debug = 0
+
+
+            if __name__ == "__main__":
+                reset()
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(work, [1, 2]))
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+
             SCALE = 10
             TABLE = {n: n * SCALE for n in range(5)}
 
