@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..findings import Violation
-from ..model import Kind, SemanticModel
+from ..model import Kind, SemanticModel, TryRegion
 from ..model.state import ParentChange
 from ..model.workers import Worker
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
@@ -156,6 +156,33 @@ class ParentOnlyState(Rule):
             """
             import multiprocessing
 
+
+            def work(x):
+                try:
+                    if verbose:
+                        print("working on", x)
+                except NameError:  # a child under spawn takes this branch: it is never verbose
+                    pass
+                return x * 2
+
+
+            def enable_verbose():
+                global verbose
+                verbose = True
+
+
+            if __name__ == "__main__":
+                enable_verbose()
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(work, [1, 2]))
+            """,
+            line=6,
+            message="has no such name (its `except NameError:` runs instead)",
+        ),
+        Invalid(
+            """
+            import multiprocessing
+
             CONFIG = {"scale": 1}
 
 
@@ -260,8 +287,13 @@ class ParentOnlyState(Rule):
                 change = changes[0]
                 written = model.module.code_for_node(read.node)
                 line = model.position(change.node).start.line
-                sees = "sees the import-time value" if _bound_at_import(model, read.name) else \
-                    "has no such name (NameError)"
+                if _bound_at_import(model, read.name):
+                    sees = "sees the import-time value"
+                elif any(isinstance(region, TryRegion) and "NameError" in region.caught
+                         for region in read.site.regions):
+                    sees = "has no such name (its `except NameError:` runs instead)"
+                else:
+                    sees = "has no such name (NameError)"
                 yield Violation(
                     read.node,
                     f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and reads {written}, "
