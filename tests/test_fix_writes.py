@@ -149,6 +149,27 @@ def test_a_fix_of_a_small_tree_killed_while_writing_leaves_every_file_whole(tmp_
     assert assert_every_file_old_or_new(tmp_path / "killed", before, after) >= 1
 
 
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"), reason="O_TMPFILE")
+def test_the_file_is_read_again_before_the_new_content_has_a_name(tmp_path, monkeypatch):
+    """Reading the file again to see whether it changed takes a while (CI once killed a fix
+    then, and its temporary file stayed): the new content is named only after that check,
+    so that only the rename itself follows."""
+    path = tmp_path / "app.py"
+    path.write_bytes(FORK_IMPORT.encode())
+    listed = []
+    read_again = fixer._current_digest
+
+    def listing_first(target: Path) -> str | None:
+        listed.append(sorted(child.name for child in tmp_path.iterdir()))
+        return read_again(target)
+
+    monkeypatch.setattr(fixer, "_current_digest", listing_first)
+    write_atomically(path, b"fixed = True\n", content_digest(FORK_IMPORT.encode()))
+    assert listed == [["app.py"]]
+    assert sorted(child.name for child in tmp_path.iterdir()) == ["app.py"]
+    assert path.read_bytes() == b"fixed = True\n"
+
+
 @pytest.mark.slow
 def test_two_fixes_of_one_tree_at_once_leave_every_file_fixed_and_whole(tmp_path, fixed_reference):
     before, after = fixed_reference

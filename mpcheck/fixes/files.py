@@ -7,6 +7,7 @@ import secrets
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from ..findings import Edit
 from ..dependencies import content_digest
@@ -51,9 +52,9 @@ def write_atomically(path: Path, data: bytes, read_digest: str | None = None) ->
     The data is written to a new file in the same directory and fsynced, then renamed
     over `path` (its mode and owner are kept; a symlink keeps pointing to the replaced
     file). Where the system allows (Linux's O_TMPFILE), the new file has no name until it
-    is complete: even SIGKILL cannot leave a temporary file behind, except in the instant
-    between naming it and the rename. Elsewhere a `.NAME.*.mpcheck-tmp` file is used and
-    removed on any exception.
+    is complete and checked: even SIGKILL cannot leave a temporary file behind, except in
+    the instant between naming it and the rename (two system calls). Elsewhere a
+    `.NAME.*.mpcheck-tmp` file is used and removed on any exception.
 
     Raises NotWritten, and writes nothing, when the file has changed since it was read
     (`read_digest`: `content_digest` of the bytes the fix was made from; checked just
@@ -65,11 +66,14 @@ def write_atomically(path: Path, data: bytes, read_digest: str | None = None) ->
     status = target.stat()
     mode = stat.S_IMODE(status.st_mode)
     _refuse_read_only(target, mode)
-    temporary = _write_temporary(target.parent, f".{target.name}.", data, mode, status)
-    try:
+
+    def unchanged() -> None:
         if read_digest is not None and _current_digest(target) != read_digest:
             raise NotWritten("the file changed on disk after mpcheck read it, so the fix of its old "
                              "content was not written; run mpcheck again")
+
+    temporary = _write_temporary(target.parent, f".{target.name}.", data, mode, status, unchanged)
+    try:
         os.replace(temporary, target)
     except BaseException:
         try:
@@ -94,33 +98,49 @@ def _current_digest(target: Path) -> str | None:
         return None
 
 
-def _write_temporary(directory: Path, prefix: str, data: bytes, mode: int, status: os.stat_result) -> str:
+def _write_temporary(directory: Path, prefix: str, data: bytes, mode: int, status: os.stat_result,
+                     check: Callable[[], None]) -> str:
     """Write `data` to a new file in `directory` with `mode` (and the owner of `status`,
-    when we may), fsynced; its path. An O_TMPFILE file is named only once complete."""
+    when we may), fsynced, then call `check` (which raises to give up: nothing is left);
+    its path. An O_TMPFILE file is named only once complete and checked."""
     if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
         try:
-            return _write_unnamed(directory, prefix, data, mode, status)
-        except OSError:  # a file system without O_TMPFILE: a named file from the start
+            return _write_unnamed(directory, prefix, data, mode, status, check)
+        except _NoTmpfile:  # a file system without O_TMPFILE: a named file from the start
             pass
     descriptor, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=_SUFFIX)
     try:
         with os.fdopen(descriptor, "wb") as stream:
             _fill(stream, data, mode, status)
+        check()
     except BaseException:
         os.unlink(name)
         raise
     return name
 
 
-def _write_unnamed(directory: Path, prefix: str, data: bytes, mode: int, status: os.stat_result) -> str:
+class _NoTmpfile(Exception):
+    """The file system cannot make an unnamed file (O_TMPFILE)."""
+
+
+def _write_unnamed(directory: Path, prefix: str, data: bytes, mode: int, status: os.stat_result,
+                   check: Callable[[], None]) -> str:
     name = f"{prefix}{secrets.token_hex(6)}{_SUFFIX}"
-    with os.fdopen(os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600), "wb") as stream:
+    try:
+        descriptor = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600)
+    except OSError as error:
+        raise _NoTmpfile from error
+    with os.fdopen(descriptor, "wb") as stream:
         _fill(stream, data, mode, status)
+        check()
         directory_descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         try:
             # linkat(2) with AT_SYMLINK_FOLLOW names the open file (open(2), O_TMPFILE);
             # os.link passes that flag only when given a directory descriptor.
-            os.link(f"/proc/self/fd/{stream.fileno()}", name, dst_dir_fd=directory_descriptor)
+            try:
+                os.link(f"/proc/self/fd/{stream.fileno()}", name, dst_dir_fd=directory_descriptor)
+            except OSError as error:
+                raise _NoTmpfile from error
         finally:
             os.close(directory_descriptor)
     return str(directory / name)
