@@ -418,7 +418,7 @@ def _throttle(model: SemanticModel, finding: _Finding) -> str | None:
     starting = _starting_function(model, call) if finding.chain and isinstance(call, cst.Call) else None
     scope = model.scope_of_definition(starting) if starting is not None else None
     if scope is not None and any(_waits(model, site) == "join" for site in model.calls if site.scope is scope):
-        return f"{scope.name}() joins the process it starts"
+        return f"{scope.qualname}() joins the process it starts"
     return None
 
 
