@@ -363,7 +363,8 @@ class Workers:
             owner = self.model.resolve(expression.value)
             # A staticmethod through an instance is the function; a classmethod is bound to
             # the class: neither pickles the instance.
-            bound = owner is not None and owner.is_instance and not _decorated(definition, "staticmethod", "classmethod")
+            bound = owner is not None and owner.is_instance and \
+                not _decorated(definition, "staticmethod", "classmethod")
             return [Target(definition, expression, owner=expression.value if bound else None, partial=_partial)]
         return []
 
