@@ -180,7 +180,7 @@ class TooManyWindowsWorkers(Rule):
                 with Pool(WORKERS) as pool:
                     print(pool.map(abs, range(-3, 0)))
             """,
-            message="64 workers",
+            message="64 workers: on Windows `Pool()` loses its worker-handler thread",
             fixed="""
             import sys
             from multiprocessing import Pool
@@ -203,7 +203,8 @@ class TooManyWindowsWorkers(Rule):
                 with Pool(num_cpus) as pool:
                     return list(pool.imap(function, items))
             """,
-            message="grows with `cpu_count()`, not clamped",
+            message="grows with `cpu_count()`, not clamped: on Windows, once it comes to more than 61 (enough "
+                    "logical CPUs),",
             fixed="""
             from pathos.helpers import cpu_count
             from pathos.multiprocessing import ProcessPool as Pool
@@ -257,8 +258,11 @@ class TooManyWindowsWorkers(Rule):
             error = (f"`{api.label}` loses its worker-handler thread (`ValueError: need at most 63 handles`) "
                      f"and hangs, up to Python {until[0]}.{until[1] - 1}")
             breaks = (Breakage("windows", until=until),)
-        message = (f"{hazard}: on Windows with more than {_LIMIT} logical CPUs {error}; "
-                   f"clamp the number to {_LIMIT} on Windows")
+        # A number that grows with the CPU count breaks on a machine where it comes to more
+        # than the limit (`cpu_count() // 2` needs twice as many CPUs); a literal always does.
+        where = f"on Windows, once it comes to more than {_LIMIT} (enough logical CPUs)," if bound.unbounded \
+            else "on Windows"
+        message = f"{hazard}: {where} {error}; clamp the number to {_LIMIT} on Windows"
         fix = _clamp(context, site, given, bound)
         return Violation(given, message, (fix,) if fix else (), breaks)
 
