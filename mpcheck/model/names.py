@@ -229,7 +229,7 @@ def _self_symbol(model: SemanticModel, binding: Binding) -> Symbol | None:
     first = (params.posonly_params or params.params or (None,))[0]
     if first is None or binding.node is not first:
         return None
-    decorators = {dotted_name_of(decorator.decorator) for decorator in definition.decorators}
+    decorators = decorator_names(definition)
     if "staticmethod" in decorators:
         return None
     class_scope = function.parent
@@ -377,6 +377,12 @@ def dotted_name(expr: cst.CSTNode | None) -> str | None:
         base = dotted_name(expr.value)
         return f"{base}.{expr.attr.value}" if base else None
     return None
+
+
+def decorator_names(function: cst.FunctionDef) -> set[str | None]:
+    """The decorators of `function` as written (`staticmethod`, `functools.wraps`; None for
+    one that is not a dotted name, such as a call)."""
+    return {dotted_name_of(decorator.decorator) for decorator in function.decorators}
 
 
 def dotted_name_of(expr: cst.CSTNode | None) -> str | None:

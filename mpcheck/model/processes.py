@@ -27,7 +27,7 @@ import libcst as cst
 from .. import apis
 from ..apis import Role
 from ..project import Answers, Searches
-from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, dotted_name_of, \
+from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, decorator_names, \
     literal_string
 from .scopes import Binding, Kind, ScopeKind, Site
 
@@ -708,7 +708,7 @@ def binds_first_parameter(model: SemanticModel, function: cst.FunctionDef, func:
     scope = model.scope_of_definition(function)
     if scope is None or scope.parent is None or scope.parent.kind is not ScopeKind.CLASS:
         return False
-    decorators = {dotted_name_of(decorator.decorator) for decorator in function.decorators}
+    decorators = decorator_names(function)
     if "staticmethod" in decorators:
         return False
     symbol = model.resolve(func)

@@ -34,7 +34,7 @@ import libcst as cst
 
 from .. import apis
 from ..project import Answers
-from .names import argument, binding_symbol, class_member, dotted_name_of
+from .names import argument, binding_symbol, class_member, decorator_names
 from .processes import NOT_PROJECT, ProcessCall, binds_first_parameter
 from .scopes import Kind, ScopeKind, Site
 
@@ -253,7 +253,7 @@ class Workers:
         elif isinstance(definition, cst.FunctionDef):
             scope = self.model.scope_of_definition(definition)
             in_class = scope is not None and scope.parent is not None and scope.parent.kind is ScopeKind.CLASS
-            bound = in_class and "()." in dotted and not _decorated(definition, "staticmethod")
+            bound = in_class and "()." in dotted and "staticmethod" not in decorator_names(definition)
         if not isinstance(definition, cst.FunctionDef):
             return ()
         offset = 1 if bound else 0
@@ -364,7 +364,7 @@ class Workers:
             # A staticmethod through an instance is the function; a classmethod is bound to
             # the class: neither pickles the instance.
             bound = owner is not None and owner.is_instance and \
-                not _decorated(definition, "staticmethod", "classmethod")
+                not decorator_names(definition) & {"staticmethod", "classmethod"}
             return [Target(definition, expression, owner=expression.value if bound else None, partial=_partial)]
         return []
 
@@ -644,11 +644,6 @@ def _parameter_read(model: SemanticModel, expression: cst.BaseExpression, carrie
         if len(names) == 1 and None not in names:
             return names.pop(), Carried.ITEMS
     return None, carried
-
-
-def _decorated(function: cst.FunctionDef, *names: str) -> bool:
-    """Whether a decorator of `function` is one of `names` (as written: `staticmethod`)."""
-    return any(dotted_name_of(decorator.decorator) in names for decorator in function.decorators)
 
 
 def _literal_items(expression: cst.BaseExpression) -> list[cst.BaseExpression] | None:
