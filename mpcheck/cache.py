@@ -65,11 +65,13 @@ _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
 @dataclass(frozen=True)
 class ModuleFacts:
     """What a run learnt of one module of a project from its text: the hash of that text,
-    the modules of the project it imports (absolute paths), and for each set of words
+    the modules of the project it imports and the packages it binds (ProjectIndex.imported
+    and .bound_packages: absolute paths), and for each set of words
     reach.py was asked about (its key), what the module's names reach (reach.Reaching)."""
 
     digest: str
     imported: tuple[str, ...]
+    packages: tuple[str, ...]
     reaching: dict[str, Reaching]
 
 
@@ -248,11 +250,13 @@ class ResultCache:
                 return None
             from .reach import Reaching  # a run that asks has imported it
 
-            digest, imported, reaching = entry[3:]
-            return ModuleFacts(digest, tuple(os.path.join(root, name) for name in imported), {
+            digest, imported, packages, reaching = entry[3:]
+            return ModuleFacts(digest, tuple(os.path.join(root, name) for name in imported),
+                               tuple(os.path.join(root, name) for name in packages), {
                 words: Reaching(frozenset(names), {os.path.join(root, other): frozenset(found)
-                                                   for other, found in inputs.items()})
-                for words, (names, inputs) in reaching.items()})
+                                                   for other, found in inputs.items()},
+                                {alias: os.path.join(root, other) for alias, other in modules.items()})
+                for words, (names, inputs, modules) in reaching.items()})
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another format: learnt again
 
@@ -276,12 +280,14 @@ class ResultCache:
                 project = projects[root] = {"list": listed, "modules": {}}
             name = _relative(path, root)
             entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
+                     [_relative(other, root) for other in facts.packages],
                      {words: [sorted(found.names), {_relative(other, root): sorted(names)
-                                                    for other, names in found.inputs.items()}]
+                                                    for other, names in found.inputs.items()},
+                              {alias: _relative(other, root) for alias, other in found.modules.items()}]
                       for words, found in facts.reaching.items()}]
             kept = project["modules"].get(name)
-            if isinstance(kept, list) and len(kept) == 6 and kept[:5] == entry[:5] and isinstance(kept[5], dict):
-                entry[5] = {**kept[5], **entry[5]}  # what it learnt of other words still holds
+            if isinstance(kept, list) and len(kept) == 7 and kept[:6] == entry[:6] and isinstance(kept[6], dict):
+                entry[6] = {**kept[6], **entry[6]}  # what it learnt of other words still holds
             if entry != kept:
                 project["modules"][name] = entry
                 changed = True

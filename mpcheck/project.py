@@ -51,6 +51,7 @@ _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones 
 _NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
+_ATTRIBUTES = re.compile(_DOTTED_AFTER)
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
 
 
@@ -159,6 +160,7 @@ class _Module:
     bindings: tuple[ImportBinding, ...] | None = None
     imports: frozenset[str] = frozenset()  # absolute dotted names imported (modules or module.attribute)
     imported: list[_Module] | None = None  # the modules of the project those name
+    packages: list[_Module] | None = None  # see ProjectIndex.bound_packages
     model: SemanticModel | None = field(default=None, repr=False)
     parsed: bool = False
     size: int = 0  # characters of the text its model was made from
@@ -197,6 +199,8 @@ class ProjectIndex:
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
+        self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
+        self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
         # What the module list depends on, when it was found by a walk (discover's `walked`).
@@ -288,9 +292,11 @@ class ProjectIndex:
         self._top_names = None
         self._reexports.clear()
         self._no_function.clear()
+        self._beneath.clear()
+        self._packages = None
         self._namings.clear()
         for other in self._by_path.values():
-            other.imported = None  # a module may have been added
+            other.imported = other.packages = None  # a module may have been added
             if self._kept is None:
                 other.facts = None
 
@@ -365,6 +371,58 @@ class ProjectIndex:
             module.imported = list(found.values())
         return module.imported
 
+    def bound_packages(self, module: _Module) -> list[_Module]:
+        """The packages of the project whose module object an import statement of `module`
+        binds a name to (`import shop.config` binds `shop`; `from shop import sub`, with
+        shop/sub/__init__.py, binds `sub`), and the modules beneath them that the text names
+        as their attributes: once anything imported it, a submodule is an attribute of its
+        package, so `shop.jobs.run_all()` may call a function of shop/jobs.py that `module`
+        never imports. For `from shop import *`, every module beneath. (As an earlier run
+        found them, while they hold: `kept_facts`.)"""
+        if module.packages is None:
+            facts = self.kept_facts(module)
+            kept = None if facts is None else [self._by_path.get(path) for path in facts.packages]
+            if kept is not None and None not in kept:
+                self.note(module)
+                module.packages = kept  # type: ignore[assignment]
+                return module.packages
+            found: dict[int, _Module] = {}
+            for binding in self.bindings(module):
+                if _bound_module(binding) not in self._package_names():
+                    continue  # no package of the project has that name (most imports)
+                bound = self.find(module.root, _bound_module(binding))
+                if bound is None or bound is module or bound.path.name != "__init__.py" or \
+                        bound.name != _bound_module(binding):
+                    continue
+                found[id(bound)] = bound
+                if binding.local == "*":
+                    found.update((id(beneath), beneath) for beneath in self.beneath(bound))
+                    continue
+                for parts in _attribute_chains(self.text_of(module) or "", binding.local):
+                    for length in range(1, len(parts) + 1):
+                        named = self.find(module.root, ".".join([bound.name, *parts[:length]]))
+                        if named is not None and named.name == ".".join([bound.name, *parts[:length]]):
+                            found[id(named)] = named
+            found.pop(id(module), None)
+            module.packages = list(found.values())
+        return module.packages
+
+    def _package_names(self) -> frozenset[str]:
+        if self._packages is None:
+            self._packages = frozenset(module.name for module in self._by_path.values()
+                                       if module.path.name == "__init__.py")
+        return self._packages
+
+    def beneath(self, package: _Module) -> list[_Module]:
+        """The modules of the project beneath `package` (an `__init__.py`), at any depth."""
+        found = self._beneath.get(id(package))
+        if found is None:
+            prefix = package.name + "."
+            found = self._beneath[id(package)] = [
+                module for name, modules in self._by_name.items() if name.startswith(prefix)
+                for module in modules if module.root == package.root]
+        return found
+
     def kept_facts(self, module: _Module) -> ModuleFacts | None:
         """What an earlier run learnt of `module` and kept in the result cache, if it still
         holds (`ResultCache.module_facts`); never for a module whose text is set here."""
@@ -385,12 +443,15 @@ class ProjectIndex:
         """Keep, for later runs, what `module`'s names reach of `words` (a Reach's key),
         with the modules it imports, when the module was read from disk and the index has
         a result cache."""
-        if self._kept is None or module.digest is None or module.imported is None or module.path in self.texts:
+        if self._kept is None or module.digest is None or module.imported is None or module.packages is None \
+                or module.path in self.texts:
             return
         from .cache import ModuleFacts
 
         imported = tuple(other.key for other in module.imported)
-        self._kept.keep_module_facts(str(self.root), module.key, ModuleFacts(module.digest, imported, {words: reaching}))
+        packages = tuple(other.key for other in module.packages)
+        self._kept.keep_module_facts(str(self.root), module.key,
+                                     ModuleFacts(module.digest, imported, packages, {words: reaching}))
 
     # -- re-exports ----------------------------------------------------------------------------
 
@@ -1044,6 +1105,21 @@ def _bound_module(binding: ImportBinding) -> str:
     plain `import a.b.c` (`a`), the module or its attribute otherwise (`import a.b as x`:
     `a.b`; `from a import b`: `a.b`)."""
     return binding.local if binding.module_import and binding.written == binding.target else binding.target
+
+
+def _attribute_chains(text: str, name: str) -> Iterator[list[str]]:
+    """The attributes written after each occurrence of the name `name` in `text` (`shop.jobs
+    .run_all` -> ["jobs", "run_all"]). Found with `str.find`: a regular expression that
+    starts with `\b` is searched for 30 times slower than the name."""
+    position = text.find(name)
+    while position >= 0:
+        end = position + len(name)
+        before = text[position - 1:position]
+        if not (before.isidentifier() or before.isdigit() or before == "."):
+            chain = _ATTRIBUTES.match(text, end).group(0)  # type: ignore[union-attr]  # (it matches "")
+            if chain:  # (not when the name goes on: `shopping`)
+                yield "".join(chain.split()).split(".")[1:]
+        position = text.find(name, end)
 
 
 def _defined_at_top_level(text: str) -> frozenset[str]:

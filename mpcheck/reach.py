@@ -16,6 +16,10 @@ it (logging imports a module that imports one that mentions multiprocessing). In
   where that name reaches (`from .jobs import run_all`; `import jobs` then `jobs.run_all`);
   the names a reaching chunk binds reach (a def, a class, an assignment, an import:
   re-exports through `__init__.py` follow);
+- a module's attributes are its names, and for a package, the modules beneath it (once
+  anything imported `shop.jobs`, `import shop` and `shop.jobs.run_all()` call it; the
+  submodules a module's text names after a package it binds are followed), and the modules
+  its names are bound to (`from . import jobs as kit` in shop/__init__.py: `shop.kit.run_all`);
 - a file *uses a reaching name* when it imports one (or refers to one through a module it
   imports).
 
@@ -41,8 +45,9 @@ from .source import source_lines
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
+_LISTED = 16  # the most attributes of a module that reach a pattern lists (see _see_names)
 
 
 @dataclass(frozen=True)
@@ -194,11 +199,14 @@ class _Chunk:
 
 @dataclass(frozen=True)
 class Reaching:
-    """What a module's names reach, as a run found it: its names that reach the words, and
-    the reaching names of the modules it imports they were found from (by path)."""
+    """What a module's names reach, as a run found it: its names that reach the words, its
+    names bound to a module of the project whose attributes reach (`from . import jobs as
+    kit`: "kit" -> the path of jobs.py), and what the modules its names may use made visible
+    when they were found (by path; see Reach._exported)."""
 
     names: frozenset[str]
     inputs: dict[str, frozenset[str]]
+    modules: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -210,6 +218,11 @@ class _Visible:
     names: set[str] = field(default_factory=set)
     attributes: dict[str, set[str]] = field(default_factory=dict)
     patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text
+    modules: dict[str, _Module] = field(default_factory=dict)  # names bound to a module whose attributes reach
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """A regular expression that finds a use of them in text (None for none)."""
+        return re.compile("|".join(dict.fromkeys(self.patterns))) if self.patterns else None
 
     def used_by(self, chunk: _Chunk) -> bool:
         return (bool(self.names) and not self.names.isdisjoint(chunk.names)) or any(
@@ -220,8 +233,9 @@ class _Visible:
 @dataclass
 class _State:
     names: set[str] = field(default_factory=set)  # the module's names that reach
+    modules: dict[str, _Module] = field(default_factory=dict)  # its names bound to a module that reaches
     chunks: list[_Chunk] | None = None  # while its group is settled
-    closure: tuple[_Module, ...] = ()  # the modules it imports, directly or not, and itself
+    closure: tuple[_Module, ...] | None = None  # the modules it imports, directly or not, and itself (once asked)
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
     has_word: bool | None = None  # a word is somewhere in its text
 
@@ -234,6 +248,7 @@ class Reach:
         self.words = tuple(words)
         self.key = " ".join(self.words)  # what the result cache keeps the names under
         self._states: dict[int, _State] = {}  # settled modules only
+        self._edge_lists: dict[int, list[_Module]] = {}  # see _edges
 
     def file_uses(self, path: str | Path, text: str) -> bool:
         """Whether the file at `path` (its text: `text`) uses a name of another module of
@@ -246,20 +261,35 @@ class Reach:
         state = self._settled(module)
         if state.pattern is None:
             visible = self._visible(module)
-            state.pattern = re.compile("|".join(visible.patterns) if visible.patterns else "(?!)")
+            state.pattern = visible.pattern() or re.compile("(?!)")
         return state.pattern.search(text) is not None
 
     def reaches(self, module: _Module, name: str) -> bool:
-        """Whether the top-level `name` of `module` reaches the words (the answer depends on
-        the modules it imports, directly or not: noted)."""
-        return name in self._settled(module).names
+        """Whether the top-level `name` of `module` reaches the words, or is bound to a
+        module whose attributes do (the answer depends on the modules it imports, directly or
+        not: noted)."""
+        state = self._settled(module)
+        return name in state.names or name in state.modules
 
     def _settled(self, module: _Module) -> _State:
         self._settle(module)
         state = self._states[id(module)]
+        if state.closure is None:
+            state.closure = self._closure(module)
         for member in state.closure:
             self.index.note(member)
         return state
+
+    def _closure(self, start: _Module) -> tuple[_Module, ...]:
+        """`start` and the modules whose names its own may use, directly or not (`_edges`)."""
+        found = {id(start): start}
+        pending = [start]
+        while pending:
+            for other in self._edges(pending.pop()):
+                if id(other) not in found:
+                    found[id(other)] = other
+                    pending.append(other)
+        return tuple(found.values())
 
     def _settle(self, start: _Module) -> None:
         """Find the reaching names of `start` and of every module it imports, directly or
@@ -277,7 +307,7 @@ class Reach:
             index_of[id(module)] = low[id(module)] = len(index_of)
             stack.append(module)
             on_stack.add(id(module))
-            work.append((module, list(self.index.imported(module))))
+            work.append((module, list(self._edges(module))))
 
         open_module(start)
         while work:
@@ -322,6 +352,8 @@ class Reach:
         for state, found in zip(states, kept):
             if found is not None:
                 state.names = set(found.names)
+                state.modules = {alias: other for alias, path in found.modules.items()
+                                 if (other := self.index.module_at(path)) is not None}
         texts: dict[int, str] = {}
         codes: dict[int, str] = {}  # their code, for those that hold a word or a visible name
         changed = True
@@ -333,16 +365,12 @@ class Reach:
                 if id(module) not in texts:
                     texts[id(module)] = self.index.text_of(module) or ""
                 changed |= self._grow(module, state, texts[id(module)], codes)
-        closure = {id(module): module for module in group}
-        for module in group:
-            for imported in self.index.imported(module):
-                closure.update((id(member), member) for member in self._states[id(imported)].closure)
-        members = tuple(closure.values())
         for module, state in zip(group, states):
-            state.closure = members
             state.chunks = None  # settled: the text of its statements is not read again
             if self.index.keeps_facts:
-                self.index.keep_reaching(module, self.key, Reaching(frozenset(state.names), self._inputs(module)))
+                modules = {alias: other.key for alias, other in state.modules.items()}
+                reaching = Reaching(frozenset(state.names), self._inputs(module), modules)
+                self.index.keep_reaching(module, self.key, reaching)
 
     def _kept_reaching(self, module: _Module) -> Reaching | None:
         facts = self.index.kept_facts(module)
@@ -352,31 +380,39 @@ class Reach:
         """The reaching names of the modules `module` imports (settled), by path; none for
         those without."""
         inputs = {}
-        for imported in self.index.imported(module):
-            names = self._states[id(imported)].names
-            if names and imported is not module:
-                inputs[imported.key] = frozenset(names)
+        for imported in self._edges(module):
+            names = self._exported(imported)
+            if names:
+                inputs[imported.key] = names
         return inputs
+
+    def _exported(self, module: _Module) -> frozenset[str]:
+        """What a settled module makes visible: its names that reach, and `alias=path` for
+        each name bound to a module that does."""
+        state = self._states[id(module)]
+        return frozenset(state.names) | {f"{alias}={other.key}" for alias, other in state.modules.items()}
 
     def _within(self, module: _Module, inputs: dict[str, frozenset[str]]) -> bool:
         """Whether the modules `module` imports reach no names beyond `inputs`."""
-        for imported in self.index.imported(module):
-            names = self._states[id(imported)].names
-            if names and imported is not module and not names <= inputs.get(imported.key, frozenset()):
+        for imported in self._edges(module):
+            names = self._exported(imported)
+            if names and not names <= inputs.get(imported.key, frozenset()):
                 return False
         return True
 
     def _grow(self, module: _Module, state: _State, text: str, codes: dict[int, str]) -> bool:
         visible = self._visible(module)
+        bound = not visible.modules.keys() <= state.modules.keys()
+        state.modules.update(visible.modules)
         if state.chunks is None:
             # Parsed only when a word, or a name it imports that reaches, is in its code: looked
             # for in the text first, then in the text without its comments and strings.
             if state.has_word is None:
                 state.has_word = any(word in text for word in self.words) and \
                     any(word in _code(module, text, codes) for word in self.words)
-            uses = re.compile("|".join(visible.patterns)) if visible.patterns else None
+            uses = visible.pattern()
             if not state.has_word and not (uses and uses.search(text) and uses.search(_code(module, text, codes))):
-                return False
+                return bound
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
         grown = True
@@ -387,30 +423,100 @@ class Reach:
                         or visible.used_by(chunk)) and not chunk.binds <= state.names:
                     state.names |= chunk.binds
                     grown = True
-        return len(state.names) != before
+        return bound or len(state.names) != before
+
+    def _edges(self, module: _Module) -> list[_Module]:
+        """The modules whose reaching names `module`'s names may use: those it imports, and
+        the packages it binds with the submodules it names as their attributes
+        (ProjectIndex.bound_packages)."""
+        found = self._edge_lists.get(id(module))
+        if found is None:
+            edges = {id(other): other for other in (*self.index.imported(module), *self.index.bound_packages(module))}
+            edges.pop(id(module), None)
+            found = self._edge_lists[id(module)] = list(edges.values())
+        return found
+
+    def _parts(self, target: _Module, among: list[_Module] | None = None,
+               aliases: bool = True) -> list[tuple[str, set[str]]]:
+        """The reaching names of the module `target` (`("", names)`); for a package, those of
+        each module beneath it (`among` them, when given), with the way there (`("sub.jobs",
+        names)`); and those of the modules its names are bound to (`("kit", names)` for
+        `from . import jobs as kit`)."""
+        state = self._states.get(id(target))
+        if state is None:
+            return []
+        parts = [("", state.names)]
+        if target.path.name == "__init__.py":
+            prefix = target.name + "."
+            for beneath in self.index.beneath(target) if among is None else among:
+                below = self._states.get(id(beneath)) if beneath.name.startswith(prefix) else None
+                if below is not None and below.names:
+                    parts.append((beneath.name[len(target.name) + 1:], below.names))
+        if aliases:
+            for alias, other in state.modules.items():
+                parts += [(".".join(filter(None, (alias, way))), names)
+                          for way, names in self._parts(other, aliases=False)]
+        return parts
 
     def _visible(self, module: _Module) -> _Visible:
         """The reaching names of other modules that `module`'s imports make visible."""
         visible = _Visible()
+        named = self._edges(module)  # the submodules its text names among them
         for binding in self.index.bindings(module):
+            if binding.module_import and binding.written == binding.target and "." in binding.target:
+                # `import shop.config` binds `shop`, whose submodules are its attributes.
+                package = self.index.find(module.root, binding.local)
+                if package is not None and package is not module and package.name == binding.local:
+                    self._see_module(visible, binding.local, binding.local, package, named)
             target = self.index.find(module.root, binding.target)
-            state = None if target is None or target is module else self._states.get(id(target))
-            if state is None or not state.names:
+            if target is None or target is module:
                 continue
-            names = state.names
             if binding.local == "*":
-                visible.names |= names
-                visible.patterns.extend(rf"\b{re.escape(name)}\b" for name in names)
-            elif target.name == binding.target:  # the binding names the module itself
-                attributes = {"*"} if _WILDCARD in names else names
-                visible.attributes.setdefault(binding.local, set()).update(attributes)
-                written = r"\s*\.\s*".join(map(re.escape, binding.written.split(".")))
-                listed = r"\w+" if "*" in attributes else "|".join(map(re.escape, sorted(attributes)))
-                visible.patterns.append(rf"\b{written}\s*\.\s*(?:{listed})\b")
-            elif binding.target.rsplit(".", 1)[-1] in names or _WILDCARD in names:
+                for way, names in self._parts(target, named):
+                    if way:  # a submodule the package imported, or a module bound to a name
+                        _see_names(visible, way.split(".", 1)[0], way, names)
+                    else:
+                        visible.names |= names
+                        visible.patterns.extend(rf"\b{re.escape(name)}\b" for name in names)
+                continue
+            if target.name == binding.target:  # the binding names the module itself
+                self._see_module(visible, binding.local, binding.written, target, named)
+                continue
+            state = self._states.get(id(target))
+            name = binding.target.rsplit(".", 1)[-1]
+            if state is not None and name in state.modules:  # a module bound to a name there
+                self._see_module(visible, binding.local, binding.local, state.modules[name])
+            names = state.names if state is not None else set()
+            if name in names or _WILDCARD in names:
                 visible.names.add(binding.local)
                 visible.patterns.append(rf"\b{re.escape(binding.local)}\b")
         return visible
+
+    def _see_module(self, visible: _Visible, local: str, written: str, target: _Module,
+                    among: list[_Module] | None = None) -> None:
+        """Make what reaches of the module `target` visible through the name `local`, which
+        the code writes `written` (`import a.b` refers to the module `a.b` as `a.b`, and binds
+        `a` to another); of the modules beneath it, those `among`, when given."""
+        parts = [(way, names) for way, names in self._parts(target, among) if names]
+        if parts and written == local:
+            visible.modules[local] = target
+        for way, names in parts:
+            _see_names(visible, local, ".".join(filter(None, (written, way))), names)
+
+
+def _see_names(visible: _Visible, local: str, written: str, names: set[str]) -> None:
+    """Make the reaching `names` of a module visible as attributes of the name `local`, the
+    module being written `written` in the code (`shop.jobs` is the submodule `jobs` of the
+    package `shop` bound to `shop`)."""
+    if not names:
+        return
+    attributes = {"*"} if _WILDCARD in names else names
+    visible.attributes.setdefault(local, set()).update(attributes)
+    pattern = r"\s*\.\s*".join(map(re.escape, written.split(".")))
+    # Any attribute, for a long list: the regular expression costs more to compile than the
+    # list saves (a module of multiprocessing has 60 names that reach).
+    listed = r"\w+" if "*" in attributes or len(attributes) > _LISTED else "|".join(map(re.escape, sorted(attributes)))
+    visible.patterns.append(rf"\b{pattern}\s*\.\s*(?:{listed})\b")
 
 
 def _code(module: _Module, text: str, codes: dict[int, str]) -> str:
@@ -483,22 +589,22 @@ def _chunks_by_ast(text: str, words: tuple[str, ...]) -> list[_Chunk]:
 # A line that starts in the first column (a top-level statement, once brackets are closed).
 _LINE_START = re.compile(r"^[^ \t\n]", re.MULTILINE)
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")  # clauses of the statement above
-_HEADER = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)")
+_HEADER = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _BRACKETS = str.maketrans("[{]}", "(())")
 # Where a name may be bound, each over-approximated: the names after `def`/`class`, after
 # `as` (one, or a bracketed list), after `import` (all of them: `a.b`, the alias, `*`), between
 # `for` and `in`, before `:=`, and in the targets of an assignment or an annotation.
 _DEFINED = re.compile(rf"\b{_HEADER.pattern}")  # a definition anywhere, nested ones too
-_AS = re.compile(r"\bas[ \t]*(?:[(\[]([^)\]]*)|([A-Za-z_]\w*))")
+_AS = re.compile(r"\bas[ \t]*(?:[(\[]([^)\]]*)|([^\W\d]\w*))")
 _IMPORTED = re.compile(r"\bimport\b[ \t]*(\([^)]*\)|[^\n;\\]*(?:\\[\s\S][^\n;\\]*)*)")
 _FOR_TARGETS = re.compile(r"\bfor\b([\s\S]*?)\bin\b")
-_WALRUS = re.compile(r"([A-Za-z_]\w*)[ \t]*:=")
-_ANNOTATED = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*:(?!=)", re.MULTILINE)
+_WALRUS = re.compile(r"([^\W\d]\w*)[ \t]*:=")
+_ANNOTATED = re.compile(r"^[ \t]*([^\W\d]\w*)[ \t]*:(?!=)", re.MULTILINE)
 _CASE = re.compile(r"^[ \t]*case\b([^\n]*)", re.MULTILINE)
 # `=` and the augmented assignments, not `==`, `!=`, `<=`, `>=` or `:=`.
 _ASSIGNMENT = re.compile(r"(?<![=!<>:])(?://|\*\*|<<|>>|[-+*/%&|^@])?=(?!=)")
-_TARGET_NAME = re.compile(r"(?<![.\w])[A-Za-z_]\w*")
+_TARGET_NAME = re.compile(r"(?<![.\w])[^\W\d]\w*")
 
 
 def _chunks_by_text(text: str, words: tuple[str, ...]) -> list[_Chunk] | None:

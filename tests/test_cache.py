@@ -508,6 +508,25 @@ def test_kept_module_facts_are_learnt_again_when_what_they_came_from_changes(app
     assert "MP201" in verdict_of(app, "render_all.py")[0]
 
 
+@pytest.mark.parametrize("use", ["from clips import kit\n\nkit.render('intro.mp4')\n",
+                                 "import clips.report\n\nclips.tools.render('intro.mp4')\n"],
+                         ids=["module-bound-to-a-name", "submodule-as-attribute"])
+def test_what_a_module_bound_to_a_name_or_a_package_reaches_is_kept_and_learnt_again(
+        app: Path, monkeypatch: pytest.MonkeyPatch, use: str) -> None:
+    """`kit` is clips/tools.py, bound in clips/__init__.py; `clips.tools` is the package's
+    attribute. A second run takes both from the cache; an edit of tools.py is seen."""
+    (app / "clips/__init__.py").write_text("from . import report\nfrom . import tools as kit\n")
+    (app / "render_all.py").write_text(use)
+    age(app)
+    first, settled = verdict_of(app, "render_all.py", monkeypatch)
+    assert "MP201" in first and "clips.tools" in settled
+    monkeypatch.undo()
+    assert verdict_of(app, "render_all.py", monkeypatch) == (first, [])
+    monkeypatch.undo()
+    _tools_without_processes(app)
+    assert "MP201" not in verdict_of(app, "render_all.py")[0]
+
+
 def test_module_facts_are_not_kept_for_files_written_just_now(app: Path) -> None:
     verdict_of(app, "render_all.py")
     assert kept_modules(app) == []

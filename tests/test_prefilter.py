@@ -92,6 +92,55 @@ def test_a_name_reaches_through_aliases_reexports_and_the_names_it_uses(tmp_path
     assert uses["package.py"][1] == expected
 
 
+_JOBS = """
+    import multiprocessing
+
+
+    def work(item):
+        return item * 2
+
+
+    def run_all():
+        process = multiprocessing.Process(target=work, args=(1,))
+        process.start()
+        process.join()
+"""
+
+
+@pytest.mark.parametrize(("main", "init"), [
+    # `import shop` binds the package; the package imported shop.jobs, which is its attribute.
+    ("import shop\n\nshop.jobs.run_all()\n", "from .jobs import run_all\n"),
+    # `import shop.config` binds `shop` too; shop.jobs is an attribute once anything imported it.
+    ("import shop.config\nimport shop.tools\n\nshop.jobs.run_all()\n", ""),
+    ("import shop.sub as sub\n\nsub.deep.jobs.run_all()\n", ""),
+], ids=["package", "dotted-import", "subpackage"])
+def test_a_name_of_a_submodule_reached_as_an_attribute_of_its_package_keeps_the_file(
+        tmp_path: Path, main: str, init: str) -> None:
+    """MP201 through the package's attribute: the model finds it (a process started at
+    import), and the name-based pass must too, or the prefilter hides it."""
+    files = {"main.py": main, "shop/__init__.py": init, "shop/config.py": "X = 1\n",
+             "shop/tools.py": "import shop.jobs\n", "shop/sub/__init__.py": "",
+             "shop/sub/deep/__init__.py": "from . import jobs\n",
+             "shop/jobs.py": textwrap.dedent(_JOBS), "shop/sub/deep/jobs.py": textwrap.dedent(_JOBS)}
+    found = _same_with_and_without_the_prefilter(tmp_path, files, "main.py")
+    assert [d.code for d in found] == ["MP201"]
+
+
+def test_a_module_bound_to_a_name_of_another_module_reaches_through_that_name(tmp_path: Path) -> None:
+    """`from . import jobs as kit` in shop/__init__.py: `from shop import kit` and
+    `shop.kit.run_all` lead to shop/jobs.py's names (the result cache keeps this:
+    test_cache.py)."""
+    files = {"shop/__init__.py": "from . import jobs as kit\n", "shop/jobs.py": _JOBS,
+             "alias.py": "from shop import kit\n\nkit.run_all()\n",
+             "attribute.py": "import shop\n\nshop.kit.run_all()\n",
+             "other.py": "from shop import kit\n\nkit.work(1)\n"}
+    index = project_index(tmp_path, files)
+    uses = {name: index.uses_names_reaching(tmp_path / name, (tmp_path / name).read_text(), _WORDS)
+            for name in ("alias.py", "attribute.py", "other.py")}
+    assert uses == {"alias.py": True, "attribute.py": True, "other.py": False}
+    assert index.reaches(index.module_at(tmp_path / "shop/__init__.py"), "kit", _WORDS)
+
+
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
     index = project_index(tmp_path, {
         "a.py": "import b\n\ndef start():\n    return b.helper()\n",
