@@ -59,6 +59,44 @@ def test_generated_blocks_use_the_files_tab_indentation():
                                              "\t\traise SystemExit(1)\n")
 
 
+SCRIPT_WITH_CONTINUATIONS = source('''
+    import multiprocessing
+
+
+    def work(x):
+        return x * 2
+
+
+    total = work(1) + \\
+        work(2)
+    if total > 1 and \\
+            total < 100:  # a comment \\ with a backslash
+        pool = multiprocessing.Pool(4)
+        print(pool.map(work, range(10)))
+        pool.close()
+        pool.join()
+''')
+
+
+@pytest.mark.parametrize(("indent", "newline"), [("    ", "\n"), ("\t", "\n"), ("    ", "\r\n")])
+def test_lines_a_backslash_continues_move_with_their_statement(indent, newline):
+    """MP201's guard moves the script's statements one block deeper: the continuation lines
+    keep their place relative to their statement (left as they were, they would sit at the
+    statement's own indentation: pycodestyle's E122, and E125 for the `if`)."""
+    text = SCRIPT_WITH_CONTINUATIONS.replace("    ", indent).replace("\n", newline)
+    fixed = mpcheck.fix_source(text, "script.py").text
+    assert fixed.endswith(source('''
+        if __name__ == "__main__":
+            total = work(1) + \\
+                work(2)
+            if total > 1 and \\
+                    total < 100:  # a comment \\ with a backslash
+                pool = multiprocessing.Pool(4)
+    ''').replace("    ", indent).replace("\n", newline) + f"{indent * 2}print(pool.map(work, range(10))){newline}"
+        f"{indent * 2}pool.close(){newline}{indent * 2}pool.join(){newline}")
+    assert mpcheck.fix_source(fixed, "script.py").text == fixed
+
+
 def test_crlf_file_gets_crlf_in_added_imports_and_wrapped_lines():
     text = ('import sys\r\n\r\nCONTEXT_FOR_THE_RENDER_WORKERS_OF_THIS_APPLICATION = '
             'multiprocessing_context("fork")\r\n')

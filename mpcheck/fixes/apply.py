@@ -16,7 +16,9 @@ between rounds), all others are applied together in one traversal:
 - the imports fixes asked for are added once each;
 - a line the edits made longer than the file's limit is wrapped (wrap.py);
 - form feeds leave the indentation of a module the fixes change (see
-  `_without_form_feeds_in_indentation`).
+  `_without_form_feeds_in_indentation`);
+- the lines a backslash continues keep their indentation relative to their statement when
+  it moves into a deeper block (`_continuations_moved_with_their_statements`).
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ def apply_fixes(module: cst.Module, fixes: Sequence[Fix], text: str | None = Non
     plan.add_imports()
     applier = _Applier(plan)
     fixed = applier.run(module)
-    if "\f" in (text if text is not None else module.code):
+    source = text if text is not None else module.code
+    if "\f" in source:
         fixed = _without_form_feeds_in_indentation(fixed)
+    if "\\\n" in source or "\\\r" in source:
+        fixed = _continuations_moved_with_their_statements(module, fixed)
     return _wrap_long_lines(fixed, applier.dirty, Style(module, text)), applied
 
 
@@ -70,6 +75,70 @@ class _FormFeedRemover(cst.CSTTransformer):
         if updated_node.indent is not None and "\f" in updated_node.indent:
             return updated_node.with_changes(indent=updated_node.indent.replace("\f", ""))
         return updated_node
+
+
+def _continuations_moved_with_their_statements(original: cst.Module, fixed: cst.Module) -> cst.Module:
+    """`fixed` with the lines that a backslash continues indented by as much more as their
+    statement now is (a statement moved under `if __name__ == "__main__":`): libcst indents a
+    moved statement's lines, and those inside brackets, but a backslash continuation is
+    whitespace it keeps as written, which would leave `total = a + \\` followed by `b` at the
+    statement's own indentation (pycodestyle's E122; E125 for an `if` header). Found by the
+    identity of the whitespace node, which transforms keep. A statement moved into a
+    shallower block keeps its continuations as they were: still indented more than it."""
+    before = _ContinuationIndents(original.default_indent)
+    original.visit(before)
+    if not before.indents:
+        return fixed
+    return fixed.visit(_ContinuationIndenter(fixed.default_indent, before.indents))
+
+
+class _Indents:
+    """The indentation of the code being visited (`current`), for a visitor or a
+    transformer that visits a module or statements of its top level."""
+
+    def __init__(self, default_indent: str) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.default_indent = default_indent
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.stack.append(self.default_indent if node.indent is None else node.indent)
+
+    def leave_IndentedBlock(self, original_node, updated_node=None):  # type: ignore[no-untyped-def]
+        self.stack.pop()
+        return updated_node
+
+    @property
+    def current(self) -> str:
+        return "".join(self.stack)
+
+
+class _ContinuationIndents(_Indents, cst.CSTVisitor):
+    """The indentation of the statement of each whitespace that holds a backslash
+    continuation, by the whitespace's identity."""
+
+    def __init__(self, default_indent: str) -> None:
+        super().__init__(default_indent)
+        self.indents: dict[int, str] = {}
+
+    def visit_SimpleWhitespace(self, node: cst.SimpleWhitespace) -> None:
+        if "\\" in node.value:
+            self.indents[id(node)] = self.current
+
+
+class _ContinuationIndenter(_Indents, cst.CSTTransformer):
+    def __init__(self, default_indent: str, indents: dict[int, str]) -> None:
+        super().__init__(default_indent)
+        self.indents = indents
+
+    def leave_SimpleWhitespace(self, original_node, updated_node):  # type: ignore[override]
+        was = self.indents.get(id(original_node))
+        now = self.current
+        if was is None or len(now) <= len(was) or not now.startswith(was):
+            return updated_node
+        deeper = now[len(was):]
+        lines = updated_node.value.split("\n")
+        return updated_node.with_changes(value="\n".join([lines[0], *(deeper + line for line in lines[1:])]))
 
 
 class _Plan:
@@ -600,25 +669,17 @@ def _wrap_long_lines(module: cst.Module, dirty: set[int], style: Style) -> cst.M
     return module if wrapper is None else module.with_changes(body=body)
 
 
-class _LineWrapper(cst.CSTTransformer):
+class _LineWrapper(_Indents, cst.CSTTransformer):
     """Wraps each one-line simple statement, and each one-line `with` header, longer than
     the file's limit."""
 
     def __init__(self, module: cst.Module, style: Style) -> None:
-        super().__init__()
+        super().__init__(module.default_indent)
         self.module = module
         self.style = style
-        self.indents: list[str] = []
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.indents.append(self.module.default_indent if node.indent is None else node.indent)
-
-    def leave_IndentedBlock(self, original_node, updated_node):  # type: ignore[override]
-        self.indents.pop()
-        return updated_node
 
     def leave_SimpleStatementLine(self, original_node, updated_node):  # type: ignore[override]
-        indent = "".join(self.indents)
+        indent = self.current
         code = self.module.code_for_node(updated_node.with_changes(leading_lines=())).rstrip("\r\n")
         if "\n" in code or "\r" in code or len(indent) + len(code) <= self.style.line_length:
             return updated_node
@@ -639,7 +700,7 @@ class _LineWrapper(cst.CSTTransformer):
         `with Pool(...) as pool:` a fix wrote)."""
         if not isinstance(node.body, cst.IndentedBlock):
             return node
-        indent = "".join(self.indents)
+        indent = self.current
         code = self.module.code_for_node(node.with_changes(leading_lines=()))
         header, newline, rest = code.partition(self.module.default_newline)
         header = header.rstrip()
