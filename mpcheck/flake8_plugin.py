@@ -12,7 +12,7 @@ It costs what `mpcheck check` costs: each flake8 process keeps one checker, so o
 index per project, and a file is parsed only when it passes the prefilter (libcst is not
 even imported before); results go to and come from the same result cache (`cache`,
 `cache-dir`, MPCHECK_NO_CACHE), so with the same settings flake8 and `mpcheck check` reuse
-each other's results.
+each other's results, and what each learnt of the project's modules.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import gc
+import multiprocessing.util
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +38,14 @@ def _checker_for(working_directory: Path) -> Checker:
     settings = load_settings(None, RULE_CODES, search_from=working_directory)
     # Every rule runs; flake8's own selection decides which codes are shown.
     every_rule = replace(settings, select=Settings.select, extend_select=(), ignore=())
-    return Checker(every_rule, fix_edits=False, cache_directory=settings.cache_directory(os.environ))
+    checker = Checker(every_rule, fix_edits=False, cache_directory=settings.cache_directory(os.environ))
+    if checker.cache is not None:
+        # flake8 tells a plugin nothing of the end of its run: what the checker learnt of the
+        # modules (modules.json, imports.json) is kept when the process exits. A finalizer of
+        # multiprocessing runs then in flake8's own process and in its pool's workers, which
+        # leave by os._exit() and never run atexit's handlers.
+        multiprocessing.util.Finalize(checker, checker.cache.close, exitpriority=0)
+    return checker
 
 
 class MpcheckPlugin:

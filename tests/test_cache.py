@@ -402,6 +402,18 @@ def test_the_flake8_plugin_keeps_the_project_hashes_too(app: Path) -> None:
     assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_flake8_plugin_keeps_what_it_learnt_of_the_modules(app: Path, jobs: str) -> None:
+    """At the end of flake8's run, in its own process or in its pool's workers, as `mpcheck
+    check` does at the end of its own: a pre-commit run of flake8 on an edited file then
+    takes what the modules it imports reach from the cache."""
+    age(app)
+    flake8 = run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "--jobs", jobs, "."],
+                         app, env={"MPCHECK_CACHE_DIR": ""})
+    assert "render_all.py:7:" in flake8.stdout
+    assert {"clips/tools.py", "render_all.py"} <= set(kept_modules(app))
+
+
 def test_a_hash_computed_just_after_a_change_is_not_kept(app: Path) -> None:
     """The files were written a moment ago: within a coarse clock's tick of that, a later
     change might not show in their stat."""
