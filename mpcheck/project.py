@@ -864,7 +864,7 @@ class ProjectIndex:
         if target is None:
             return set()
         wanted = None if names is None else set(names)
-        calls = self._naming(target, wanted) if wanted is not None else (lambda module: module is target)
+        calls = (lambda module: module is target) if wanted is None or reexports else self._naming(target, wanted)
         is_package = importer.path.name == "__init__.py"
         found = set()
         for name, bindings in model.module_scope.bindings.items():
