@@ -14,7 +14,7 @@ and local base classes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import libcst as cst
 
@@ -392,3 +392,28 @@ def dotted_name_of(expr: cst.CSTNode | None) -> str | None:
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def own_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """The nodes of `function`'s body that are its own (not in a nested def, lambda or class)."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+
+
+def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression]:
+    """The values of `function`'s own `return <value>` statements (not a nested def's)."""
+    return [node.value for node in own_nodes(function) if isinstance(node, cst.Return) and node.value is not None]
+
+
+def returns_value(function: cst.FunctionDef) -> bool:
+    """`function` has a `return <value>` of its own."""
+    return bool(returned_values(function))
+
+
+def is_generator(function: cst.FunctionDef) -> bool:
+    """`function` has a `yield` of its own: calling it makes a generator."""
+    return any(isinstance(node, cst.Yield) for node in own_nodes(function))

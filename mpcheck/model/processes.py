@@ -28,7 +28,7 @@ from .. import apis
 from ..apis import Role
 from ..project import Answers, Searches
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, decorator_names, \
-    literal_string
+    literal_string, returned_values
 from .scopes import Binding, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -566,6 +566,10 @@ class ProcessFacts:
                 for arg in expr.args:
                     if arg.keyword is None:
                         yield from self._loaders_in(arg.value, depth + 1)
+                return
+            for callee in self.callees(expr):  # a function of this file that returns one: `make_loader()`
+                for value in returned_values(callee):
+                    yield from self._loaders_in(value, depth + 1)
             return
         for value in self.model.values_of(expr, parameters=True):  # `def train(loader): for batch in loader`
             yield from self._loaders_in(value, depth + 1)

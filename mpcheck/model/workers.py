@@ -34,7 +34,7 @@ import libcst as cst
 
 from .. import apis
 from ..project import Answers
-from .names import argument, binding_symbol, class_member, decorator_names
+from .names import argument, binding_symbol, class_member, decorator_names, is_generator, returned_values
 from .processes import NOT_PROJECT, ProcessCall, binds_first_parameter
 from .scopes import Kind, ScopeKind, Site
 
@@ -673,19 +673,8 @@ def _qualname(scope) -> str:
     return ".".join(reversed(names))
 
 
-def _own_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
-    """The nodes of `function`'s body that are its own (not in a nested def, lambda or class)."""
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(node.children)
-
-
 def _returns_name(function: cst.FunctionDef, name: str) -> bool:
-    return any(isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value == name
-               for node in _own_nodes(function))
+    return any(isinstance(value, cst.Name) and value.value == name for value in returned_values(function))
 
 
 def _is_wraps(model: SemanticModel, decorator: cst.BaseExpression) -> bool:
@@ -693,13 +682,3 @@ def _is_wraps(model: SemanticModel, decorator: cst.BaseExpression) -> bool:
         symbol = model.resolve(decorator.func)
         return symbol is not None and symbol.qualname in ("functools.wraps", "functools.update_wrapper")
     return False
-
-
-def returns_value(function: cst.FunctionDef) -> bool:
-    """`function` has a `return <value>` of its own."""
-    return any(isinstance(node, cst.Return) and node.value is not None for node in _own_nodes(function))
-
-
-def is_generator(function: cst.FunctionDef) -> bool:
-    """`function` has a `yield` of its own: calling it makes a generator."""
-    return any(isinstance(node, cst.Yield) for node in _own_nodes(function))

@@ -164,6 +164,19 @@ class UnguardedProcessStart(Rule):
             """
             import torch.utils.data as data
 
+
+            def make_loader(dataset):
+                return data.DataLoader(dataset, batch_size=2)  # no workers: no processes
+
+
+            for batch in make_loader(range(10)):
+                print(batch)
+            """
+        ),
+        Valid(
+            """
+            import torch.utils.data as data
+
             loader = data.DataLoader(range(10), batch_size=2)  # no workers: no processes
             for batch in loader:
                 print(batch)
@@ -316,6 +329,39 @@ class UnguardedProcessStart(Rule):
             if __name__ == "__main__":
                 loader = DataLoader(torch.arange(8), batch_size=4, num_workers=2)
                 for batch in loader:
+                    print(batch.sum())
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+
+
+            def make_loader(batch_size, workers=4):
+                dataset = TensorDataset(torch.arange(100.0))
+                return DataLoader(dataset, batch_size=batch_size, num_workers=workers)
+
+
+            loader = make_loader(8)
+            for (batch,) in loader:
+                print(batch.sum())
+            """,
+            line=7,
+            message="DataLoader(num_workers>0) iterated on line 11 at import time",
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+
+
+            def make_loader(batch_size, workers=4):
+                dataset = TensorDataset(torch.arange(100.0))
+                return DataLoader(dataset, batch_size=batch_size, num_workers=workers)
+
+
+            if __name__ == "__main__":
+                loader = make_loader(8)
+                for (batch,) in loader:
                     print(batch.sum())
             """,
         ),

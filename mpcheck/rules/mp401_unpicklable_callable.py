@@ -8,7 +8,8 @@ import libcst as cst
 
 from ..findings import Applicability, Fix, Violation
 from ..model import Kind, Scope, ScopeKind, SemanticModel
-from ..model.workers import Carried, PickleProblem, Target, is_generator
+from ..model.names import is_generator
+from ..model.workers import Carried, PickleProblem, Target
 from .base import Explanation, Invalid, Rule, RuleContext, Valid, breakage_under, under_methods
 
 

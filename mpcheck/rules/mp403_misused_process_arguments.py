@@ -8,7 +8,8 @@ import libcst as cst
 
 from ..findings import EVERYWHERE, Applicability, Violation
 from ..model import UNKNOWN, SemanticModel, argument
-from ..model.workers import Carried, is_generator, returns_value
+from ..model.names import is_generator, returns_value
+from ..model.workers import Carried
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 # The catalogue's arguments that hold the positional arguments of the callable, as a tuple.
