@@ -97,6 +97,51 @@ def test_lines_a_backslash_continues_move_with_their_statement(indent, newline):
     assert mpcheck.fix_source(fixed, "script.py").text == fixed
 
 
+def test_blank_lines_between_the_branches_of_a_moved_statement_stay_empty():
+    """pytorch/examples' dcgan: an `if`/`elif`/`else` with blank lines between its branches
+    goes under MP201's guard; libcst would write the block's indentation on those lines
+    (pycodestyle's W293). A blank line inside a function that is not moved keeps its
+    spaces."""
+    text = source('''
+        import multiprocessing
+        import sys
+
+
+        def square(n):
+            value = n * n
+            return value
+
+
+        if sys.argv[-1] == "a":
+            items = [1]
+
+        elif sys.argv[-1] == "b":
+            items = [2]
+
+        else:
+            items = [3]
+        pool = multiprocessing.Pool(2)
+        print(pool.map(square, items))
+        pool.close()
+    ''').replace("n * n\n", "n * n\n    \n")
+    fixed = mpcheck.fix_source(text, "script.py").text
+    assert "    value = n * n\n    \n    return value\n" in fixed
+    assert fixed.endswith(source('''
+        if __name__ == "__main__":
+            if sys.argv[-1] == "a":
+                items = [1]
+
+            elif sys.argv[-1] == "b":
+                items = [2]
+
+            else:
+                items = [3]
+            pool = multiprocessing.Pool(2)
+            print(pool.map(square, items))
+            pool.close()
+    '''))
+
+
 def test_crlf_file_gets_crlf_in_added_imports_and_wrapped_lines():
     text = ('import sys\r\n\r\nCONTEXT_FOR_THE_RENDER_WORKERS_OF_THIS_APPLICATION = '
             'multiprocessing_context("fork")\r\n')

@@ -18,7 +18,8 @@ between rounds), all others are applied together in one traversal:
 - form feeds leave the indentation of a module the fixes change (see
   `_without_form_feeds_in_indentation`);
 - the lines a backslash continues keep their indentation relative to their statement when
-  it moves into a deeper block (`_continuations_moved_with_their_statements`).
+  it moves into a deeper block (`_continuations_moved_with_their_statements`), and its
+  blank lines stay empty (`_BlankLinesUnindented`).
 """
 
 from __future__ import annotations
@@ -90,6 +91,18 @@ def _continuations_moved_with_their_statements(original: cst.Module, fixed: cst.
     if not before.indents:
         return fixed
     return fixed.visit(_ContinuationIndenter(fixed.default_indent, before.indents))
+
+
+class _BlankLinesUnindented(cst.CSTTransformer):
+    """A moved statement's blank lines left empty: libcst writes the indentation of their
+    block on a blank line that had it, which was none at module level, so a statement moved
+    under `if __name__ == "__main__":` would get lines of spaces (pycodestyle's W293) between
+    its branches."""
+
+    def leave_EmptyLine(self, original_node, updated_node):  # type: ignore[override]
+        if updated_node.indent and updated_node.comment is None and not updated_node.whitespace.value:
+            return updated_node.with_changes(indent=False)
+        return updated_node
 
 
 class _Indents:
@@ -392,7 +405,7 @@ class _Applier(cst.CSTTransformer):
             if key in self.plan.taken:
                 if len(statements) != 1:
                     raise ValueError("a moved statement must be one statement after its own edits")
-                self.moved[key] = statements[0]
+                self.moved[key] = statements[0].visit(_BlankLinesUnindented())
                 statements, result = [], cst.RemovalSentinel.REMOVE
             elif key in self.plan.removed:
                 statements, result = [], cst.RemovalSentinel.REMOVE
