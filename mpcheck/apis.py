@@ -25,6 +25,13 @@ from dataclasses import dataclass
 # names it, and would be parsed, with every module its calls lead to.)
 PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "DataLoader", "billiard", "joblib", "pathos")
 
+# Standard-library modules that exist only on Unix ("Availability: Unix" in the Python Library
+# Reference: fcntl, grp, pwd, posix, pty, resource, syslog, termios, tty, and the deprecated
+# crypt, nis, spwd). A module that imports one unconditionally cannot be imported on Windows:
+# what breaks only there cannot break in it (project.unix_only_line).
+UNIX_ONLY_MODULES = frozenset({"fcntl", "grp", "pwd", "posix", "pty", "resource", "syslog", "termios", "tty",
+                               "crypt", "nis", "spwd"})
+
 # -- module families --------------------------------------------------------------------------
 
 # Packages that are the multiprocessing API under another name: (prefix, flavour). Their

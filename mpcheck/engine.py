@@ -30,7 +30,7 @@ from .dependencies import Reads, content_digest, recording
 from .explain import REPOSITORY_URL
 from .findings import (
     ERROR_CODES, INPUT_ERROR_CODE, INTERNAL_ERROR_CODE, INTERNAL_ERROR_NAME, Applicability, Diagnostic, Fix,
-    FixInfo, Violation, names_input_errors,
+    FixInfo, Violation, names_input_errors, narrow,
 )
 from .roots import find_root
 from .rules import RULES, RuleSpec
@@ -291,6 +291,12 @@ class Checker:
             position = model.position(violation.node)
             if suppressions.suppresses(rule.code, position.start.line):
                 continue
+            if any(breakage.platform == "windows" for breakage in breaks_on) and \
+                    model.unix_only_from is not None and position.start.line > model.unix_only_from:
+                # Below an import that raises on Windows (`import fcntl`): it cannot break there.
+                breaks_on = narrow(breaks_on, ("macos", "linux"))
+                if not breaks_on:
+                    continue
             fix = self.chosen_fix(violation)
             diagnostic = Diagnostic(
                 path=context.path,

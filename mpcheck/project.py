@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from .apis import PROCESS_WORDS, canonical, family
+from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
 from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
@@ -200,6 +200,7 @@ class ProjectIndex:
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
+        self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
@@ -294,6 +295,7 @@ class ProjectIndex:
         self._no_function.clear()
         self._beneath.clear()
         self._packages = None
+        self._unix_only.clear()
         self._namings.clear()
         for other in self._by_path.values():
             other.imported = other.packages = None  # a module may have been added
@@ -993,6 +995,36 @@ class ProjectIndex:
             self.note(module)
         return module.import_statements or None
 
+    def imports_unix_only(self, dotted: str, from_path: str | Path) -> bool | None:
+        """Whether importing `dotted` (an absolute name, imported in the file `from_path`) runs
+        a module of the project, or a package above it, that imports a module only Unix has
+        at its top level, unconditionally (`unix_only_line`): it raises on Windows. None when
+        the name's first part is no module of the project (`import resource` is the standard
+        library's, unless the project has a `resource` module where it is imported from)."""
+        caller = self.module_at(from_path)
+        root = caller.root if caller is not None else Path(os.path.abspath(from_path)).parent
+        parts = dotted.split(".")
+        found = False
+        for length in range(1, len(parts) + 1):
+            name = ".".join(parts[:length])
+            module = self.find(root, name)
+            if module is None or module.name != name:
+                continue
+            if module is not caller and self._is_unix_only(module):
+                return True
+            found = True
+        return False if found else None
+
+    def _is_unix_only(self, module: _Module) -> bool:
+        known = self._unix_only.get(id(module))
+        if known is None:
+            self._unix_only[id(module)] = False  # an import cycle adds nothing
+            text = self.text_of(module) or ""
+            known = self._unix_only[id(module)] = unix_only_line(
+                text, module.name, module.path.name == "__init__.py",
+                lambda dotted: self.imports_unix_only(dotted, module.path)) is not None
+        return known
+
     def model_of(self, module: _Module) -> SemanticModel | None:
         """The semantic model of another module of the project (parsed once, unless
         `forget_models` let it go)."""
@@ -1105,6 +1137,39 @@ def _bound_module(binding: ImportBinding) -> str:
     plain `import a.b.c` (`a`), the module or its attribute otherwise (`import a.b as x`:
     `a.b`; `from a import b`: `a.b`)."""
     return binding.local if binding.module_import and binding.written == binding.target else binding.target
+
+
+def unix_only_line(text: str, name: str, is_package: bool,
+                   imports_unix_only: Callable[[str], bool | None] = lambda dotted: None) -> int | None:
+    """The line of the first statement at the top level of `text` (the module `name`; not
+    under an `if`, a `try` or in a function) that imports a module only Unix has
+    (apis.UNIX_ONLY_MODULES: `import fcntl`), or a name `imports_unix_only` says leads to
+    one (an absolute dotted name; it answers None for a name outside the project, True for
+    a module of the project that does: ProjectIndex.imports_unix_only). On Windows that
+    statement raises ImportError: nothing of the module below it runs there. None when there
+    is none, or CPython cannot parse `text`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names = [alias.name for alias in statement.names]
+        elif isinstance(statement, ast.ImportFrom):
+            base = absolute_name("." * statement.level + (statement.module or ""), name, is_package)
+            if base is None:
+                continue
+            names = [base, *(f"{base}.{alias.name}" if base else alias.name for alias in statement.names
+                             if alias.name != "*")]
+        else:
+            continue
+        for dotted in filter(None, names):
+            in_project = imports_unix_only(dotted)
+            if in_project or (in_project is None and dotted.split(".", 1)[0] in UNIX_ONLY_MODULES):
+                return statement.lineno
+    return None
 
 
 def _attribute_chains(text: str, name: str) -> Iterator[list[str]]:

@@ -94,6 +94,41 @@ def test_every_use_of_the_renamed_name_is_rewritten_across_scopes():
     assert mp101_lines(fixed) == []
 
 
+_DAEMONIZE = "\n\ndef daemonize():\n    if os.fork():\n        os._exit(0)\n"
+
+
+@pytest.mark.parametrize(("files", "flagged"), [
+    # gunicorn: util.py imports fcntl; the arbiter imports util, directly or through a package.
+    ({"server/util.py": "import fcntl\nimport os\n", "server/arbiter.py": "import os\nfrom server import util\n"},
+     False),
+    ({"server/util.py": "import fcntl\n", "server/arbiter.py": "import os\nfrom .util import close_on_exec\n"},
+     False),
+    ({"server/__init__.py": "from .util import *\n", "server/util.py": "import pwd\n",
+      "server/arbiter.py": "import os\nimport server.config\n", "server/config.py": ""}, False),
+    # Imported under a try, or in a function: Windows gets past it.
+    ({"server/util.py": "try:\n    import fcntl\nexcept ImportError:\n    fcntl = None\n",
+      "server/arbiter.py": "import os\nfrom server import util\n"}, True),
+    ({"server/util.py": "def lock():\n    import fcntl\n", "server/arbiter.py": "import os\nfrom server import util\n"},
+     True),
+    # The project's own `resource` module, not the standard library's.
+    ({"resource.py": "LIMIT = 1\n", "server/arbiter.py": "import os\nimport resource\n"}, True),
+    # The function is defined above the import: code above it may run on Windows.
+    ({"server/arbiter.py": "import os\n" + _DAEMONIZE + "\n\nimport fcntl\n"}, True),
+], ids=["import", "relative", "package", "try", "function", "own-module", "above"])
+def test_code_below_an_import_that_raises_on_windows_cannot_break_there(tmp_path, files, flagged):
+    """`os.fork()` breaks only on Windows; a module that cannot be imported there (it imports
+    fcntl, or a module of its project that does, unconditionally at the top) is not
+    flagged below that import."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'server'\n")
+    for name, text in {"server/__init__.py": "", **files}.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + (_DAEMONIZE if name == "server/arbiter.py" and "daemonize" not in text else ""))
+    arbiter = tmp_path / "server/arbiter.py"
+    found = [d.code for d in mpcheck.check_source(arbiter.read_text(), str(arbiter))]
+    assert found == (["MP101"] if flagged else [])
+
+
 def test_a_name_exported_in_all_keeps_its_name():
     source = '__all__ = ["ForkProcess"]\nfrom multiprocessing.context import ForkProcess\n'
     fixed = mpcheck.fix_source(source, "compat.py").text

@@ -127,6 +127,22 @@ class SemanticModel:
         return Workers(self)
 
     @cached_property
+    def unix_only_from(self) -> int | None:
+        """The line below which nothing of this module runs on Windows: the first statement
+        at its top level that imports, unconditionally, a module only Unix has (`import
+        fcntl`), directly or through a module of its project (project.unix_only_line); None
+        when there is none. (Code above it, a function defined there included, may run on
+        Windows before that import raises.)"""
+        from ..project import unix_only_line
+
+        module = self.project.module_at(self.path) if self.project is not None else None
+        name = module.name if module is not None else ""
+        project = self.project
+        return unix_only_line(self.module.code, name, self.path.endswith("__init__.py"),
+                              (lambda dotted: project.imports_unix_only(dotted, self.path)) if project is not None
+                              else (lambda dotted: None))
+
+    @cached_property
     def parent_state(self) -> ParentState:
         """The module-level state the parent changes after import (state.py)."""
         return ParentState(self)

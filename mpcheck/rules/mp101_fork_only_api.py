@@ -62,8 +62,10 @@ class ForkOnlyApi(Rule):
             "`os.forkpty()` and `os.register_at_fork()`. `torch.multiprocessing` and `billiard` "
             "are the same API. Code under `if sys.platform != \"win32\":`, "
             "`if os.name == \"posix\":`, `hasattr(os, \"fork\")`, "
-            "`\"fork\" in get_all_start_methods()`, after an early exit on Windows, or in a "
-            "`try` whose `except` catches the error is not flagged."
+            "`\"fork\" in get_all_start_methods()`, after an early exit on Windows, below a "
+            "top-level import that raises on Windows (`import fcntl`, or a module of the project "
+            "that imports one of Unix's own modules there), or in a `try` whose `except` catches "
+            "the error is not flagged."
         ),
         why=(
             "Windows has only the `spawn` start method: `multiprocessing.context` defines the "
@@ -188,6 +190,19 @@ class ForkOnlyApi(Rule):
         ),
         Valid(
             """
+            # gunicorn's util.py: `import fcntl` raises on Windows, so nothing below runs there.
+            import fcntl
+            import os
+
+
+            def daemonize():
+                if os.fork():
+                    os._exit(0)
+                os.setsid()
+            """
+        ),
+        Valid(
+            """
             # A module of the project that happens to be called `fork` is not os.fork.
             from .tools import fork
             fork()
@@ -196,6 +211,37 @@ class ForkOnlyApi(Rule):
     ]
 
     INVALID = [
+        Invalid(
+            """
+            import os
+
+            try:
+                import fcntl  # Windows gets here too
+            except ImportError:
+                fcntl = None
+
+
+            def daemonize():
+                if os.fork():
+                    os._exit(0)
+            """,
+            line=10,
+            message="`os.fork()` does not exist on Windows",
+        ),
+        Invalid(
+            """
+            import os
+
+
+            def _after_fork_in_child():
+                print("child")
+
+
+            os.register_at_fork(after_in_child=_after_fork_in_child)
+            """,
+            line=8,
+            message="has no attribute 'register_at_fork'); guard it with `if hasattr(os, \"register_at_fork\"):`",
+        ),
         Invalid(
             """
             from multiprocessing.context import ForkProcess
@@ -482,11 +528,12 @@ class ForkOnlyApi(Rule):
             return
         module, _, name = symbol.spelled.rpartition(".")
         if module == "os":
+            # register_at_fork's callbacks have nothing to do where fork does not exist.
+            instead = "" if name == "register_at_fork" else "start a multiprocessing.Process instead, or "
             yield Violation(
                 node,
                 f"`os.{name}()` does not exist on Windows (AttributeError: module 'os' has no attribute "
-                f"'{name}'); start a multiprocessing.Process instead, or guard it with "
-                f"`if hasattr(os, \"{name}\"):`",
+                f"'{name}'); {instead}guard it with `if hasattr(os, \"{name}\"):`",
             )
             return
         if isinstance(node, cst.Call):
