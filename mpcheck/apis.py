@@ -7,7 +7,8 @@ result up here; no rule keeps a list of API names of its own.
 
 Sources: the CPython standard library 3.10-3.13 (`multiprocessing/context.py`, `pool.py`,
 `managers.py`, `concurrent/futures/process.py`, `socketserver.py`, `os` docs), torch 2.13
-(`torch/multiprocessing/__init__.py`, `spawn.py`), billiard 4, multiprocess 0.70, joblib 1.6;
+(`torch/multiprocessing/__init__.py`, `spawn.py`), billiard 4, multiprocess 0.70, joblib 1.6, tqdm 4.67
+(`tqdm/contrib/concurrent.py`);
 the facts cited as "facts §N" are in docs/facts.md.
 """
 
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 # the starter is named in the file. "multiprocess" covers multiprocessing and the dill-based
 # multiprocess, and torch.multiprocessing; concurrent.futures starts processes only through a
 # ProcessPoolExecutor, and torch only through torch.multiprocessing and a DataLoader, each
-# named however its module is imported. (Not "torch": nearly every module of a torch project
-# names it, and would be parsed, with every module its calls lead to.)
-PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "DataLoader", "billiard", "joblib", "pathos")
+# named however its module is imported, and tqdm's pool through `process_map`. (Not "torch":
+# nearly every module of a torch project names it, and would be parsed, with every module its
+# calls lead to.)
+PROCESS_WORDS = ("multiprocess", "ProcessPoolExecutor", "DataLoader", "billiard", "joblib", "pathos", "process_map")
 
 # Standard-library modules that exist only on Unix ("Availability: Unix" in the Python Library
 # Reference: fcntl, grp, pwd, posix, pty, resource, syslog, termios, tty, and the deprecated
@@ -334,6 +336,13 @@ _APIS = [
     # the main module like multiprocessing's do.
     *(Api(f"pathos.multiprocessing.ProcessPool().{method}", Role.STARTS, f"ProcessPool.{method}()")
       for method in ("map", "imap", "uimap", "amap", "pipe", "apipe")),
+    # tqdm/contrib/concurrent.py: `process_map(fn, *iterables)` runs `ProcessPoolExecutor(max_workers=...,
+    # initializer=tqdm's own set_lock).map(fn, *iterables)` in a `with` block: it starts the workers and
+    # pickles `fn` and the items as the executor's map does; its default size, min(32, cpu_count() + 4),
+    # stays within Windows' 61.
+    Api("tqdm.contrib.concurrent.process_map", Role.STARTS | Role.PICKLES_CALLABLE | Role.PICKLES_DATA,
+        "process_map()", callable_argument=_arg(0, "fn"), rest_is_data=True, rest_items=True, pickled_under=_ALL,
+        workers_argument=_arg(None, "max_workers"), default_workers_clamped=True),
     Api("loky.ProcessPoolExecutor", Role.POOL, "ProcessPoolExecutor()"),
     Api("loky.get_reusable_executor", Role.POOL, "get_reusable_executor()"),
     # -- threads that look like processes
@@ -341,6 +350,7 @@ _APIS = [
     Api("concurrent.futures.ThreadPoolExecutor", Role.THREADS, "ThreadPoolExecutor()"),
     Api("threading.Thread", Role.THREADS, "Thread()"),
     Api("pathos.threading.ThreadPool", Role.THREADS, "ThreadPool()"),
+    Api("tqdm.contrib.concurrent.thread_map", Role.THREADS, "thread_map()"),
     # -- start methods
     Api("multiprocessing.set_start_method", Role.SETS_START_METHOD, "set_start_method()"),
     Api("multiprocessing.get_context", Role.NONE, "get_context()"),

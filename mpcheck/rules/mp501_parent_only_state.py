@@ -154,6 +154,28 @@ class ParentOnlyState(Rule):
     INVALID = [
         Invalid(
             """
+            # coqui-ai/TTS find_unique_phonemes.py: tqdm's process_map is a process pool.
+            from tqdm.contrib.concurrent import process_map
+
+
+            def compute(item):
+                return phonemizer(item)
+
+
+            def main():
+                global phonemizer
+                phonemizer = str.upper
+                print(process_map(compute, ["a", "b"], max_workers=2))
+
+
+            if __name__ == "__main__":
+                main()
+            """,
+            line=6,
+            message="compute() runs in a worker (process_map() on line 12) and reads phonemizer",
+        ),
+        Invalid(
+            """
             import multiprocessing
 
 
