@@ -216,7 +216,7 @@ class UnclosedPool(Rule):
             verb = "shut down" if executor else "closed"
             outlive = ("its worker processes live until it is collected or the program exits" if executor else
                        "its worker processes outlive it (ResourceWarning: unclosed running multiprocessing pool) "
-                       "and can hang the program at exit")
+                       "and, the multiprocessing documentation warns, can hang the program at finalization")
             holder = _holder(model, site)
             if holder is None:
                 if _used_in_place(model, site):
