@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 _FORMAT = 1
 _MISSING = "missing"
+_MERGES = 3  # how many times close() writes modules.json at most (see there)
 _RACY_NS = 2_000_000_000  # a change this close to a stat may not show in its modification time
 _GITIGNORE = "# Automatically created by mpcheck.\n*\n"
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -291,7 +292,6 @@ class ResultCache:
             if entry != kept:
                 project["modules"][name] = entry
                 changed = True
-        self._learnt.clear()
         return changed
 
     def _kept_modules(self) -> dict[str, dict]:
@@ -353,7 +353,12 @@ class ResultCache:
         if self._new_imports:
             self._write("imports.json", self._imports)
             self._new_imports = False
-        if keep_modules and self._learnt and self._merge_learnt():
+        # Another run may have written since this one read (flake8's workers end together):
+        # what is there now is read again and merged, until it holds what this run learnt.
+        for _ in range(_MERGES if keep_modules and self._learnt else 0):
+            self._modules = None
+            if not self._merge_learnt():
+                break
             self._write("modules.json", {"source": _source_stamp(), "projects": self._modules})
         self._learnt.clear()
 

