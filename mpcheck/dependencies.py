@@ -17,9 +17,10 @@ import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Generic, Hashable, Iterator, TypeVar
 
 _T = TypeVar("_T")
+_K = TypeVar("_K", bound=Hashable)
 
 
 def content_digest(data: bytes) -> str:
@@ -27,7 +28,7 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass
+@dataclass(eq=False)  # a recording is closed by identity: two may hold the same reads
 class Reads:
     """Absolute paths, as strings."""
 
@@ -59,6 +60,13 @@ def recording() -> Iterator[Reads]:
         yield reads
     finally:
         _open.remove(reads)
+
+
+def last_recording() -> Reads | None:
+    """The recording opened last, None when none is open. What was noted while it was the
+    last one open is in it and in every one open around it: a reader that notes the same
+    reads over and over may skip them while this is the same object."""
+    return _open[-1] if _open else None
 
 
 @contextmanager
@@ -130,20 +138,36 @@ def note(reads: Reads) -> None:
         open_reads.add(reads)
 
 
-def remembered(function: Callable[..., _T]) -> Callable[..., _T]:
-    """`functools.cache`, and what the first call read is noted again on every call."""
-    results: dict[tuple, tuple[_T, Reads]] = {}
+class Remembered(Generic[_K, _T]):
+    """Results worked out once per key, for the run, with what working one out read noted
+    again on every use (a file checked after another records the reads the first one's
+    check made for both)."""
 
-    @functools.wraps(function)
-    def wrapper(*arguments):
-        found = results.get(arguments)
+    def __init__(self) -> None:
+        self._results: dict[_K, tuple[_T, Reads]] = {}
+
+    def get(self, key: _K, work_out: Callable[[], _T]) -> _T:
+        """The result for `key`: `work_out()`'s, called the first time only."""
+        found = self._results.get(key)
         if found is None:
             with recording() as reads:
-                value = function(*arguments)
-            found = results[arguments] = (value, reads)
+                value = work_out()
+            found = self._results[key] = (value, reads)
         else:
             note(found[1])
         return found[0]
+
+    def clear(self) -> None:
+        self._results.clear()
+
+
+def remembered(function: Callable[..., _T]) -> Callable[..., _T]:
+    """`functools.cache` by `Remembered`: what the first call read is noted again on every call."""
+    results: Remembered[tuple, _T] = Remembered()
+
+    @functools.wraps(function)
+    def wrapper(*arguments):
+        return results.get(arguments, lambda: function(*arguments))
 
     wrapper.cache_clear = results.clear  # type: ignore[attr-defined]
     return wrapper

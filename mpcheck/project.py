@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
-from .dependencies import content_digest, note_file, note_graph, note_project, remembered, unrecorded
+from .dependencies import Remembered, content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
 from .reach import ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions
 from .roots import find_root, module_name
@@ -199,6 +199,7 @@ class ProjectIndex:
         self._top_names: frozenset[str] | None = None
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
+        self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
@@ -728,8 +729,10 @@ class ProjectIndex:
         module = self.split(root, dotted.split("(", 1)[0])[0] if dotted is not None else None
         if module is None or target is None:
             return True
-        return self._imports_one_of(module, lambda module: module is target or any(
-            target.name.startswith(_bound_module(binding) + ".") for binding in self.bindings(module)))
+        # Asked for every call a walk meets (on huggingface/accelerate, 33,000 times for 235 pairs).
+        return self._leads.get((id(module), id(target)), lambda: self._imports_one_of(
+            module, lambda module: module is target or any(
+                target.name.startswith(_bound_module(binding) + ".") for binding in self.bindings(module))))
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from .dependencies import Reads, last_recording
 from .source import source_lines
 
 if TYPE_CHECKING:
@@ -238,6 +239,7 @@ class _State:
     closure: tuple[_Module, ...] | None = None  # the modules it imports, directly or not, and itself (once asked)
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
     has_word: bool | None = None  # a word is somewhere in its text
+    noted_in: Reads | None = None  # the recording its closure was last noted in (`_settled`)
 
 
 class Reach:
@@ -276,8 +278,12 @@ class Reach:
         state = self._states[id(module)]
         if state.closure is None:
             state.closure = self._closure(module)
-        for member in state.closure:
-            self.index.note(member)
+        recording = last_recording()
+        if recording is not None and state.noted_in is not recording:
+            # Asked for every name a check looks up: the closure is noted once per recording.
+            for member in state.closure:
+                self.index.note(member)
+            state.noted_in = recording
         return state
 
     def _closure(self, start: _Module) -> tuple[_Module, ...]:
