@@ -261,9 +261,11 @@ class Checker:
         if project is not None:
             project.forget_models()
             project.set_text(Path(path), text)
-        model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
-        if project is not None:
-            project.adopt(Path(path), model, text)
+        model = project.kept_model(Path(path)) if project is not None else None
+        if model is None:
+            model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
+            if project is not None:
+                project.adopt(Path(path), model, text)
         found: list[tuple[type[Rule], Violation, Diagnostic]] = []
         errors = []
         for rule in rules:

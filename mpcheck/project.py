@@ -314,6 +314,16 @@ class ProjectIndex:
             module.parsed, module.model, module.size = True, model, len(text)
             self._used(module)
 
+    def kept_model(self, path: Path) -> SemanticModel | None:
+        """The model of the module at `path` that a question of another file's check made,
+        while it is kept (`forget_models`): made from the text the index has for it, which
+        `set_text` makes the text being checked. The file being checked is parsed once."""
+        module = self.module_at(path)
+        if module is None or module.model is None:
+            return None
+        self._used(module)
+        return module.model
+
     # -- lookups ---------------------------------------------------------------------------
 
     def module_at(self, path: str | Path) -> _Module | None:

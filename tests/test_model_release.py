@@ -5,6 +5,7 @@ them out again when that one was released."""
 from __future__ import annotations
 
 import gc
+import textwrap
 from pathlib import Path
 
 import libcst as cst
@@ -82,3 +83,46 @@ def test_a_name_that_is_no_function_is_not_parsed_again_after_its_model_went(tmp
     assert parsed == ["app.compat"]
     found = index.definition_of(".compat.note", caller)
     assert found is not None and found[1].name.value == "note"
+
+
+RENDER_FARM = {
+    # render.py starts its workers at import through farm.py: checking it asks for farm.py's
+    # model, and farm.py is checked next.
+    "render.py": """
+        import farm
+
+        farm.render_all(["intro.blend", "credits.blend"])
+        """,
+    "farm.py": """
+        import multiprocessing
+
+
+        def render(scene):
+            print("rendering", scene)
+
+
+        def render_all(scenes):
+            with multiprocessing.Pool(2) as pool:
+                pool.map(render, scenes)
+        """,
+}
+
+
+def test_a_file_whose_model_another_files_check_made_is_not_parsed_again(tmp_path, monkeypatch):
+    import mpcheck.parsing
+    from mpcheck.engine import Checker
+
+    root = _project(tmp_path, {name: textwrap.dedent(text).lstrip() for name, text in RENDER_FARM.items()})
+    files = [(root / name, str(root / name)) for name in RENDER_FARM]
+    parse_module = mpcheck.parsing.parse_module
+    parsed = []
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+
+    def findings(listed) -> list[tuple[str, int, str]]:
+        return [(result.path, diagnostic.line, diagnostic.code)
+                for result in Checker().run_files(listed, jobs=1) for diagnostic in result.diagnostics]
+
+    together = findings(files)
+    assert sorted(parsed) == sorted((root / name).read_text() for name in RENDER_FARM)
+    assert (str(root / "render.py"), 3, "MP201") in together
+    assert together == findings(files[:1]) + findings(files[1:])  # the same as each checked alone
