@@ -13,7 +13,6 @@ the statuses of its own).
 from __future__ import annotations
 
 import difflib
-import gc
 import os
 import signal
 import sys
@@ -230,9 +229,9 @@ def _until_interrupted(**options) -> int:
 
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
-    from .engine import collect_cycles_less_often
+    from .engine import pause_cycle_collection
 
-    thresholds = collect_cycles_less_often()
+    resume_cycle_collection = pause_cycle_collection()
     try:
         return _run(**options)
     except KeyboardInterrupt:
@@ -240,7 +239,7 @@ def _until_interrupted(**options) -> int:
     except _Terminated:
         number = signal.SIGTERM
     finally:
-        gc.set_threshold(*thresholds)  # the command may run inside another program (tests)
+        resume_cycle_collection()  # the command may run inside another program (tests)
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
     done = "; every file is either fixed or as it was" if options["fix"] or options["diff"] else ""

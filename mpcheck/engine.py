@@ -48,13 +48,18 @@ if TYPE_CHECKING:
 
 # A fix that needs more rounds than this is not converging; stop and report what is left.
 _MAX_FIX_ROUNDS = 10
-# How many objects mpcheck's own processes (the command line's, its workers) allocate between
-# two runs of the cycle collector's youngest generation; Python's default is 700. libcst
-# makes millions of objects that live as long as their tree, and every run of the collector
-# goes through the young ones: on the standard library (734 files, --jobs 1) the default cost
-# 50 s, this 38 s, with the same peak memory (models free themselves when let go:
-# SemanticModel.release). mypy raises it for the same reason (mypy/build.py, `build`: 150,000).
-_COLLECTION_THRESHOLD = 10_000
+# The cycle collector, in mpcheck's own processes (the command line's, its workers) and while
+# the flake8 plugin checks a file: libcst makes millions of objects that live as long as their
+# tree, and models free themselves by reference counting when let go (SemanticModel.release),
+# so the collector finds next to nothing (18,000 objects in cycles over huggingface/accelerate's
+# 197 files, most of them recursive closures), while each of its automatic full collections goes
+# through every live object again (0.6 s with the models the budget keeps on the stdlib). Its
+# automatic runs are off; a full collection runs between files once more objects were made
+# (net) since the last one than it left alive, and at least this many: each collection goes
+# through as many objects as were made to pay for it. mypy tunes the collector for the same
+# reason (mypy/build.py, `build`).
+_MIN_OBJECTS_BETWEEN_COLLECTIONS = 1_000_000
+_alive_after_collection = 0
 
 
 @dataclass
@@ -416,6 +421,7 @@ class Checker:
         with recording() as reads:
             result = self.fix_file(path, display) if fixing else self.check_file(path, display)
         result.reads = reads
+        collect_cycles_when_due()
         return result
 
     # -- the result cache -------------------------------------------------------------
@@ -559,12 +565,27 @@ _PARALLEL_MIN_FILES = 4
 _worker_checker: Checker | None = None  # the checker of this worker process
 
 
-def collect_cycles_less_often() -> tuple[int, ...]:
-    """Set the cycle collector's threshold for mpcheck's own processes (_COLLECTION_THRESHOLD);
-    returns the thresholds it replaced, for gc.set_threshold."""
-    previous = gc.get_threshold()
-    gc.set_threshold(_COLLECTION_THRESHOLD, *previous[1:])
-    return previous
+def pause_cycle_collection() -> Callable[[], None]:
+    """Stop the cycle collector's automatic runs for mpcheck's work (see
+    _MIN_OBJECTS_BETWEEN_COLLECTIONS); returns the function that turns them back on, if they
+    were. `collect_cycles_when_due` collects between files."""
+    enabled = gc.isenabled()
+    gc.disable()
+    return gc.enable if enabled else _nothing
+
+
+def _nothing() -> None:
+    pass
+
+
+def collect_cycles_when_due() -> None:
+    """A full collection, when more objects were made since the last one (net of those freed:
+    the collector's own count) than the last one left alive, and at least
+    _MIN_OBJECTS_BETWEEN_COLLECTIONS. Call it between files."""
+    global _alive_after_collection
+    if gc.get_count()[0] > max(_MIN_OBJECTS_BETWEEN_COLLECTIONS, _alive_after_collection):
+        gc.collect()
+        _alive_after_collection = len(gc.get_objects())
 
 
 def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
@@ -574,7 +595,7 @@ def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[P
     import multiprocessing
 
     global _worker_checker
-    collect_cycles_less_often()
+    pause_cycle_collection()  # for the worker's whole life
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = multiprocessing.parent_process()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import shutil
 import subprocess
 import sys
@@ -117,24 +118,49 @@ def test_flake8_one_file_at_a_time_sees_the_project(tmp_path):
     assert flake8.stdout.splitlines() == mpcheck_run.stdout.splitlines()
 
 
-def test_the_plugin_leaves_flake8s_cycle_collector_as_it_found_it(monkeypatch):
-    """It collects cycles less often while it checks a file, as mpcheck's own processes do,
-    and gives flake8's process its own setting back, even when the check raises."""
+def test_the_plugin_leaves_the_cycle_collector_as_it_found_it_outside_flake8s_workers(monkeypatch):
+    """The collector does not run by itself while the plugin checks a file, as in mpcheck's
+    own processes; a process that is no worker of flake8's pool (flake8 run by another program,
+    or with one job) gets its setting back, even when the check raises."""
     lines = (RENDER_FARM / "render_farm" / "app.py").read_text().splitlines(keepends=True)
     seen = []
     real = Checker.check_text
 
     def check_text(self, text, path):
-        seen.append(gc.get_threshold()[0])
+        seen.append(gc.isenabled())
         if len(seen) > 1:
             raise RuntimeError("a bug")
         return real(self, text, path)
 
     monkeypatch.setattr(Checker, "check_text", check_text)
-    before = gc.get_threshold()
+    assert gc.isenabled()
     monkeypatch.chdir(RENDER_FARM)
     assert [finding[2].split()[0] for finding in MpcheckPlugin(None, "render_farm/app.py", lines).run()] == ["MP101"]
-    assert gc.get_threshold() == before
+    assert gc.isenabled()
     with pytest.raises(RuntimeError):
         list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
-    assert gc.get_threshold() == before and seen[0] == seen[1] > before[0]
+    assert gc.isenabled() and seen == [False, False]
+
+
+def test_a_worker_of_flake8s_pool_keeps_the_collector_off(monkeypatch):
+    """A worker of flake8's pool only runs checks: the collector stays off between files
+    there, and collects when due (engine.collect_cycles_when_due)."""
+    import flake8.checker
+
+    import mpcheck.flake8_plugin as plugin
+
+    lines = (RENDER_FARM / "render_farm" / "app.py").read_text().splitlines(keepends=True)
+    monkeypatch.chdir(RENDER_FARM)
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    plugin._in_a_flake8_worker.cache_clear()
+    try:
+        assert not plugin._in_a_flake8_worker()  # a child process, but not flake8's
+        plugin._in_a_flake8_worker.cache_clear()
+        monkeypatch.setattr(flake8.checker, "_mp", ("checkers", "options"), raising=False)
+        asked = []
+        monkeypatch.setattr(plugin, "collect_cycles_when_due", lambda: asked.append(1))
+        list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
+        assert not gc.isenabled() and asked == [1]
+    finally:
+        gc.enable()
+        plugin._in_a_flake8_worker.cache_clear()

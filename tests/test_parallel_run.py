@@ -76,3 +76,50 @@ def test_a_run_holds_no_result_it_has_handed_over_nor_the_text_of_a_clean_file(m
         previous = weakref.ref(result)
         del result
     assert held and not any(held)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_cycles_are_collected_between_files_once_enough_objects_were_made(monkeypatch):
+    """The collector's automatic runs are off during a run (engine.pause_cycle_collection):
+    a full collection runs between files once more objects were made since the last one
+    than it left alive, and at least the floor."""
+    import mpcheck.engine as engine
+
+    monkeypatch.setattr(engine, "_MIN_OBJECTS_BETWEEN_COLLECTIONS", 10_000)
+    monkeypatch.setattr(engine, "_alive_after_collection", 0)
+    resume = engine.pause_cycle_collection()
+    try:
+        gc.collect()
+        cycle = _Cycle()
+        garbage = weakref.ref(cycle)
+        del cycle
+        engine.collect_cycles_when_due()
+        assert garbage() is not None  # too few objects made since: not collected yet
+        made = [[] for _ in range(20_000)]
+        engine.collect_cycles_when_due()
+        assert garbage() is None
+        assert engine._alive_after_collection > len(made)  # the next one waits for as many more
+        assert not gc.isenabled()
+    finally:
+        resume()
+    assert gc.isenabled()
+
+
+def test_the_command_gives_the_collector_back(cli, tmp_path):
+    (tmp_path / "app.py").write_text(HAZARD)
+    assert gc.isenabled()
+    assert cli("check", str(tmp_path / "app.py")).exit_code == 1
+    assert gc.isenabled()
+
+
+def test_a_run_in_one_process_looks_for_a_due_collection_after_each_file_it_checks(many_files, monkeypatch):
+    import mpcheck.engine as engine
+
+    asked = []
+    monkeypatch.setattr(engine, "collect_cycles_when_due", lambda: asked.append(1))
+    list(Checker(fix_edits=False).run_files(many_files, jobs=1))
+    assert len(asked) == sum(1 for path, _ in many_files if path.read_text(errors="replace") == HAZARD) > 0
