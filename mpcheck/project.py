@@ -294,6 +294,7 @@ class ProjectIndex:
         self._top_names = None
         self._reexports.clear()
         self._no_function.clear()
+        self._leads.clear()
         self._beneath.clear()
         self._packages = None
         self._unix_only.clear()

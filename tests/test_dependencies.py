@@ -77,3 +77,13 @@ def test_what_leads_to_a_module_is_noted_into_each_recording(tmp_path: Path) -> 
             assert index.leads_to("tasks.run_all", app, helpers)
             assert not index.leads_to("helpers.start", app, tasks)
         assert {tasks, helpers} <= set(reads.files), reads.files
+
+
+def test_what_leads_to_a_module_is_worked_out_again_once_a_text_changes(tmp_path: Path) -> None:
+    # app.py imports tasks.py, which imports helpers.py; then tasks.py's import goes (a fix
+    # changed the text being checked): app.py, unchanged, no longer leads to helpers.py.
+    index = project_index(tmp_path, PROJECT)
+    tasks, helpers = str(tmp_path / "tasks.py"), str(tmp_path / "helpers.py")
+    assert index.leads_to("app.main", helpers, helpers)
+    index.set_text(Path(tasks), "def run_all():\n    pass\n")
+    assert not index.leads_to("app.main", helpers, helpers)
