@@ -266,7 +266,7 @@ class Checker:
         if project is not None:
             project.forget_models()
             project.set_text(Path(path), text)
-        model = project.kept_model(Path(path)) if project is not None else None
+        model = project.kept_model(Path(path), text) if project is not None else None
         if model is None:
             model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
             if project is not None:

@@ -162,6 +162,7 @@ class _Module:
     imported: list[_Module] | None = None  # the modules of the project those name
     packages: list[_Module] | None = None  # see ProjectIndex.bound_packages
     model: SemanticModel | None = field(default=None, repr=False)
+    model_text: str | None = field(default=None, repr=False)  # the text `model` was made from
     parsed: bool = False
     size: int = 0  # characters of the text its model was made from
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
@@ -312,15 +313,17 @@ class ProjectIndex:
         if module is not None:
             if module.model is not None and module.model is not model:
                 self._forgotten.append(module.model)
-            module.parsed, module.model, module.size = True, model, len(text)
+            module.parsed, module.model, module.model_text, module.size = True, model, text, len(text)
             self._used(module)
 
-    def kept_model(self, path: Path) -> SemanticModel | None:
-        """The model of the module at `path` that a question of another file's check made,
-        while it is kept (`forget_models`): made from the text the index has for it, which
-        `set_text` makes the text being checked. The file being checked is parsed once."""
+    def kept_model(self, path: Path, text: str) -> SemanticModel | None:
+        """The model of the module at `path` that a question of another file's check made
+        from `text`, while it is kept (`forget_models`): the file being checked is parsed
+        once. None when it was made from another text: the index reads a module's file
+        again when asked, and the file may have changed on disk since (another `mpcheck fix`
+        wrote it)."""
         module = self.module_at(path)
-        if module is None or module.model is None:
+        if module is None or module.model is None or module.model_text != text:
             return None
         self._used(module)
         return module.model
@@ -1049,7 +1052,7 @@ class ProjectIndex:
 
             module.parsed = True
             text = self.text_of(module)
-            module.size = len(text or "")
+            module.size, module.model_text = len(text or ""), text
             if text is not None:
                 try:
                     module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path),
@@ -1074,7 +1077,7 @@ class ProjectIndex:
             self._modeled_size -= oldest.size
             if oldest.model is not None:
                 self._forgotten.append(oldest.model)
-            oldest.model, oldest.parsed = None, False
+            oldest.model, oldest.model_text, oldest.parsed = None, None, False
 
     def release_forgotten(self) -> None:
         """Release (SemanticModel.release) the models `forget_models` let go. Called when a

@@ -126,3 +126,26 @@ def test_a_file_whose_model_another_files_check_made_is_not_parsed_again(tmp_pat
     assert sorted(parsed) == sorted((root / name).read_text() for name in RENDER_FARM)
     assert (str(root / "render.py"), 3, "MP201") in together
     assert together == findings(files[:1]) + findings(files[1:])  # the same as each checked alone
+
+
+def test_a_model_made_from_an_older_text_of_the_file_is_not_used(tmp_path):
+    # The project read farm.py for render.py's check; then farm.py changed on disk (another
+    # `mpcheck fix` wrote it) before its own check, which must look at the new text.
+    from mpcheck.engine import Checker
+
+    files = {name: textwrap.dedent(text).lstrip() for name, text in RENDER_FARM.items()}
+    files["farm.py"] = "from multiprocessing.context import ForkProcess\n" + files["farm.py"]
+    root = _project(tmp_path, files)
+    render, farm = root / "render.py", root / "farm.py"
+    checker = Checker()
+    assert list(checker.run_files([(render, str(render))], jobs=1))[0].diagnostics
+    farm.write_text("# rendered at night\n\n" + files["farm.py"])
+
+    def findings(checker: Checker) -> list[tuple[int, str]]:
+        (result,) = checker.run_files([(farm, str(farm))], jobs=1)
+        return [(diagnostic.line, diagnostic.code) for diagnostic in result.diagnostics]
+
+    assert findings(checker) == findings(Checker()) != []
+    assert findings(checker)[0][0] == 3
+    fixed = checker.fix_file(farm, str(farm))
+    assert fixed.fixed_text is not None and not any(d.code == "MP000" for d in fixed.diagnostics)
