@@ -246,6 +246,27 @@ def test_long_operator_chains_are_refused_on_every_python_version():
     assert [d.code for d in mpcheck.check_source(generated, "gen.py")] == ["MP101"]
 
 
+@pytest.mark.parametrize("terms, refused", [(995, False), (1005, True)])
+def test_the_depth_limit_counts_every_level(terms, refused):
+    # Module > Assign > 994 nested BinOps > Constant is 997 levels; 1,004 BinOps go past 1,000.
+    source = "import os\nx = (" + " + ".join(["1"] * terms) + ")\nos.fork()\n"
+    codes = [finding.code for finding in mpcheck.check_source(source, "table.py")]
+    assert codes == (["MP000"] if refused else ["MP101"])
+
+
+def test_the_node_limit_leaves_out_contexts_and_operators(monkeypatch):
+    from mpcheck import parsing
+
+    # Module, Import, alias, Assign, Name, BinOp x 2, Name x 3, Expr, Call, Attribute, Name:
+    # 14 nodes; with their Load/Store contexts and the two Add operators, 21.
+    source = "import os\nx = a + b + c\nos.fork()\n"
+    monkeypatch.setattr(parsing, "_MAX_AST_NODES", 14)
+    assert [finding.code for finding in mpcheck.check_source(source, "small.py")] == ["MP101"]
+    monkeypatch.setattr(parsing, "_MAX_AST_NODES", 13)
+    (finding,) = mpcheck.check_source(source, "small.py")
+    assert finding.message == "file is too large to check (more than 13 syntax nodes)"
+
+
 def test_a_file_too_large_to_be_code_is_refused(cli, write, in_tmp, monkeypatch):
     from mpcheck import source
 
