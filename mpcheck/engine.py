@@ -205,13 +205,17 @@ class Checker:
             self.projects.release_forgotten()  # the file's check is over: nothing holds them
 
     def check_file(self, path: Path, display_path: str | None = None) -> FileResult:
-        return self._process(lambda: read_source(path), display_path or str(path), fixing=False)
+        """The findings in the file at `path`, reported under `display_path` (default: the
+        path). Its project, the settings for it and the questions asked across files go by
+        `path`: a display name need not be a path from the working directory."""
+        return _shown(self._process(lambda: read_source(path), str(path), fixing=False), display_path)
 
     def check_bytes(self, raw: bytes, path: str) -> FileResult:
         return self._process(lambda: decode_source(raw), path, fixing=False)
 
     def fix_file(self, path: Path, display_path: str | None = None) -> FileResult:
-        return self._process(lambda: read_source(path), display_path or str(path), fixing=True)
+        """`check_file`, fixing: the fixed text is in the result (nothing is written)."""
+        return _shown(self._process(lambda: read_source(path), str(path), fixing=True), display_path)
 
     def _process(self, load: Callable[[], SourceText], shown: str, fixing: bool) -> FileResult:
         try:
@@ -377,7 +381,7 @@ class Checker:
                     results[number] = cached
                     continue
                 with recording() as reads:
-                    needed = self._needs_parsing(source.text, display)
+                    needed = self._needs_parsing(source.text, str(path))
                 if not needed:
                     # No finding, nothing to fix: the text is not kept (a run over a big tree
                     # would hold every file's).
@@ -670,3 +674,11 @@ def input_error(path: str, error: InputError) -> Diagnostic:
     return Diagnostic(path, error.line, error.column, INPUT_ERROR_CODE, error.reason,
                       end_line=error.line, end_column=error.column)
 
+
+def _shown(result: FileResult, display: str | None) -> FileResult:
+    """`result` with its findings reported under the name `display` (None: as they are)."""
+    if display is not None and display != result.path:
+        result.path = display
+        result.diagnostics = [replace(diagnostic, path=display) for diagnostic in result.diagnostics]
+        result.fixed = [replace(diagnostic, path=display) for diagnostic in result.fixed]
+    return result

@@ -56,6 +56,29 @@ def test_call_into_another_checked_module_is_reported_with_its_chain(tmp_path):
     assert _mp201(mpcheck.check_source((tmp_path / "shop/cli.py").read_text(), "cli.py")) == []
 
 
+def test_a_display_name_is_only_shown_the_path_finds_the_project(tmp_path, monkeypatch):
+    # A library user names the files as they like, from any working directory: the project
+    # (and the cross-file finding) must come from the path, not from the name shown.
+    _write(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/jobs.py": JOBS,
+        "shop/cli.py": "from .jobs import run_all\n\nprint(run_all([-1, 2]))\n",
+    })
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cli = tmp_path / "shop/cli.py"
+    expected = [(d.line, d.code, d.message) for d in Checker().check_file(cli).diagnostics]
+    assert [code for _, code, _ in expected] == ["MP201"]
+    checked = Checker().check_file(cli, "cli.py")
+    assert checked.path == "cli.py" and {d.path for d in checked.diagnostics} == {"cli.py"}
+    assert [(d.line, d.code, d.message) for d in checked.diagnostics] == expected
+    (ran,) = Checker().run_files([(cli, "cli.py")], jobs=1)
+    assert [(d.path, d.line, d.code, d.message) for d in ran.diagnostics] == [("cli.py", *found) for found in expected]
+    fixed = Checker(unsafe_fixes=True).fix_file(cli, "cli.py")
+    assert fixed.changed and {d.path for d in fixed.fixed} == {"cli.py"}
+
+
 def test_the_checked_file_is_parsed_once_when_another_module_leads_back_to_it(tmp_path, monkeypatch):
     # huggingface/datasets: arrow_dataset.py (7,400 lines) calls dataset_dict.py, which calls
     # back into arrow_dataset.py; its own model answers, it is not parsed a second time.
