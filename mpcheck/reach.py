@@ -46,7 +46,7 @@ from .source import source_lines
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 _LISTED = 16  # the most attributes of a module that reach a pattern lists (see _see_names)
 
@@ -187,7 +187,7 @@ class _Chunk:
     @functools.cached_property
     def names(self) -> frozenset[str]:
         """Every identifier in its text."""
-        return frozenset(_IDENTIFIER.findall(self.segment))
+        return frozenset(IDENTIFIER.findall(self.segment))
 
     @functools.cached_property
     def binds(self) -> frozenset[str]:
@@ -580,7 +580,7 @@ def _chunks_by_ast(text: str, words: tuple[str, ...]) -> list[_Chunk]:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [_Chunk(text, any(word in text for word in words), frozenset(_IDENTIFIER.findall(text)))]
+        return [_Chunk(text, any(word in text for word in words), frozenset(IDENTIFIER.findall(text)))]
     lines = source_lines(text)
     chunks = []
     for statement in tree.body:
@@ -710,17 +710,17 @@ def _text_binds(code: str) -> set[str]:
     """The names a statement's code (its literals blanked) may bind (see `_DEFINED`)."""
     names = set(_DEFINED.findall(code))
     for bracketed, single in _AS.findall(code):
-        names.update(_IDENTIFIER.findall(bracketed) if bracketed else (single,))
+        names.update(IDENTIFIER.findall(bracketed) if bracketed else (single,))
     for imported in _IMPORTED.findall(code):
-        names.update(_IDENTIFIER.findall(imported))
+        names.update(IDENTIFIER.findall(imported))
         if imported.lstrip("( \t").startswith("*"):
             names.add("*")
     for targets in _FOR_TARGETS.findall(code):
-        names.update(_IDENTIFIER.findall(targets))
+        names.update(IDENTIFIER.findall(targets))
     names.update(_WALRUS.findall(code))
     names.update(_ANNOTATED.findall(code))
     for pattern in _CASE.findall(code):
-        names.update(_IDENTIFIER.findall(pattern))
+        names.update(IDENTIFIER.findall(pattern))
     brackets = code.translate(_BRACKETS)
     line_start, targets = -1, ""
     counted, depth = 0, 0  # the depth of brackets at `counted`, a line's start
@@ -732,7 +732,7 @@ def _text_binds(code: str) -> set[str]:
         if inside > 0:
             continue  # a keyword argument or a default
         if depth > 0:  # the target began on a line above (`(a,\n b) = pair`): anything may be bound
-            return set(_IDENTIFIER.findall(code))
+            return set(IDENTIFIER.findall(code))
         if start != line_start:
             names.update(_TARGET_NAME.findall(targets))
         line_start, targets = start, code[start:match.start()]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mpcheck.reach import _IDENTIFIER, _chunks_by_ast, _chunks_by_text, _code_names
+from mpcheck.reach import IDENTIFIER, _chunks_by_ast, _chunks_by_text, _code_names
 from mpcheck.source import source_lines
 
 _WORDS = ("multiprocess", "ProcessPoolExecutor", "Pool", "print", "stderr", "logging", "os")
@@ -96,7 +96,7 @@ def _agree(text: str) -> None:
         assert expected.segment.strip() in chunk.segment, where
         assert expected.binds <= chunk.binds, where
         assert chunk.has_word or not expected.has_word, where
-        assert _code_names(statement) - {"*"} <= set(_IDENTIFIER.findall(chunk.segment)), where
+        assert _code_names(statement) - {"*"} <= set(IDENTIFIER.findall(chunk.segment)), where
 
 
 def test_tricky_statements_agree_with_ast() -> None:
