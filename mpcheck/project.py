@@ -27,7 +27,8 @@ from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
 from .dependencies import Remembered, content_digest, note_file, note_graph, note_project, remembered, unrecorded
 from .discovery import DiscoveredFile, discover
-from .reach import IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions
+from .reach import (IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions,
+                    word_matches)
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
@@ -566,7 +567,7 @@ class ProjectIndex:
             return []
         locals_ = "|".join(map(re.escape, sorted(bound, key=len, reverse=True)))
         written = {(match.group(1), "".join(match.group(2).split()))
-                   for match in re.finditer(rf"\b({locals_})\b{_DOTTED_AFTER}", text)}
+                   for match in word_matches(re.compile(rf"({locals_})\b{_DOTTED_AFTER}"), text)}
         found = {self.reexported(target + rest, str(path)) for local, rest in written for target in bound[local]}
         return sorted(name for name in found if name is not None)
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_WORD_CHARACTER = re.compile(r"\w")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 _LISTED = 16  # the most attributes of a module that reach a pattern lists (see _see_names)
 
@@ -218,11 +219,12 @@ class _Visible:
 
     names: set[str] = field(default_factory=set)
     attributes: dict[str, set[str]] = field(default_factory=dict)
-    patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text
+    patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text (see `pattern`)
     modules: dict[str, _Module] = field(default_factory=dict)  # names bound to a module whose attributes reach
 
     def pattern(self) -> re.Pattern[str] | None:
-        """A regular expression that finds a use of them in text (None for none)."""
+        """A regular expression that finds a use of them in text, where a match that does
+        not start inside a word is one (`word_matches`); None for none."""
         return re.compile("|".join(dict.fromkeys(self.patterns))) if self.patterns else None
 
     def used_by(self, chunk: _Chunk) -> bool:
@@ -264,7 +266,7 @@ class Reach:
         if state.pattern is None:
             visible = self._visible(module)
             state.pattern = visible.pattern() or re.compile("(?!)")
-        return state.pattern.search(text) is not None
+        return _uses(state.pattern, text)
 
     def reaches(self, module: _Module, name: str) -> bool:
         """Whether the top-level `name` of `module` reaches the words, or is bound to a
@@ -417,7 +419,7 @@ class Reach:
                 state.has_word = any(word in text for word in self.words) and \
                     any(word in _code(module, text, codes) for word in self.words)
             uses = visible.pattern()
-            if not state.has_word and not (uses and uses.search(text) and uses.search(_code(module, text, codes))):
+            if not state.has_word and not (uses and _uses(uses, text) and _uses(uses, _code(module, text, codes))):
                 return bound
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -483,7 +485,7 @@ class Reach:
                         _see_names(visible, way.split(".", 1)[0], way, names)
                     else:
                         visible.names |= names
-                        visible.patterns.extend(rf"\b{re.escape(name)}\b" for name in names)
+                        visible.patterns.extend(rf"{re.escape(name)}\b" for name in names)
                 continue
             if target.name == binding.target:  # the binding names the module itself
                 self._see_module(visible, binding.local, binding.written, target, named)
@@ -495,7 +497,7 @@ class Reach:
             names = state.names if state is not None else set()
             if name in names or _WILDCARD in names:
                 visible.names.add(binding.local)
-                visible.patterns.append(rf"\b{re.escape(binding.local)}\b")
+                visible.patterns.append(rf"{re.escape(binding.local)}\b")
         return visible
 
     def _see_module(self, visible: _Visible, local: str, written: str, target: _Module,
@@ -522,7 +524,27 @@ def _see_names(visible: _Visible, local: str, written: str, names: set[str]) -> 
     # Any attribute, for a long list: the regular expression costs more to compile than the
     # list saves (a module of multiprocessing has 60 names that reach).
     listed = r"\w+" if "*" in attributes or len(attributes) > _LISTED else "|".join(map(re.escape, sorted(attributes)))
-    visible.patterns.append(rf"\b{pattern}\s*\.\s*(?:{listed})\b")
+    visible.patterns.append(rf"{pattern}\s*\.\s*(?:{listed})\b")
+
+
+def word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of `pattern` in `text` that do not start inside a word, left to right and
+    not overlapping: those `\\b` put before a pattern whose every match starts with a word
+    character would leave. Without that `\\b` the regular expression engine can skip ahead
+    to the pattern's first characters, which makes searching the stdlib's texts for a
+    module's names twice as fast."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        start = match.start()
+        if start and _WORD_CHARACTER.match(text, start - 1):
+            position = start + 1
+            continue
+        yield match
+        position = max(match.end(), start + 1)
+
+
+def _uses(pattern: re.Pattern[str], text: str) -> bool:
+    return next(word_matches(pattern, text), None) is not None
 
 
 def _code(module: _Module, text: str, codes: dict[int, str]) -> str:

@@ -8,6 +8,7 @@ interpreter's standard library (every module with -m slow; one in eight by defau
 from __future__ import annotations
 
 import ast
+import re
 import bisect
 import sysconfig
 import textwrap
@@ -158,3 +159,26 @@ def test_the_stdlib_agrees_with_ast_one_module_in_eight() -> None:
 @pytest.mark.slow
 def test_the_stdlib_agrees_with_ast() -> None:
     _check_stdlib(1)
+
+
+_WORD_TEXTS = [
+    "import os\nos.path.join(a) + xos.path + _os.sep + os2.name + os . path + xos.sys.path\n",
+    "path = os.path\n\u00e9os.path(1)\n1os.path\n(os).path\nos\n",  # a letter and a digit before
+    "kit.jobs.run_all(); shop . jobs . run_all; shop.jobs.run_allx; shopkit.jobs.run_all",
+    "os",
+    "xos",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", _WORD_TEXTS)
+def test_word_matches_are_those_a_word_boundary_before_the_pattern_finds(text: str) -> None:
+    # The name-based pass looks for names with patterns that leave out a leading \b and
+    # check the character before each match instead (faster); the matches must be the same.
+    from mpcheck.reach import word_matches
+
+    for names in (r"os|path", r"(os|sys)\b((?:\s*\.\s*[A-Za-z_]\w*)*)",
+                  r"(?:kit|shop\s*\.\s*jobs)\s*\.\s*(?:run_all)\b|path\b"):
+        expected = [(m.start(), m.group(0)) for m in re.finditer(rf"\b(?:{names})", text)]
+        found = [(m.start(), m.group(0)) for m in word_matches(re.compile(names), text)]
+        assert found == expected, names
