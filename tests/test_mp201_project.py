@@ -14,6 +14,8 @@ import mpcheck
 from mpcheck.cli import main
 from mpcheck.engine import Checker
 
+from .oracle import Program, run_all_methods, run_program
+
 
 def _write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
@@ -333,7 +335,15 @@ def test_a_class_only_the_main_script_uses_moves_its_globals_with_the_work(tmp_p
     """).lstrip()
     fixed = mpcheck.fix_source(source, str(tmp_path / "train.py")).text
     assert fixed.count('if __name__ == "__main__":') == 1
-    assert '\nif __name__ == "__main__":\n    parser.add_argument("--width", type=int, default=4)' in fixed
+    # The parser is made where it is set up and used: under the guard, with its arguments.
+    assert '\nif __name__ == "__main__":\n    parser = argparse.ArgumentParser()\n' \
+           '    parser.add_argument("--width", type=int, default=4)' in fixed
+    (tmp_path / "original.py").write_text(source)
+    (tmp_path / "train.py").write_text(fixed)
+    reference = run_program(Program(tmp_path, ("original.py", "--width", "3")), "fork")
+    assert reference.returncode == 0 and reference.stdout == "[3, 6, 9]\n", reference.describe()
+    for run in run_all_methods(Program(tmp_path, ("train.py", "--width", "3"))).values():
+        assert (run.returncode, run.stdout) == (0, reference.stdout), run.describe()
     # Handed to the workers, the class's globals must exist there: they stay at module level.
     handed = source.replace("items = pool.map(load, range(3))", "items = pool.map(Model().score, range(3))")
     fixed = mpcheck.fix_source(handed, str(tmp_path / "train.py")).text

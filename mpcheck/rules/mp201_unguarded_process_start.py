@@ -569,7 +569,14 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
                 for name in statement.reads_later:
                     required |= {other.index for other in statements if name in other.binds or name in other.changes}
         for index in optional - keep:
-            if all(providers <= keep for providers in statements[index].reads_now.values()):
+            statement = statements[index]
+            # An object that moving statements fill in place goes with them (`parser =
+            # ArgumentParser()` before `parser.add_argument(...)`): kept alone, it would be made
+            # above the guard and set up below it. (What kept code reads is required above;
+            # a statement that stays anyway may fill it.)
+            if any(statement.binds & other.changes for other in statements if other.index not in keep | optional):
+                continue
+            if all(providers <= keep for providers in statement.reads_now.values()):
                 required.add(index)
         required -= keep
         if required & must_move:
