@@ -546,8 +546,10 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
     reads while the module is imported (class bodies, decorators, defaults, functions called at
     import), what functions that may run in a child read later, and -- when what they read
     stays -- constant and harmless assignments and calls that configure the process (logging,
-    seeds, `sys.path`): a forked child inherited that configuration. Everything else is the
-    main script's work and goes under guards that keep its order (see `_guard_fix`).
+    seeds, `sys.path`): a forked child inherited that configuration; an assignment whose
+    object the next statement, which moves, fills in place (`parser = ArgumentParser()`,
+    then `parser.add_argument(...)`) moves with it. Everything else is the main script's work
+    and goes under guards that keep its order (see `_guard_fix`).
     No plan exists when kept code needs what the process-starting code makes (the NameError
     such a fix would cause), or when that code sits in a guard with an `else` (which runs on
     import and would become dead).
@@ -570,11 +572,14 @@ def main_guard_plan(model: SemanticModel, top: TopLevel, must_move: set[int]) ->
                     required |= {other.index for other in statements if name in other.binds or name in other.changes}
         for index in optional - keep:
             statement = statements[index]
-            # An object that moving statements fill in place goes with them (`parser =
-            # ArgumentParser()` before `parser.add_argument(...)`): kept alone, it would be made
-            # above the guard and set up below it. (What kept code reads is required above;
-            # a statement that stays anyway may fill it.)
-            if any(statement.binds & other.changes for other in statements if other.index not in keep | optional):
+            # An object that the moving statement right after it fills in place goes with it
+            # (`parser = ArgumentParser()` before `parser.add_argument(...)`): kept alone, it
+            # would be made above the guard and set up below it. (What kept code reads is
+            # required above. A use further down, `log.info(...)`, leaves it where it is: it
+            # would otherwise take a guard of its own.)
+            following = statements[index + 1] if index + 1 < len(statements) else None
+            if following is not None and following.index not in keep | optional and \
+                    statement.binds & following.changes:
                 continue
             if all(providers <= keep for providers in statement.reads_now.values()):
                 required.add(index)
