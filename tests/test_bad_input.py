@@ -258,7 +258,7 @@ def test_the_node_limit_leaves_out_contexts_and_operators(monkeypatch):
     from mpcheck import parsing
 
     # Module, Import, alias, Assign, Name, BinOp x 2, Name x 3, Expr, Call, Attribute, Name:
-    # 14 nodes; with their Load/Store contexts and the two Add operators, 21.
+    # 14 nodes; with their six Load/Store contexts and the two Add operators, 22.
     source = "import os\nx = a + b + c\nos.fork()\n"
     monkeypatch.setattr(parsing, "_MAX_AST_NODES", 14)
     assert [finding.code for finding in mpcheck.check_source(source, "small.py")] == ["MP101"]
