@@ -28,6 +28,12 @@ What runs learnt of each module of a project is kept too (`modules.json`, see
 reach.py found reaching process APIs, trusted while its stat and the project's module list
 are unchanged. A pre-commit run on two edited files otherwise reads and scans every module
 they import, directly or not, to tell whether they call into code that starts processes.
+So are the summaries of calls into other modules that a check worked out (`summaries.json`,
+see `call_summary`: what calling a function of another module configures, with every file
+that working it out read, each with the hash of its content), trusted while each of those
+files still hashes so: a check of an edited file then parses no module it calls into, unless
+what the summary read was edited too. Worker processes hand theirs to the parent
+(`take_learnt`), which keeps them when the run ends.
 
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
@@ -74,6 +80,14 @@ class ModuleFacts:
     imported: tuple[str, ...]
     packages: tuple[str, ...]
     reaching: dict[str, Reaching]
+
+
+@dataclass(frozen=True)
+class Learnt:
+    """ResultCache.take_learnt's: the module facts and call summaries a run learnt."""
+
+    modules: list[tuple[str, str, list[int], ModuleFacts]]
+    summaries: list[tuple[str, str, list]]
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,11 @@ class ResultCache:
         self._holding: dict[str, dict | None] = {}  # its snapshots still holding, as checked this run
         self._modules: dict[str, dict] | None = None  # modules.json: see module_facts
         self._learnt: list[tuple[str, str, list[int], ModuleFacts]] = []  # kept by close()
-        self._started = time.time_ns()  # before anything a project's hash is computed from is read
+        self._summaries: dict[str, dict] | None = None  # summaries.json: see call_summary
+        self._new_summaries: list[tuple[str, str, list]] = []  # kept by close()
+        # When the run started, before anything a project's hash is computed from was read (in
+        # a worker process, its parent's: what the worker keeps goes to the parent, `learnt`).
+        self.started = time.time_ns()
         self._writable = True
 
     # -- reading ------------------------------------------------------------------------------
@@ -214,7 +232,7 @@ class ResultCache:
     def _computed_project(self, root: str, graph: bool) -> str:
         digest, paths, modules = self.project_hashes(root, graph)
         stats = {path: _stat(path) for path in paths}
-        if all(stat is None or stat[0] < self._started - _RACY_NS for stat in stats.values()):
+        if all(stat is None or stat[0] < self.started - _RACY_NS for stat in stats.values()):
             snapshots = self._kept_snapshots()
             snapshots[_snapshot_key(root, graph)] = {"digest": digest, "stats": stats}
             if modules is not None:
@@ -266,12 +284,12 @@ class ResultCache:
         (written by close()), unless the module changed after the run started or in the two
         seconds before (see the module docstring: what was read may not be what is there)."""
         stat = _stat(path)
-        if stat is not None and stat[0] < self._started - _RACY_NS:
+        if stat is not None and stat[0] < self.started - _RACY_NS:
             self._learnt.append((root, path, stat, facts))
 
-    def _merge_learnt(self) -> bool:
-        """Add what this run learnt to what earlier runs kept; whether anything changed."""
-        projects = self._kept_modules()
+    def _merge_learnt(self, projects: dict[str, dict]) -> bool:
+        """Add what this run learnt of the modules to `projects` (modules.json's); whether
+        anything changed."""
         changed = False
         for root, path, stat, facts in self._learnt:
             listed = self._project(root, False)
@@ -294,13 +312,59 @@ class ResultCache:
                 changed = True
         return changed
 
+    def call_summary(self, root: str, key: str) -> tuple[bool, int | None, dict[str, str]] | None:
+        """A summary of a call that an earlier run kept (ProjectIndex.call_summary), while
+        the project's module list is unchanged: whether a function is called, the answer,
+        and the files (absolute paths) it read with the hash of each -- the caller trusts it
+        only while each still hashes so."""
+        try:
+            project = self._kept_summaries().get(root)
+            if project is None or project["list"] != self._project(root, False):
+                return None
+            entry = project["summaries"].get(key)
+            if entry is None:
+                return None
+            function, answer, files = entry
+            if not isinstance(function, bool) or not (answer is None or isinstance(answer, int)):
+                return None
+            return function, answer, {os.path.join(root, name): str(digest) for name, digest in files.items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # another format: worked out again
+
+    def keep_call_summary(self, root: str, key: str, function: bool, answer: int | None,
+                          files: dict[str, str]) -> None:
+        """Keep a summary (`call_summary`) for later runs (written by close()), unless one of
+        the files it read changed after the run started or in the two seconds before."""
+        for path in files:
+            stat = _stat(path)
+            if stat is None or stat[0] >= self.started - _RACY_NS:
+                return
+        self._new_summaries.append((root, key, [function, answer, {_relative(path, root): digest
+                                                                   for path, digest in sorted(files.items())}]))
+
+    def _merge_summaries(self, projects: dict[str, dict]) -> bool:
+        """Add the summaries this run worked out to `projects` (summaries.json's); whether
+        anything changed."""
+        changed = False
+        for root, key, entry in self._new_summaries:
+            listed = self._project(root, False)
+            project = projects.get(root)
+            if not isinstance(project, dict) or project.get("list") != listed or \
+                    not isinstance(project.get("summaries"), dict):
+                project = projects[root] = {"list": listed, "summaries": {}}
+            if project["summaries"].get(key) != entry:
+                project["summaries"][key] = entry
+                changed = True
+        return changed
+
+    def _kept_summaries(self) -> dict[str, dict]:
+        if self._summaries is None:
+            self._summaries = self._kept_projects("summaries.json")
+        return self._summaries
+
     def _kept_modules(self) -> dict[str, dict]:
-        """modules.json's projects, if the same mpcheck source learnt them (an edited
-        checkout may learn other names)."""
         if self._modules is None:
-            kept = self._read("modules.json")
-            projects = kept.get("projects") if kept.get("source") == _source_stamp() else None
-            self._modules = projects if isinstance(projects, dict) else {}
+            self._modules = self._kept_projects("modules.json")
         return self._modules
 
     # -- writing ------------------------------------------------------------------------------
@@ -346,6 +410,18 @@ class ResultCache:
             self._imports[content] = names
             self._new_imports = True
 
+    def take_learnt(self) -> Learnt:
+        """What this run learnt and has not kept yet (`keep_module_facts`,
+        `keep_call_summary`), handed over: a worker process gives it to its parent's cache
+        (`add_learnt`), which keeps it when the run ends."""
+        learnt = Learnt(self._learnt, self._new_summaries)
+        self._learnt, self._new_summaries = [], []
+        return learnt
+
+    def add_learnt(self, learnt: Learnt) -> None:
+        self._learnt.extend(learnt.modules)
+        self._new_summaries.extend(learnt.summaries)
+
     def close(self, keep_modules: bool = True) -> None:
         """Keep what the run learnt of the modules' imports (at the end of a run), and
         with `keep_modules`, of the modules (`keep_module_facts`): a fix run, which keeps
@@ -355,12 +431,27 @@ class ResultCache:
             self._new_imports = False
         # Another run may have written since this one read (flake8's workers end together):
         # what is there now is read again and merged, until it holds what this run learnt.
-        for _ in range(_MERGES if keep_modules and self._learnt else 0):
-            self._modules = None
-            if not self._merge_learnt():
-                break
-            self._write("modules.json", {"source": _source_stamp(), "projects": self._modules})
+        if keep_modules:
+            self._merge_into("modules.json", self._learnt, self._merge_learnt)
+            self._merge_into("summaries.json", self._new_summaries, self._merge_summaries)
         self._learnt.clear()
+        self._new_summaries.clear()
+
+    def _merge_into(self, name: str, learnt: list, merge: Callable[[dict[str, dict]], bool]) -> None:
+        """Write the file `name` with what `merge` adds of `learnt` to what is there now,
+        until nothing is added (at most _MERGES times)."""
+        for _ in range(_MERGES if learnt else 0):
+            projects = self._kept_projects(name)
+            if not merge(projects):
+                break
+            self._write(name, {"source": _source_stamp(), "projects": projects})
+
+    def _kept_projects(self, name: str) -> dict[str, dict]:
+        """The projects of the file `name` (modules.json, summaries.json), if the same
+        mpcheck source wrote it (an edited checkout may learn otherwise)."""
+        kept = self._read(name)
+        projects = kept.get("projects") if kept.get("source") == _source_stamp() else None
+        return projects if isinstance(projects, dict) else {}
 
     def _write(self, name: str, learnt: dict) -> None:
         if not self._writable:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .cache import ResultCache, configuration_key, hash_lines
+from .cache import Learnt, ResultCache, configuration_key, hash_lines
 from .config import Settings
 from .dependencies import Reads, content_digest, recording
 from .explain import REPOSITORY_URL
@@ -77,6 +77,8 @@ class FileResult:
     # What the result was computed from besides the file (for the result cache); None when
     # it was not recorded.
     reads: Reads | None = field(default=None, repr=False, compare=False)
+    # What a worker process learnt of the project's modules while checking it (cache.py).
+    learnt: Learnt | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_input_error(self) -> bool:
@@ -402,6 +404,9 @@ class Checker:
                 future = submitted.pop(number, None)
                 results[number] = future.result() if future is not None else self._job(*files[number], fixing)
                 del future
+                learnt = results[number].learnt  # type: ignore[union-attr]
+                if learnt is not None and self.cache is not None:
+                    self.cache.add_learnt(learnt)  # a worker's
                 key = keys.pop(number, None)
                 if key is not None and not fixing:
                     self._store(key, results[number])  # type: ignore[arg-type]
@@ -459,7 +464,8 @@ class Checker:
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits)
+        cache = (self.cache.directory, self.cache.started) if self.cache is not None else None
+        arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits, cache)
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
         started = pool._processes  # the pool forgets its workers when it shuts down
         completed = False
@@ -592,10 +598,14 @@ def collect_cycles_when_due() -> None:
         _alive_after_collection = len(gc.get_objects())
 
 
-def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool) -> None:
+def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[Path, ...], fix_edits: bool,
+                  cache: tuple[Path, int] | None) -> None:
     """In a worker: Ctrl-C reaches the whole process group, and the parent stops the run
     (it ends its workers with SIGTERM, whatever handler it set for itself). A parent that
-    was killed cannot: the worker then ends itself, instead of waiting for work forever."""
+    was killed cannot: the worker then ends itself, instead of waiting for work forever.
+    `cache`: the parent's cache directory and the time its run started; the worker reads
+    what earlier runs learnt of the modules there, and hands what it learns to the parent
+    with each result (it keeps no result itself)."""
     import multiprocessing
 
     global _worker_checker
@@ -606,7 +616,9 @@ def _start_worker(settings: Settings, unsafe_fixes: bool, project_files: tuple[P
     if parent is not None:
         threading.Thread(target=_end_with_parent, args=(parent.sentinel,), name="mpcheck-parent-watch",
                          daemon=True).start()
-    _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits)
+    _worker_checker = Checker(settings, unsafe_fixes, project_files, fix_edits, cache[0] if cache else None)
+    if _worker_checker.cache is not None and cache is not None:
+        _worker_checker.cache.started = cache[1]
 
 
 def _end_with_parent(sentinel: int) -> None:
@@ -620,7 +632,10 @@ def _end_with_parent(sentinel: int) -> None:
 
 def _run_job(job: tuple[Path, str, bool]) -> FileResult:
     assert _worker_checker is not None
-    return _worker_checker._job(*job)
+    result = _worker_checker._job(*job)
+    if _worker_checker.cache is not None:
+        result.learnt = _worker_checker.cache.take_learnt()
+    return result
 
 
 def _fix_info(module: cst.Module, text: str, fix: Fix, edit: bool) -> FixInfo:

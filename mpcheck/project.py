@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
-from .dependencies import Remembered, content_digest, note_file, note_graph, note_project, remembered, unrecorded
+from .dependencies import (Remembered, content_digest, note_file, note_graph, note_project, recording, remembered,
+                           unrecorded)
 from .discovery import DiscoveredFile, discover
 from .reach import (IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions,
                     word_matches)
@@ -151,6 +152,15 @@ class Answers:
         self._answers.setdefault(key, []).append(_Answer(value, *self.searches.dependencies()))
 
 
+@dataclass(frozen=True)
+class CallSummary:
+    """`ProjectIndex.call_summary`'s answer: what the summary function returned, and the
+    files (absolute paths) working it out read."""
+
+    answer: int | None
+    read: frozenset[str]
+
+
 @dataclass(eq=False)
 class _Module:
     path: Path
@@ -202,6 +212,7 @@ class ProjectIndex:
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
+        self._summaries: Remembered[tuple[str, str, int], CallSummary | None] = Remembered()  # call_summary's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
@@ -297,6 +308,7 @@ class ProjectIndex:
         self._reexports.clear()
         self._no_function.clear()
         self._leads.clear()
+        self._summaries.clear()
         self._beneath.clear()
         self._packages = None
         self._unix_only.clear()
@@ -714,14 +726,23 @@ class ProjectIndex:
         imported in the file `from_path`: `setup.configure_logging`) runs, with that module's
         model; re-exports (`from .setup import configure_logging` in a package) are followed.
         None for names outside the project, classes and what cannot be resolved."""
-        import libcst as cst
+        called = self._called_module(qualname, from_path)
+        return None if called is None or _depth > 4 else self._function_in(*called, _depth)
 
+    def _called_module(self, qualname: str, from_path: str) -> tuple[_Module, str] | None:
+        """The other module of the project that `qualname` (as imported in the file
+        `from_path`) is a name of, and the name in it (`rest`); read from the module list."""
         caller, root, dotted = self._as_seen_from(qualname, from_path)
-        if dotted is None or "(" in dotted or _depth > 4:
+        if dotted is None or "(" in dotted:
             return None
         module, rest = self.split(root, dotted)
         if module is None or module is caller or not rest:
             return None
+        return module, rest
+
+    def _function_in(self, module: _Module, rest: str, depth: int) -> tuple[SemanticModel, cst.FunctionDef] | None:
+        import libcst as cst
+
         if (id(module), rest) in self._no_function:
             self.note(module)
             return None
@@ -730,11 +751,67 @@ class ProjectIndex:
         if model is not None and symbol is not None and isinstance(symbol.definition, cst.FunctionDef):
             return model, symbol.definition
         if model is not None and symbol is not None and symbol.definition is None:
-            return self.definition_of(symbol.written, str(module.path), _depth + 1)
+            return self.definition_of(symbol.written, str(module.path), depth + 1)
         # Not a function of the module, whoever asks: known without its model next time (on
         # the stdlib, `warnings.warn`, defined twice, was asked 120 times).
         self._no_function.add((id(module), rest))
         return None
+
+    def call_summary(self, qualname: str, from_path: str, depth: int,
+                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
+        """What calling `qualname` (a name of another module of the project as imported in
+        the file `from_path`) does, as `summarize(model, function, depth)` tells it of the function
+        `definition_of` finds (None: no such function), with every file that working it out
+        read: worked out once per run for each (module, name, `depth`), and kept in the
+        result cache for later runs while none of those files changed (a walk that need not
+        go into the function, because it wants nothing of those files, then parses none of
+        them). `summarize` must depend on nothing but the function and `depth`."""
+        called = self._called_module(qualname, from_path)
+        if called is None:
+            return None
+        module, rest = called
+        return self._summaries.get((module.key, rest, depth), lambda: self._summary(module, rest, depth, summarize))
+
+    def _summary(self, module: _Module, rest: str, depth: int,
+                 summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
+        key = f"{os.path.relpath(module.key, self.root)}:{rest}:{depth}"  # in the result cache
+        kept = self._kept_summary(key)
+        if kept is not None:
+            return kept or None
+        with recording() as reads:
+            found = self._function_in(module, rest, 0)
+            summary = CallSummary(summarize(*found, depth) if found is not None else None, frozenset(reads.files))
+        files = {path: digest for path, digest in reads.files.items()
+                 if digest is not None and Path(path) not in self.texts}
+        if self._kept is not None and len(files) == len(reads.files) and not reads.directories and not reads.graphs \
+                and reads.projects <= {str(self.root)}:
+            self._kept.keep_call_summary(str(self.root), key, found is not None, summary.answer, files)
+        return summary if found is not None else None
+
+    def _kept_summary(self, key: str) -> CallSummary | tuple[()] | None:
+        """The summary kept by an earlier run, if every file it read is as it was then; ()
+        when it found that no function is called."""
+        if self._kept is None:
+            return None
+        kept = self._kept.call_summary(str(self.root), key)
+        if kept is None:
+            return None
+        function, answer, files = kept
+        for path, digest in files.items():
+            other = self._by_path.get(path)
+            if other is None or other.path in self.texts or self._digest_of(other) != digest:
+                return None
+        for path, digest in files.items():
+            note_file(path, digest)
+        note_project(self.root)
+        return CallSummary(answer, frozenset(files)) if function else ()
+
+    def _digest_of(self, module: _Module) -> str | None:
+        """The hash of the module's text: known once read, or from what an earlier run
+        kept while its stat is unchanged (`kept_facts`), or read now."""
+        if module.digest is None and self.kept_facts(module) is None:
+            self.text_of(module)
+        return module.digest
 
     def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
         """Whether the module that `qualname` (a name as imported in the file `from_path`)

@@ -79,10 +79,11 @@ def findings(run) -> list[tuple[str, int, str]]:
 
 
 def entries(app: Path) -> list[Path]:
-    """The result entries (not the memos of what modules import, of the projects' hashes
-    and of what was learnt of each module: `imports.json`, `projects.json`, `modules.json`)."""
+    """The result entries (not the memos of what modules import, of the projects' hashes,
+    of what was learnt of each module and of the calls into other modules: `imports.json`,
+    `projects.json`, `modules.json`, `summaries.json`)."""
     return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json")
-                  if path.name not in ("imports.json", "projects.json", "modules.json"))
+                  if path.name not in ("imports.json", "projects.json", "modules.json", "summaries.json"))
 
 
 def test_a_warm_run_reports_what_the_cold_run_did_from_the_cache_in_the_project_root(app: Path) -> None:
@@ -577,3 +578,136 @@ def test_kept_names_are_not_trusted_once_what_they_were_found_from_grew(app: Pat
     os.utime(app / "jobs.py", (past, past))  # the other files keep their stat
     assert "MP201" in verdict_of(app, "other.py")[0]
     assert "MP201" in verdict_of(app, "render_all.py")[0]
+
+
+# -- what a call into another module does, kept with the hashes of the files it read ---------------
+
+# A package whose catalog module sets up logging through a function of another module at
+# import, then logs: MP601 on catalog.py needs to know what configure_logging() configures.
+SHOP = {
+    "shop/__init__.py": "from . import catalog\n",
+    "shop/logs.py": """
+        import logging
+
+
+        def configure_logging():
+            logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    """,
+    "shop/catalog.py": """
+        import logging
+
+        from .logs import configure_logging
+
+        configure_logging()
+        logging.getLogger(__name__).info("catalog loaded")
+
+
+        def price(item):
+            return item.cost * 1.2
+    """,
+}
+
+
+def _shop(app: Path) -> Path:
+    for name, text in SHOP.items():
+        path = app / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    age(app)
+    return app
+
+
+def check_counting_parses(app: Path, names: list[str], monkeypatch: pytest.MonkeyPatch,
+                          jobs: int = 1) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The findings in `names` with the result cache of `app`, and the files parsed for them
+    (in this process: `jobs` 1)."""
+    import mpcheck.parsing
+
+    parsed: list[str] = []
+    parse = mpcheck.parsing.parse_module
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: (parsed.append(
+        next(name for name in [*names, *SHOP] if (app / name).exists() and (app / name).read_text() == text)),
+        parse(text))[1])
+    checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
+    found = sorted((result.path, diagnostic.line, diagnostic.code)
+                   for result in checker.run_files([(app / name, name) for name in names], jobs=jobs)
+                   for diagnostic in result.diagnostics)
+    monkeypatch.undo()
+    return found, sorted(parsed)
+
+
+def test_a_file_edited_since_the_last_run_takes_what_a_call_into_another_module_does_from_the_cache(
+        app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit run on an edited catalog.py: what configure_logging() configures is known
+    without parsing logs.py; an edit of logs.py is seen, by the result of catalog.py that
+    was kept without parsing it too."""
+    _shop(app)
+    expected = [("shop/catalog.py", 6, "MP601")]
+    parsed = ["shop/catalog.py", "shop/logs.py"]
+    assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == (expected, parsed)
+    memo = json.loads(next((app / ".mpcheck_cache").glob("*/summaries.json")).read_text())
+    assert memo["projects"][str(app)]["summaries"]["shop/logs.py:configure_logging:1"][:2] == [True, 20]
+    catalog = app / "shop/catalog.py"
+    catalog.write_text(catalog.read_text() + "\n\ndef discount(item):\n    return item.cost * 0.9\n")
+    assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == (expected, ["shop/catalog.py"])
+    logs = app / "shop/logs.py"
+    logs.write_text(logs.read_text().replace("level=logging.INFO", "level=logging.WARNING"))
+    assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == ([], parsed)
+    assert [found for found in findings(check(app, "--no-cache")) if found[0].startswith("shop/")] == []
+
+
+def test_what_the_workers_learn_of_calls_is_kept_by_the_parent(app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run whose files are checked in worker processes keeps their summaries too: the
+    pre-commit run after it parses only the file edited."""
+    _shop(app)
+    for number in range(4):  # enough files to start the pool (engine._PARALLEL_MIN_FILES)
+        (app / f"shop/feed{number}.py").write_text(textwrap.dedent(SHOP["shop/catalog.py"]).lstrip("\n"))
+    (app / "shop/__init__.py").write_text("from . import catalog, feed0, feed1, feed2, feed3\n")
+    age(app)
+    names = ["shop/catalog.py", *(f"shop/feed{number}.py" for number in range(4))]
+    found = [found for found in findings(check(app, "--jobs", "2")) if found[0].startswith("shop/")]
+    assert [name for name, _, code in found if code == "MP601"] == names
+    assert "shop/logs.py:configure_logging:1" in next((app / ".mpcheck_cache").glob("*/summaries.json")).read_text()
+    catalog = app / "shop/catalog.py"
+    catalog.write_text(catalog.read_text() + "\n# reviewed\n")
+    again, parsed = check_counting_parses(app, names, monkeypatch)
+    assert again == found and "shop/catalog.py" in parsed and "shop/logs.py" not in parsed
+
+
+_SUMMARIES = b'{"source": "%s", "projects": {"%s": {"list": "%s", "summaries": '
+
+
+@pytest.mark.parametrize("corrupt", [b"", b"[]", _SUMMARIES + b'[]}}}',
+                                     _SUMMARIES + b'{"shop/logs.py:configure_logging:1": [true, "20", {}]}}}}',
+                                     _SUMMARIES + b'{"shop/logs.py:configure_logging:1": [true, 50]}}}}'])
+def test_a_corrupt_summaries_memo_is_worked_out_again(app: Path, corrupt: bytes,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _shop(app)
+    expected = check_counting_parses(app, ["shop/catalog.py"], monkeypatch)
+    memo = next((app / ".mpcheck_cache").glob("*/summaries.json"))
+    listed = json.loads(memo.read_text())["projects"][str(app)]["list"]
+    for value in (cache_module._source_stamp(), str(app), listed):
+        corrupt = corrupt.replace(b"%s", value.encode(), 1)
+    memo.write_bytes(corrupt)
+    catalog = app / "shop/catalog.py"
+    catalog.write_text(catalog.read_text() + "\n# reviewed\n")
+    assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == expected
+
+
+def test_a_kept_summary_counts_as_reading_what_it_was_worked_out_from(app: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result that used a kept summary depends on the files the summary read, as when it
+    was worked out (the result cache compares their hashes), and nothing is parsed for it."""
+    from mpcheck.dependencies import content_digest, recording
+
+    _shop(app)
+    check_counting_parses(app, ["shop/catalog.py"], monkeypatch)  # keeps the summary
+    checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
+    index = checker.projects.for_path(str(app / "shop/catalog.py"))
+    assert index is not None
+    logs = app / "shop/logs.py"
+    with recording() as reads:
+        summary = index.call_summary(".logs.configure_logging", str(app / "shop/catalog.py"), 1,
+                                     lambda *_: pytest.fail("worked out again"))
+    assert summary is not None and summary.answer == 20 and summary.read == {str(logs)}
+    assert reads.files == {str(logs): content_digest(logs.read_bytes())}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import libcst as cst
 
@@ -29,6 +29,7 @@ from .names import UNKNOWN, argument
 from .scopes import Kind, Site
 
 if TYPE_CHECKING:
+    from ..project import CallSummary
     from . import SemanticModel
 
 # Lib/logging/__init__.py levels.
@@ -68,11 +69,19 @@ class ProjectDefinitions(Protocol):
     def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
         """Whether calling a name as imported in `from_path` can run code of the file `path`."""
 
+    def call_summary(self, qualname: str, from_path: str, depth: int,
+                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
+        """`summarize` of the function a name as imported in `from_path` calls, with the
+        files working it out read; None when it is not a function of the project."""
+
 
 @dataclass
 class _Walk:
     outputs: list[Output]
     seen: set[int]
+    # The file (absolute path) whose output is wanted; None for the walk of a function that
+    # summarizes it (`_configuration_made`), which goes into no other module.
+    target: str | None
     entry: Site | None = None
 
 
@@ -82,7 +91,7 @@ class OutputFacts:
     def __init__(self, model: SemanticModel, project: ProjectDefinitions | None = None) -> None:
         self.model = model
         self.project = project
-        self._import_time: list[Output] | None = None
+        self._import_time: dict[str, list[Output]] = {}  # by the file whose output was wanted
 
     # -- single calls ---------------------------------------------------------------------------
 
@@ -216,16 +225,22 @@ class OutputFacts:
 
     # -- what an import runs --------------------------------------------------------------------
 
-    def import_time_output(self) -> list[Output]:
-        """Every console write that importing this module makes, in order (see the module
-        docstring), with the import-time site of this module that leads to each. (Worked out
-        again when the model of another module it went through was released since.)"""
-        if self._import_time is None or any(output.model.released for output in self._import_time):
-            walk = _Walk([], set())
+    def import_time_output(self, target: str) -> list[Output]:
+        """The console writes that importing this module makes in the file at `target`, in
+        order (see the module docstring), with the import-time site of this module that leads
+        to each; maybe some made in other files too. A call into another module is followed
+        only when working out what it configures (`_configuration_made`) read `target`: a
+        function that cannot run the target's code counts for the console configuration it
+        makes, and its modules are not parsed again once that is known. (Worked out again
+        when the model of another module it went through was released since.)"""
+        target = os.path.abspath(target)
+        found = self._import_time.get(target)
+        if found is None or any(output.model.released for output in found):
+            walk = _Walk([], set(), target)
             sites = [site for site in self.model.processes.calls_of(None) if self.model.runs_at_import(site)]
             self._walk(sites, walk, (), [], 0)
-            self._import_time = walk.outputs
-        return self._import_time
+            found = self._import_time[target] = walk.outputs
+        return found
 
     def functions_writing_in(self, names: set[str], path: str) -> set[str]:
         """Those of `names` that are top-level functions of this module whose call makes
@@ -279,6 +294,12 @@ class OutputFacts:
                       configured: list[tuple[Site | None, int]], depth: int) -> int | None:
         call = site.node
         assert isinstance(call, cst.Call)
+        if not self.model.processes.callees(call):
+            summary = self._call_summary(call, depth + 1)
+            if summary is None:
+                return None
+            if walk.target not in summary.read:
+                return summary.answer
         found: int | None = None
         inherited = [(None, level) for where, level in configured if where is None or _before(where, site)]
         for model, function in self._functions_called(call):
@@ -294,6 +315,14 @@ class OutputFacts:
             found = _lowest(found, inner)
         return found
 
+    def _call_summary(self, call: cst.Call, depth: int) -> CallSummary | None:
+        """The project's summary (`_configuration_made`) of the function of another module
+        that `call` runs, at `depth`; None when it runs none."""
+        symbol = self.model.resolve(call.func)
+        if symbol is None or symbol.definition is not None or self.project is None or symbol.is_instance:
+            return None
+        return self.project.call_summary(symbol.written, self.model.path, depth, _configuration_made)
+
     def _functions_called(self, call: cst.Call,
                           toward: str | None = None) -> list[tuple[SemanticModel, cst.FunctionDef]]:
         """The functions `call` runs, in this module or another of the project; given
@@ -308,6 +337,15 @@ class OutputFacts:
             return []
         found = self.project.definition_of(symbol.written, self.model.path)
         return [found] if found is not None else []
+
+
+def _configuration_made(model: SemanticModel, function: cst.FunctionDef, depth: int) -> int | None:
+    """The lowest level of a console handler that calling `function` (of `model`), entered
+    at `depth`, configures, if any: its walk, with the calls into other modules taken by
+    their own summaries. What it finds depends on the function and `depth` alone, not on
+    the walk it was asked for (ProjectIndex.call_summary keeps it between runs)."""
+    walk = _Walk([], {id(function)}, None)
+    return model.output._walk(model.processes.calls_of(function), walk, (function.name.value,), [], depth)
 
 
 def _writes_in(model: SemanticModel, function: cst.CSTNode, target: str, known: dict[int, bool],

@@ -273,7 +273,7 @@ class OutputAtPackageImport(Rule):
         if chain is None:
             return
         model = context.model
-        outputs = [output for output in model.output.import_time_output() if output.model is model]
+        outputs = [output for output in model.output.import_time_output(context.path) if output.model is model]
         outputs += list(_outputs_from_importers(context))
         package = _package_name(chain[0])
         through = "" if len(chain) == 1 else \
@@ -342,7 +342,7 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
             other = project.model_of(importer)
             if other is None:
                 continue
-            for output in other.output.import_time_output():
+            for output in other.output.import_time_output(here):
                 if output.model.path != other.path and os.path.abspath(output.model.path) == here:
                     index = output.model.calls.index(output.site)
                     if index < len(model.calls):
