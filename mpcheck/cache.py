@@ -28,12 +28,13 @@ What runs learnt of each module of a project is kept too (`modules.json`, see
 reach.py found reaching process APIs, trusted while its stat and the project's module list
 are unchanged. A pre-commit run on two edited files otherwise reads and scans every module
 they import, directly or not, to tell whether they call into code that starts processes.
-So are the summaries of calls into other modules that a check worked out (`summaries.json`,
-see `call_summary`: what calling a function of another module configures, with every file
-that working it out read, each with the hash of its content), trusted while each of those
-files still hashes so: a check of an edited file then parses no module it calls into, unless
-what the summary read was edited too. Worker processes hand theirs to the parent
-(`take_learnt`), which keeps them when the run ends.
+So are the answers to questions across files that a check worked out (`answers.json`, see
+`answer`: what calling a function of another module configures), each with every file
+working it out read and the hash of its content, trusted while each of those files still
+hashes so: a check of an edited file then parses none of the modules those answers came
+from, unless one of them was edited too.
+Worker processes hand theirs to the parent (`take_learnt`), which keeps them when the run
+ends.
 
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
@@ -84,10 +85,10 @@ class ModuleFacts:
 
 @dataclass(frozen=True)
 class Learnt:
-    """ResultCache.take_learnt's: the module facts and call summaries a run learnt."""
+    """ResultCache.take_learnt's: the module facts and the answers a run learnt."""
 
     modules: list[tuple[str, str, list[int], ModuleFacts]]
-    summaries: list[tuple[str, str, list]]
+    answers: list[tuple[str, str, list]]
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,8 @@ class ResultCache:
         self._holding: dict[str, dict | None] = {}  # its snapshots still holding, as checked this run
         self._modules: dict[str, dict] | None = None  # modules.json: see module_facts
         self._learnt: list[tuple[str, str, list[int], ModuleFacts]] = []  # kept by close()
-        self._summaries: dict[str, dict] | None = None  # summaries.json: see call_summary
-        self._new_summaries: list[tuple[str, str, list]] = []  # kept by close()
+        self._answers: dict[str, dict] | None = None  # answers.json: see answer
+        self._new_answers: list[tuple[str, str, list]] = []  # kept by close()
         # When the run started, before anything a project's hash is computed from was read (in
         # a worker process, its parent's: what the worker keeps goes to the parent, `learnt`).
         self.started = time.time_ns()
@@ -312,55 +313,53 @@ class ResultCache:
                 changed = True
         return changed
 
-    def call_summary(self, root: str, key: str) -> tuple[bool, int | None, dict[str, str]] | None:
-        """A summary of a call that an earlier run kept (ProjectIndex.call_summary), while
-        the project's module list is unchanged: whether a function is called, the answer,
-        and the files (absolute paths) it read with the hash of each -- the caller trusts it
-        only while each still hashes so."""
+    def answer(self, root: str, key: str) -> tuple[object, dict[str, str]] | None:
+        """The answer to the question `key` that an earlier run kept for the project at
+        `root` (ProjectIndex.kept_answer), while the project's module list is unchanged, and
+        the files (absolute paths) working it out read, with the hash of each: the caller
+        takes it only while each still hashes so."""
         try:
-            project = self._kept_summaries().get(root)
+            project = self._kept_answers().get(root)
             if project is None or project["list"] != self._project(root, False):
                 return None
-            entry = project["summaries"].get(key)
+            entry = project["answers"].get(key)
             if entry is None:
                 return None
-            function, answer, files = entry
-            if not isinstance(function, bool) or not (answer is None or isinstance(answer, int)):
-                return None
-            return function, answer, {os.path.join(root, name): str(digest) for name, digest in files.items()}
+            answer, files = entry
+            return answer, {os.path.join(root, name): str(digest) for name, digest in files.items()}
         except (KeyError, TypeError, ValueError, AttributeError):
             return None  # another format: worked out again
 
-    def keep_call_summary(self, root: str, key: str, function: bool, answer: int | None,
-                          files: dict[str, str]) -> None:
-        """Keep a summary (`call_summary`) for later runs (written by close()), unless one of
-        the files it read changed after the run started or in the two seconds before."""
+    def keep_answer(self, root: str, key: str, answer: object, files: dict[str, str]) -> None:
+        """Keep an answer (`answer`) for later runs (written by close()), unless one of the
+        files it was worked out from changed after the run started or in the two seconds
+        before."""
         for path in files:
             stat = _stat(path)
             if stat is None or stat[0] >= self.started - _RACY_NS:
                 return
-        self._new_summaries.append((root, key, [function, answer, {_relative(path, root): digest
-                                                                   for path, digest in sorted(files.items())}]))
+        self._new_answers.append((root, key, [answer, {_relative(path, root): digest
+                                                       for path, digest in sorted(files.items())}]))
 
-    def _merge_summaries(self, projects: dict[str, dict]) -> bool:
-        """Add the summaries this run worked out to `projects` (summaries.json's); whether
+    def _merge_answers(self, projects: dict[str, dict]) -> bool:
+        """Add the answers this run worked out to `projects` (answers.json's); whether
         anything changed."""
         changed = False
-        for root, key, entry in self._new_summaries:
+        for root, key, entry in self._new_answers:
             listed = self._project(root, False)
             project = projects.get(root)
             if not isinstance(project, dict) or project.get("list") != listed or \
-                    not isinstance(project.get("summaries"), dict):
-                project = projects[root] = {"list": listed, "summaries": {}}
-            if project["summaries"].get(key) != entry:
-                project["summaries"][key] = entry
+                    not isinstance(project.get("answers"), dict):
+                project = projects[root] = {"list": listed, "answers": {}}
+            if project["answers"].get(key) != entry:
+                project["answers"][key] = entry
                 changed = True
         return changed
 
-    def _kept_summaries(self) -> dict[str, dict]:
-        if self._summaries is None:
-            self._summaries = self._kept_projects("summaries.json")
-        return self._summaries
+    def _kept_answers(self) -> dict[str, dict]:
+        if self._answers is None:
+            self._answers = self._kept_projects("answers.json")
+        return self._answers
 
     def _kept_modules(self) -> dict[str, dict]:
         if self._modules is None:
@@ -411,16 +410,16 @@ class ResultCache:
             self._new_imports = True
 
     def take_learnt(self) -> Learnt:
-        """What this run learnt and has not kept yet (`keep_module_facts`,
-        `keep_call_summary`), handed over: a worker process gives it to its parent's cache
+        """What this run learnt and has not kept yet (`keep_module_facts`, `keep_answer`),
+        handed over: a worker process gives it to its parent's cache
         (`add_learnt`), which keeps it when the run ends."""
-        learnt = Learnt(self._learnt, self._new_summaries)
-        self._learnt, self._new_summaries = [], []
+        learnt = Learnt(self._learnt, self._new_answers)
+        self._learnt, self._new_answers = [], []
         return learnt
 
     def add_learnt(self, learnt: Learnt) -> None:
         self._learnt.extend(learnt.modules)
-        self._new_summaries.extend(learnt.summaries)
+        self._new_answers.extend(learnt.answers)
 
     def close(self, keep_modules: bool = True) -> None:
         """Keep what the run learnt of the modules' imports (at the end of a run), and
@@ -433,9 +432,9 @@ class ResultCache:
         # what is there now is read again and merged, until it holds what this run learnt.
         if keep_modules:
             self._merge_into("modules.json", self._learnt, self._merge_learnt)
-            self._merge_into("summaries.json", self._new_summaries, self._merge_summaries)
+            self._merge_into("answers.json", self._new_answers, self._merge_answers)
         self._learnt.clear()
-        self._new_summaries.clear()
+        self._new_answers.clear()
 
     def _merge_into(self, name: str, learnt: list, merge: Callable[[dict[str, dict]], bool]) -> None:
         """Write the file `name` with what `merge` adds of `learnt` to what is there now,
@@ -447,7 +446,7 @@ class ResultCache:
             self._write(name, {"source": _source_stamp(), "projects": projects})
 
     def _kept_projects(self, name: str) -> dict[str, dict]:
-        """The projects of the file `name` (modules.json, summaries.json), if the same
+        """The projects of the file `name` (modules.json, answers.json), if the same
         mpcheck source wrote it (an edited checkout may learn otherwise)."""
         kept = self._read(name)
         projects = kept.get("projects") if kept.get("source") == _source_stamp() else None

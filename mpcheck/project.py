@@ -21,7 +21,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .model import ProcessStart, Search, SemanticModel
 
 MAX_FILES = 20_000
+_JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_answer)
 # Models kept between files, by the size of their source: a model holds its libcst tree
 # (about 40 bytes per character of source, measured on huggingface/datasets), and a run over a
 # big project would otherwise keep one for every module another file's questions needed (630 MB
@@ -161,6 +162,10 @@ class CallSummary:
     read: frozenset[str]
 
 
+def _is_call_summary(kept: object) -> bool:
+    return kept is None or (isinstance(kept, list) and len(kept) == 1 and (kept[0] is None or type(kept[0]) is int))
+
+
 @dataclass(eq=False)
 class _Module:
     path: Path
@@ -212,7 +217,7 @@ class ProjectIndex:
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
-        self._summaries: Remembered[tuple[str, str, int], CallSummary | None] = Remembered()  # call_summary's
+        self._answers: Remembered[str, tuple[_JSON, frozenset[str]]] = Remembered()  # kept_answer's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
@@ -308,7 +313,7 @@ class ProjectIndex:
         self._reexports.clear()
         self._no_function.clear()
         self._leads.clear()
-        self._summaries.clear()
+        self._answers.clear()
         self._beneath.clear()
         self._packages = None
         self._unix_only.clear()
@@ -760,51 +765,53 @@ class ProjectIndex:
     def call_summary(self, qualname: str, from_path: str, depth: int,
                      summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
         """What calling `qualname` (a name of another module of the project as imported in
-        the file `from_path`) does, as `summarize(model, function, depth)` tells it of the function
-        `definition_of` finds (None: no such function), with every file that working it out
-        read: worked out once per run for each (module, name, `depth`), and kept in the
-        result cache for later runs while none of those files changed (a walk that need not
-        go into the function, because it wants nothing of those files, then parses none of
-        them). `summarize` must depend on nothing but the function and `depth`."""
+        the file `from_path`) does, as `summarize(model, function, depth)` tells it of the
+        function `definition_of` finds (None: no such function), with every file working it
+        out read (`kept_answer`: once per run for each module, name and `depth`, and kept
+        for later runs; a walk that need not go into the function, because it wants nothing
+        of those files, then parses none of them). `summarize` must depend on nothing but
+        the function and `depth`."""
         called = self._called_module(qualname, from_path)
         if called is None:
             return None
         module, rest = called
-        return self._summaries.get((module.key, rest, depth), lambda: self._summary(module, rest, depth, summarize))
 
-    def _summary(self, module: _Module, rest: str, depth: int,
-                 summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
-        key = f"{os.path.relpath(module.key, self.root)}:{rest}:{depth}"  # in the result cache
-        kept = self._kept_summary(key)
-        if kept is not None:
-            return kept or None
-        with recording() as reads:
+        def work_out() -> list[int | None] | None:
             found = self._function_in(module, rest, 0)
-            summary = CallSummary(summarize(*found, depth) if found is not None else None, frozenset(reads.files))
+            return None if found is None else [summarize(*found, depth)]
+
+        answer, read = self.kept_answer(f"call {module.key}:{rest}:{depth}", work_out, _is_call_summary)
+        return None if answer is None else CallSummary(answer[0], read)
+
+    def kept_answer(self, key: str, work_out: Callable[[], _JSON],
+                    valid: Callable[[object], bool]) -> tuple[_JSON, frozenset[str]]:
+        """`work_out()`'s answer to the question `key` names, and the files (absolute paths)
+        working it out read: worked out once per run (`Remembered`: what it read is noted
+        again on each use), and kept in the result cache (`ResultCache.answer`) with the hash
+        of each of those files for later runs, which take it while each file still hashes
+        so and the project's module list is the same (and note those files as read). The
+        answer must be made of JSON's types (lists, not tuples) and depend on nothing but
+        those files and the key; a kept one that `valid` refuses is worked out again."""
+        return self._answers.get(key, lambda: self._kept_or_new_answer(key, work_out, valid))
+
+    def _kept_or_new_answer(self, key: str, work_out: Callable[[], _JSON],
+                            valid: Callable[[object], bool]) -> tuple[_JSON, frozenset[str]]:
+        kept = self._kept.answer(str(self.root), key) if self._kept is not None else None
+        if kept is not None and valid(kept[0]) and all(
+                path in self._by_path and Path(path) not in self.texts and self._digest_of(self._by_path[path]) == digest
+                for path, digest in kept[1].items()):
+            for path, digest in kept[1].items():
+                note_file(path, digest)
+            note_project(self.root)
+            return kept[0], frozenset(kept[1])
+        with recording() as reads:
+            answer = work_out()
         files = {path: digest for path, digest in reads.files.items()
                  if digest is not None and Path(path) not in self.texts}
         if self._kept is not None and len(files) == len(reads.files) and not reads.directories and not reads.graphs \
                 and reads.projects <= {str(self.root)}:
-            self._kept.keep_call_summary(str(self.root), key, found is not None, summary.answer, files)
-        return summary if found is not None else None
-
-    def _kept_summary(self, key: str) -> CallSummary | tuple[()] | None:
-        """The summary kept by an earlier run, if every file it read is as it was then; ()
-        when it found that no function is called."""
-        if self._kept is None:
-            return None
-        kept = self._kept.call_summary(str(self.root), key)
-        if kept is None:
-            return None
-        function, answer, files = kept
-        for path, digest in files.items():
-            other = self._by_path.get(path)
-            if other is None or other.path in self.texts or self._digest_of(other) != digest:
-                return None
-        for path, digest in files.items():
-            note_file(path, digest)
-        note_project(self.root)
-        return CallSummary(answer, frozenset(files)) if function else ()
+            self._kept.keep_answer(str(self.root), key, answer, files)
+        return answer, frozenset(reads.files)
 
     def _digest_of(self, module: _Module) -> str | None:
         """The hash of the module's text: known once read, or from what an earlier run

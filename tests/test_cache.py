@@ -81,9 +81,9 @@ def findings(run) -> list[tuple[str, int, str]]:
 def entries(app: Path) -> list[Path]:
     """The result entries (not the memos of what modules import, of the projects' hashes,
     of what was learnt of each module and of the calls into other modules: `imports.json`,
-    `projects.json`, `modules.json`, `summaries.json`)."""
+    `projects.json`, `modules.json`, `answers.json`)."""
     return sorted(path for path in (app / ".mpcheck_cache").glob("*/*.json")
-                  if path.name not in ("imports.json", "projects.json", "modules.json", "summaries.json"))
+                  if path.name not in ("imports.json", "projects.json", "modules.json", "answers.json"))
 
 
 def test_a_warm_run_reports_what_the_cold_run_did_from_the_cache_in_the_project_root(app: Path) -> None:
@@ -645,8 +645,9 @@ def test_a_file_edited_since_the_last_run_takes_what_a_call_into_another_module_
     expected = [("shop/catalog.py", 6, "MP601")]
     parsed = ["shop/catalog.py", "shop/logs.py"]
     assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == (expected, parsed)
-    memo = json.loads(next((app / ".mpcheck_cache").glob("*/summaries.json")).read_text())
-    assert memo["projects"][str(app)]["summaries"]["shop/logs.py:configure_logging:1"][:2] == [True, 20]
+    memo = json.loads(next((app / ".mpcheck_cache").glob("*/answers.json")).read_text())
+    key = f"call {app / 'shop/logs.py'}:configure_logging:1"  # what calling it configures: INFO
+    assert memo["projects"][str(app)]["answers"][key][0] == [20]
     catalog = app / "shop/catalog.py"
     catalog.write_text(catalog.read_text() + "\n\ndef discount(item):\n    return item.cost * 0.9\n")
     assert check_counting_parses(app, ["shop/catalog.py"], monkeypatch) == (expected, ["shop/catalog.py"])
@@ -667,26 +668,27 @@ def test_what_the_workers_learn_of_calls_is_kept_by_the_parent(app: Path, monkey
     names = ["shop/catalog.py", *(f"shop/feed{number}.py" for number in range(4))]
     found = [found for found in findings(check(app, "--jobs", "2")) if found[0].startswith("shop/")]
     assert [name for name, _, code in found if code == "MP601"] == names
-    assert "shop/logs.py:configure_logging:1" in next((app / ".mpcheck_cache").glob("*/summaries.json")).read_text()
+    assert "logs.py:configure_logging:1" in next((app / ".mpcheck_cache").glob("*/answers.json")).read_text()
     catalog = app / "shop/catalog.py"
     catalog.write_text(catalog.read_text() + "\n# reviewed\n")
     again, parsed = check_counting_parses(app, names, monkeypatch)
     assert again == found and "shop/catalog.py" in parsed and "shop/logs.py" not in parsed
 
 
-_SUMMARIES = b'{"source": "%s", "projects": {"%s": {"list": "%s", "summaries": '
+_ANSWERS = b'{"source": "%s", "projects": {"%s": {"list": "%s", "answers": '
 
 
-@pytest.mark.parametrize("corrupt", [b"", b"[]", _SUMMARIES + b'[]}}}',
-                                     _SUMMARIES + b'{"shop/logs.py:configure_logging:1": [true, "20", {}]}}}}',
-                                     _SUMMARIES + b'{"shop/logs.py:configure_logging:1": [true, 50]}}}}'])
-def test_a_corrupt_summaries_memo_is_worked_out_again(app: Path, corrupt: bytes,
+@pytest.mark.parametrize("corrupt", [b"", b"[]", _ANSWERS + b'[]}}}',
+                                     _ANSWERS + b'{"call %s/shop/logs.py:configure_logging:1": [["20"], {}]}}}}',
+                                     _ANSWERS + b'{"call %s/shop/logs.py:configure_logging:1": [[50]]}}}}',
+                                     _ANSWERS + b'{"call %s/shop/logs.py:configure_logging:1": [[50], {"shop/logs.py": 1}]}}}}'])
+def test_a_corrupt_answers_memo_is_worked_out_again(app: Path, corrupt: bytes,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     _shop(app)
     expected = check_counting_parses(app, ["shop/catalog.py"], monkeypatch)
-    memo = next((app / ".mpcheck_cache").glob("*/summaries.json"))
+    memo = next((app / ".mpcheck_cache").glob("*/answers.json"))
     listed = json.loads(memo.read_text())["projects"][str(app)]["list"]
-    for value in (cache_module._source_stamp(), str(app), listed):
+    for value in (cache_module._source_stamp(), str(app), listed, str(app)):
         corrupt = corrupt.replace(b"%s", value.encode(), 1)
     memo.write_bytes(corrupt)
     catalog = app / "shop/catalog.py"
