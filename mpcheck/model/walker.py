@@ -19,6 +19,18 @@ _SYNTAX_ONLY_FIELDS = (
 )
 
 
+# What a field's value is, by its class: a node, a sequence that may hold nodes, or neither
+# (isinstance() against libcst's abstract CSTNode goes through ABCMeta: slow for each field).
+_NODE, _NODES, _NEITHER = "node", "nodes", "neither"
+_HOLDS: dict[type, str] = {}
+
+
+def _holds(value_class: type) -> str:
+    holds = _HOLDS[value_class] = (_NODE if issubclass(value_class, cst.CSTNode)
+                                   else _NODES if issubclass(value_class, (tuple, list)) else _NEITHER)
+    return holds
+
+
 class Walker:
     """libcst's visitor protocol -- visit_X/leave_X and visit_X_field/leave_X_field hooks,
     a visit returning False skips the children -- at a fraction of CSTVisitor's cost.
@@ -54,11 +66,14 @@ class Walker:
                 value = getattr(node, name)
                 if visit_field is not None:
                     visit_field(self, node)
-                if isinstance(value, cst.CSTNode):
+                holds = _HOLDS.get(value.__class__)
+                if holds is None:
+                    holds = _holds(value.__class__)
+                if holds is _NODE:
                     self.walk(value)
-                elif isinstance(value, (tuple, list)):
+                elif holds is _NODES:
                     for child in value:
-                        if isinstance(child, cst.CSTNode):
+                        if (_HOLDS.get(child.__class__) or _holds(child.__class__)) is _NODE:
                             self.walk(child)
                 if leave_field is not None:
                     leave_field(self, node)
