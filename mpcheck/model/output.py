@@ -13,7 +13,10 @@ module-level calls, and the bodies of the functions they call, in this file and,
 project index, in other modules of the project. The state carried along is the lowest level a
 console handler configured so far lets through; a configuration made under a condition counts
 only for calls under the same conditions (an `else:` branch does not see it), and a function
-that configures anywhere counts as configuring once it is called.
+that configures anywhere counts as configuring once it is called. A call into another module
+is taken by its summary (what it configures, and which files working that out read), kept
+by the project index between runs; the walk goes into it only when the summary read the file
+whose output is wanted, the only way the call can write there.
 """
 
 from __future__ import annotations
