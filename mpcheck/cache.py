@@ -32,9 +32,8 @@ So are the answers to questions across files that a check worked out (`answers.j
 `answer`: what calling a function of another module configures), each with every file
 working it out read and the hash of its content, trusted while each of those files still
 hashes so: a check of an edited file then parses none of the modules those answers came
-from, unless one of them was edited too.
-Worker processes hand theirs to the parent (`take_learnt`), which keeps them when the run
-ends.
+from, unless one of them was edited too. Worker processes hand what they learn to the
+parent (`take_learnt`), which keeps it when the run ends.
 
 Entries are written to a temporary file and renamed over (`os.replace`): two runs at once
 each see a whole entry or none, and the last writer wins. An entry that cannot be read or
@@ -293,11 +292,7 @@ class ResultCache:
         anything changed."""
         changed = False
         for root, path, stat, facts in self._learnt:
-            listed = self._project(root, False)
-            project = projects.get(root)
-            if not isinstance(project, dict) or project.get("list") != listed or \
-                    not isinstance(project.get("modules"), dict):
-                project = projects[root] = {"list": listed, "modules": {}}
+            modules = self._project_part(projects, root, "modules")
             name = _relative(path, root)
             entry = [*stat, facts.digest, [_relative(other, root) for other in facts.imported],
                      [_relative(other, root) for other in facts.packages],
@@ -305,11 +300,11 @@ class ResultCache:
                                                     for other, names in found.inputs.items()},
                               {alias: _relative(other, root) for alias, other in found.modules.items()}]
                       for words, found in facts.reaching.items()}]
-            kept = project["modules"].get(name)
+            kept = modules.get(name)
             if isinstance(kept, list) and len(kept) == 7 and kept[:6] == entry[:6] and isinstance(kept[6], dict):
                 entry[6] = {**kept[6], **entry[6]}  # what it learnt of other words still holds
             if entry != kept:
-                project["modules"][name] = entry
+                modules[name] = entry
                 changed = True
         return changed
 
@@ -346,15 +341,20 @@ class ResultCache:
         anything changed."""
         changed = False
         for root, key, entry in self._new_answers:
-            listed = self._project(root, False)
-            project = projects.get(root)
-            if not isinstance(project, dict) or project.get("list") != listed or \
-                    not isinstance(project.get("answers"), dict):
-                project = projects[root] = {"list": listed, "answers": {}}
-            if project["answers"].get(key) != entry:
-                project["answers"][key] = entry
+            answers = self._project_part(projects, root, "answers")
+            if answers.get(key) != entry:
+                answers[key] = entry
                 changed = True
         return changed
+
+    def _project_part(self, projects: dict[str, dict], root: str, part: str) -> dict:
+        """`part` ("modules", "answers") of the project at `root` in `projects`, emptied when
+        it was kept for another module list than the project's now."""
+        listed = self._project(root, False)
+        project = projects.get(root)
+        if not isinstance(project, dict) or project.get("list") != listed or not isinstance(project.get(part), dict):
+            project = projects[root] = {"list": listed, part: {}}
+        return project[part]
 
     def _kept_answers(self) -> dict[str, dict]:
         if self._answers is None:

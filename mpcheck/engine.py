@@ -405,8 +405,10 @@ class Checker:
                 results[number] = future.result() if future is not None else self._job(*files[number], fixing)
                 del future
                 learnt = results[number].learnt  # type: ignore[union-attr]
-                if learnt is not None and self.cache is not None:
-                    self.cache.add_learnt(learnt)  # a worker's
+                if learnt is not None:  # a worker's
+                    results[number].learnt = None  # type: ignore[union-attr]
+                    if self.cache is not None:
+                        self.cache.add_learnt(learnt)
                 key = keys.pop(number, None)
                 if key is not None and not fixing:
                     self._store(key, results[number])  # type: ignore[arg-type]

@@ -797,9 +797,7 @@ class ProjectIndex:
     def _kept_or_new_answer(self, key: str, work_out: Callable[[], _JSON],
                             valid: Callable[[object], bool]) -> tuple[_JSON, frozenset[str]]:
         kept = self._kept.answer(str(self.root), key) if self._kept is not None else None
-        if kept is not None and valid(kept[0]) and all(
-                path in self._by_path and Path(path) not in self.texts and self._digest_of(self._by_path[path]) == digest
-                for path, digest in kept[1].items()):
+        if kept is not None and valid(kept[0]) and all(self._holds(path, digest) for path, digest in kept[1].items()):
             for path, digest in kept[1].items():
                 note_file(path, digest)
             note_project(self.root)
@@ -813,12 +811,16 @@ class ProjectIndex:
             self._kept.keep_answer(str(self.root), key, answer, files)
         return answer, frozenset(reads.files)
 
-    def _digest_of(self, module: _Module) -> str | None:
-        """The hash of the module's text: known once read, or from what an earlier run
-        kept while its stat is unchanged (`kept_facts`), or read now."""
+    def _holds(self, path: str, digest: str) -> bool:
+        """Whether the module at `path` is read from disk and its text hashes to `digest`:
+        known once read, or from what an earlier run kept while its stat is unchanged
+        (`kept_facts`), or read now."""
+        module = self._by_path.get(path)
+        if module is None or module.path in self.texts:
+            return False
         if module.digest is None and self.kept_facts(module) is None:
             self.text_of(module)
-        return module.digest
+        return module.digest == digest
 
     def leads_to(self, qualname: str, from_path: str, path: str) -> bool:
         """Whether the module that `qualname` (a name as imported in the file `from_path`)

@@ -617,10 +617,10 @@ def _shop(app: Path) -> Path:
     return app
 
 
-def check_counting_parses(app: Path, names: list[str], monkeypatch: pytest.MonkeyPatch,
-                          jobs: int = 1) -> tuple[list[tuple[str, int, str]], list[str]]:
+def check_counting_parses(app: Path, names: list[str],
+                          monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, int, str]], list[str]]:
     """The findings in `names` with the result cache of `app`, and the files parsed for them
-    (in this process: `jobs` 1)."""
+    (all in this process: one job)."""
     import mpcheck.parsing
 
     parsed: list[str] = []
@@ -630,7 +630,7 @@ def check_counting_parses(app: Path, names: list[str], monkeypatch: pytest.Monke
         parse(text))[1])
     checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
     found = sorted((result.path, diagnostic.line, diagnostic.code)
-                   for result in checker.run_files([(app / name, name) for name in names], jobs=jobs)
+                   for result in checker.run_files([(app / name, name) for name in names], jobs=1)
                    for diagnostic in result.diagnostics)
     monkeypatch.undo()
     return found, sorted(parsed)
