@@ -33,18 +33,8 @@ State = dict  # name -> frozenset[Binding]; None where the code cannot be reache
 # Calls after which the flow stops (`exit`/`quit`: the builtins the site module adds).
 EXIT_FUNCTIONS = frozenset({"sys.exit", "os._exit", "os.abort"})
 BUILTIN_EXITS = ("exit", "quit")
-# What on_visit does with a node, by its class: a statement (libcst's statement classes are
-# abstract: isinstance() against them went through ABCMeta for each of the millions of nodes
-# a run walks, 5% of building a model), a block, or nothing.
-_STATEMENT, _BLOCK, _OTHER = "statement", "block", "other"
-_KINDS: dict[type, str] = {}
-
-
-def _kind(node_class: type) -> str:
-    kind = _KINDS[node_class] = (
-        _STATEMENT if issubclass(node_class, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
-        else _BLOCK if issubclass(node_class, (cst.Module, cst.IndentedBlock)) else _OTHER)
-    return kind
+# What on_visit does with a node (Walker.classify): a statement, a block, or nothing.
+_STATEMENT, _BLOCK = "statement", "block"
 
 
 def merge(*states: State | None) -> State | None:
@@ -153,10 +143,12 @@ class ModelBuilder(Walker):
         return Site(node, self.scope, self.regions, self.function_depth, statement, block, top,
                     self.in_annotation > 0)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        kind = _KINDS.get(node.__class__)
-        if kind is None:
-            kind = _kind(node.__class__)
+    def classify(self, node_type: type) -> str | None:
+        if issubclass(node_type, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return _STATEMENT
+        return _BLOCK if issubclass(node_type, (cst.Module, cst.IndentedBlock)) else None
+
+    def on_visit(self, node: cst.CSTNode, kind: object) -> bool:
         if kind is _STATEMENT:
             self.statements.append((node, self.blocks[-1] if self.blocks else None))
         elif kind is _BLOCK:
@@ -164,8 +156,7 @@ class ModelBuilder(Walker):
             self.block_regions.append(self.regions)
         return True
 
-    def on_leave(self, node: cst.CSTNode) -> None:
-        kind = _KINDS[node.__class__]  # on_visit saw the node
+    def on_leave(self, node: cst.CSTNode, kind: object) -> None:
         if kind is _STATEMENT:
             self.statements.pop()
         elif kind is _BLOCK:

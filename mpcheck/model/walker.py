@@ -20,7 +20,8 @@ _SYNTAX_ONLY_FIELDS = (
 
 
 # What a field's value is, by its class: a node, a sequence that may hold nodes, or neither
-# (isinstance() against libcst's abstract CSTNode goes through ABCMeta: slow for each field).
+# (isinstance() against libcst's abstract CSTNode goes through ABCMeta: slow for each field;
+# the values are not only nodes, so their classes are not the plans' node types).
 _NODE, _NODES, _NEITHER = "node", "nodes", "neither"
 _HOLDS: dict[type, str] = {}
 
@@ -34,7 +35,9 @@ def _holds(value_class: type) -> str:
 class Walker:
     """libcst's visitor protocol -- visit_X/leave_X and visit_X_field/leave_X_field hooks,
     a visit returning False skips the children -- at a fraction of CSTVisitor's cost.
-    `on_visit`/`on_leave` run for every node, before `visit_X` and after `leave_X`."""
+    `on_visit`/`on_leave` run for every node, before `visit_X` and after `leave_X`, with
+    what `classify` answered for the node's class (asked once per class: isinstance() against
+    libcst's abstract classes goes through ABCMeta, slow for every node)."""
 
     _plans: dict
 
@@ -55,13 +58,14 @@ class Walker:
                     getattr(type(self), f"visit_{name}_{field_.name}", None),
                     getattr(type(self), f"leave_{name}_{field_.name}", None),
                 ))
-            plan = (getattr(type(self), f"visit_{name}", None), getattr(type(self), f"leave_{name}", None), tuple(fields))
+            plan = (getattr(type(self), f"visit_{name}", None), getattr(type(self), f"leave_{name}", None),
+                    tuple(fields), self.classify(node_type))
             self._plans[node_type] = plan
         return plan
 
     def walk(self, node: cst.CSTNode) -> None:
-        visit, leave, fields = self._plan(type(node))
-        if self.on_visit(node) and (visit is None or visit(self, node) is not False):
+        visit, leave, fields, kind = self._plan(type(node))
+        if self.on_visit(node, kind) and (visit is None or visit(self, node) is not False):
             for name, visit_field, leave_field in fields:
                 value = getattr(node, name)
                 if visit_field is not None:
@@ -79,10 +83,13 @@ class Walker:
                     leave_field(self, node)
         if leave is not None:
             leave(self, node)
-        self.on_leave(node)
+        self.on_leave(node, kind)
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
+    def classify(self, node_type: type) -> object:
+        return None
+
+    def on_visit(self, node: cst.CSTNode, kind: object) -> bool:
         return True
 
-    def on_leave(self, node: cst.CSTNode) -> None:
+    def on_leave(self, node: cst.CSTNode, kind: object) -> None:
         pass
