@@ -3,16 +3,20 @@ does not exist), exit status 2, and every other file is still checked and fixed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 import mpcheck
 from mpcheck.engine import Checker
+from mpcheck.parsing import parse_module
+from mpcheck.source import InputError
 
 from .support import FORK_IMPORT, mpcheck_command
 
@@ -53,6 +57,25 @@ def test_an_error_python_finds_only_when_compiling_is_a_syntax_error_not_an_inte
     lines = run.stdout.splitlines()
     assert lines[0].startswith("app.py:1:37: MP101 ")
     assert lines[1] == "handlers.py:5:1: MP000 syntax error: default 'except:' must be last"
+
+
+def test_what_only_libcsts_own_node_checks_refuse_is_still_refused(cli, write, in_tmp):
+    # libcst's grammar takes `"pid" b"-"`; only the checks it makes on each node it builds
+    # refuse it. Those are skipped for a text CPython's parser accepts (parsing.py), not here.
+    write("labels.py", 'import os\nLABEL = "pid" b"-"\nos.fork()\n')
+    run = cli("check", "labels.py")
+    assert run.exit_code == 2
+    assert run.stdout.startswith("labels.py:2:19: MP000 syntax error: cannot mix bytes and nonbytes literals")
+
+
+@pytest.mark.parametrize("text", ["import os\n", "def start(:\n", "try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass\n"])
+def test_libcst_checks_the_nodes_it_builds_again_once_a_parse_is_over(text):
+    with contextlib.suppress(InputError):
+        parse_module(text)
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Try(body=cst.IndentedBlock([]))  # no handler, no finally
 
 
 @pytest.mark.parametrize(
