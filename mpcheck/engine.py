@@ -57,8 +57,11 @@ _MAX_FIX_ROUNDS = 10
 # automatic runs are off; a full collection runs between files once more objects were made
 # (net) since the last one than it left alive, and at least this many: each collection goes
 # through as many objects as were made to pay for it. mypy tunes the collector for the same
-# reason (mypy/build.py, `build`).
-_MIN_OBJECTS_BETWEEN_COLLECTIONS = 1_000_000
+# reason (mypy/build.py, `build`). The least is twice what the models the budget keeps hold
+# (project.MAX_MODEL_SOURCE: about a million objects): at 1,000,000, checking the stdlib, or
+# huggingface/datasets, or detectron2, made one collection in each process, 0.6-1.0 s, which
+# found 4,000-8,000 objects in cycles.
+_MIN_OBJECTS_BETWEEN_COLLECTIONS = 2_000_000
 _alive_after_collection = 0
 
 
