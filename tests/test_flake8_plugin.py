@@ -118,7 +118,7 @@ def test_flake8_one_file_at_a_time_sees_the_project(tmp_path):
     assert flake8.stdout.splitlines() == mpcheck_run.stdout.splitlines()
 
 
-def test_the_plugin_leaves_the_cycle_collector_as_it_found_it_outside_flake8s_workers(monkeypatch):
+def test_the_plugin_turns_the_cycle_collector_back_on_outside_flake8s_workers(monkeypatch):
     """The collector does not run by itself while the plugin checks a file, as in mpcheck's
     own processes; a process that is no worker of flake8's pool (flake8 run by another program,
     or with one job) gets its setting back, even when the check raises."""
@@ -135,11 +135,37 @@ def test_the_plugin_leaves_the_cycle_collector_as_it_found_it_outside_flake8s_wo
     monkeypatch.setattr(Checker, "check_text", check_text)
     assert gc.isenabled()
     monkeypatch.chdir(RENDER_FARM)
-    assert [finding[2].split()[0] for finding in MpcheckPlugin(None, "render_farm/app.py", lines).run()] == ["MP101"]
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
-    assert gc.isenabled() and seen == [False, False]
+    try:
+        assert [finding[2].split()[0] for finding in MpcheckPlugin(None, "render_farm/app.py", lines).run()] == ["MP101"]
+        assert gc.isenabled()
+        with pytest.raises(RuntimeError):
+            list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
+        assert gc.isenabled() and seen == [False, False]
+    finally:
+        gc.unfreeze()
+
+
+def test_outside_flake8s_workers_what_is_alive_between_files_is_frozen(monkeypatch):
+    """Between files, the collections flake8's own work sets off do not go through what the
+    checker keeps (gc.freeze); each file's check sees it all again, for a collection when
+    due."""
+    lines = (RENDER_FARM / "render_farm" / "app.py").read_text().splitlines(keepends=True)
+    frozen_during_checks = []
+    real = Checker.check_text
+
+    def check_text(self, text, path):
+        frozen_during_checks.append(gc.get_freeze_count())
+        return real(self, text, path)
+
+    monkeypatch.setattr(Checker, "check_text", check_text)
+    monkeypatch.chdir(RENDER_FARM)
+    try:
+        for _ in range(2):
+            list(MpcheckPlugin(None, "render_farm/app.py", lines).run())
+            assert gc.get_freeze_count() > 0 and gc.isenabled()
+        assert frozen_during_checks == [0, 0]
+    finally:
+        gc.unfreeze()
 
 
 def test_a_worker_of_flake8s_pool_keeps_the_collector_off(monkeypatch):
