@@ -74,12 +74,14 @@ def parse_module(text: str) -> cst.Module:
 def _validating_only_what_cpython_compiles() -> Iterator[None]:
     """While libcst parses a text CPython's own parser accepted, its nodes skip the checks
     libcst makes as each is built (`CSTNode.__post_init__` calls `_validate`), but for
-    `try` statements: the one check of those that CPython makes only when it compiles, not
-    when it parses (`default 'except:' must be last`, see `parse_module`). The others check
-    what the grammar already ensures (whitespace, brackets, a name's characters); they were
-    a seventh of the parse's time (libcst's own comment on `__post_init__` suggests moving
-    them out of the parse). The checks are skipped in every thread while the parse runs: the
-    parse holds `_PARSE_LOCK`, and mpcheck builds no other node meanwhile."""
+    `try` statements: the one check among libcst 1.9's that CPython makes only when it
+    compiles, not when it parses (`default 'except:' must be last`, see `parse_module`). The
+    others check what the grammar already ensures (whitespace, brackets, a name's
+    characters); they took 8% of `parse_module`'s time, 12-14% of libcst's parse (libcst's
+    own comment on `__post_init__` suggests moving them out of the parse). Both ways gave
+    the same outcome on 3,658 files: CPython's Lib/test (its bad-syntax files among them),
+    lib2to3 and 16 public projects. The checks are skipped in every thread while the parse
+    runs: the parse holds `_PARSE_LOCK`, and mpcheck builds no other node meanwhile."""
     with _PARSE_LOCK:
         cst.CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign]
         for node_class in _VALIDATED_WHEN_PARSED:
