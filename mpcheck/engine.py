@@ -420,6 +420,8 @@ class Checker:
                     results[done] = None  # the caller has it: not held to the end of the run
                     done += 1
         yield from results[done:]  # type: ignore[misc]
+        if "projects" in self.__dict__:  # (made when a file needed the project: cached_property)
+            self.projects.release_models()
         if self.cache is not None:
             self.cache.close(keep_modules=not fixing)
 

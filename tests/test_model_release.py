@@ -139,7 +139,7 @@ def test_a_model_made_from_an_older_text_of_the_file_is_not_used(tmp_path):
     root = _project(tmp_path, files)
     render, farm = root / "render.py", root / "farm.py"
     checker = Checker()
-    assert list(checker.run_files([(render, str(render))], jobs=1))[0].diagnostics
+    assert checker.check_file(render, str(render)).diagnostics  # (a run would release the models at its end)
     farm.write_text("# rendered at night\n\n" + files["farm.py"])
 
     def findings(checker: Checker) -> list[tuple[int, str]]:
@@ -150,3 +150,27 @@ def test_a_model_made_from_an_older_text_of_the_file_is_not_used(tmp_path):
     assert findings(checker)[0][0] == 3
     fixed = checker.fix_file(farm, str(farm))
     assert fixed.fixed_text is not None and not any(d.code == "MP000" for d in fixed.diagnostics)
+
+
+def test_a_run_releases_the_models_it_kept_when_it_is_over(tmp_path, monkeypatch):
+    # Between files the budget keeps models (render.py's check made farm.py's, which farm.py's
+    # check uses); when the run is over they are released, so that reference counting frees
+    # them, not a full collection when the command turns the collector back on.
+    from mpcheck.engine import Checker
+
+    root = _project(tmp_path, {name: textwrap.dedent(text).lstrip() for name, text in RENDER_FARM.items()})
+    made: list[SemanticModel] = []
+    init = SemanticModel.__init__
+
+    def recording(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(SemanticModel, "__init__", recording)
+    checker = Checker()
+    results = checker.run_files([(root / name, name) for name in RENDER_FARM], jobs=1)
+    assert next(results).diagnostics and not any(model.released for model in made)  # kept for farm.py
+    list(results)
+    assert len(made) == 2 and all(model.released for model in made)
+    assert [d.code for d in checker.check_file(root / "farm.py", "farm.py").diagnostics] == \
+        [d.code for d in Checker().check_file(root / "farm.py", "farm.py").diagnostics]
