@@ -2,7 +2,9 @@
 interrupted (SIGINT, SIGTERM, SIGKILL), two runs fix one tree at once, a file or its
 directory is read-only, a file changes between being read and being written. Every file
 must always be whole: its old content or its fixed content, never a mix, never empty, and
-no temporary file is left behind.
+no temporary file is left behind -- except by SIGKILL in the instant between naming the
+new content and the rename (or, on a file system without O_TMPFILE, while it is written),
+and the next run removes that one.
 
 The trees are made from every registered rule's INVALID examples, so that whatever fixes
 the registry holds are the ones written."""
@@ -20,6 +22,7 @@ import pytest
 
 from mpcheck.fixes import NotWritten, write_atomically
 from mpcheck.fixes import files as fixer
+from mpcheck.fixes.files import LEFTOVER_AGE
 from mpcheck.rules import ALL_RULES
 from mpcheck.dependencies import content_digest
 
@@ -81,14 +84,41 @@ def fixed_reference(tmp_path_factory) -> tuple[dict[Path, bytes], dict[Path, byt
     return before, after
 
 
-def assert_every_file_old_or_new(root: Path, before: dict[Path, bytes], after: dict[Path, bytes]) -> int:
+def assert_every_file_old_or_new(root: Path, before: dict[Path, bytes], after: dict[Path, bytes],
+                                 killed: bool = False) -> int:
     """Every file is whole -- as it was or as a complete run makes it -- and there is no
-    other file; the number of files fixed."""
+    other file, except, when the run was `killed` (SIGKILL), the one temporary file of
+    the write it interrupted (files are written one at a time); the number of files fixed."""
     now = snapshot(root)
+    left = leftovers(root, before)
+    assert len(left) <= (1 if killed else 0), f"temporary files left behind: {left}"
+    for path in left:
+        del now[path.relative_to(root)]
     assert sorted(now) == sorted(before), f"files appeared or vanished: {sorted(set(now) ^ set(before))}"
     mixed = [path for path in now if now[path] not in (before[path], after[path])]
     assert not mixed, f"neither the old nor the fixed content: {mixed[:5]}"
     return sum(1 for path in now if now[path] != before[path])
+
+
+def leftovers(root: Path, before: dict[Path, bytes]) -> list[Path]:
+    """The temporary files of writes that did not finish: `.NAME.*.mpcheck-tmp` beside a
+    file NAME of the tree."""
+    return [path for path in root.rglob(f".*{TEMPORARY_SUFFIX}")
+            if path.relative_to(root).with_name(path.name[1:-len(TEMPORARY_SUFFIX)].rsplit(".", 1)[0]) in before]
+
+
+def assert_killed_run_whole_and_mended(root: Path, before: dict[Path, bytes], after: dict[Path, bytes]) -> int:
+    """After SIGKILL: every file whole (`assert_every_file_old_or_new`), and the next run,
+    once a temporary file left behind is old enough, fixes the rest and removes it; the
+    number of files the killed run fixed."""
+    fixed = assert_every_file_old_or_new(root, before, after, killed=True)
+    old = time.time() - LEFTOVER_AGE - 1
+    for path in leftovers(root, before):
+        os.utime(path, (old, old))
+    code, stdout, stderr = finish(start_fix(root))
+    assert code in (0, 1) and "Traceback" not in stderr, stderr
+    assert snapshot(root) == after
+    return fixed
 
 
 def wait_until_files_change(root: Path, before: dict[Path, bytes], process: subprocess.Popen, count: int) -> None:
@@ -127,7 +157,10 @@ def test_an_interrupted_fix_leaves_every_file_whole(tmp_path, fixed_reference, s
         if sent != signal.SIGKILL:
             assert stderr.strip().endswith(
                 f"mpcheck: interrupted by {sent.name}; every file is either fixed or as it was"), stderr
-    fixed = assert_every_file_old_or_new(tmp_path, before, after)
+    if sent == signal.SIGKILL:
+        fixed = assert_killed_run_whole_and_mended(tmp_path, before, after)
+    else:
+        fixed = assert_every_file_old_or_new(tmp_path, before, after)
     print(f"{sent.name}: exit {code}, {fixed} of {to_fix} files fixed")
     assert fixed >= 1
 
@@ -146,7 +179,7 @@ def test_a_fix_of_a_small_tree_killed_while_writing_leaves_every_file_whole(tmp_
     process.kill()
     code, stdout, stderr = finish(process, timeout=60)
     assert code in (0, 1, -signal.SIGKILL), stderr
-    assert assert_every_file_old_or_new(tmp_path / "killed", before, after) >= 1
+    assert assert_killed_run_whole_and_mended(tmp_path / "killed", before, after) >= 1
 
 
 @pytest.mark.skipif(not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"), reason="O_TMPFILE")
@@ -168,6 +201,38 @@ def test_the_file_is_read_again_before_the_new_content_has_a_name(tmp_path, monk
     assert listed == [["app.py"]]
     assert sorted(child.name for child in tmp_path.iterdir()) == ["app.py"]
     assert path.read_bytes() == b"fixed = True\n"
+
+
+def test_a_write_removes_the_old_temporary_files_of_killed_writes_of_that_file_only(tmp_path):
+    """What SIGKILL can leave (a named temporary file whose rename never came) goes with
+    the next write of that file; a recent one may be another run's, about to be renamed,
+    and files of other names, or that are not regular files, are not ours to remove."""
+    path = tmp_path / "app.py"
+    path.write_bytes(FORK_IMPORT.encode())
+    old = time.time() - LEFTOVER_AGE - 1
+
+    def temporary(name: str, age: float | None = old, directory: bool = False) -> Path:
+        made = tmp_path / name
+        made.mkdir() if directory else made.write_bytes(b"half")
+        if age is not None:
+            os.utime(made, (age, age))
+        return made
+
+    killed = [temporary(".app.py.1a2b3c4d5e6f.mpcheck-tmp"), temporary(".app.py.k9_x8z1q.mpcheck-tmp")]
+    kept = [temporary(".app.py.0f0f0f0f0f0f.mpcheck-tmp", age=None),
+            temporary(".other.py.1a2b3c4d5e6f.mpcheck-tmp"),
+            temporary(".app.py.dir.mpcheck-tmp", directory=True),
+            temporary("app.py.1a2b3c4d5e6f.mpcheck-tmp"),
+            temporary(".app.pyc.1a2b3c4d5e6f.mpcheck-tmp")]
+    link = tmp_path / ".app.py.link.mpcheck-tmp"
+    link.symlink_to(kept[1])
+    os.utime(link, (old, old), follow_symlinks=False)
+    kept.append(link)
+    write_atomically(path, b"fixed = True\n", content_digest(FORK_IMPORT.encode()))
+    assert path.read_bytes() == b"fixed = True\n"
+    assert not any(made.exists() for made in killed)
+    assert all(made.is_symlink() or made.exists() for made in kept)
+    assert sorted(child.name for child in tmp_path.iterdir()) == sorted(["app.py", *(made.name for made in kept)])
 
 
 @pytest.mark.slow

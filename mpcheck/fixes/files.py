@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -54,7 +56,10 @@ def write_atomically(path: Path, data: bytes, read_digest: str | None = None) ->
     file). Where the system allows (Linux's O_TMPFILE), the new file has no name until it
     is complete and checked: even SIGKILL cannot leave a temporary file behind, except in
     the instant between naming it and the rename (two system calls). Elsewhere a
-    `.NAME.*.mpcheck-tmp` file is used and removed on any exception.
+    `.NAME.*.mpcheck-tmp` file is used and removed on any exception. Such a file left by
+    a killed write (SIGKILL, power loss) is removed by the next write of `path` once it
+    has not been touched for `LEFTOVER_AGE` seconds, so that a concurrent run's own is
+    left alone.
 
     Raises NotWritten, and writes nothing, when the file has changed since it was read
     (`read_digest`: `content_digest` of the bytes the fix was made from; checked just
@@ -72,7 +77,8 @@ def write_atomically(path: Path, data: bytes, read_digest: str | None = None) ->
             raise NotWritten("the file changed on disk after mpcheck read it, so the fix of its old "
                              "content was not written; run mpcheck again")
 
-    temporary = _write_temporary(target.parent, f".{target.name}.", data, mode, status, unchanged)
+    prefix = f".{target.name}."
+    temporary = _write_temporary(target.parent, prefix, data, mode, status, unchanged)
     try:
         os.replace(temporary, target)
     except BaseException:
@@ -81,6 +87,24 @@ def write_atomically(path: Path, data: bytes, read_digest: str | None = None) ->
         except FileNotFoundError:
             pass
         raise
+    _remove_leftovers(target.parent, prefix)
+
+
+_SUFFIX = ".mpcheck-tmp"
+# A temporary file is written, checked and renamed within seconds; one untouched for this
+# long belongs to a write that was killed.
+LEFTOVER_AGE = 60.0
+
+
+def _remove_leftovers(directory: Path, prefix: str) -> None:
+    cutoff = time.time() - LEFTOVER_AGE
+    for leftover in directory.glob(f"{glob.escape(prefix)}*{_SUFFIX}"):
+        try:
+            status = leftover.lstat()
+            if stat.S_ISREG(status.st_mode) and status.st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:  # gone already, or not ours to remove: it stays
+            pass
 
 
 def _refuse_read_only(target: Path, mode: int) -> None:
@@ -144,9 +168,6 @@ def _write_unnamed(directory: Path, prefix: str, data: bytes, mode: int, status:
         finally:
             os.close(directory_descriptor)
     return str(directory / name)
-
-
-_SUFFIX = ".mpcheck-tmp"
 
 
 def _fill(stream, data: bytes, mode: int, status: os.stat_result) -> None:
