@@ -126,6 +126,32 @@ def test_timeout_ends_the_group_and_leaks_no_semaphore(tagged):
 
 
 @linux_only
+def test_a_semaphore_the_resource_tracker_never_heard_of_is_unlinked_too(tagged, tmp_path):
+    """The leak `left_nothing` allows for, made on purpose: a process makes a named
+    semaphore and is ended before it tells the resource tracker (here it never does). Once
+    the group is gone, mpcheck unlinks the semaphores its processes had mapped; one of
+    another program's, mapped by none of them, stays."""
+    tag, env = tagged
+    other = f"/mp-{tag}-another-program"
+    import _multiprocessing
+
+    kept = _multiprocessing.SemLock(1, 1, 1, other, False)
+    (tmp_path / "makes.py").write_text(textwrap.dedent(f"""\
+        import _multiprocessing, time
+        semaphore = _multiprocessing.SemLock(1, 1, 1, "/mp-{tag}-unregistered", False)
+        print("made", flush=True)
+        time.sleep(60)
+    """))
+    try:
+        run = mpcheck_run("--timeout", "2", "--", sys.executable, "makes.py", cwd=tmp_path, env=env)
+        assert run.exit_code == 124 and run.stdout == "made\n", run.stderr
+        assert semaphores(tag) == [f"sem.mp-{tag}-another-program"]
+    finally:
+        del kept
+        _multiprocessing.sem_unlink(other)
+
+
+@linux_only
 @pytest.mark.slow
 def test_a_plain_sigkill_of_the_group_would_leak_them(tagged):
     """What the test above guards against: SIGKILL for every process at once (the oracle's

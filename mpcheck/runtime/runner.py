@@ -6,7 +6,9 @@ itself is interrupted (SIGINT, SIGTERM, SIGHUP), the processes left in the group
 SIGTERM first, so that multiprocessing's resource tracker (which ignores SIGTERM) outlives the
 workers and unlinks the named semaphores they leave (`/dev/shm/sem.mp-*` on Linux), then
 SIGKILL for whatever still runs after `kill_after` seconds. A plain SIGKILL of the group
-leaks those semaphores on every timeout (docs/facts.md §13.11).
+leaks those semaphores on every timeout (docs/facts.md §13.11). Once the group is gone, the
+semaphores its processes had mapped (Linux: /proc) are unlinked too: a process ended between
+making one and telling the tracker leaves it otherwise.
 
 On a terminal the command's group becomes the foreground one, so that it reads the terminal,
 gets Ctrl-C and Ctrl-Z, as it would when run directly.
@@ -27,7 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from . import DEFAULT_KILL_AFTER, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUN_ERROR, EXIT_TIMED_OUT  # noqa: F401
 from .startmethod import environment, launch_problem
@@ -229,13 +231,27 @@ class _Run:
             time.sleep(_POLL)
 
     def _end_group(self, kill_after: float) -> None:
+        semaphores = _mapped_semaphores(_group_pids(self.group) or ())
         _signal_group(self.group, signal.SIGTERM)
-        if self._drained(time.monotonic() + kill_after):
-            return
-        left = _group_members(self.group)
-        self.notify(f"{left} process{'es' if left != 1 else ''} still running {kill_after:g}s after SIGTERM: sending SIGKILL")
-        _signal_group(self.group, signal.SIGKILL)
-        self._drained(time.monotonic() + kill_after)
+        if not self._drained(time.monotonic() + kill_after):
+            left = _group_members(self.group)
+            self.notify(f"{left} process{'es' if left != 1 else ''} still running {kill_after:g}s after SIGTERM: "
+                        "sending SIGKILL")
+            semaphores.update(_mapped_semaphores(_group_pids(self.group) or ()))  # those made since
+            _signal_group(self.group, signal.SIGKILL)
+            if not self._drained(time.monotonic() + kill_after):
+                return  # what is left may still use them
+        # The resource tracker unlinks the semaphores it was told of; one a process made and
+        # was ended before it told the tracker (or one the tracker, killed, could not unlink)
+        # is left in /dev/shm until the machine restarts. No process of the group is left to
+        # use those it had mapped. (One made by a process born after the last look, and ended
+        # before it told the tracker, can still be left.)
+        for path, inode in semaphores.items():
+            try:
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
+            except OSError:  # unlinked already (the tracker), or not ours to remove
+                pass
 
 
 def _signal_group(group: int, signum: int) -> None:
@@ -248,15 +264,24 @@ def _signal_group(group: int, signum: int) -> None:
 def _group_members(group: int) -> int:
     """How many processes of process group `group` are alive (zombies, which wait for a
     parent to reap them, do not count). Linux reads /proc; elsewhere 1 stands for "some"."""
+    pids = _group_pids(group)
+    if pids is not None:
+        return len(pids)
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return 0
+    return 1
+
+
+def _group_pids(group: int) -> list[int] | None:
+    """The live processes (not zombies) of process group `group`, from /proc; None where
+    there is no /proc."""
     try:
         entries = os.listdir("/proc")
     except OSError:
-        try:
-            os.killpg(group, 0)
-        except (ProcessLookupError, PermissionError):
-            return 0
-        return 1
-    count = 0
+        return None
+    found = []
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -267,8 +292,35 @@ def _group_members(group: int) -> int:
             continue  # it exited meanwhile
         # After "(comm)": state, ppid, pgrp, ...
         if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
-            count += 1
-    return count
+            found.append(int(entry))
+    return found
+
+
+def _mapped_semaphores(pids: Iterable[int]) -> dict[str, int]:
+    """The named semaphores multiprocessing made (`/dev/shm/sem.mp-*`, Linux's files for
+    its sem_open(3) names `/mp-*`: multiprocessing/synchronize.py) that the processes `pids`
+    have mapped, by path, with their inode. (/proc/PID/maps names the file glibc made the
+    semaphore in before linking it to its name, since deleted: the inode is what tells.)"""
+    inodes = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps", "rb") as maps:
+                for line in maps:
+                    fields = line.split(maxsplit=5)
+                    if len(fields) == 6 and fields[5].startswith(b"/dev/shm/sem."):
+                        inodes.add(int(fields[4]))
+        except (OSError, ValueError):
+            continue  # it exited meanwhile, or is not ours to read
+    found = {}
+    if inodes:
+        try:
+            with os.scandir("/dev/shm") as entries:
+                for entry in entries:
+                    if entry.name.startswith("sem.mp-") and entry.inode() in inodes:
+                        found[entry.path] = entry.inode()
+        except OSError:
+            pass
+    return found
 
 
 def _foreground_terminal() -> int | None:
