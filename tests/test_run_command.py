@@ -43,6 +43,11 @@ def tagged(tmp_path):
         f"multiprocessing.process.current_process()._config['semprefix'] = '/mp-{tag}'\n"
     )
     yield tag, {"PYTHONPATH": str(site), "MPCHECK_TEST_RUN": tag}
+    for pid in processes(tag):  # what a failed test left running (the pool respawns forever)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     for leaked in Path("/dev/shm").glob(f"sem.mp-{tag}-*"):
         leaked.unlink()
 
@@ -175,9 +180,17 @@ def test_sigint_to_mpcheck_ends_the_group(tagged):
     tag, env = tagged
 
     def end_a_run():
-        mpcheck = subprocess.Popen([*mpcheck_command(), "run", "--", sys.executable, "squares.py"],
-                                   cwd=UNGUARDED_POOL / "before", env={**os.environ, **env},
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        # SIGINT at its default in mpcheck, as in a shell's foreground job: a test run started
+        # in the background by a non-interactive shell (as CI may be) ignores SIGINT, and a
+        # program that inherits that ignores Ctrl-C, as it should. (A Python handler, unlike
+        # SIG_IGN, is not inherited through exec.)
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            mpcheck = subprocess.Popen([*mpcheck_command(), "run", "--", sys.executable, "squares.py"],
+                                       cwd=UNGUARDED_POOL / "before", env={**os.environ, **env},
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         try:
             wait_for(lambda: len(processes(tag)) >= 3 and semaphores(tag))  # the pool respawns its workers
             mpcheck.send_signal(signal.SIGINT)
