@@ -132,6 +132,9 @@ class Checker:
         self._project_files = tuple(project_files)
         self.rules: list[RuleSpec] = [rule for rule in RULES if self.settings.is_enabled(rule.code)]
         self._loaded: dict[str, type[Rule]] = {}
+        # The prefilter's codes for one text, worked out already (run_files): (the text's
+        # digest, the codes). Recomputing them cost each worker process 1.3-1.8 s on the stdlib.
+        self._known_verdict: tuple[str, frozenset[str]] | None = None
         self.cache: ResultCache | None = None
         if cache_directory is not None:
             configuration = configuration_key(replace(self.settings, cache=True, cache_dir=None),
@@ -238,7 +241,11 @@ class Checker:
         find something. `edits`: give fixes their text edit, when the checker was made with
         `fix_edits`. Raises InputError when it cannot be parsed."""
         suppressions = Suppressions(text)
-        codes = self.verdict(text, path, suppressions).codes
+        known = self._known_verdict
+        if known is not None and known[0] == content_digest(text.encode("utf-8", "surrogatepass")):
+            codes = known[1]
+        else:
+            codes = self.verdict(text, path, suppressions).codes
         rules = [self._rule(spec) for spec in self.rules if spec.code in codes]
         if not rules:
             return _Analysis(path, None, [])
@@ -367,6 +374,10 @@ class Checker:
         results: list[FileResult | None] = [None] * len(files)
         work: list[int] = []
         keys: dict[int, _CacheKey] = {}
+        # Each file to check: the prefilter's codes for its text (None: the prefilter failed
+        # on it), which the check uses instead of working them out again, and what they were
+        # worked out from (the check's result depends on it too).
+        verdicts: dict[int, tuple[tuple[str, frozenset[str]] | None, Reads]] = {}
         with contextlib.ExitStack() as stack:
             pool: ProcessPoolExecutor | None = None  # started when _PARALLEL_MIN_FILES must be parsed
             submitted: dict[int, Future[FileResult]] = {}
@@ -386,8 +397,8 @@ class Checker:
                     results[number] = cached
                     continue
                 with recording() as reads:
-                    needed = self._needs_parsing(source.text, str(path))
-                if not needed:
+                    codes = self._codes(source.text, str(path))
+                if codes is not None and not codes:
                     # No finding, nothing to fix: the text is not kept (a run over a big tree
                     # would hold every file's).
                     results[number] = FileResult(display, reads=reads)
@@ -395,18 +406,24 @@ class Checker:
                         self._store(key, results[number])
                     continue
                 work.append(number)
+                verdicts[number] = (None if codes is None else (content_digest(source.text.encode("utf-8", "surrogatepass")),
+                                                              codes), reads)
                 if key is not None:
                     keys[number] = key
                 if pool is not None:
-                    submitted[number] = pool.submit(_run_job, (*files[number], fixing))
+                    submitted[number] = pool.submit(_run_job, (*files[number], fixing, verdicts[number][0]))
                 elif jobs > 1 and len(work) == _PARALLEL_MIN_FILES:
                     pool = stack.enter_context(self._pool(jobs))
-                    submitted.update((waiting, pool.submit(_run_job, (*files[waiting], fixing))) for waiting in work)
+                    submitted.update((waiting, pool.submit(_run_job, (*files[waiting], fixing, verdicts[waiting][0])))
+                                     for waiting in work)
             done = 0
             for number in work:  # what was done with is let go: nothing is held to the end
                 future = submitted.pop(number, None)
-                results[number] = future.result() if future is not None else self._job(*files[number], fixing)
+                known, reads = verdicts.pop(number)
+                results[number] = future.result() if future is not None else self._job(*files[number], fixing, known)
                 del future
+                if results[number].reads is not None:  # type: ignore[union-attr]
+                    results[number].reads.add(reads)  # type: ignore[union-attr]
                 learnt = results[number].learnt  # type: ignore[union-attr]
                 if learnt is not None:  # a worker's
                     results[number].learnt = None  # type: ignore[union-attr]
@@ -425,17 +442,25 @@ class Checker:
         if self.cache is not None:
             self.cache.close(keep_modules=not fixing)
 
-    def _needs_parsing(self, text: str, path: str) -> bool:
-        """Whether a rule may find something in the file. A prefilter that fails on it
-        sends it on to be checked, where the same failure becomes its MP999."""
+    def _codes(self, text: str, path: str) -> frozenset[str] | None:
+        """The codes of the rules that may find something in the file (`verdict`); None
+        when the prefilter fails on it: it is then checked, where the same failure becomes
+        its MP999."""
         try:
-            return bool(self.verdict(text, path).codes)
+            return self.verdict(text, path).codes
         except Exception:  # noqa: BLE001
-            return True
+            return None
 
-    def _job(self, path: Path, display: str, fixing: bool) -> FileResult:
-        with recording() as reads:
-            result = self.fix_file(path, display) if fixing else self.check_file(path, display)
+    def _job(self, path: Path, display: str, fixing: bool,
+             known: tuple[str, frozenset[str]] | None = None) -> FileResult:
+        """Check (or fix) the file; `known`: the prefilter's codes for the text with that
+        digest, used if the file still holds it."""
+        self._known_verdict = known
+        try:
+            with recording() as reads:
+                result = self.fix_file(path, display) if fixing else self.check_file(path, display)
+        finally:
+            self._known_verdict = None
         result.reads = reads
         collect_cycles_when_due()
         return result
@@ -637,7 +662,7 @@ def _end_with_parent(sentinel: int) -> None:
     os._exit(1)
 
 
-def _run_job(job: tuple[Path, str, bool]) -> FileResult:
+def _run_job(job: tuple[Path, str, bool, tuple[str, frozenset[str]] | None]) -> FileResult:
     assert _worker_checker is not None
     result = _worker_checker._job(*job)
     if _worker_checker.cache is not None:

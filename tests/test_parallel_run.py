@@ -123,3 +123,37 @@ def test_a_run_in_one_process_looks_for_a_due_collection_after_each_file_it_chec
     monkeypatch.setattr(engine, "collect_cycles_when_due", lambda: asked.append(1))
     list(Checker(fix_edits=False).run_files(many_files, jobs=1))
     assert len(asked) == sum(1 for path, _ in many_files if path.read_text(errors="replace") == HAZARD) > 0
+
+
+def test_a_files_codes_are_worked_out_once_and_its_result_depends_on_what_they_came_from(many_files, monkeypatch):
+    """The prefilter's codes for a file are worked out by run_files; its check (here or in a
+    worker) uses them instead of working them out again, and what they were worked out from
+    (noted while the prefilter read the project) is among what the result depends on."""
+    from mpcheck.dependencies import note_file
+
+    asked: list[str] = []
+    sentinel = str(many_files[1][0].parent / "read_by_the_prefilter.py")
+    real = Checker.verdict
+
+    def verdict(self, text, path, suppressions=None):
+        asked.append(path)
+        note_file(sentinel)
+        return real(self, text, path, suppressions)
+
+    monkeypatch.setattr(Checker, "verdict", verdict)
+    results = list(Checker().run_files(many_files, jobs=1))
+    checked = [result for result in results if result.diagnostics and not result.has_input_error]
+    assert len(checked) == 10
+    assert sorted(asked) == sorted(str(path) for path, _ in many_files if path.name != "module_004.py")
+    assert all(sentinel in result.reads.files for result in checked)
+
+
+def test_given_codes_are_used_only_for_the_text_they_were_worked_out_from(many_files):
+    from mpcheck.dependencies import content_digest
+
+    path, display = many_files[0]
+    digest = content_digest(path.read_bytes())
+    checker = Checker()
+    assert checker._job(path, display, False, (digest, frozenset())).diagnostics == []  # no rule applies
+    assert [d.code for d in checker._job(path, display, False, ("another text", frozenset())).diagnostics] == ["MP101"]
+    assert [d.code for d in checker._job(path, display, False).diagnostics] == ["MP101"]
