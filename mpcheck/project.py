@@ -28,7 +28,7 @@ from .config import Settings
 from .dependencies import (Remembered, content_digest, note_file, note_graph, note_project, recording, remembered,
                            unrecorded)
 from .discovery import DiscoveredFile, discover
-from .reach import (IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, top_level_functions)
+from .reach import (IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, not_run_at_import)
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
 
@@ -184,7 +184,7 @@ class _Module:
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
-    functions: list[tuple[int, int]] | None = None  # reach.top_level_functions ([] for None)
+    not_run: list[tuple[int, int]] | None = None  # reach.not_run_at_import ([] for None)
     facts: ModuleFacts | None = None  # what an earlier run learnt of it (ProjectIndex.kept_facts)
     facts_asked: bool = False
 
@@ -1051,14 +1051,14 @@ class ProjectIndex:
 
     def _imports_at_import_time_from_text(self, importer: _Module, target: _Module) -> bool | None:
         """The model's answer to `_imports_at_import_time`, where the importer's text tells it
-        without the model: False when every import statement of `target` is in the body of a
-        top-level function (the text reading, reach.top_level_functions, tells it without
+        without the model: False when every import statement of `target` is in a function or
+        the body of a main guard (the text reading, reach.not_run_at_import, tells it without
         parsing); otherwise from CPython's `ast`: True when a statement that imports `target`
         stands at module level with no `if` before it at module level (the only statements
         that put conditions on the code after them: model/builder.py), so nothing conditions
         it; False when every one is inside a function or the body of `if __name__ ==
         "__main__":`; None otherwise."""
-        if self._imported_only_in_functions(importer, target):
+        if self._imported_only_where_not_run(importer, target):
             return False
         statements = self._import_statements(importer)
         if statements is None:
@@ -1074,18 +1074,18 @@ class ProjectIndex:
             not_run_at_import = not_run_at_import and in_function_or_main
         return False if not_run_at_import else None
 
-    def _imported_only_in_functions(self, importer: _Module, target: _Module) -> bool:
+    def _imported_only_where_not_run(self, importer: _Module, target: _Module) -> bool:
         """Every import statement of `importer` that imports `target` (read with regular
-        expressions, as the index reads them) is in the body of a top-level function."""
+        expressions, as the index reads them) is in a function (at any depth) or the body of
+        a main guard, as the text tells it (reach.not_run_at_import)."""
         positions = [binding.position for binding in self.bindings(importer)
                      if self.split(importer.root, binding.target)[0] is target]
         if not positions:
             return False
-        if importer.functions is None:  # (bindings noted the module)
-            importer.functions = top_level_functions(self.text_of(importer) or "") or []
-        functions = importer.functions
-        return bool(functions) and all(any(start < position < end for start, end in functions)
-                                             for position in positions)
+        if importer.not_run is None:  # (bindings noted the module)
+            importer.not_run = not_run_at_import(self.text_of(importer) or "") or []
+        spans = importer.not_run
+        return bool(spans) and all(any(start < position < end for start, end in spans) for position in positions)
 
     def _import_statements(self, module: _Module) -> list[tuple[str, bool, bool]] | None:
         """Each name the module's import statements import, written as the model reads it

@@ -692,17 +692,45 @@ def top_level_statements(text: str) -> tuple[str, list[int], list[bool]] | None:
     return bare, starts, headers
 
 
-def top_level_functions(text: str) -> list[tuple[int, int]] | None:
-    """The spans (start, end offsets) of the top-level `def` statements of `text`, with their
-    decorators: the code in them runs only when the function is called. None when the text
-    reading is unsure (`top_level_statements`)."""
-    found = top_level_statements(text)
-    if found is None:
+def not_run_at_import(text: str) -> list[tuple[int, int]] | None:
+    """The spans (start, end offsets) of `text` whose code does not run while the module is
+    imported, read from the text alone: each `def` statement at any depth (a function, a
+    method, a nested function: its body runs only when it is called), and the body of an
+    `if __name__ == "__main__":` in the first column (a spawned child imports the main
+    module as `__mp_main__`). A span runs from the start of its line to the next line
+    outside brackets that is indented no deeper (its `else:` is not in it). None when the
+    reading is unsure: `top_level_statements`' reasons, or an indentation with a tab."""
+    if "\r" in text or "\f" in text or "\v" in text:
         return None
-    bare, starts, headers = found
-    ends = [*starts[1:], len(text)]
-    return [(start, end) for start, end, header in zip(starts, ends, headers)
-            if header and _HEADER.search(bare, start, end).group(0).lstrip().startswith(("def", "async"))]  # type: ignore[union-attr]
+    bare = _blank_literals(text)
+    if bare is None:
+        return None
+    brackets = bare.translate(_BRACKETS)
+    spans: list[tuple[int, int]] = []
+    open_: list[tuple[int, int]] = []  # (indentation, start) of the spans not closed yet
+    depth, counted, position = 0, 0, 0
+    for line in bare.split("\n"):
+        start, position = position, position + len(line) + 1
+        depth += brackets.count("(", counted, start) - brackets.count(")", counted, start)
+        counted = start
+        code = line.lstrip(" ")
+        if depth != 0 or not code.strip() or bare.startswith("\\\n", start - 2):
+            continue  # inside brackets, blank (or a string's inner line), or continued
+        if code.startswith("\t") or "\t" in line[:len(line) - len(code)]:
+            return None
+        indentation = len(line) - len(code)
+        while open_ and indentation <= open_[-1][0]:
+            spans.append((open_.pop()[1], start))
+        if _DEF.match(code) or (indentation == 0 and _MAIN_GUARD.match(text, start)):
+            open_.append((indentation, start))
+    if depth + brackets.count("(", counted) - brackets.count(")", counted) != 0:
+        return None
+    spans.extend((start, len(text)) for _, start in open_)
+    return spans
+
+
+_DEF = re.compile(r"(?:async[ \t]+)?def\b")
+_MAIN_GUARD = re.compile(r"""if[ \t]+(?:__name__[ \t]*==[ \t]*(["'])__main__\1|(["'])__main__\2[ \t]*==[ \t]*__name__)[ \t]*:""")
 
 
 _F_STRING = re.compile(r"[fF][rR]?['\"]|[rR][fF]['\"]")
