@@ -8,8 +8,9 @@ given. Every command runs as its own process, and the commands are measured alte
 round after round: on a small machine shared with other work only ratios measured side by
 side mean anything. For each: the median wall time over the rounds, its spread (slowest
 minus fastest, over the median: how noisy the machine was) and the peak memory of the
-command's own process (os.wait4; the worker processes of a pool are not counted, so the
-`--jobs 1` row is the one that holds everything in one process). ruff and flake8 are
+largest process of the command: on Linux this process is the subreaper of what the command
+starts, so that a pool's workers, reaped by a forkserver that outlives the command, are
+waited for here too (os.wait4); elsewhere, the command's own process. ruff and flake8 are
 optional (`pip install ruff flake8`); without them their rows are left out.
 
 Cold runs pass `--no-cache`; warm runs use a cache filled by one run before the rounds
@@ -45,6 +46,21 @@ _SKIPPED_PARTS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
 # Commands run as installed packages do, with their bytecode: PYTHONDONTWRITEBYTECODE (set
 # in some development shells) would have every run of an editable install compile mpcheck.
 _ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def adopt_orphans() -> bool:
+    """Make this process the subreaper of its descendants (Linux's prctl
+    PR_SET_CHILD_SUBREAPER): a process whose parent exits is then handed to this one, not to
+    init, and waiting for it gives its peak memory and that of the processes it waited for.
+    False where that cannot be done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+_PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def copy_stdlib(destination: Path, source: Path | None = None) -> int:
@@ -92,6 +108,12 @@ class Measure:
         self.times.append(time.perf_counter() - start)
         self.peak_kib = max(self.peak_kib, usage.ru_maxrss)
         process.returncode = 0  # reaped by wait4
+        while True:  # the processes it left, orphans adopted by this one (`adopt_orphans`)
+            try:
+                _, _, usage = os.wait4(-1, 0)  # (the usage of one and of those it waited for)
+            except ChildProcessError:
+                break
+            self.peak_kib = max(self.peak_kib, usage.ru_maxrss)
 
     @property
     def median(self) -> float:
@@ -170,6 +192,7 @@ def main() -> None:
     parser.add_argument("--skip-scaling", action="store_true", help="do not measure 1x..4x the corpus")
     parser.add_argument("--skip-flake8", action="store_true", help="flake8 takes ~15-30 s a run")
     options = parser.parse_args()
+    whole_tree = adopt_orphans()
     mpcheck = [sys.executable, "-m", "mpcheck", "check", "--exit-zero", "-q"]
     cold = [*mpcheck, "--no-cache"]
     ruff, flake8 = tool("ruff"), None if options.skip_flake8 else tool("flake8")
@@ -180,7 +203,8 @@ def main() -> None:
         age(corpus)
         origin = options.corpus or f"the Python {sys.version.split()[0]} stdlib, tests excluded"
         print(f"corpus: {files} files of {origin}; {os.cpu_count()} CPUs; "
-              f"load average {os.getloadavg()[0]:.1f} at the start; {time.strftime('%Y-%m-%d')}")
+              f"load average {os.getloadavg()[0]:.1f} at the start; {time.strftime('%Y-%m-%d')}; peak memory of "
+              f"{'the largest process of each command, workers included' if whole_tree else 'each command process'}")
         quiet = pick_files(corpus, mpcheck, parsed=False)
         busy = pick_files(corpus, mpcheck, parsed=True)
         warm = {"MPCHECK_CACHE_DIR": str(Path(directory) / "cache")}
