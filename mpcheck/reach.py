@@ -716,7 +716,7 @@ def not_run_at_import(text: str) -> list[tuple[int, int]] | None:
         code = line.lstrip(" ")
         if depth != 0 or not code.strip() or bare.startswith("\\\n", start - 2):
             continue  # inside brackets, blank (or a string's inner line), or continued
-        if code.startswith("\t") or "\t" in line[:len(line) - len(code)]:
+        if code.startswith("\t"):  # (what lstrip left of the indentation)
             return None
         indentation = len(line) - len(code)
         while open_ and indentation <= open_[-1][0]:
