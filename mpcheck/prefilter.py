@@ -58,9 +58,10 @@ class Triggered(Protocol):
 
 def _imports_pattern(modules: Sequence[str]) -> Pattern[str]:
     """An import statement that names one of `modules` (`import a, spaces.zero`, `from spaces
-    import GPU`, over backslash continuations), or text that looks like one."""
+    import GPU`, over backslash continuations), or text that looks like one (a `\\b` before
+    `import` would make the search two times slower: `reimport spaces` counts)."""
     names = "|".join(map(re.escape, modules))
-    return re.compile(rf"\b(?:import|from)\b(?:\\\n|[^\n])*?\b(?:{names})\b")
+    return re.compile(rf"(?:import|from)\b(?:\\\n|[^\n])*?\b(?:{names})\b")
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,59 @@ class _Test:
     through_project: tuple[str, ...]  # the words looked for in the project; () when not
     in_code: bool  # the words are looked for in the code only
 
-    def passes_text(self, text: str, code: Callable[[], str], seen: dict[object, bool]) -> bool:
-        """`code`: `text` without its comments and strings. `seen`: the answers for this
-        text so far, by word list or pattern (several rules share their words: PROCESS_WORDS)."""
-        return _memo(seen, self.words, lambda: any(word in text for word in self.words)) \
-            and (not self.in_code or _memo(seen, (self.words, "code"), lambda: any(word in code() for word in self.words))) \
-            and (not self.also or _memo(seen, self.also, lambda: any(word in text for word in self.also))) \
-            and (self.pattern is None or _memo(seen, self.pattern, lambda: self.pattern.search(text) is not None))
+    def passes_text(self, text: _Text) -> bool:
+        return text.has(self.words) and (not self.in_code or text.has_in_code(self.words)) \
+            and (not self.also or text.has(self.also)) and (self.pattern is None or text.matches(self.pattern))
+
+
+class _Text:
+    """A file's text as the tests read it, each word looked for once whatever the tests
+    that name it (several rules share their words: PROCESS_WORDS). `before`: for the
+    names the file may reach through its project's re-exports, read as more lines after
+    the file's own text: a word is in one or the other (none holds a line break), and a
+    regular expression is matched against both together."""
+
+    def __init__(self, text: str, before: _Text | None = None) -> None:
+        self.text = text
+        self.before = before
+        self._words: dict[str, bool] = {}
+        self._code_words: dict[str, bool] = {}
+        self._code: str | None = None
+        self._patterns: dict[Pattern[str], bool] = {}
+
+    def has(self, words: Iterable[str]) -> bool:
+        return (self.before is not None and self.before.has(words)) or any(self._has(word) for word in words)
+
+    def has_in_code(self, words: Iterable[str]) -> bool:
+        """One of `words` is in the code: not in a comment or a string (reach.code_text)."""
+        return (self.before is not None and self.before.has_in_code(words)) or \
+            any(self._has_in_code(word) for word in words)
+
+    def matches(self, pattern: Pattern[str]) -> bool:
+        found = self._patterns.get(pattern)
+        if found is None:
+            whole = self.text if self.before is None else f"{self.before.text}\n{self.text}"
+            found = self._patterns[pattern] = pattern.search(whole) is not None
+        return found
+
+    def _has(self, word: str) -> bool:
+        found = self._words.get(word)
+        if found is None:
+            found = self._words[word] = word in self.text
+        return found
+
+    def _has_in_code(self, word: str) -> bool:
+        found = self._code_words.get(word)
+        if found is None:
+            found = self._has(word)  # (blanking literals adds no word to the text)
+            if found:
+                if self._code is None:
+                    from .reach import code_text
+
+                    self._code = code_text(self.text)
+                found = word in self._code
+            self._code_words[word] = found
+        return found
 
 
 def _memo(seen: dict[object, bool], key: object, answer: Callable[[], bool]) -> bool:
@@ -123,34 +170,23 @@ class Prefilter:
         it is asked only when a rule's words leave the answer open."""
         passed: set[str] = set()
         name = PurePath(path).name
-        seen: dict[object, bool] = {}
-        seen_through: dict[object, bool] = {}  # the same for the text with the re-exported names
+        plain = _Text(text)
+        extended: list[_Text | None] = []  # with the names reached through re-exports, once asked
         reaching: dict[tuple[str, ...], bool] = {}  # the name-based pass's answers, by words
-        reexports: list[str] = []
-        code_texts: dict[str, str] = {}
 
-        def code(checked: str) -> str:
-            """`checked` without its comments and strings (reach.code_text), worked out once."""
-            if checked not in code_texts:
-                from .reach import code_text
-
-                code_texts[checked] = code_text(checked)
-            return code_texts[checked]
-
-        def through_reexports() -> str:
-            """The names the file may reach through its project's re-exports, as text (asked
-            once, and only of a file with an import statement)."""
-            if not reexports:
+        def through_reexports() -> _Text | None:
+            """The text with the names the file may reach through its project's re-exports
+            (asked once, and only of a file with an import statement); None without any."""
+            if not extended:
                 index = project() if "import" in text else None
-                reexports.append("\n".join(index.reexports_used(path, text)) if index is not None else "")
-            return reexports[0]
+                names = "\n".join(index.reexports_used(path, text)) if index is not None else ""
+                extended.append(_Text(names, before=plain) if names else None)
+            return extended[0]
 
         for test in self.tests:
             if test.code not in codes or (test.files and not any(fnmatch.fnmatchcase(name, f) for f in test.files)):
                 continue
-            if test.passes_text(text, partial(code, text), seen) or (
-                    through_reexports() and test.passes_text(f"{text}\n{through_reexports()}",
-                                                             partial(code, f"{text}\n{through_reexports()}"), seen_through)):
+            if test.passes_text(plain) or ((more := through_reexports()) is not None and test.passes_text(more)):
                 if test.applies_to is None or test.applies_to(path, project()):
                     passed.add(test.code)
             elif test.through_project:

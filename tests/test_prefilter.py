@@ -444,6 +444,23 @@ def test_words_common_in_threaded_code_keep_no_file_without_a_process_api(tmp_pa
     assert Checker(fix_edits=False).verdict(script.read_text(), str(script)).codes == frozenset()
 
 
+@pytest.mark.parametrize(("text", "kept"), [
+    ("import socket\n\nlistener = socket.create_server(('', 8000))\n", False),
+    ("import socket\nimport multiprocessing\n\nlistener = socket.create_server(('', 8000))\n", True),
+    ("import socket\n\nlistener = socket.create_server(('', 8000), reuse_port=True)\n", True),
+    ("from socket import *\n\ns = socket()\ns.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)\n", True),
+    ("from concurrent.futures import ProcessPoolExecutor\n\npool = ProcessPoolExecutor()\n", False),
+])
+def test_mp702_keeps_reuse_port_alone_and_a_socket_only_with_a_process_api(tmp_path: Path, text: str,
+                                                                            kept: bool) -> None:
+    """MP702's words and its pattern together: SO_REUSEPORT or reuse_port on its own, a
+    socket with a process API named too; a process API without a socket is not enough."""
+    (tmp_path / ".git").mkdir()
+    server = tmp_path / "server.py"
+    server.write_text(text)
+    assert ("MP702" in Checker(fix_edits=False).verdict(text, str(server)).codes) == kept
+
+
 @pytest.mark.parametrize(("line", "parsed"), [
     ('"""Print the report to stdout; see the logging docs."""', False),  # a docstring
     ("# print(status)  -- kept for debugging", False),
