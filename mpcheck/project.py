@@ -21,7 +21,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Iterator
 
 from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
 from .config import Settings
@@ -205,6 +205,7 @@ class ProjectIndex:
         self.texts = dict(texts or {})
         self.complete = True
         self._by_path: dict[str, _Module] = {}
+        self._by_id: dict[int, _Module] = {}  # the same modules, by id (what the import graph holds)
         self._by_name: dict[str, list[_Module]] = {}
         self._splits: dict[tuple[str, str], tuple[_Module | None, str]] = {}
         self._importers: dict[int, set[int]] | None = None
@@ -253,6 +254,7 @@ class ProjectIndex:
         root, name = module_name(path)
         module = _Module(path, str(path), root, name)
         self._by_path[module.key] = module
+        self._by_id[id(module)] = module
         self._by_name.setdefault(name, []).append(module)
 
     def text_of(self, module: _Module) -> str | None:
@@ -304,6 +306,7 @@ class ProjectIndex:
         self.searches.generation += 1
         if module is not None:
             self._by_name[module.name].remove(module)
+            del self._by_id[id(module)]
         self._add(path)
         self._splits.clear()
         self._importers = None
@@ -852,8 +855,12 @@ class ProjectIndex:
         counting it only over-approximates), and so does one that CPython's `ast` cannot
         settle; the importer is read with `ast` only when its imports of the module are all
         indented."""
-        return self._package_chain(path, lambda importer, module: self._imports_unindented(importer, module) or
-                                   self._imports_at_import_time_from_text(importer, module) is not False) is not None
+        return self._package_chain(path, self._may_import_at_import_time) is not None
+
+    def _may_import_at_import_time(self, importer: _Module, target: _Module) -> bool:
+        """False only when `_imports_at_import_time` is, found without parsing."""
+        return self._imports_unindented(importer, target) or \
+            self._imports_at_import_time_from_text(importer, target) is not False
 
     def _imports_unindented(self, importer: _Module, target: _Module) -> bool:
         """An import statement that starts one of `importer`'s lines, unindented, imports
@@ -897,35 +904,51 @@ class ProjectIndex:
             return Path(os.path.abspath(path)).name == "__init__.py" or not self.complete
         if target.path.name == "__init__.py":
             return True
-        by_id = {id(module): module for module in self._by_path.values()}
         seen = {id(target)}
         pending = [target]
         while pending:
             for importer in self._importers_of(pending.pop()):
                 if importer in seen:
                     continue
-                if by_id[importer].path.name == "__init__.py":
+                if self._by_id[importer].path.name == "__init__.py":
                     return True
                 seen.add(importer)
-                pending.append(by_id[importer])
+                pending.append(self._by_id[importer])
         return not self.complete
 
-    def import_time_importers(self, path: str | Path, using: Iterable[str] | None = None) -> list[_Module]:
+    def import_time_importers(self, path: str | Path, using: Iterable[str] | None = None,
+                              excluding: Container[str] = ()) -> list[_Module]:
         """The modules of the project that import the module at `path` while they are
         imported (see `package_import_chain`); given `using` (names of the module), only
         those that can call one: a call of a function of the module is made by a module that
         imports it, or imports another module that names the function, directly or not: the
         module that makes the call need not import this one (`import shop` binds the package, and
         `shop.tools.show()` calls a function of shop/tools.py). The text and the import
-        statements tell it: nothing is parsed for it."""
+        statements tell it: nothing is parsed for it. Those whose paths are in `excluding`
+        are left out (and not asked about)."""
         target = self.module_at(path)
         if target is None:
             return []
-        importers = self._sorted_importers(target)
+        return [importer for importer in self._calling_importers(target, using, excluding)
+                if self._imports_at_import_time(importer, target)]
+
+    def may_have_import_time_importers(self, path: str | Path, using: Iterable[str] | None = None,
+                                       excluding: Container[str] = ()) -> bool:
+        """False only when `import_time_importers` is empty, found without parsing (see
+        `may_be_imported_at_import_time_by_a_package`)."""
+        target = self.module_at(path)
+        return target is not None and any(self._may_import_at_import_time(importer, target)
+                                          for importer in self._calling_importers(target, using, excluding))
+
+    def _calling_importers(self, target: _Module, using: Iterable[str] | None,
+                           excluding: Container[str]) -> list[_Module]:
+        """The importers of `target` that `import_time_importers` asks whether they import
+        it at import time."""
+        importers = [importer for importer in self._sorted_importers(target) if importer.key not in excluding]
         if using is not None:
             calls = self._naming(target, using)
             importers = [importer for importer in importers if self._imports_one_of(importer, calls)]
-        return [importer for importer in importers if self._imports_at_import_time(importer, target)]
+        return importers
 
     def _naming(self, target: _Module, using: Iterable[str]) -> Callable[[_Module], bool]:
         """A test of a module: whether it is not `target` and its text names one of `using`
@@ -1018,8 +1041,7 @@ class ProjectIndex:
         return found
 
     def _sorted_importers(self, target: _Module) -> list[_Module]:
-        by_id = {id(module): module for module in self._by_path.values()}
-        return sorted((by_id[key] for key in self._importers_of(target)), key=lambda module: module.key)
+        return sorted((self._by_id[key] for key in self._importers_of(target)), key=lambda module: module.key)
 
     def _imports_at_import_time(self, importer: _Module, target: _Module) -> bool:
         """Whether `importer`'s model imports `target` in code that runs while it is imported.

@@ -55,6 +55,16 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
+def _calls(monkeypatch, owner: type, name: str, noted) -> list:
+    """What `noted(self, *arguments)` gives for each call of the method `owner.name` from now
+    on, in a list that grows as they are made."""
+    calls = []
+    method = getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda self, *arguments: calls.append(noted(self, *arguments))
+                        or method(self, *arguments))
+    return calls
+
+
 def _mp601(root: Path, name: str) -> list[tuple[int, str]]:
     path = root / name
     return [(d.line, d.message) for d in mpcheck.check_source(path.read_text(), str(path)) if d.code == "MP601"]
@@ -191,12 +201,28 @@ def test_an_importer_above_that_names_nothing_leading_to_the_output_is_not_parse
     root = _project(tmp_path, files)
     import mpcheck.project
 
-    modeled = []
-    model_of = mpcheck.project.ProjectIndex.model_of
-    monkeypatch.setattr(mpcheck.project.ProjectIndex, "model_of",
-                        lambda self, module: modeled.append(module.name) or model_of(self, module))
+    modeled = _calls(monkeypatch, mpcheck.project.ProjectIndex, "model_of", lambda self, module: module.name)
     assert _mp601(root, "mocap/text.py") == []
     assert "mocap.banner" in modeled and "mocap.other" not in modeled, modeled
+
+
+def test_what_an_importer_writes_is_not_asked_when_every_module_above_it_was_walked(tmp_path, monkeypatch):
+    # __init__.py imports text.py itself, and banner.py, whose show() calls text.say(): its
+    # walk (the first importer of text.py) finds the print. banner.py's only importer is that
+    # __init__.py, already walked: what banner's functions write in text.py is not worked
+    # out (a walk through the project, for a module above that could call them).
+    files = dict(FREEMOCAP)
+    files["mocap/__init__.py"] += "from mocap import banner, text\n\nbanner.show()\n"
+    files["mocap/banner.py"] = "from mocap import text\n\n\ndef show():\n    text.say('mocap')\n"
+    files["mocap/text.py"] = "def say(word):\n    print(word)\n"
+    root = _project(tmp_path, files)
+    import mpcheck.model.output
+
+    asked = _calls(monkeypatch, mpcheck.model.output.OutputFacts, "functions_writing_in",
+                   lambda self, names, path: self.model.path)
+    [(line, message)] = _mp601(root, "mocap/text.py")
+    assert line == 2 and "in `say()` called at import (through `show()`)" in message, message
+    assert not [path for path in asked if path.endswith("banner.py")], asked
 
 
 def test_the_texts_of_the_importers_are_read_once_for_the_same_names(tmp_path, monkeypatch):
