@@ -367,7 +367,11 @@ class Checker:
         `jobs` worker processes (default: one per core; 1: none), which start parsing while
         the rest is still prefiltered. The workers are started with forkserver where it
         exists and spawn elsewhere (Windows): never by forking this process, which may hold
-        threads (the parser's), and never by re-running the caller's main module. They only
+        threads (the parser's). As both do, each worker imports the caller's main module
+        again (as `__mp_main__`): with more than one job, call this from a main module that
+        guards its entry point (mpcheck's own `__main__` does), or from one with no file
+        (`python -c`); from an unguarded script, or from `python -` (its main module's file,
+        `<stdin>`, cannot be read again), the workers fail (BrokenProcessPool). They only
         compute; the caller writes files.
         """
         jobs = max(1, jobs or os.cpu_count() or 1)
