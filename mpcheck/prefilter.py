@@ -82,10 +82,10 @@ class _Test:
 
 class _Text:
     """A file's text as the tests read it, each word looked for once whatever the tests
-    that name it (several rules share their words: PROCESS_WORDS). `before`: for the
-    names the file may reach through its project's re-exports, read as more lines after
-    the file's own text: a word is in one or the other (none holds a line break), and a
-    regular expression is matched against both together."""
+    that name it (several rules share their words: PROCESS_WORDS). `before`: the file's
+    own text, when this one holds the names the file may reach through its project's
+    re-exports, read as more lines after it: a word is in one or the other (none holds a
+    line break), and a regular expression is matched against both together."""
 
     def __init__(self, text: str, before: _Text | None = None) -> None:
         self.text = text
