@@ -104,12 +104,12 @@ def _statement_starts(text: str) -> Iterator[int]:
         position = text.find("import", max(position + 6, line_end))
 
 
-def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBinding]:
-    """The import statements of `text` as bindings, read with regular expressions (also
-    inside functions and conditions: every one that could run)."""
-    if "\r" in text:  # a carriage return alone ends a line too (same length: positions stay)
+def _import_matches(text: str) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
+    """The `import` statements of `text` and its `from ... import` statements, as matches
+    of `_PLAIN` and `_FROM` (also inside functions and conditions: every one that could run),
+    in a text where a carriage return alone ends a line as it does for Python."""
+    if "\r" in text:  # (same length: positions stay)
         text = _LONE_CR.sub("\n", text)
-    found: list[ImportBinding] = []
     plain_matches = []
     from_matches = []
     for start in _statement_starts(text):
@@ -120,6 +120,16 @@ def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBi
             matched = _FROM.match(text, start)
             if matched is not None:
                 from_matches.append(matched)
+    return plain_matches, from_matches
+
+
+def import_bindings(text: str, own_name: str, is_package: bool) -> list[ImportBinding]:
+    """The import statements of `text` as bindings, read with regular expressions (also
+    inside functions and conditions: every one that could run)."""
+    plain_matches, from_matches = _import_matches(text)
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
+    found: list[ImportBinding] = []
     for match in plain_matches:
         unindented = _unindented(text, match.start())
         for part in _names(match.group(1)):
@@ -221,16 +231,31 @@ class _Visible:
     attributes: dict[str, set[str]] = field(default_factory=dict)
     patterns: list[str] = field(default_factory=list)  # the same, as regular expressions over text (see `pattern`)
     modules: dict[str, _Module] = field(default_factory=dict)  # names bound to a module whose attributes reach
+    # The ways the code writes those modules (`jobs`, `shop.jobs` and `shop`), as regular
+    # expressions that find one written as a value (see `value_uses`), and their first names.
+    values: list[str] = field(default_factory=list)
+    value_names: set[str] = field(default_factory=set)
 
     def pattern(self) -> re.Pattern[str] | None:
         """A regular expression that finds a use of them in text, where a match that does
         not start inside a word is one (`word_matches`); None for none."""
         return re.compile("|".join(dict.fromkeys(self.patterns))) if self.patterns else None
 
+    @functools.cached_property
+    def value_uses(self) -> re.Pattern[str] | None:
+        """A regular expression that finds one of the modules written with no attribute after
+        it, as a value (`runner = jobs`, `runner = shop.jobs`, `runner = shop`): the semantic
+        model follows the name it is bound to (`runner.run_all()`), in a function too, so any
+        of the module's attributes may be used through it (`used_as_value` leaves out import
+        statements). None for none."""
+        return re.compile("|".join(dict.fromkeys(self.values))) if self.values else None
+
     def used_by(self, chunk: _Chunk) -> bool:
         return (bool(self.names) and not self.names.isdisjoint(chunk.names)) or any(
             module in chunk.names and ("*" in attributes or not attributes.isdisjoint(chunk.names))
-            for module, attributes in self.attributes.items())
+            for module, attributes in self.attributes.items()) or (
+            self.value_uses is not None and not self.value_names.isdisjoint(chunk.names)
+            and used_as_value(self.value_uses, chunk.segment))
 
 
 @dataclass
@@ -240,6 +265,7 @@ class _State:
     chunks: list[_Chunk] | None = None  # while its group is settled
     closure: tuple[_Module, ...] | None = None  # the modules it imports, directly or not, and itself (once asked)
     pattern: re.Pattern[str] | None = None  # a use of what its imports make visible (once settled)
+    values: re.Pattern[str] | None = None  # and a module among those written as a value (_Visible.value_uses)
     has_word: bool | None = None  # a word is somewhere in its text
     noted_in: Reads | None = None  # the recording its closure was last noted in (`_settled`)
 
@@ -263,10 +289,11 @@ class Reach:
         if module is None:
             return False
         state = self._settled(module)
-        if state.pattern is None:
+        if state.pattern is None or state.values is None:
             visible = self._visible(module)
-            state.pattern = visible.pattern() or re.compile("(?!)")
-        return _uses(state.pattern, text)
+            state.pattern = visible.pattern() or _NOTHING
+            state.values = visible.value_uses or _NOTHING
+        return _uses(state.pattern, text) or used_as_value(state.values, text)
 
     def reaches(self, module: _Module, name: str) -> bool:
         """Whether the top-level `name` of `module` reaches the words, or is bound to a
@@ -419,7 +446,8 @@ class Reach:
                 state.has_word = any(word in text for word in self.words) and \
                     any(word in _code(module, text, codes) for word in self.words)
             uses = visible.pattern()
-            if not state.has_word and not (uses and _uses(uses, text) and _uses(uses, _code(module, text, codes))):
+            if not state.has_word and not (uses and _uses(uses, text) and _uses(uses, _code(module, text, codes))) \
+                    and not (visible.value_uses and used_as_value(visible.value_uses, _code(module, text, codes))):
                 return bound
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -525,6 +553,10 @@ def _see_names(visible: _Visible, local: str, written: str, names: set[str]) -> 
     # list saves (a module of multiprocessing has 60 names that reach).
     listed = r"\w+" if "*" in attributes or len(attributes) > _LISTED else "|".join(map(re.escape, sorted(attributes)))
     visible.patterns.append(rf"{pattern}\s*\.\s*(?:{listed})\b")
+    parts = written.split(".")
+    visible.value_names.add(parts[0])
+    visible.values.extend(r"\s*\.\s*".join(map(re.escape, parts[:length])) + r"\b(?!\s*\.)"
+                          for length in range(1, len(parts) + 1))
 
 
 def word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -545,6 +577,31 @@ def word_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]
 
 def _uses(pattern: re.Pattern[str], text: str) -> bool:
     return next(word_matches(pattern, text), None) is not None
+
+
+def used_as_value(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` (_Visible.value_uses) finds a module written as a value in the code
+    of `text` (not in its comments and strings: `code_text`, asked only when the text has
+    one): a match that does not start inside a word, nor after a dot (an attribute of
+    something else), nor inside an import statement (which binds the module, and uses none
+    of it)."""
+    return _written_as_value(pattern, text) and _written_as_value(pattern, code_text(text))
+
+
+def _written_as_value(pattern: re.Pattern[str], text: str) -> bool:
+    spans: list[tuple[int, int]] | None = None
+    for match in word_matches(pattern, text):
+        start = match.start()
+        if start and text[start - 1] == ".":
+            continue
+        if spans is None:
+            spans = [statement.span() for statements in _import_matches(text) for statement in statements]
+        if not any(begin <= start < end for begin, end in spans):
+            return True
+    return False
+
+
+_NOTHING = re.compile("(?!)")
 
 
 def _code(module: _Module, text: str, codes: dict[int, str]) -> str:

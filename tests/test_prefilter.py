@@ -141,6 +141,30 @@ def test_a_module_bound_to_a_name_of_another_module_reaches_through_that_name(tm
     assert index.reaches(index.module_at(tmp_path / "shop/__init__.py"), "kit", _WORDS)
 
 
+@pytest.mark.parametrize("main", [
+    "from shop import jobs\n\nrunner = jobs\nrunner.run_all()\n",
+    "from shop import jobs\n\nrunner = (jobs)\nrunner.run_all()\n",
+    "from shop import jobs\n\nrunner: object = jobs\nrunner.run_all()\n",
+    "from shop import jobs\n\nfirst = runner = jobs\nrunner.run_all()\n",
+    "from shop import jobs\n\n(runner,) = (jobs,)\nrunner.run_all()\n",
+    "from shop import jobs\n\nif (runner := jobs):\n    runner.run_all()\n",
+    "from shop import jobs\n\n\ndef main():\n    runner = jobs\n    runner.run_all()\n\n\nmain()\n",
+    "import shop.jobs\n\nrunner = shop.jobs\nrunner.run_all()\n",
+    "import shop.jobs\n\nrunner = shop\nrunner.jobs.run_all()\n",
+    # In another module: a function that calls through a module-level alias.
+    "from shop.batch import go\n\ngo()\n",
+], ids=["assignment", "brackets", "annotated", "chained", "tuple", "walrus", "in-a-function", "dotted",
+        "package", "in-another-module"])
+def test_a_module_bound_to_another_name_by_an_assignment_still_reaches(tmp_path: Path, main: str) -> None:
+    """The model follows a module that an assignment binds to another name (`runner =
+    jobs`, in a function too) to the function it calls (MP201 through `runner.run_all()`):
+    the name-based pass must count such a use of the module, or the prefilter hides it."""
+    files = {"main.py": main, "shop/__init__.py": "", "shop/jobs.py": textwrap.dedent(_JOBS),
+             "shop/batch.py": "from . import jobs\n\nrunner = jobs\n\n\ndef go():\n    runner.run_all()\n"}
+    found = _same_with_and_without_the_prefilter(tmp_path, files, "main.py")
+    assert [d.code for d in found] == ["MP201"]
+
+
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
     index = project_index(tmp_path, {
         "a.py": "import b\n\ndef start():\n    return b.helper()\n",
