@@ -284,7 +284,8 @@ class Checker:
             project.set_text(Path(path), text)
         model = project.kept_model(Path(path), text) if project is not None else None
         if model is None:
-            model = SemanticModel(parse_module(text), path, self.settings.process_apis, project)
+            accepted = project is not None and project.accepts(Path(path), text)
+            model = SemanticModel(parse_module(text, accepted), path, self.settings.process_apis, project)
             if project is not None:
                 project.adopt(Path(path), model, text)
         found: list[tuple[type[Rule], Violation, Diagnostic]] = []

@@ -14,7 +14,6 @@ large stack and a raised recursion limit (see `run_deep`).
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import sys
@@ -26,28 +25,23 @@ from typing import Callable, Iterator, TypeVar
 import libcst as cst
 
 from .source import InputError
+from .syntax import TOO_DEEP, cpython_syntax_error
 
 _T = TypeVar("_T")
 
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 60_000
-# libcst's parser slows down worse than quadratically on long left-nested chains
-# (`1 + 1 + ...`, `a.b.c...`): 2,000 terms take 0.7 s, 4,000 take 17 s. CPython 3.11+
-# refuses 20,000 terms itself, 3.10 accepts them, so the depth is measured on every version.
-# Hand-written code stays far below this; it is the depth of 1,000 chained operators.
-_MAX_AST_DEPTH = 1000
-# libcst holds about 5 KB per node of Python's own tree (a one-line list of 150,000 numbers,
-# 1 MB, took 700 MB and 40 s), 8 KB in code, where the nodes not counted (contexts and
-# operators) are a third of all: this bounds a file to about 1.5 GB. The largest hand-written
-# modules seen have 200,000 nodes counting those (sympy's polys/benchmarks/bench_solvers.py;
-# Lib/test/test_typing.py 64,000, 40,000 without them); beyond that a file is generated data,
-# not code anyone starts processes from.
-_MAX_AST_NODES = 200_000
-_TOO_DEEP = "too deeply nested to check (the Python parser's nesting limit was exceeded)"
 
 
-def parse_module(text: str) -> cst.Module:
-    cpython_error = _cpython_syntax_error(text)
+def parse_module(text: str, accepted: bool = False) -> cst.Module:
+    """`text` parsed with libcst, once CPython's own parser accepted it (its syntax error is
+    the one raised when both refuse it) and its tree is within the depth and size libcst is
+    given (syntax.py). `accepted`: the caller knows both of this very text
+    (`syntax.within_limits` of CPython's tree of it), which is then not parsed again.
+
+    Raises InputError for a text CPython and libcst refuse, one too deep or too large, or
+    one only libcst cannot parse."""
+    cpython_error = None if accepted else cpython_syntax_error(text)
     try:
         if cpython_error is not None:
             return cst.parse_module(text)
@@ -116,66 +110,6 @@ def _compile_error(text: str) -> InputError | None:
     return None
 
 
-def _cpython_syntax_error(text: str) -> InputError | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            tree = ast.parse(text)
-    except (RecursionError, MemoryError):
-        raise InputError(_TOO_DEEP) from None
-    except SyntaxError as error:
-        message = error.msg or "invalid syntax"
-        if "too many nested" in message or "too many statically nested" in message:
-            raise InputError(_TOO_DEEP, error.lineno or 1, error.offset or 1) from None
-        return InputError(f"syntax error: {message}", error.lineno or 1, error.offset or 1)
-    except ValueError as error:  # e.g. "source code string cannot contain null bytes"
-        return InputError(f"syntax error: {error}")
-    _refuse_too_deep_or_too_large(tree)
-    return None
-
-
-def _refuse_too_deep_or_too_large(tree: ast.AST) -> None:
-    """Raise InputError when the tree has a node more than _MAX_AST_DEPTH levels down (at
-    the position of one such node), or more than _MAX_AST_NODES nodes, not counting the
-    expression contexts and operators (`Load`, `Add`: leaves without a position).
-
-    Walked level by level, iteratively (the tree may be deeper than the recursion limit),
-    reading only the fields that may hold a node: a fifth of the parse's time went into a
-    walk with a stack of (node, depth) pairs over `ast.iter_child_nodes`, 1.4 s over the
-    stdlib against 0.4 s for this one."""
-    level = [tree]
-    depth = count = 0
-    while level:
-        depth += 1
-        count += len(level)
-        if count > _MAX_AST_NODES:
-            raise InputError(f"file is too large to check (more than {_MAX_AST_NODES} syntax nodes)")
-        if depth > _MAX_AST_DEPTH:
-            located = next((node for node in level if hasattr(node, "lineno")), None)
-            raise InputError(
-                f"too deeply nested to check (more than {_MAX_AST_DEPTH} levels)",
-                getattr(located, "lineno", 1), getattr(located, "col_offset", 0) + 1,
-            )
-        below: list[object] = []
-        for node in level:
-            fields = _NODE_FIELDS.get(node.__class__)
-            if fields is None:
-                fields = _NODE_FIELDS[node.__class__] = tuple(
-                    field for field in node._fields if field not in _NOT_NODE_FIELDS)
-            for field in fields:
-                value = getattr(node, field, None)
-                if value.__class__ is list:
-                    below.extend(value)
-                elif isinstance(value, ast.AST):
-                    below.append(value)
-        level = [node for node in below if isinstance(node, ast.AST)]
-
-
-# Fields of `ast` nodes that hold no node, or only a leaf: names, numbers, flags, and the
-# expression contexts and operators (in 3.12, `TypeAlias.name` is a `Name`, a leaf in effect).
-_NOT_NODE_FIELDS = frozenset({"ctx", "op", "id", "arg", "name", "attr", "module", "kind", "type_comment",
-                              "conversion", "is_async", "level"})
-_NODE_FIELDS: dict[type, tuple[str, ...]] = {}  # by node class: its fields that may hold a node
 
 
 def run_deep(function: Callable[[], _T]) -> _T:
@@ -217,7 +151,7 @@ def _call_deep(function: Callable[[], _T]) -> _T:
     try:
         return function()
     except RecursionError:
-        raise InputError(_TOO_DEEP) from None
+        raise InputError(TOO_DEEP) from None
 
 
 def _mark_deep_thread() -> None:

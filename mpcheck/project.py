@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from .discovery import DiscoveredFile, discover
 from .reach import (IDENTIFIER, ImportBinding, Reach, Reaching, absolute_name, import_bindings, not_run_at_import)
 from .roots import find_root, module_name
 from .source import InputError, read_regular_file, read_source
+from .syntax import cpython_tree, within_limits
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -183,6 +183,8 @@ class _Module:
     # See ProjectIndex._import_statements; [] when they cannot be read without the model.
     import_statements: list[tuple[str, bool, bool]] | None = field(default=None, repr=False)
     digest: str | None = None  # a hash of the text first read (None: not read, or unreadable)
+    # `hash()` of a text of it that parse_module takes without asking CPython (its `accepted`).
+    accepted: int | None = None
     defined: frozenset[str] | None = None  # the names it defines at column 0 (_defined_at_top_level)
     not_run: list[tuple[int, int]] | None = None  # reach.not_run_at_import ([] for None)
     facts: ModuleFacts | None = None  # what an earlier run learnt of it (ProjectIndex.kept_facts)
@@ -334,7 +336,17 @@ class ProjectIndex:
             if module.model is not None and module.model is not model:
                 self._forgotten.append(module.model)
             module.parsed, module.model, module.model_text, module.size = True, model, text, len(text)
+            module.accepted = hash(text)
             self._used(module)
+
+    def accepts(self, path: Path, text: str) -> bool:
+        """Whether `text`, a text of the module at `path`, is one `parse_module` takes without
+        asking CPython's parser (`accepted`): the index read CPython's tree of this text for
+        its import statements (`_import_statements`) and it was within libcst's limits, or a
+        model was made from it. Its `hash()` is compared: computed once per string, and by
+        the time two texts of one module differ, the file changed while mpcheck ran."""
+        module = self.module_at(path)
+        return module is not None and module.accepted is not None and module.accepted == hash(text)
 
     def kept_model(self, path: Path, text: str) -> SemanticModel | None:
         """The model of the module at `path` that a question of another file's check made
@@ -1118,7 +1130,11 @@ class ProjectIndex:
         module or a line mixes `import` and `from` statements (the model reads those
         differently)."""
         if module.import_statements is None:
-            module.import_statements = _import_statements(self.text_of(module) or "")
+            text = self.text_of(module) or ""
+            tree = cpython_tree(text)
+            module.import_statements = [] if tree is None else _import_statements(tree, text)
+            if tree is not None and within_limits(tree):
+                module.accepted = hash(text)
         else:
             self.note(module)
         return module.import_statements or None
@@ -1165,11 +1181,14 @@ class ProjectIndex:
             text = self.text_of(module)
             module.size, module.model_text = len(text or ""), text
             if text is not None:
+                accepted = self.accepts(module.path, text)
                 try:
-                    module.model = run_deep(lambda: SemanticModel(parse_module(text), str(module.path),
+                    module.model = run_deep(lambda: SemanticModel(parse_module(text, accepted), str(module.path),
                                                                    self.process_apis, self))
                 except InputError:
                     module.model = None
+                else:
+                    module.accepted = hash(text)
         self._used(module)
         return module.model
 
@@ -1288,11 +1307,8 @@ def unix_only_line(text: str, name: str, is_package: bool,
     a module of the project that does: ProjectIndex.imports_unix_only). On Windows that
     statement raises ImportError: nothing of the module below it runs there. None when there
     is none, or CPython cannot parse `text`."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = cpython_tree(text)
+    if tree is None:
         return None
     for statement in tree.body:
         if isinstance(statement, ast.Import):
@@ -1333,17 +1349,11 @@ def _defined_at_top_level(text: str) -> frozenset[str]:
     return frozenset(name for names in _TOP_LEVEL_DEFINITION.findall(text) for name in names if name)
 
 
-def _import_statements(text: str) -> list[tuple[str, bool, bool]]:
-    """See ProjectIndex._import_statements ([] for None). Only a module whose every import
-    statement stands alone on its lines is read: in a one-line block (`if x: import a.b`) or
-    next to another statement (`from a import b; import c`) the model reads some names
-    differently."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+def _import_statements(tree: ast.Module, text: str) -> list[tuple[str, bool, bool]]:
+    """See ProjectIndex._import_statements ([] for None), from CPython's `tree` of `text`.
+    Only a module whose every import statement stands alone on its lines is read: in a
+    one-line block (`if x: import a.b`) or next to another statement (`from a import b;
+    import c`) the model reads some names differently."""
     lines = text.encode("utf-8", "surrogatepass").splitlines()  # ast's lines, its offsets in bytes
     # (statement, under a test, not run at import: in a function or a main guard's body)
     statements: list[tuple[ast.AST, bool, bool]] = []

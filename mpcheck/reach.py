@@ -35,13 +35,13 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .dependencies import Reads, last_recording
 from .source import source_lines
+from .syntax import cpython_tree
 
 if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
@@ -654,11 +654,8 @@ def _chunks(text: str, words: tuple[str, ...]) -> list[_Chunk]:
 
 
 def _chunks_by_ast(text: str, words: tuple[str, ...]) -> list[_Chunk]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = cpython_tree(text)
+    if tree is None:
         return [_Chunk(text, any(word in text for word in words), frozenset(IDENTIFIER.findall(text)))]
     lines = source_lines(text)
     chunks = []

@@ -18,7 +18,7 @@ from mpcheck.engine import Checker
 from mpcheck.parsing import parse_module
 from mpcheck.source import InputError
 
-from .support import FORK_IMPORT, mpcheck_command
+from .support import FORK_IMPORT, mpcheck_command, project_index
 
 DEEP_BRACKETS = "import os  # may fork\nx = " + "[" * 3000 + "]" * 3000 + "\n"
 # Files are parsed only when the prefilter says a rule could fire: this one mentions fork.
@@ -278,16 +278,46 @@ def test_the_depth_limit_counts_every_level(terms, refused):
 
 
 def test_the_node_limit_leaves_out_contexts_and_operators(monkeypatch):
-    from mpcheck import parsing
+    from mpcheck import syntax
 
     # Module, Import, alias, Assign, Name, BinOp x 2, Name x 3, Expr, Call, Attribute, Name:
     # 14 nodes; with their six Load/Store contexts and the two Add operators, 22.
     source = "import os\nx = a + b + c\nos.fork()\n"
-    monkeypatch.setattr(parsing, "_MAX_AST_NODES", 14)
+    monkeypatch.setattr(syntax, "_MAX_AST_NODES", 14)
     assert [finding.code for finding in mpcheck.check_source(source, "small.py")] == ["MP101"]
-    monkeypatch.setattr(parsing, "_MAX_AST_NODES", 13)
+    monkeypatch.setattr(syntax, "_MAX_AST_NODES", 13)
     (finding,) = mpcheck.check_source(source, "small.py")
     assert finding.message == "file is too large to check (more than 13 syntax nodes)"
+
+
+def test_a_text_read_with_cpythons_ast_is_not_parsed_by_cpython_again_unless_beyond_the_limits(
+        tmp_path: Path, monkeypatch) -> None:
+    """The project index reads an indented import statement with CPython's ast; when a
+    question then needs the importer's model, libcst parses that text without CPython
+    parsing it a second time. A text whose tree is beyond libcst's limits is still refused,
+    and another text of the module (the file changed since) is parsed by CPython again."""
+    from mpcheck import parsing, syntax
+
+    deep = "level = " + "-" * 30 + "1\n"  # 30 nested unary operators
+    index = project_index(tmp_path, {
+        "kit/__init__.py": "if True:\n    from . import tool\n",
+        "kit/deep.py": "if True:\n    from . import tool\n" + deep,
+        "kit/tool.py": "def run():\n    print('run')\n",
+    })
+    asked: list[str] = []
+    cpython = parsing.cpython_syntax_error
+    monkeypatch.setattr(parsing, "cpython_syntax_error", lambda text: asked.append(text) or cpython(text))
+    monkeypatch.setattr(syntax, "_MAX_AST_DEPTH", 20)
+    init, tricky = index.module_at(tmp_path / "kit/__init__.py"), index.module_at(tmp_path / "kit/deep.py")
+    for module in (init, tricky):
+        assert index._import_statements(module) == [(".tool", False, False)]
+    assert index.model_of(init) is not None
+    assert asked == []
+    assert index.model_of(tricky) is None  # refused, as it would have been without the ast reading
+    assert asked == [(tmp_path / "kit/deep.py").read_text()]
+    text = (tmp_path / "kit/__init__.py").read_text()
+    assert index.accepts(tmp_path / "kit/__init__.py", text)
+    assert not index.accepts(tmp_path / "kit/__init__.py", text + "import os\n")
 
 
 def test_a_file_too_large_to_be_code_is_refused(cli, write, in_tmp, monkeypatch):

@@ -625,9 +625,9 @@ def check_counting_parses(app: Path, names: list[str],
 
     parsed: list[str] = []
     parse = mpcheck.parsing.parse_module
-    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: (parsed.append(
+    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text, *given: (parsed.append(
         next(name for name in [*names, *SHOP] if (app / name).exists() and (app / name).read_text() == text)),
-        parse(text))[1])
+        parse(text, *given))[1])
     checker = Checker(fix_edits=False, cache_directory=app / ".mpcheck_cache")
     found = sorted((result.path, diagnostic.line, diagnostic.code)
                    for result in checker.run_files([(app / name, name) for name in names], jobs=1)

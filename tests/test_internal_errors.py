@@ -158,10 +158,10 @@ def test_a_fix_that_cannot_be_applied_is_an_internal_error_of_its_rule(broken_ru
 def test_fixes_that_break_the_code_are_an_internal_error_and_nothing_is_written(cli, write, in_tmp, monkeypatch):
     real_parse = mpcheck.parsing.parse_module
 
-    def parse_rejecting_fixed_code(text):
+    def parse_rejecting_fixed_code(text, accepted=False):
         if "ForkOrSpawnProcess" in text:
             return real_parse(text + "def broken(:\n")
-        return real_parse(text)
+        return real_parse(text, accepted)
 
     monkeypatch.setattr(mpcheck.parsing, "parse_module", parse_rejecting_fixed_code)
     path = write("tasks.py", PASSES)

@@ -117,7 +117,8 @@ def test_a_file_whose_model_another_files_check_made_is_not_parsed_again(tmp_pat
     files = [(root / name, str(root / name)) for name in RENDER_FARM]
     parse_module = mpcheck.parsing.parse_module
     parsed = []
-    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+    monkeypatch.setattr(mpcheck.parsing, "parse_module",
+                        lambda text, *given: parsed.append(text) or parse_module(text, *given))
 
     def findings(listed) -> list[tuple[str, int, str]]:
         return [(result.path, diagnostic.line, diagnostic.code)

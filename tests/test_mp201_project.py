@@ -103,7 +103,8 @@ def test_the_checked_file_is_parsed_once_when_another_module_leads_back_to_it(tm
 
     parsed = []
     parse_module = mpcheck.parsing.parse_module
-    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+    monkeypatch.setattr(mpcheck.parsing, "parse_module",
+                        lambda text, *given: parsed.append(text) or parse_module(text, *given))
     checker = Checker(project_files=sorted(tmp_path.rglob("*.py")))
     (finding,) = _mp201(checker.check_file(tmp_path / "shop/orders.py").diagnostics)
     assert "through report() -> shop.jobs.prepare() -> shop.orders.total()" in finding.message
@@ -125,7 +126,8 @@ def test_models_of_other_modules_are_kept_between_files_up_to_a_budget(tmp_path,
     monkeypatch.setattr(mpcheck.project, "MAX_MODEL_SOURCE", budget)
     parsed = []
     parse_module = mpcheck.parsing.parse_module
-    monkeypatch.setattr(mpcheck.parsing, "parse_module", lambda text: parsed.append(text) or parse_module(text))
+    monkeypatch.setattr(mpcheck.parsing, "parse_module",
+                        lambda text, *given: parsed.append(text) or parse_module(text, *given))
     checker = Checker(project_files=sorted(tmp_path.rglob("*.py")))
     for name in reports:
         assert len(_mp201(checker.check_file(tmp_path / name).diagnostics)) == 1
