@@ -447,7 +447,7 @@ class Reach:
                     any(word in _code(module, text, codes) for word in self.words)
             uses = visible.pattern()
             if not state.has_word and not (uses and _uses(uses, text) and _uses(uses, _code(module, text, codes))) \
-                    and not (visible.value_uses and used_as_value(visible.value_uses, _code(module, text, codes))):
+                    and not (visible.value_uses and used_as_value(visible.value_uses, text)):
                 return bound
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
@@ -581,14 +581,19 @@ def _uses(pattern: re.Pattern[str], text: str) -> bool:
 
 def used_as_value(pattern: re.Pattern[str], text: str) -> bool:
     """Whether `pattern` (_Visible.value_uses) finds a module written as a value in the code
-    of `text` (not in its comments and strings: `code_text`, asked only when the text has
-    one): a match that does not start inside a word, nor after a dot (an attribute of
+    of `text`: a match that does not start inside a word, nor after a dot (an attribute of
     something else), nor inside an import statement (which binds the module, and uses none
-    of it)."""
-    return _written_as_value(pattern, text) and _written_as_value(pattern, code_text(text))
+    of it). Read in `code_text(text)`, where neither a name nor an import statement can be
+    read in a comment or a string (an import statement in a docstring would run on to the
+    next `)`), once the text itself has such a match outside its one-line imports."""
+    return _written_as_value(pattern, text, one_line_imports=True) and \
+        _written_as_value(pattern, code_text(text))
 
 
-def _written_as_value(pattern: re.Pattern[str], text: str) -> bool:
+def _written_as_value(pattern: re.Pattern[str], text: str, one_line_imports: bool = False) -> bool:
+    """`used_as_value`'s test in `text`; with `one_line_imports`, only import statements on
+    one line with no quote or `#` before their end on it are left out: another may have
+    begun in a comment or a string, and cover code."""
     spans: list[tuple[int, int]] | None = None
     for match in word_matches(pattern, text):
         start = match.start()
@@ -596,6 +601,9 @@ def _written_as_value(pattern: re.Pattern[str], text: str) -> bool:
             continue
         if spans is None:
             spans = [statement.span() for statements in _import_matches(text) for statement in statements]
+            if one_line_imports:
+                spans = [(begin, end) for begin, end in spans if "\n" not in text[begin:end] and not any(
+                    mark in text[text.rfind("\n", 0, begin) + 1:end] for mark in "'\"#")]
         if not any(begin <= start < end for begin, end in spans):
             return True
     return False

@@ -153,8 +153,10 @@ def test_a_module_bound_to_a_name_of_another_module_reaches_through_that_name(tm
     "import shop.jobs\n\nrunner = shop\nrunner.jobs.run_all()\n",
     # In another module: a function that calls through a module-level alias.
     "from shop.batch import go\n\ngo()\n",
+    # An import statement in a docstring is none: read as one, it would run on to the next `)`.
+    '"""Usage:\n\n    from shop import (\n"""\nfrom shop import jobs\n\nrunner = jobs\nrunner.run_all()\n',
 ], ids=["assignment", "brackets", "annotated", "chained", "tuple", "walrus", "in-a-function", "dotted",
-        "package", "in-another-module"])
+        "package", "in-another-module", "after-a-docstring"])
 def test_a_module_bound_to_another_name_by_an_assignment_still_reaches(tmp_path: Path, main: str) -> None:
     """The model follows a module that an assignment binds to another name (`runner =
     jobs`, in a function too) to the function it calls (MP201 through `runner.run_all()`):
