@@ -48,6 +48,7 @@ _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_ans
 # 40 modules, 1.1 million characters (with a cap of 6 models, checking 3 of its files took 47 s
 # instead of 25 s).
 MAX_MODEL_SOURCE = 1_500_000
+_DYNAMIC_IMPORT_CALLS = ("import_module(", "__import__(", "run_module(")
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
@@ -290,7 +291,8 @@ class ProjectIndex:
             module.bindings = tuple(import_bindings(text, module.name, is_package))
             names = {binding.target for binding in module.bindings}
             names.update(binding.target.rsplit(".", 1)[0] for binding in module.bindings if not binding.module_import)
-            names.update(_DYNAMIC_IMPORT.findall(text))
+            if any(call in text for call in _DYNAMIC_IMPORT_CALLS):  # (searched 3x faster than the pattern)
+                names.update(_DYNAMIC_IMPORT.findall(text))
             names.discard("")
             module.imports = frozenset(names)
         return module.bindings
