@@ -167,6 +167,24 @@ def test_a_module_bound_to_another_name_by_an_assignment_still_reaches(tmp_path:
     assert [d.code for d in found] == ["MP201"]
 
 
+def test_a_module_imported_by_name_at_run_time_is_an_edge_of_the_import_graph(tmp_path: Path) -> None:
+    # `importlib.import_module("shop.jobs")` (and `__import__`, `runpy.run_module`) with a
+    # literal name: the index follows it as it follows an import statement.
+    index = project_index(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/jobs.py": "from multiprocessing import Pool\n\ndef run_all():\n    Pool(2).map(abs, [1])\n",
+        "shop/tools.py": "def helper():\n    return 1\n",
+        "plugins.py": "import importlib\n\ndef load():\n    return importlib.import_module( 'shop.jobs' )\n",
+        "legacy.py": "jobs = __import__(\"shop.jobs\")\n",
+        "runner.py": "import runpy\n\nrunpy.run_module('shop.tools')\n",
+        "plain.py": "import_module = __import__\nmodule = import_module  ('shop.jobs')\n",
+    })
+    assert "shop.jobs" in index.import_names(tmp_path / "plugins.py")
+    assert "shop.jobs" in index.import_names(tmp_path / "legacy.py")
+    assert "shop.tools" in index.import_names(tmp_path / "runner.py")
+    assert "shop.jobs" not in index.import_names(tmp_path / "plain.py")  # not a call of that name
+
+
 def test_import_cycles_and_unparsable_modules_still_over_approximate(tmp_path: Path) -> None:
     index = project_index(tmp_path, {
         "a.py": "import b\n\ndef start():\n    return b.helper()\n",
