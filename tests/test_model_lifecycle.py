@@ -23,6 +23,10 @@ import os
 import multiprocessing as mp
 from pathlib import Path
 
+import more_itertools
+import numpy as np
+import torch
+
 N_WORKERS = 4
 
 
@@ -63,6 +67,18 @@ def run(videos, n, devices, args):
     ("for size in ModelSize: pass", CountKind.UNKNOWN, None),  # an Enum's members
     ("for worker_id, device in enumerate(self_workers_config()): pass", CountKind.WORKERS, None),
     ("while True: pass", CountKind.UNKNOWN, None),
+    # Calls that split the data into as many parts as an argument says.
+    ("for part in np.array_split(videos, args.num_workers): pass", CountKind.WORKERS, None),
+    ("for part in np.array_split(videos, indices_or_sections=8): pass", CountKind.CONSTANT, 8),
+    ("for part in np.split(videos, [100, 200]): pass", CountKind.CONSTANT, 3),
+    ("for part in torch.chunk(batch, chunks=len(devices)): pass", CountKind.WORKERS, None),
+    ("for part in torch.tensor_split(batch, sections=N_WORKERS): pass", CountKind.CONSTANT, 4),
+    ("for part in more_itertools.divide(os.cpu_count(), files): pass", CountKind.WORKERS, None),
+    ("for i, part in enumerate(more_itertools.distribute(3, files)): pass", CountKind.CONSTANT, 3),
+    ("for part in np.array_split(videos, len(videos) // 100): pass", CountKind.DATA, None),
+    ("for part in np.array_split(videos, n): pass", CountKind.UNKNOWN, None),
+    ("for part in torch.split(batch, 16): pass", CountKind.DATA, None),  # parts of 16 items each
+    ("for part in np.array_split(videos): pass", CountKind.DATA, None),  # (no count: not a call numpy takes)
 ])
 def test_where_a_loops_passes_come_from(loop, kind, value):
     model = model_of(LOOPS.replace("{loop}", loop))

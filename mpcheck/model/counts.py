@@ -6,7 +6,8 @@
   `range(len(items))`, an argument of the function), or UNKNOWN (a `while` loop, `range(n)` of
   an integer nothing tells about). What is iterated is followed through names
   (`videos = sorted(folder.glob("*.mp4"))`), comprehensions, `enumerate`/`zip`/`sorted`/
-  `tqdm`, `.items()` and the like.
+  `tqdm`, `.items()` and the like; data split into a number of parts
+  (`np.array_split(frames, n_workers)`) has that many.
 - `upper_bound(expr)`: the most an integer expression (a pool's size) can be, `math.inf`
   for a CPU count taken as it is (`os.cpu_count()`, `cpu_count() - 1`, `n or cpu_count()`),
   through `min`/`max`, arithmetic, `or`, conditional expressions, the names' reaching
@@ -57,6 +58,22 @@ _DATA_METHODS = frozenset({
     "glob", "rglob", "iterdir", "items", "keys", "values", "readlines", "splitlines", "split", "fetchall",
     "fetchmany", "all", "iterrows", "itertuples", "read_text", "find_all", "findall", "copy",
 })
+# Calls that split their input into as many parts as one of their arguments says, or fewer
+# (`np.array_split(frames, n_workers)`: one part per worker): the argument's position and
+# keywords. numpy's and torch's `indices_or_sections` may also be a list of indices, which
+# makes one part more than it holds. (`torch.split(t, size)` gives parts of a size: as many
+# as the data makes.) From numpy's, torch's and more-itertools' reference documentation.
+_PARTS = {
+    "numpy.array_split": (1, ("indices_or_sections",)),
+    "numpy.split": (1, ("indices_or_sections",)),
+    "numpy.hsplit": (1, ("indices_or_sections",)),
+    "numpy.vsplit": (1, ("indices_or_sections",)),
+    "numpy.dsplit": (1, ("indices_or_sections",)),
+    "torch.chunk": (1, ("chunks",)),
+    "torch.tensor_split": (1, ("indices_or_sections", "sections", "indices")),
+    "more_itertools.divide": (0, ("n",)),
+    "more_itertools.distribute": (0, ("n",)),
+}
 # Calls that give back as many items as their first argument (or fewer).
 _SAME_LENGTH = frozenset({
     "enumerate", "sorted", "list", "tuple", "reversed", "set", "frozenset", "iter", "tqdm.tqdm", "filter",
@@ -252,6 +269,8 @@ def _size_of_call(model: SemanticModel, call: cst.Call, text: str, depth: int) -
         return found
     if qualname in _SAME_LENGTH and call.args:
         return size_of(model, call.args[0].value, depth + 1)
+    if qualname in _PARTS:
+        return _parts_count(model, call, qualname, text, depth)
     if qualname in _DATA_SOURCES or qualname.rsplit(".", 1)[-1] in ("listdir", "glob", "walk", "scandir"):
         return Count(CountKind.DATA, f"{qualname.rsplit('.', 1)[-1] if '.' not in qualname else qualname}()")
     if isinstance(call.func, cst.Attribute) and call.func.attr.value in _DATA_METHODS:
@@ -266,6 +285,21 @@ def _size_of_call(model: SemanticModel, call: cst.Call, text: str, depth: int) -
     if is_worker_name(name):
         return Count(CountKind.WORKERS, f"`{_short(model, call.func)}()`")
     return Count(CountKind.DATA, f"the result of `{_short(model, call.func)}()`")
+
+
+def _parts_count(model: SemanticModel, call: cst.Call, qualname: str, text: str, depth: int) -> Count:
+    """How many parts a call of `_PARTS` makes: as many as its argument says (a list of
+    indices: one more than it holds); data where that argument cannot be found."""
+    position, keywords = _PARTS[qualname]
+    parts = next((found for keyword in keywords if (found := argument(call, None, keyword)) is not None),
+                 None) or argument(call, position)
+    if parts is None:
+        return Count(CountKind.DATA, f"the result of `{_short(model, call.func)}()`")
+    if isinstance(parts, (cst.List, cst.Tuple)):
+        indices = size_of(model, parts, depth + 1)
+        return Count(indices.kind, text, None if indices.value is None else indices.value + 1)
+    count = number_of(model, parts, depth + 1)
+    return Count(count.kind, text if count.kind is not CountKind.DATA else f"{text} ({count.source})", count.value)
 
 
 def _range_count(model: SemanticModel, call: cst.Call, text: str, depth: int) -> Count:

@@ -37,7 +37,9 @@ class ProcessPerItem(Rule):
             "directory listing, file, query result, `range(len(...))`, an argument of the "
             "function, or a literal range above 64 -- rather than from a small constant or a "
             "worker-count setting (`os.cpu_count()`, a name such as `workers`, `n_jobs`, "
-            "`parallelism`, `devices`, a literal up to 64). The process may be a `Process` of "
+            "`parallelism`, `devices`, a literal up to 64), also when the data is split into that "
+            "many parts (`numpy.array_split(frames, n_workers)`, `torch.chunk`, `torch.tensor_split`, "
+            "`more_itertools.divide`). The process may be a `Process` of "
             "any flavour (`multiprocessing`, a context's, torch's, a subclass), or be started by "
             "a function or class method of the project called per item (`Worker.create(video)`). "
             "A loop that waits (`join()`, a semaphore) before the next start is still reported: "
@@ -169,6 +171,30 @@ class ProcessPerItem(Rule):
             def convert_all(paths):
                 with Pool() as pool:
                     return pool.map(len, paths)
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing as mp
+            import os
+
+            import numpy as np
+
+            def denoise(frames, results):
+                results.put(frames.mean())
+
+            def denoise_video(frames, n_workers=os.cpu_count()):
+                # The frames split into one part per worker: as many processes as workers.
+                results = mp.Queue()
+                workers = []
+                for part in np.array_split(frames, n_workers):
+                    worker = mp.Process(target=denoise, args=(part, results))
+                    worker.start()
+                    workers.append(worker)
+                means = [results.get() for _ in workers]
+                for worker in workers:
+                    worker.join()
+                return means
             """
         ),
     ]
@@ -332,6 +358,24 @@ class ProcessPerItem(Rule):
             """,
             line=22,
             message="The loop waits before the next start (download() joins the process it starts)",
+        ),
+        Invalid(
+            """
+            import multiprocessing as mp
+
+            import numpy as np
+
+            def score(rows):
+                return rows.sum()
+
+            def score_table(rows):
+                # One part per thousand rows: the parts, and the processes, grow with the table.
+                chunks = len(rows) // 1000 + 1
+                for part in np.array_split(rows, chunks):
+                    mp.Process(target=score, args=(part,)).start()
+            """,
+            line=12,
+            message="one process per item of np.array_split(rows, chunks) (the argument `rows`)",
         ),
     ]
 
