@@ -268,7 +268,7 @@ class ProjectIndex:
             note_file(module.path)
             return self.texts[module.path]
         try:
-            source = read_source(module.path)
+            source = read_source(module.path, digest=module.digest is None)  # (the first read's is noted)
         except InputError:
             text = None
         else:

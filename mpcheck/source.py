@@ -51,13 +51,16 @@ class InputError(Exception):
 class SourceText:
     text: str
     encoding: str  # as tokenize names it: "utf-8", "utf-8-sig" (a BOM), "iso-8859-1", ...
-    digest: str = ""  # content_digest of the bytes read: a fix is written only over those
+    digest: str = ""  # content_digest of the bytes read: a fix is written only over those ("": not asked)
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
 
 
-def decode_source(raw: bytes) -> SourceText:
+def decode_source(raw: bytes, digest: bool = True) -> SourceText:
+    """The text of the source file whose bytes are `raw`, decoded as Python decodes it, with
+    the hash of `raw` (unless `digest` is false). Raises InputError for what is too large,
+    binary, or not in its encoding."""
     if len(raw) > MAX_FILE_BYTES:
         raise InputError(_too_large(len(raw), MAX_FILE_BYTES))
     if b"\0" in raw:
@@ -80,11 +83,12 @@ def decode_source(raw: bytes) -> SourceText:
             line,
             column,
         ) from None
-    return SourceText(text, encoding, content_digest(raw))
+    return SourceText(text, encoding, content_digest(raw) if digest else "")
 
 
-def read_source(path: Path) -> SourceText:
-    return decode_source(read_regular_file(path, MAX_FILE_BYTES))
+def read_source(path: Path, digest: bool = True) -> SourceText:
+    """`decode_source` of the file at `path` (see read_regular_file for what it refuses)."""
+    return decode_source(read_regular_file(path, MAX_FILE_BYTES), digest)
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
