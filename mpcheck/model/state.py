@@ -14,6 +14,12 @@ module is imported (a child runs it too). State a worker sets itself is not the 
 
 `changes()` lists them; `stale_reads(function)` gives the reads, in a function or lambda, of
 state the parent changes, with the changes each one misses under spawn.
+
+A primitive the module makes while it is imported (`LOCK = multiprocessing.Lock()`, a `Queue`,
+a shared `Value`) is shared with a child only by inheritance: a forked child uses the parent's,
+a spawned or forkserver child re-imports the module and makes its own (facts §6c).
+`inherited_primitives()` lists those names; `primitive_uses(function)` gives their uses in a
+function or lambda.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from .. import apis
 from .names import UNKNOWN
 from .scopes import Binding, Kind, ScopeKind, Site
 
@@ -37,6 +44,8 @@ MUTATORS = frozenset({
     "add_section", "load", "update_from", "__setitem__",
 })
 _WORKER = "worker"
+# What makes a primitive that processes share only by inheritance, when made at import.
+_INHERITED = apis.Role.SYNC | apis.Role.QUEUE
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,33 @@ class StaleRead:
     changes: tuple[ParentChange, ...]
 
 
+@dataclass(frozen=True)
+class InheritedPrimitive:
+    """A module-level `name` bound, while the module is imported, to a multiprocessing primitive
+    made by `node` at `site`: `made` says what ("Lock()", "Queue()", "Value()"), `role` its kind
+    (apis.Role.SYNC or QUEUE)."""
+
+    name: str
+    node: cst.CSTNode
+    site: Site
+    made: str
+    role: apis.Role
+
+
+@dataclass(frozen=True)
+class PrimitiveUse:
+    """A use (`node`, a Name) of an `InheritedPrimitive`."""
+
+    node: cst.CSTNode
+    site: Site
+    primitive: InheritedPrimitive
+
+
 class ParentState:
     def __init__(self, model: SemanticModel) -> None:
         self.model = model
         self._changes: list[ParentChange] | None = None
+        self._primitives: dict[str, InheritedPrimitive] | None = None
         self._at_import: set[int] | None = None
         self._attributes = {id(site.node.value): site.node for site in model.attributes
                             if isinstance(site.node, cst.Attribute)}
@@ -151,7 +183,61 @@ class ParentState:
                     found[key] = StaleRead(node, reference.site, name, missed)
         return sorted(found.values(), key=lambda read: _order(self.model, read.node))
 
+    def inherited_primitives(self) -> dict[str, InheritedPrimitive]:
+        """The module-level names that every binding binds while the module is imported (at
+        module level outside the main block, or in a function that runs then) to a lock-like
+        primitive, a shared `Value` or `Array`, or a queue, made by a call
+        (`multiprocessing.Lock()`, `ctx.Queue()`), by name.
+        Names also bound elsewhere are left out: by the parent (`changes`), or by a worker (an
+        initializer that sets the global from its arguments: the portable way)."""
+        if self._primitives is not None:
+            return self._primitives
+        found: dict[str, InheritedPrimitive] = {}
+        for name, bindings in self.model.module_scope.bindings.items():
+            made: InheritedPrimitive | None = None
+            for binding in bindings:
+                if binding.kind is Kind.ANNOTATION:
+                    continue
+                primitive = self._primitive(name, binding)
+                if primitive is None or self._where(binding.site) is not None:
+                    made = None
+                    break
+                made = made or primitive
+            if made is not None:
+                found[name] = made
+        self._primitives = found
+        return found
+
+    def primitive_uses(self, function: cst.CSTNode) -> list[PrimitiveUse]:
+        """The uses in `function` (a FunctionDef or Lambda, nested scopes included) of the
+        names `inherited_primitives` lists, the first use of each only."""
+        scope = self.model.scope_of_definition(function)
+        primitives = self.inherited_primitives()
+        if scope is None or not primitives:
+            return []
+        module = self.model.module_scope
+        found: dict[str, PrimitiveUse] = {}
+        for inner in scope.walk():
+            for reference in inner.references:
+                primitive = primitives.get(reference.name)
+                if primitive is not None and reference.owner is module and reference.name not in found \
+                        and self.model.runs_at_runtime(reference.site):
+                    found[reference.name] = PrimitiveUse(reference.node, reference.site, primitive)
+        return sorted(found.values(), key=lambda use: _order(self.model, use.node))
+
     # -- helpers ------------------------------------------------------------------------------------
+
+    def _primitive(self, name: str, binding: Binding) -> InheritedPrimitive | None:
+        """What `binding` makes, when it is a plain assignment of a call making a primitive."""
+        value = binding.value
+        if binding.kind is not Kind.ASSIGN or not isinstance(value, cst.Call):
+            return None
+        symbol = self.model.resolve(value.func)
+        api = apis.lookup(symbol.qualname) if symbol is not None else None
+        if api is None or not api.roles & _INHERITED:
+            return None
+        return InheritedPrimitive(name, value, binding.site, api.label,
+                                  apis.Role.QUEUE if api.roles & apis.Role.QUEUE else apis.Role.SYNC)
 
     def _key(self, target: cst.BaseExpression, mutated: bool = False) -> tuple[str, str | None] | None:
         """What setting into `target` (`CACHE[k]`, `Settings.level`) or calling a mutating

@@ -1,12 +1,14 @@
-"""MP501: a worker reads module state that only the parent sets after import."""
+"""MP501: a worker reads module state that only the parent sets after import, or uses a
+primitive the module makes at import, which only a forked worker shares with the parent."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
+from .. import apis
 from ..findings import Violation
 from ..model import Kind, SemanticModel, TryRegion
-from ..model.state import ParentChange
+from ..model.state import InheritedPrimitive, ParentChange
 from ..model.workers import Worker
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -14,7 +16,8 @@ from .base import Explanation, Invalid, Rule, RuleContext, Valid
 class ParentOnlyState(Rule):
     code = "MP501"
     name = "parent-only-state"
-    summary = "A worker reads a module global or class attribute that the parent sets after import"
+    summary = ("A worker reads a module global or class attribute that the parent sets after import, or uses a "
+               "lock, queue or shared value the module makes at import")
     explanation = Explanation(
         what=(
             "Flags a read, in a function that runs in a worker process, of a module-level "
@@ -28,7 +31,13 @@ class ParentOnlyState(Rule):
             "DataLoader's dataset when it has workers, and the functions of the file they call. "
             "Not flagged: state set while the module is imported, state an initializer sets in "
             "each worker, changes made after the processes started, and explicitly forked "
-            "children."
+            "children.\n\n"
+            "Also flags a use, in such a function, of a lock-like primitive (`Lock`, `RLock`, "
+            "`Semaphore`, `Condition`, `Event`, `Barrier`), a shared `Value` or `Array`, or a "
+            "queue that the module makes at import (`counter = multiprocessing.Value(\"i\", 0)` "
+            "at module level): workers share it with the parent only when they are forked. Not "
+            "flagged when the name is also bound elsewhere (in the main block: the first case; by "
+            "an initializer that sets the global from its arguments: the portable way)."
         ),
         why=(
             "A forked child is a copy of the parent and sees every value set before it started. "
@@ -37,8 +46,15 @@ class ParentOnlyState(Rule):
             "value, or no value at all (`NameError`). The program then computes with the wrong "
             "configuration and still exits 0 (`mpcheck facts 6`: with `CONFIG['set_in_main'] = "
             "True` in the main block, the fork child prints `{'set_in_main': True}`, the spawn "
-            "and forkserver children `{'set_in_main': False}`). Where: Windows, macOS "
-            "(Python 3.8+), Linux from Python 3.14, and wherever spawn or forkserver is chosen."
+            "and forkserver children `{'set_in_main': False}`). A primitive made at import is the "
+            "same case: the multiprocessing documentation's \"Explicitly pass resources to child "
+            "processes\" says a forked child can use a resource the parent made as a global, and "
+            "a re-imported module makes a new one in each spawned child. Workers that add to a "
+            "module-level `Value` leave the parent's at 0, and what they put in a module-level "
+            "`Queue` never reaches the parent, whose `get(timeout=...)` raises `queue.Empty` "
+            "(`mpcheck facts 6`, 6c); a module-level `Lock` excludes nothing across processes. "
+            "Where: Windows, macOS (Python 3.8+), Linux from Python 3.14, and wherever spawn or "
+            "forkserver is chosen."
         ),
         example=(
             "import multiprocessing\n\nCONFIG = {\"scale\": 1}\n\n"
@@ -59,7 +75,11 @@ class ParentOnlyState(Rule):
         fix_safety=(
             "No automatic fix: passing the value as an argument or through "
             "`Pool(initializer=..., initargs=...)` changes the worker's signature or the pool's "
-            "construction, which the author should choose."
+            "construction, which the author should choose. A primitive has to be made in the "
+            "main block and handed to the workers when they start: in `Process(args=...)`, or "
+            "through a pool's `initializer=`/`initargs=` (as an argument of `map` or `submit` it "
+            "raises `RuntimeError: Lock objects should only be shared between processes through "
+            "inheritance`, under every start method)."
         ),
         references=(
             "`mpcheck facts 6` (docs/facts.md section 6): Global state is not shared with spawn/forkserver children",
@@ -147,6 +167,55 @@ class ParentOnlyState(Rule):
                     squares = pool.map(work, range(3))
                 RESULTS.extend(squares)
                 print(RESULTS)
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+
+            processed = None
+
+
+            def share(counter):
+                # Each worker keeps the counter the parent made, handed over as it starts.
+                global processed
+                processed = counter
+
+
+            def convert(path):
+                with processed.get_lock():
+                    processed.value += 1
+                return path.upper()
+
+
+            if __name__ == "__main__":
+                counter = multiprocessing.Value("i", 0)
+                with multiprocessing.Pool(2, initializer=share, initargs=(counter,)) as pool:
+                    print(pool.map(convert, ["a.txt", "b.txt"]))
+                print("converted", counter.value)
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+
+            print_lock = multiprocessing.Lock()
+
+
+            def report(line):
+                # Only the parent prints under the module's lock; the workers return their lines.
+                with print_lock:
+                    print(line)
+
+
+            def measure(path):
+                return f"{path}: {len(path)}"
+
+
+            if __name__ == "__main__":
+                with multiprocessing.Pool(2) as pool:
+                    for line in pool.imap(measure, ["a.txt", "bb.txt"]):
+                        report(line)
             """
         ),
     ]
@@ -291,16 +360,85 @@ class ParentOnlyState(Rule):
             message="Reporter.run() runs in a worker (run() of a Process subclass) and reads Settings.level, "
                     "which the parent sets in the main block (line 14)",
         ),
+        Invalid(
+            """
+            import multiprocessing
+
+            processed = multiprocessing.Value("i", 0)
+
+
+            def convert(path):
+                with processed.get_lock():
+                    processed.value += 1
+                return path.upper()
+
+
+            if __name__ == "__main__":
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(convert, ["a.txt", "b.txt"]))
+                print("converted", processed.value)  # 0 under spawn and forkserver
+            """,
+            line=7,
+            column=10,
+            message="convert() runs in a worker (Pool.map() on line 14) and uses processed, the `Value()` this "
+                    "module makes at import (line 3): a forked worker shares the parent's, but a spawned or "
+                    "forkserver worker re-imports the module and makes its own, so its changes never reach the "
+                    "parent (nor the parent's, the worker); make it in the main block and hand it to each worker "
+                    "through `initializer=`",
+        ),
+        Invalid(
+            """
+            import multiprocessing
+            import queue
+
+            results = multiprocessing.Queue()
+
+
+            def measure(path):
+                results.put((path, len(path)))
+
+
+            if __name__ == "__main__":
+                workers = [multiprocessing.Process(target=measure, args=(path,)) for path in ("a", "bb")]
+                for worker in workers:
+                    worker.start()
+                for worker in workers:
+                    worker.join()
+                try:
+                    print(sorted(results.get(timeout=5) for _ in workers))
+                except queue.Empty:
+                    print("no results")  # under spawn and forkserver
+            """,
+            line=8,
+            message="uses results, the `Queue()` this module makes at import (line 4): a forked worker shares the "
+                    "parent's, but a spawned or forkserver worker re-imports the module and makes its own, so what "
+                    "it puts there never reaches the parent (nor what the parent puts, the worker); make it in the "
+                    "main block and pass it to the process as an argument",
+        ),
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
-        if not model.parent_state.changes():
+        if not model.parent_state.changes() and not model.parent_state.inherited_primitives():
             return
         reported: set[int] = set()
         for worker in model.workers.worker_functions().values():
             if not worker.start_methods - {"fork"}:
                 continue  # an explicitly forked child inherits the parent's state
+            for use in model.parent_state.primitive_uses(worker.function):
+                if id(use.node) in reported:
+                    continue
+                reported.add(id(use.node))
+                primitive = use.primitive
+                line = model.position(primitive.node).start.line
+                yield Violation(
+                    use.node,
+                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and uses "
+                    f"{primitive.name}, the `{primitive.made}` this module makes at import (line {line}): a forked "
+                    f"worker shares the parent's, but a spawned or forkserver worker re-imports the module and "
+                    f"makes its own, so {_lost(primitive)}; make it in the main block and "
+                    f"{_handed(worker)}",
+                )
             for read in model.parent_state.stale_reads(worker.function):
                 changes = [change for change in read.changes if not _after_the_start(model, change, worker)]
                 if not changes or id(read.node) in reported:
@@ -329,6 +467,26 @@ def _advice(worker: Worker) -> str:
     Process has no such argument: its target is that function)."""
     setup = worker.handoff.api.worker_setup if worker.handoff is not None else None
     return "pass it as an argument" + (f" or set it in the worker through `{setup}=`" if setup else "")
+
+
+def _lost(primitive: InheritedPrimitive) -> str:
+    """What a worker's own copy of `primitive` loses."""
+    if primitive.role is apis.Role.QUEUE:
+        return "what it puts there never reaches the parent (nor what the parent puts, the worker)"
+    if primitive.made in ("Value()", "Array()"):
+        return "its changes never reach the parent (nor the parent's, the worker)"
+    return "it excludes or signals nothing across processes"
+
+
+def _handed(worker: Worker) -> str:
+    """How to hand a primitive to the worker: where a pool lets each worker run a function
+    first (its tasks cannot carry one), else as the process's argument."""
+    setup = worker.handoff.api.worker_setup if worker.handoff is not None else None
+    if setup == "worker_init_fn":  # a DataLoader hands each worker its dataset as the worker starts
+        return "keep it on the dataset"
+    if setup:
+        return f"hand it to each worker through `{setup}=` (a task's arguments cannot carry it)"
+    return "pass it to the process as an argument"
 
 
 def _worker_name(model: SemanticModel, worker: Worker) -> str:
