@@ -10,7 +10,7 @@ from .. import rewrite
 from .. import apis
 from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
 from ..fixes import string_like
-from ..model import Binding, Kind, Site, argument
+from ..model import Binding, Kind, SemanticModel, Site, argument
 from ..model.names import binding_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -41,6 +41,13 @@ def _last_import_of_block(module: cst.Module, statement: cst.CSTNode) -> cst.CST
 def _is_import_line(statement: cst.CSTNode) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+
+
+def _fork_is_guarded(model: SemanticModel, site: Site, raises: tuple[str, ...]) -> bool:
+    """`site` runs only where fork exists, or a `try` around it catches one of `raises`: its
+    own guards tell it (SemanticModel.fork_is_guarded), or the project imports the whole
+    module only where fork exists (asked last: it reads the importers)."""
+    return model.fork_is_guarded(site, raises) or model.imported_only_where_fork_exists()
 
 
 def _portable_method(method: str, module: str) -> str:
@@ -433,7 +440,7 @@ class ForkOnlyApi(Rule):
             return
         spelled = symbol.spelled
         if not apis.has_role(spelled, apis.Role.FORK_ONLY) or not model.runs_at_runtime(site) \
-                or model.fork_is_guarded(site, ("ImportError",)):
+                or _fork_is_guarded(model, site, ("ImportError",)):
             return
         module, _, name = spelled.rpartition(".")
         fixes: tuple[Fix, ...] = ()
@@ -524,7 +531,7 @@ class ForkOnlyApi(Rule):
         symbol = model.resolve(node.func if isinstance(node, cst.Call) else node)
         if symbol is None or not apis.has_role(symbol.spelled, apis.Role.FORK_ONLY):
             return
-        if not model.runs_at_runtime(site) or model.fork_is_guarded(site, ("AttributeError",)):
+        if not model.runs_at_runtime(site) or _fork_is_guarded(model, site, ("AttributeError",)):
             return
         module, _, name = symbol.spelled.rpartition(".")
         if module == "os":
@@ -584,7 +591,7 @@ class ForkOnlyApi(Rule):
             return
         method = model.value_of(method_arg)
         if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
-                or model.fork_is_guarded(site, ("ValueError",)):
+                or _fork_is_guarded(model, site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
         given = next(arg for arg in node.args if arg.value is method_arg)
