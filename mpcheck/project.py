@@ -676,8 +676,13 @@ class ProjectIndex:
         if model is None or _has_shebang(model.module) or any(model.is_main_guard(statement)
                                                               for statement in model.module.body):
             return False
-        answers = [self._imports_only_where_fork_exists(importer, module, seen | {id(module)}) for importer in importers]
-        return True in answers and False not in answers
+        imported = False  # at run time, by an importer so far
+        for importer in importers:
+            answer = self._imports_only_where_fork_exists(importer, module, seen | {id(module)})
+            if answer is False:
+                return False
+            imported = imported or answer is True
+        return imported
 
     def _imports_only_where_fork_exists(self, importer: _Module, target: _Module, seen: frozenset[int]) -> bool | None:
         """Whether every import statement of `importer` that imports `target` at run time runs
