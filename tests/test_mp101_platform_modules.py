@@ -18,6 +18,8 @@ import pytest
 from mpcheck.engine import Checker
 from mpcheck.project import ProjectIndex
 
+from .oracle import SIMULATED_WINDOWS, Program, run_program
+
 # The helper module: three fork-only uses, each reported where Windows can reach them.
 POSIX = textwrap.dedent("""
     import multiprocessing
@@ -184,3 +186,18 @@ def test_the_answer_is_worked_out_once_per_run_for_each_module(tmp_path, monkeyp
     assert asked == ["shop._posix"]
     index.set_text(tmp_path / "shop/cli.py", "from shop import _posix\n")  # an edit forgets it
     assert not index.imported_only_where_fork_exists(path)
+
+
+def test_silent_where_a_run_without_fork_imports_the_package_and_flagged_where_it_fails(tmp_path):
+    """The oracle takes fork away as Windows lacks it (os.fork, ForkProcess): the package whose
+    `_posix.py` is silent imports there, its twin with one unguarded importer does not."""
+    guarded = _package(init='import os\n\nif hasattr(os, "fork"):\n    from ._posix import detach\n',
+                       cli='import shop\n\nprint("imported")\n')
+    unguarded = {**guarded, "shop/cli.py": 'from shop._posix import detach\n\nprint("imported")\n'}
+    for name, files, lines in (("guarded", guarded, []), ("unguarded", unguarded, POSIX_LINES)):
+        root = tmp_path / name
+        assert mp101_lines(root, files) == lines
+        run = run_program(Program(root, ("-m", "shop.cli")), SIMULATED_WINDOWS)
+        assert (run.returncode, run.stdout) == ((0, "imported\n") if not lines else (1, "")), run.stderr
+        if lines:
+            assert "ForkProcess" in run.stderr
