@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from . import __version__
 from .dependencies import Reads, content_digest
 from .findings import Applicability, Breakage, Diagnostic, Edit, FixInfo
+from .source import MAX_FILE_BYTES, InputError, read_regular_file
 
 if TYPE_CHECKING:
     from .reach import Reaching
@@ -110,12 +111,15 @@ class FileHashes:
         self._known[path] = digest
 
     def of_file(self, path: str) -> str:
+        """The hash of the content of the file at `path` (absolute); `_MISSING` for what no
+        reader of mpcheck reads either (source.read_regular_file): a missing file, one over
+        the size limit, or no regular file -- a named pipe among a project's modules would
+        otherwise wait here for a writer forever."""
         digest = self._known.get(path)
         if digest is None:
             try:
-                with open(path, "rb") as stream:
-                    digest = content_digest(stream.read())
-            except OSError:
+                digest = content_digest(read_regular_file(Path(path), MAX_FILE_BYTES))
+            except InputError:
                 digest = _MISSING
             self._known[path] = digest
         return digest

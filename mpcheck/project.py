@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import libcst as cst
 
     from .cache import ModuleFacts, ResultCache
-    from .model import ProcessStart, Search, SemanticModel
+    from .model import ProcessStart, Search, SemanticModel, Site
 
 MAX_FILES = 20_000
 _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_answer)
@@ -53,6 +53,7 @@ _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["'
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
 MAX_REEXPORT_DEPTH = 4  # modules a re-exported name is followed through
+MAX_IMPORT_CHAIN = 16  # importers of importers imported_only_where_fork_exists follows
 _DOTTED_AFTER = r"((?:\s*\.\s*[A-Za-z_]\w*)*)"  # `.Process`, `. Queue`: the attributes written after a name
 _ATTRIBUTES = re.compile(_DOTTED_AFTER)
 _ENTRY_POINT = re.compile(r"""["']?[\w.-]+["']?\s*=\s*["']?([A-Za-z_][\w.]*)\s*:\s*[A-Za-z_][\w.]*""")
@@ -223,6 +224,7 @@ class ProjectIndex:
         self._answers: Remembered[str, tuple[_JSON, frozenset[str]]] = Remembered()  # kept_answer's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
+        self._fork_only: Remembered[int, bool] = Remembered()  # imported_only_where_fork_exists's
         self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
@@ -323,6 +325,7 @@ class ProjectIndex:
         self._beneath.clear()
         self._packages = None
         self._unix_only.clear()
+        self._fork_only.clear()
         self._namings.clear()
         for other in self._by_path.values():
             other.imported = other.packages = None  # a module may have been added
@@ -644,6 +647,60 @@ class ProjectIndex:
         if module is None:
             return False
         return module.name in _entry_point_modules(self.root)
+
+    def imported_only_where_fork_exists(self, path: str | Path) -> bool:
+        """True when the module at `path` runs only where fork exists because of how its
+        project imports it: something imports it, every import statement of it runs only
+        where fork exists -- under a test that excludes Windows, around the statement or
+        around the def or class it is in (model/regions.py), below a top-level import that
+        raises on Windows (`SemanticModel.unix_only_from`), or in a module that is itself
+        imported only where fork exists -- and nothing runs it otherwise: it is no script (a
+        main guard, a `#!` line), no `__init__.py` (importing any module beneath runs it) or
+        `__main__.py`, no entry point's target. False when an importer names it only in a
+        call (`importlib.import_module("pkg._posix")`), when the index is incomplete, and
+        in an import cycle of unguarded imports. Worked out once per run for each module; a
+        result that uses it depends on the project's import graph and on the texts of the
+        modules read for it (noted: dependencies.py)."""
+        target = self.module_at(path)
+        if target is None or not self.complete:
+            return False
+        return self._fork_only.get(id(target), lambda: self._only_where_fork_exists(target, frozenset()))
+
+    def _only_where_fork_exists(self, module: _Module, seen: frozenset[int]) -> bool:
+        """`imported_only_where_fork_exists` of `module`, asked while the modules `seen` (ids)
+        are worked out: one of them met again is not (its answer needs this one's)."""
+        if id(module) in seen or len(seen) >= MAX_IMPORT_CHAIN or module.path.name in ("__init__.py", "__main__.py"):
+            return False
+        importers = self._sorted_importers(module)
+        if not importers or self.is_entry_point(module.path):
+            return False
+        model = self.model_of(module)
+        if model is None or _has_shebang(model.module) or any(model.is_main_guard(statement)
+                                                              for statement in model.module.body):
+            return False
+        imported = False  # at run time, by an importer so far
+        for importer in importers:
+            answer = self._imports_only_where_fork_exists(importer, module, seen | {id(module)})
+            if answer is False:
+                return False
+            imported = imported or answer is True
+        return imported
+
+    def _imports_only_where_fork_exists(self, importer: _Module, target: _Module, seen: frozenset[int]) -> bool | None:
+        """Whether every import statement of `importer` that imports `target` at run time runs
+        only where fork exists (see `imported_only_where_fork_exists`); None when all of them
+        are for type checkers only (`if TYPE_CHECKING:`)."""
+        model = self.model_of(importer)
+        sites = self._import_sites(model, importer, target) if model is not None else []
+        if not sites:
+            return False  # named only in a call (importlib.import_module), or not read
+        sites = [site for site in sites if model.runs_at_runtime(site)]
+        if not sites:
+            return None
+        unix_only_from = model.unix_only_from
+        unguarded = [site for site in sites if not model.facts(site).has_fork and not (
+            unix_only_from is not None and model.position(site.node).start.line > unix_only_from)]
+        return not unguarded or self._only_where_fork_exists(importer, seen)
 
     def is_package_module(self, path: str | Path) -> bool:
         """True for `__init__.py` and every module inside a package."""
@@ -1065,14 +1122,18 @@ class ProjectIndex:
         return settled if settled is not None else self._imports_at_import_time_by_model(importer, target)
 
     def _imports_at_import_time_by_model(self, importer: _Module, target: _Module) -> bool:
+        model = self.model_of(importer)
+        return model is not None and any(model.runs_at_import(site) for site in self._import_sites(model, importer, target))
+
+    def _import_sites(self, model: SemanticModel, importer: _Module, target: _Module) -> list[Site]:
+        """The sites of the import statements of `importer` (whose model is `model`) that
+        import `target`, as its model reads them (an `importlib.import_module` call is none)."""
         import libcst as cst
 
         from .model import dotted_name
 
-        model = self.model_of(importer)
-        if model is None:
-            return False
         is_package = importer.path.name == "__init__.py"
+        found = []
         for binding in model.imports:
             node = binding.node
             if isinstance(node, cst.ImportAlias) and isinstance(binding.site.statement, cst.SimpleStatementLine) \
@@ -1081,9 +1142,9 @@ class ProjectIndex:
             else:
                 written = binding.qualname or ""
             name = absolute_name(written, importer.name, is_package)
-            if name is not None and self.split(importer.root, name)[0] is target and model.runs_at_import(binding.site):
-                return True
-        return False
+            if name is not None and self.split(importer.root, name)[0] is target:
+                found.append(binding.site)
+        return found
 
     def _imports_at_import_time_from_text(self, importer: _Module, target: _Module) -> bool | None:
         """The model's answer to `_imports_at_import_time`, where the importer's text tells it
@@ -1390,6 +1451,12 @@ def _import_statements(tree: ast.Module, text: str) -> list[tuple[str, bool, boo
                         source + alias.name if source.endswith(".") else f"{source}.{alias.name}"
                     found.append((written, unconditioned, not_run))
     return found
+
+
+def _has_shebang(module: cst.Module) -> bool:
+    """The module starts with a `#!` line: it is run as a program."""
+    first = module.header[0] if module.header else None
+    return first is not None and first.comment is not None and first.comment.value.startswith("#!")
 
 
 def _is_main_test(test: ast.expr) -> bool:

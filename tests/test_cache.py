@@ -145,6 +145,23 @@ def test_a_change_to_who_imports_a_module_invalidates_it(app: Path) -> None:
     assert ("clips/report.py", 4, "MP601") not in findings(check(app))
 
 
+def test_an_importer_that_drops_its_platform_guard_brings_the_fork_finding_back(tmp_path: Path) -> None:
+    """MP101 is silent in a module the project imports only where fork exists: its result
+    depends on how the importers import it, so editing one invalidates it."""
+    guarded = 'import sys\n\nif sys.platform != "win32":\n    from ._posix import detach\n'
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop/__init__.py").write_text(guarded)
+    (tmp_path / "shop/_posix.py").write_text("import os\n\n\ndef detach():\n    if os.fork():\n        os._exit(0)\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    assert findings(check(tmp_path)) == []
+    assert len(entries(tmp_path)) == 2
+    assert findings(check(tmp_path)) == []  # warm
+    (tmp_path / "shop/__init__.py").write_text("from ._posix import detach\n")
+    assert findings(check(tmp_path)) == [("shop/_posix.py", 5, "MP101")]
+    (tmp_path / "shop/__init__.py").write_text(guarded)
+    assert findings(check(tmp_path)) == []
+
+
 def test_a_new_module_of_the_project_invalidates_the_files_that_looked_for_it(app: Path) -> None:
     (app / "clips/tools.py").unlink()
     assert findings(check(app)) == [("clips/report.py", 4, "MP601")]

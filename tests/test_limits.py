@@ -60,6 +60,16 @@ def test_a_fifo_among_the_files_is_reported_not_read(tree):
     assert "get_all_start_methods()" in (tree / "worker.py").read_text()  # the rest was fixed
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_fifo_among_the_modules_whose_import_graph_a_result_depends_on_is_not_read(tree):
+    # MP201 asks who imports app.py: the result cache then hashes every module of the project.
+    (tree / "app.py").write_text("from multiprocessing import Pool\n\nwith Pool(2) as pool:\n    print(pool.map(abs, [-1]))\n")
+    os.mkfifo(tree / "pipe.py")
+    run = measured("check", ".", cwd=tree, timeout=60)
+    assert_clean_exit(run)
+    assert "app.py:3:6: MP201" in run.stdout
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_a_device_named_on_the_command_line_is_reported_not_read(tree):
     run = measured("check", "/dev/zero", "worker.py", cwd=tree, timeout=60)

@@ -8,7 +8,8 @@ Rules then ask this object:
   and `torch.multiprocessing.Pool` are `multiprocessing.Pool`); `value_of(expr)` for
   constants; `reference(name_node)` for the bindings that reach a read;
 - where code runs (regions.py): `facts(site)` (platforms, main script only, type checking
-  only, never), `runs_at_import(site)`, `fork_is_guarded(site, raises)`, `is_main_guard`;
+  only, never), `runs_at_import(site)`, `fork_is_guarded(site, raises)`, `is_main_guard`,
+  and for the whole module, given a project index, `imported_only_where_fork_exists()`;
 - scopes (scopes.py): `module_scope`, every scope's bindings and free variables;
 - processes (processes.py): the call graph, process calls with what they pickle, what starts
   processes (through this file's functions and, given a project index, other modules'),
@@ -281,6 +282,12 @@ class SemanticModel:
         "fork")`, `"fork" in get_all_start_methods()`, a flag derived from those or from a
         fork probe, an early exit on Windows), or a `try` around it catches one of `raises`."""
         return self.facts(site).has_fork or catches(site, raises)
+
+    def imported_only_where_fork_exists(self) -> bool:
+        """True when this whole module runs only where fork exists because every import of it
+        in its project does (ProjectIndex.imported_only_where_fork_exists: a `_posix.py`
+        imported only under `if sys.platform != "win32":`); False without a project."""
+        return self.project is not None and self.project.imported_only_where_fork_exists(self.path)
 
     def is_main_guard(self, statement: cst.CSTNode) -> bool:
         """`if __name__ == "__main__":` (and equivalent tests) at module level."""

@@ -10,7 +10,7 @@ from .. import rewrite
 from .. import apis
 from ..findings import WHERE_FORK_IS_MISSING, Applicability, Fix, Violation
 from ..fixes import string_like
-from ..model import Binding, Kind, Site, argument
+from ..model import Binding, Kind, SemanticModel, Site, argument
 from ..model.names import binding_symbol
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -43,6 +43,13 @@ def _is_import_line(statement: cst.CSTNode) -> bool:
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
 
 
+def _fork_is_guarded(model: SemanticModel, site: Site, raises: tuple[str, ...]) -> bool:
+    """`site` runs only where fork exists, or a `try` around it catches one of `raises`: its
+    own guards tell it (SemanticModel.fork_is_guarded), or the project imports the whole
+    module only where fork exists (asked last: it reads the importers)."""
+    return model.fork_is_guarded(site, raises) or model.imported_only_where_fork_exists()
+
+
 def _portable_method(method: str, module: str) -> str:
     """The seed article's conditional: the fork method where the platform has it."""
     return f'"{method}" if "{method}" in {module}.get_all_start_methods() else "spawn"'
@@ -65,7 +72,30 @@ class ForkOnlyApi(Rule):
             "`\"fork\" in get_all_start_methods()`, after an early exit on Windows, below a "
             "top-level import that raises on Windows (`import fcntl`, or a module of the project "
             "that imports one of Unix's own modules there), or in a `try` whose `except` catches "
-            "the error is not flagged."
+            "the error is not flagged.\n\n"
+            "Nor is a module that its project imports only where fork exists: a `_posix.py` that "
+            "the package imports under `if sys.platform != \"win32\":`, as CPython's "
+            "`multiprocessing/context.py` imports `popen_fork.py` inside classes defined under "
+            "that test. Every import statement of the module, in every module of the project, "
+            "must run only where fork exists: under a test that excludes Windows (around the "
+            "statement, or around the `def` or `class` it is in), below an import that raises on "
+            "Windows, or in a module that is itself imported only where fork exists. Otherwise "
+            "the module is flagged as before, since nothing shows that Windows never imports it: "
+            "one unguarded importer is enough; a test that lets Windows in "
+            "(`sys.platform == \"linux\" or sys.platform == \"win32\"`) and "
+            "`try: ... except ImportError:` (Windows runs the `try` too) do not guard; an "
+            "`importlib.import_module(\"pkg._posix\")` of it, or no import of it in the project "
+            "(an import for type checkers only does not count), cannot be told (a module name "
+            "built at run time, `import_module(name)`, is not seen at all); two modules that "
+            "each import the other unguarded are not taken as guarded by each other. A script (a "
+            "main guard or a `#!` line), a `__main__.py`, a package's `__init__.py` (importing "
+            "any module beneath it runs it) and an entry point's target run by other ways and "
+            "are flagged too. A public module of a library is judged by the same imports: how "
+            "the library imports it is the library's statement of where it runs (billiard and "
+            "CPython implement the fork start method in `popen_fork.py`), and code that reaches "
+            "into it from outside, on Windows, is the outside code's use of a fork-only module "
+            "(MP103's `fork-only-modules` option names such modules). These cross-file cases "
+            "are tested in tests/test_mp101_platform_modules.py."
         ),
         why=(
             "Windows has only the `spawn` start method: `multiprocessing.context` defines the "
@@ -433,7 +463,7 @@ class ForkOnlyApi(Rule):
             return
         spelled = symbol.spelled
         if not apis.has_role(spelled, apis.Role.FORK_ONLY) or not model.runs_at_runtime(site) \
-                or model.fork_is_guarded(site, ("ImportError",)):
+                or _fork_is_guarded(model, site, ("ImportError",)):
             return
         module, _, name = spelled.rpartition(".")
         fixes: tuple[Fix, ...] = ()
@@ -524,7 +554,7 @@ class ForkOnlyApi(Rule):
         symbol = model.resolve(node.func if isinstance(node, cst.Call) else node)
         if symbol is None or not apis.has_role(symbol.spelled, apis.Role.FORK_ONLY):
             return
-        if not model.runs_at_runtime(site) or model.fork_is_guarded(site, ("AttributeError",)):
+        if not model.runs_at_runtime(site) or _fork_is_guarded(model, site, ("AttributeError",)):
             return
         module, _, name = symbol.spelled.rpartition(".")
         if module == "os":
@@ -584,7 +614,7 @@ class ForkOnlyApi(Rule):
             return
         method = model.value_of(method_arg)
         if method not in ("fork", "forkserver") or not model.runs_at_runtime(site) \
-                or model.fork_is_guarded(site, ("ValueError",)):
+                or _fork_is_guarded(model, site, ("ValueError",)):
             return
         call_name = function.qualname.rsplit(".", 1)[1]
         given = next(arg for arg in node.args if arg.value is method_arg)
