@@ -48,6 +48,10 @@ _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_ans
 # 40 modules, 1.1 million characters (with a cap of 6 models, checking 3 of its files took 47 s
 # instead of 25 s).
 MAX_MODEL_SOURCE = 1_500_000
+# What may configure which records reach logging.lastResort (ProjectIndex.logging_configured_around).
+_LOGGING_CONFIGURATION = re.compile(
+    r"\.addHandler\s*\(|basicConfig\s*\(|dictConfig\s*\(|fileConfig\s*\(|\.disable\s*\(|\blastResort\b"
+    r"|\.setLevel\s*\(|\.(?:handlers|disabled)\s*=[^=]")
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
@@ -157,12 +161,20 @@ class CallSummary:
     """`ProjectIndex.call_summary`'s answer: what the summary function returned, and the
     files (absolute paths) working it out read."""
 
-    answer: int | None
+    answer: Any
     read: frozenset[str]
 
 
 def _is_call_summary(kept: object) -> bool:
-    return kept is None or (isinstance(kept, list) and len(kept) == 1 and (kept[0] is None or type(kept[0]) is int))
+    """A kept answer of `call_summary` for output.py's `_configuration_made`: `[level,
+    [[logger, level], ...]]` (an earlier format is worked out again)."""
+    if kept is None:
+        return True
+    if not (isinstance(kept, list) and len(kept) == 1 and isinstance(kept[0], list) and len(kept[0]) == 2):
+        return False
+    level, quieted = kept[0]
+    return (level is None or type(level) is int) and isinstance(quieted, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is int for pair in quieted)
 
 
 @dataclass(eq=False)
@@ -219,6 +231,7 @@ class ProjectIndex:
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
+        self._logging_around: Remembered[int, bool] = Remembered()  # logging_configured_around's, by module
         self._answers: Remembered[str, tuple[_JSON, frozenset[str]]] = Remembered()  # kept_answer's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
@@ -317,6 +330,7 @@ class ProjectIndex:
         self._reexports.clear()
         self._no_function.clear()
         self._leads.clear()
+        self._logging_around.clear()
         self._answers.clear()
         self._beneath.clear()
         self._packages = None
@@ -776,7 +790,7 @@ class ProjectIndex:
         return None
 
     def call_summary(self, qualname: str, from_path: str, depth: int,
-                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
+                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], _JSON]) -> CallSummary | None:
         """What calling `qualname` (a name of another module of the project as imported in
         the file `from_path`) does, as `summarize(model, function, depth)` tells it of the
         function `definition_of` finds (None: no such function), with every file working it
@@ -789,7 +803,7 @@ class ProjectIndex:
             return None
         module, rest = called
 
-        def work_out() -> list[int | None] | None:
+        def work_out() -> list[_JSON] | None:
             found = self._function_in(module, rest, 0)
             return None if found is None else [summarize(*found, depth)]
 
@@ -851,6 +865,36 @@ class ProjectIndex:
         return self._leads.get((id(module), id(target)), lambda: self._imports_one_of(
             module, lambda module: module is target or any(
                 target.name.startswith(_bound_module(binding) + ".") for binding in self.bindings(module))))
+
+    def logging_configured_around(self, path: str | Path) -> bool:
+        """Whether a module that runs when the module at `path` is imported, other than that
+        module itself, may configure logging: the `__init__.py` of each package above it, and
+        every module of the project those and it import (at any depth, wherever the import
+        stands), read as text (`addHandler(`, `setLevel(`, `basicConfig(`, `dictConfig(`,
+        `fileConfig(`, `.disable(`, `lastResort`, `.handlers =`, `.disabled =`). Such a
+        configuration may keep a record logged there from `logging.lastResort`, in an order
+        this does not follow: the answer errs toward "configured". True for a file outside
+        the project."""
+        module = self.module_at(path)
+        if module is None:
+            return True
+        return self._logging_around.get(id(module), lambda: self._logging_configured_around(module))
+
+    def _logging_configured_around(self, module: _Module) -> bool:
+        parts = module.name.split(".")
+        pending = [found for found in (self.find(module.root, ".".join(parts[:length])) for length in range(1, len(parts)))
+                   if found is not None]
+        pending += self.imported(module)
+        seen = {id(module)}
+        while pending:
+            other = pending.pop()
+            if id(other) in seen:
+                continue
+            seen.add(id(other))
+            if _LOGGING_CONFIGURATION.search(self.text_of(other) or ""):
+                return True
+            pending += self.imported(other)
+        return False
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:
