@@ -161,20 +161,12 @@ class CallSummary:
     """`ProjectIndex.call_summary`'s answer: what the summary function returned, and the
     files (absolute paths) working it out read."""
 
-    answer: Any
+    answer: int | None
     read: frozenset[str]
 
 
 def _is_call_summary(kept: object) -> bool:
-    """A kept answer of `call_summary` for output.py's `_configuration_made`: `[level,
-    [[logger, level], ...]]` (an earlier format is worked out again)."""
-    if kept is None:
-        return True
-    if not (isinstance(kept, list) and len(kept) == 1 and isinstance(kept[0], list) and len(kept[0]) == 2):
-        return False
-    level, quieted = kept[0]
-    return (level is None or type(level) is int) and isinstance(quieted, list) and all(
-        isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is int for pair in quieted)
+    return kept is None or (isinstance(kept, list) and len(kept) == 1 and (kept[0] is None or type(kept[0]) is int))
 
 
 @dataclass(eq=False)
@@ -790,7 +782,7 @@ class ProjectIndex:
         return None
 
     def call_summary(self, qualname: str, from_path: str, depth: int,
-                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], _JSON]) -> CallSummary | None:
+                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
         """What calling `qualname` (a name of another module of the project as imported in
         the file `from_path`) does, as `summarize(model, function, depth)` tells it of the
         function `definition_of` finds (None: no such function), with every file working it
@@ -803,7 +795,7 @@ class ProjectIndex:
             return None
         module, rest = called
 
-        def work_out() -> list[_JSON] | None:
+        def work_out() -> list[int | None] | None:
             found = self._function_in(module, rest, 0)
             return None if found is None else [summarize(*found, depth)]
 

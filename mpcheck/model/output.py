@@ -52,7 +52,6 @@ _CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys
 _WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for method in ("write", "writelines"))
 _PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
 _CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
-_LOGGER_OBJECTS = ("logging.getLogger()", "logging.root")  # what `logger_name` can name
 ROOT_LOGGER = ""  # the root logger's name, as `logging.getLogger()` and `logging.getLogger("")` give it
 ANY_LOGGER = "*"  # a configuration of a logger whose name is not known: it may be any
 # Above every level a record has: a handler keeps all of its logger's records from lastResort.
@@ -88,7 +87,7 @@ class ProjectDefinitions(Protocol):
         """Whether calling a name as imported in `from_path` can run code of the file `path`."""
 
     def call_summary(self, qualname: str, from_path: str, depth: int,
-                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], list]) -> CallSummary | None:
+                     summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:
         """`summarize` of the function a name as imported in `from_path` calls, with the
         files working it out read; None when it is not a function of the project."""
 
@@ -116,7 +115,8 @@ class _Walk:
     entry: Site | None = None
     # What keeps records from lastResort, configured so far in the order the walk runs
     # (whatever its conditions: any path that made it may have run): `(logger, level)` pairs
-    # of `quiet_made`.
+    # of `quiet_made`. What a function of another module configures is not among them: that
+    # module is one `logging_configured_around` reads.
     quieted: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -440,9 +440,7 @@ class OutputFacts:
             if summary is None:
                 return None
             if walk.target not in summary.read:
-                level, quieted = summary.answer
-                walk.quieted.extend((logger, below) for logger, below in quieted)
-                return level
+                return summary.answer
         found: int | None = None
         inherited = [(None, level) for where, level in configured if where is None or _before(where, site)]
         for model, function in self._functions_called(call):
@@ -482,16 +480,13 @@ class OutputFacts:
         return [found] if found is not None else []
 
 
-def _configuration_made(model: SemanticModel, function: cst.FunctionDef, depth: int) -> list:
-    """What calling `function` (of `model`), entered at `depth`, configures: `[level,
-    quieted]`, the lowest level of a console handler it configures (None: none), and what it
-    does to keep records from lastResort (`[logger, level]` pairs of `quiet_made`); its walk,
-    with the calls into other modules taken by their own summaries. What it finds depends on
-    the function and `depth` alone, not on the walk it was asked for
-    (ProjectIndex.call_summary keeps it between runs: JSON's types)."""
+def _configuration_made(model: SemanticModel, function: cst.FunctionDef, depth: int) -> int | None:
+    """The lowest level of a console handler that calling `function` (of `model`), entered
+    at `depth`, configures, if any: its walk, with the calls into other modules taken by
+    their own summaries. What it finds depends on the function and `depth` alone, not on
+    the walk it was asked for (ProjectIndex.call_summary keeps it between runs)."""
     walk = _Walk([], {id(function)}, None)
-    level = model.output._walk(model.processes.calls_of(function), walk, (function.name.value,), [], depth)
-    return [level, [[logger, below] for logger, below in walk.quieted]]
+    return model.output._walk(model.processes.calls_of(function), walk, (function.name.value,), [], depth)
 
 
 def _writes_in(model: SemanticModel, function: cst.CSTNode, target: str, known: dict[int, bool],
