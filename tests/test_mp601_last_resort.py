@@ -176,3 +176,19 @@ def test_the_fix_prints_the_warning_once_under_every_start_method(tmp_path):
         after = run_program(Program(FIXTURE / "after", ("app.py",)), method)
         assert after.returncode == 0 and after.stdout == reference.stdout, after.describe()
         assert after.stderr.count(line) == 1, after.describe()
+
+
+def test_a_cached_result_is_checked_again_when_a_module_imported_around_it_configures_logging(tmp_path):
+    """The answer depends on the text of modules the file itself does not import: the
+    package's `__init__.py` and what that imports. Editing one of those must not leave the
+    result cache's old answer in place."""
+    root = _package(tmp_path, _probe(), "from . import log_setup")
+    setup = root / "photokit/log_setup.py"
+    setup.write_text('"""Logging for photokit\'s command line tools."""\n\nimport logging\n')
+    runner = CliRunner()
+    codecs = str(root / "photokit/codecs.py")
+    first = runner.invoke(main, ["check", "--select", "MP601", codecs])
+    assert first.exit_code == 1 and "logging.lastResort" in first.output, first.output
+    setup.write_text(setup.read_text() + "\nlogging.getLogger('photokit').addHandler(logging.NullHandler())\n")
+    again = runner.invoke(main, ["check", "--select", "MP601", codecs])
+    assert again.exit_code == 0, again.output

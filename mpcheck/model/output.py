@@ -415,7 +415,10 @@ class OutputFacts:
                 threshold = _lowest(*(lvl for where, lvl in configured if where is None or _before(where, site)))
                 if threshold is not None and level >= threshold:
                     walk.outputs.append(Output(self.model, site, label, walk.entry, chain))
-                elif not implicit and self.reaches_last_resort(site, level, walk.quieted):
+                elif not implicit and walk.target == os.path.abspath(self.model.path) and \
+                        self.reaches_last_resort(site, level, walk.quieted):
+                    # Asked only in the file whose output is wanted: it reads the modules
+                    # around that file, which a summary, or another file's walk, must not depend on.
                     walk.outputs.append(Output(self.model, site, label, walk.entry, chain, last_resort=True))
             quiet = self.quiet_made(site)
             if quiet is not None:
