@@ -146,6 +146,16 @@ def test_configuration_made_before_the_submodule_is_imported_keeps_it_silent(tmp
     assert _findings(root) == []
 
 
+def test_a_module_around_that_configures_only_its_own_logger_keeps_it_flagged(tmp_path):
+    # AutoGPTQ's shape: modeling/_base.py gives its own logger a console handler at import;
+    # nn_modules/qlinear/qlinear_cuda.py warns "CUDA extension not installed." on another.
+    root = _package(tmp_path, _probe(), "from . import log_setup")
+    (root / "photokit/log_setup.py").write_text(
+        "import logging\n\nlogger = logging.getLogger(__name__)\nlogger.addHandler(logging.StreamHandler())\n"
+        "logger.setLevel(logging.INFO)\nlogging.getLogger('photokit.codecs.jpeg').addHandler(logging.NullHandler())\n")
+    assert [line for line, _ in _findings(root)] == [10]
+
+
 def test_the_warning_in_init_gets_the_fix(tmp_path):
     root = _package(tmp_path, "")
     init = root / "photokit/__init__.py"

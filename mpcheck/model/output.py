@@ -94,11 +94,10 @@ class ProjectDefinitions(Protocol):
     def module_at(self, path: str) -> _Named | None:
         """The project's module at `path` (its dotted `name`), or None."""
 
-    def logging_configured_around(self, path: str) -> bool:
-        """Whether a module that runs before the module at `path` is imported (a package
-        above it), or that it or they import, may configure logging (`addHandler`,
-        `setLevel`, `basicConfig`, ...): then what reaches `logging.lastResort` there is
-        not known."""
+    def logging_quieted_around(self, path: str) -> list[tuple[str, int]] | None:
+        """What the modules that run when the module at `path` is imported (the packages
+        above it, what it and they import) may do to keep records from `logging.lastResort`:
+        their `OutputFacts.quiets_anywhere`; None when that is not known."""
 
 
 class _Named(Protocol):
@@ -116,7 +115,7 @@ class _Walk:
     # What keeps records from lastResort, configured so far in the order the walk runs
     # (whatever its conditions: any path that made it may have run): `(logger, level)` pairs
     # of `quiet_made`. What a function of another module configures is not among them: that
-    # module is one `logging_configured_around` reads.
+    # module is one `logging_quieted_around` reads.
     quieted: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -275,10 +274,11 @@ class OutputFacts:
         level), on a logger whose name is known and is the project's own (one of a library
         may get handlers when the library is imported) or the root logger, with none of the
         configurations `quieted` (`quiet_made`'s, made before) on it or a logger above it,
-        nothing that assigns `logging.lastResort`, a logger's `handlers` or `disabled` in
-        this module, and no logging configuration in the modules imported before it or by it
-        (ProjectDefinitions.logging_configured_around). `propagate = False` changes nothing:
-        a logger without handlers of its own still reaches lastResort."""
+        nor any made anywhere in the modules imported around this one, in whatever order
+        (ProjectDefinitions.logging_quieted_around), and nothing that assigns
+        `logging.lastResort`, a logger's `handlers` or `disabled` in this module.
+        `propagate = False` changes nothing: a logger without handlers of its own still
+        reaches lastResort."""
         if level < LEVELS["WARNING"] or self.project is None:
             return False
         call = site.node
@@ -291,10 +291,24 @@ class OutputFacts:
         module = self.project.module_at(self.model.path)
         if module is None or logger.split(".")[0] not in ("", module.name.split(".")[0]):
             return False
-        for quiet, below in quieted:
+        if self._assigns_quieting_attribute:
+            return False
+        around = self.project.logging_quieted_around(self.model.path)
+        if around is None:
+            return False
+        for quiet, below in (*quieted, *around):
             if level < below and (quiet in (ANY_LOGGER, ROOT_LOGGER, logger) or logger.startswith(quiet + ".")):
                 return False
-        return not self._assigns_quieting_attribute and not self.project.logging_configured_around(self.model.path)
+        return True
+
+    @cached_property
+    def quiets_anywhere(self) -> list[tuple[str, int]]:
+        """What this module may do, wherever in it, to keep records from lastResort: the
+        `quiet_made` of each of its calls, run at import or not (a function of it another
+        module calls before logging), and `(ANY_LOGGER, EVERY_LEVEL)` when it assigns
+        `logging.lastResort`, a logger's `handlers` or `disabled`."""
+        quieted = [quiet for quiet in map(self.quiet_made, self.model.calls) if quiet is not None]
+        return [(ANY_LOGGER, EVERY_LEVEL)] if self._assigns_quieting_attribute else quieted
 
     @cached_property
     def _assigns_quieting_attribute(self) -> bool:
