@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import mpcheck
 from mpcheck.cli import main
 
-from .oracle import SIMULATED_WINDOWS, START_METHODS, Program, run_program
+from .oracle import SIMULATED_WINDOWS, START_METHODS, Program, interpreters, run_program
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "mp601_last_resort"
 WARNING = 'logger.warning("turbojpeg is missing: slow JPEG decoding")'
@@ -164,28 +164,37 @@ def test_the_warning_in_init_gets_the_fix(tmp_path):
     assert finding.fixable and "package `photokit` is imported with no handler" in finding.message
 
 
-@pytest.mark.oracle
-def test_the_fix_prints_the_warning_once_under_every_start_method(tmp_path):
-    """The start-method oracle on a package that logs a warning at import with no handler
-    (app.py configures logging only under its main guard): the warning appears once under
-    fork and more often under spawn, forkserver and with no fork at all; `mpcheck fix` gives
-    after/, which writes it once under each, with the same stdout."""
+def test_the_fix_gives_the_fixture_after(tmp_path):
     fixed = tmp_path / "fixed"
     shutil.copytree(FIXTURE / "before", fixed)
     result = CliRunner().invoke(main, ["fix", "--no-cache", str(fixed)])
     assert result.exit_code == 0, result.output
     for path in (FIXTURE / "after").rglob("*.py"):
         assert (fixed / path.relative_to(FIXTURE / "after")).read_text() == path.read_text(), path
+    assert CliRunner().invoke(main, ["check", "--no-cache", str(fixed)]).exit_code == 0
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", sorted(interpreters()))
+def test_the_fix_writes_the_warning_once_under_every_start_method(version):
+    """The start-method oracle on a package that logs a warning at import with no handler
+    (app.py configures logging only under its main guard): the warning appears once under
+    fork and more often under spawn, forkserver and with no fork at all; after/ (what
+    `mpcheck fix` makes of it) writes it once under each, with the same stdout."""
+    python = interpreters()[version]
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed here")
     line = "photokit._speedups is not built: using the pure-Python resize\n"
-    reference = run_program(Program(FIXTURE / "before", ("app.py",)), "fork")
+    before, after = Program(FIXTURE / "before", ("app.py",)), Program(FIXTURE / "after", ("app.py",))
+    reference = run_program(before, "fork", python)
     assert reference.returncode == 0 and reference.stderr.count(line) == 1, reference.describe()
     for method in (*START_METHODS, SIMULATED_WINDOWS):
-        original = run_program(Program(FIXTURE / "before", ("app.py",)), method)
+        original = run_program(before, method, python)
         assert original.returncode == 0 and original.stdout == reference.stdout, original.describe()
         assert original.stderr.count(line) == 1 if method == "fork" else original.stderr.count(line) > 1
-        after = run_program(Program(FIXTURE / "after", ("app.py",)), method)
-        assert after.returncode == 0 and after.stdout == reference.stdout, after.describe()
-        assert after.stderr.count(line) == 1, after.describe()
+        fixed = run_program(after, method, python)
+        assert fixed.returncode == 0 and fixed.stdout == reference.stdout, fixed.describe()
+        assert fixed.stderr.count(line) == 1, fixed.describe()
 
 
 def test_a_cached_result_is_checked_again_when_a_module_imported_around_it_configures_logging(tmp_path):
