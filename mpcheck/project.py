@@ -48,6 +48,10 @@ _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_ans
 # 40 modules, 1.1 million characters (with a cap of 6 models, checking 3 of its files took 47 s
 # instead of 25 s).
 MAX_MODEL_SOURCE = 1_500_000
+# What may configure which records reach logging.lastResort (ProjectIndex.logging_quieted_around).
+_LOGGING_CONFIGURATION = re.compile(
+    r"\.addHandler\s*\(|basicConfig\s*\(|dictConfig\s*\(|fileConfig\s*\(|\.disable\s*\(|\blastResort\b"
+    r"|\.setLevel\s*\(|\.(?:handlers|disabled)\s*=[^=]")
 _DYNAMIC_IMPORT_CALLS = ("import_module(", "__import__(", "run_module(")
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
@@ -221,6 +225,7 @@ class ProjectIndex:
         self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
+        self._logging_around: Remembered[int, list | None] = Remembered()  # logging_quieted_around's, by module
         self._answers: Remembered[str, tuple[_JSON, frozenset[str]]] = Remembered()  # kept_answer's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
@@ -321,6 +326,7 @@ class ProjectIndex:
         self._reexports.clear()
         self._no_function.clear()
         self._leads.clear()
+        self._logging_around.clear()
         self._answers.clear()
         self._beneath.clear()
         self._packages = None
@@ -910,6 +916,40 @@ class ProjectIndex:
         return self._leads.get((id(module), id(target)), lambda: self._imports_one_of(
             module, lambda module: module is target or any(
                 target.name.startswith(_bound_module(binding) + ".") for binding in self.bindings(module))))
+
+    def logging_quieted_around(self, path: str | Path) -> list[tuple[str, int]] | None:
+        """What the modules that run when the module at `path` is imported, other than that
+        module itself, may do to keep records from `logging.lastResort`, in whatever order:
+        their `OutputFacts.quiets_anywhere`. They are the `__init__.py` of each package above
+        it and every module of the project those and it import (at any depth, wherever the
+        import stands); only those whose text names a logging configuration (`addHandler(`,
+        `setLevel(`, `basicConfig(`, `dictConfig(`, `fileConfig(`, `.disable(`, `lastResort`,
+        `.handlers =`, `.disabled =`) are parsed. None when that is not known: a file outside
+        the project, a module that cannot be parsed."""
+        module = self.module_at(path)
+        if module is None:
+            return None
+        return self._logging_around.get(id(module), lambda: self._logging_quieted_around(module))
+
+    def _logging_quieted_around(self, module: _Module) -> list[tuple[str, int]] | None:
+        parts = module.name.split(".")
+        pending = [found for found in (self.find(module.root, ".".join(parts[:length])) for length in range(1, len(parts)))
+                   if found is not None]
+        pending += self.imported(module)
+        seen = {id(module)}
+        quieted: list[tuple[str, int]] = []
+        while pending:
+            other = pending.pop()
+            if id(other) in seen:
+                continue
+            seen.add(id(other))
+            if _LOGGING_CONFIGURATION.search(self.text_of(other) or ""):
+                model = self.model_of(other)
+                if model is None:
+                    return None
+                quieted += model.output.quiets_anywhere
+            pending += self.imported(other)
+        return quieted
 
     def package_import_chain(self, path: str | Path) -> list[Path] | None:
         """How a package's `__init__.py` imports the module at `path` while it is imported:

@@ -6,7 +6,12 @@ handler is configured at a level that lets them through. A console handler is co
 `logging.basicConfig()` (unless it writes to a file), by making a `logging.StreamHandler`, by
 `logging.config.dictConfig()`/`fileConfig()` given a StreamHandler, and implicitly by the
 module-level functions `logging.info()` and friends, which call `basicConfig()` when the root
-logger has no handler (Lib/logging/__init__.py; then WARNING and above reach stderr).
+logger has no handler (Lib/logging/__init__.py; then WARNING and above reach stderr). A record
+of WARNING or above also reaches stderr when no handler at all is configured on its logger and
+the loggers above it: `Logger.callHandlers` then hands it to `logging.lastResort` (docs/facts.md
+13.14). The walk therefore also carries what configuration so far keeps records from
+lastResort (`quiet_made`): a handler (a NullHandler too) on a logger or on one above it, a level
+set on them, `logging.disable()`.
 
 `OutputFacts.import_time_output()` walks what runs while the module is imported in order: its
 module-level calls, and the bodies of the functions they call, in this file and, through the
@@ -22,7 +27,8 @@ whose output is wanted, the only way the call can write there.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Protocol
 
 import libcst as cst
@@ -46,6 +52,13 @@ _CONSOLE_STREAMS = frozenset({"sys.stdout", "sys.stderr", "sys.__stdout__", "sys
 _WRITES = frozenset(f"{stream}.{method}" for stream in _CONSOLE_STREAMS for method in ("write", "writelines"))
 _PPRINTS = frozenset({"pprint.pprint", "pprint.pp"})
 _CONFIG_FUNCTIONS = frozenset({"logging.config.dictConfig", "logging.config.fileConfig"})
+ROOT_LOGGER = ""  # the root logger's name, as `logging.getLogger()` and `logging.getLogger("")` give it
+ANY_LOGGER = "*"  # a configuration of a logger whose name is not known: it may be any
+# Above every level a record has: a handler keeps all of its logger's records from lastResort.
+EVERY_LEVEL = 1 << 30
+# Attributes whose assignment changes what reaches lastResort (`logging.lastResort = None`,
+# `logger.handlers = [...]`, `logger.disabled = True`): taken as quieting every logger.
+_QUIETING_ATTRIBUTES = frozenset({"lastResort", "handlers", "disabled"})
 _MAX_DEPTH = 8
 
 
@@ -61,6 +74,7 @@ class Output:
     label: str  # "print()", "sys.stderr.write()", "logger.info()"
     entry: Site
     chain: tuple[str, ...] = ()
+    last_resort: bool = False  # a logging call no handler takes: `logging.lastResort` writes it
 
 
 class ProjectDefinitions(Protocol):
@@ -77,6 +91,18 @@ class ProjectDefinitions(Protocol):
         """`summarize` of the function a name as imported in `from_path` calls, with the
         files working it out read; None when it is not a function of the project."""
 
+    def module_at(self, path: str) -> _Named | None:
+        """The project's module at `path` (its dotted `name`), or None."""
+
+    def logging_quieted_around(self, path: str) -> list[tuple[str, int]] | None:
+        """What the modules that run when the module at `path` is imported (the packages
+        above it, what it and they import) may do to keep records from `logging.lastResort`:
+        their `OutputFacts.quiets_anywhere`; None when that is not known."""
+
+
+class _Named(Protocol):
+    name: str
+
 
 @dataclass
 class _Walk:
@@ -86,6 +112,11 @@ class _Walk:
     # summarizes it (`_configuration_made`), which goes into no other module.
     target: str | None
     entry: Site | None = None
+    # What keeps records from lastResort, configured so far in the order the walk runs
+    # (whatever its conditions: any path that made it may have run): `(logger, level)` pairs
+    # of `quiet_made`. What a function of another module configures is not among them: that
+    # module is one `logging_quieted_around` reads.
+    quieted: list[tuple[str, int]] = field(default_factory=list)
 
 
 class OutputFacts:
@@ -168,6 +199,121 @@ class OutputFacts:
             text = "".join(cst.Module([]).code_for_node(value) for value in values if value is not None)
             return UNKNOWN_LEVEL if "StreamHandler" in text else None
         return None
+
+    # -- loggers and logging.lastResort -------------------------------------------------------
+
+    def logger_name(self, expr: cst.BaseExpression) -> str | None:
+        """The name of the logger `expr` holds where it stands: ROOT_LOGGER for
+        `logging.getLogger()` and `logging.root`, the name given to `logging.getLogger()` (a
+        string, or `__name__`: this module's dotted name in its project), also through a name
+        every reaching assignment binds to the same one. None when that is not known
+        statically: a parameter, a name imported from another module, a computed name,
+        different loggers on different paths, a module outside a project."""
+        if isinstance(expr, cst.Name):
+            values = self.model.values_of(expr)
+            names = {self._logger_made(value) for value in values}
+            return names.pop() if len(names) == 1 else None
+        return self._logger_made(expr)
+
+    def _logger_made(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Call):
+            symbol = self.model.resolve(expr.func)
+            if symbol is None or symbol.qualname != "logging.getLogger":
+                return None
+            given = argument(expr, 0, "name")
+            if given is None:
+                return ROOT_LOGGER
+            if isinstance(given, cst.Name) and given.value == "__name__":
+                reference = self.model.reference(given)
+                if reference is None or reference.bindings:
+                    return None
+                module = self.project.module_at(self.model.path) if self.project is not None else None
+                return module.name if module is not None else None
+            value = self.model.value_of(given)
+            return ROOT_LOGGER if value is None else value if isinstance(value, str) else None
+        symbol = self.model.resolve(expr)
+        return ROOT_LOGGER if symbol is not None and symbol.qualname == "logging.root" else None
+
+    def quiet_made(self, site: Site) -> tuple[str, int] | None:
+        """What a call does to keep records from `logging.lastResort`: `(logger, level)`,
+        after which the records of `logger` (ANY_LOGGER: maybe any) and of the loggers below
+        it under `level` no longer reach it (EVERY_LEVEL: none does). A handler added to a
+        logger (`addHandler`, a NullHandler too), `logging.basicConfig()` (a handler on the
+        root logger, to a file too), `dictConfig`/`fileConfig` (any logger) keep every record;
+        `setLevel(level)` those below `level` (the nearest level set above a logger decides,
+        so one set higher up counts only while none is set in between: counting it always
+        errs toward silence); `logging.disable(level)` those up to `level`. None for any
+        other call."""
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.qualname == "logging.basicConfig":
+            return ROOT_LOGGER, EVERY_LEVEL
+        if symbol.qualname in _CONFIG_FUNCTIONS:
+            return ANY_LOGGER, EVERY_LEVEL
+        if symbol.qualname == "logging.disable":
+            given = argument(call, 0, "level")
+            level = LEVELS["CRITICAL"] if given is None else self._level(given)
+            return ANY_LOGGER, EVERY_LEVEL if level is None else level + 1
+        owner, _, method = symbol.qualname.rpartition(".")
+        if owner not in _LOGGERS or method not in ("addHandler", "setLevel"):
+            return None
+        name = self.logger_name(call.func.value) if isinstance(call.func, cst.Attribute) else None
+        logger = ANY_LOGGER if name is None else name
+        if method == "addHandler":
+            return logger, EVERY_LEVEL
+        level = self._level(argument(call, 0, "level"))
+        return logger, EVERY_LEVEL if level is None else level
+
+    def reaches_last_resort(self, site: Site, level: int, quieted: list[tuple[str, int]]) -> bool:
+        """Whether a record of `level` that the logging call at `site` makes on a logger
+        (not a module-level function of `logging`, which configures a handler first) goes
+        to `logging.lastResort`, which writes it to stderr: WARNING or above (lastResort's
+        level), on a logger whose name is known and is the project's own (one of a library
+        may get handlers when the library is imported) or the root logger, with none of the
+        configurations `quieted` (`quiet_made`'s, made before) on it or a logger above it,
+        nor any made anywhere in the modules imported around this one, in whatever order
+        (ProjectDefinitions.logging_quieted_around), and nothing that assigns
+        `logging.lastResort`, a logger's `handlers` or `disabled` in this module.
+        `propagate = False` changes nothing: a logger without handlers of its own still
+        reaches lastResort."""
+        if level < LEVELS["WARNING"] or self.project is None:
+            return False
+        call = site.node
+        assert isinstance(call, cst.Call)
+        if not isinstance(call.func, cst.Attribute):
+            return False
+        logger = self.logger_name(call.func.value)
+        if logger is None:
+            return False
+        module = self.project.module_at(self.model.path)
+        if module is None or logger.split(".")[0] not in ("", module.name.split(".")[0]):
+            return False
+        if self._assigns_quieting_attribute:
+            return False
+        around = self.project.logging_quieted_around(self.model.path)
+        if around is None:
+            return False
+        for quiet, below in (*quieted, *around):
+            if level < below and (quiet in (ANY_LOGGER, ROOT_LOGGER, logger) or logger.startswith(quiet + ".")):
+                return False
+        return True
+
+    @cached_property
+    def quiets_anywhere(self) -> list[tuple[str, int]]:
+        """What this module may do, wherever in it, to keep records from lastResort: the
+        `quiet_made` of each of its calls, run at import or not (a function of it another
+        module calls before logging), and `(ANY_LOGGER, EVERY_LEVEL)` when it assigns
+        `logging.lastResort`, a logger's `handlers` or `disabled`."""
+        quieted = [quiet for quiet in map(self.quiet_made, self.model.calls) if quiet is not None]
+        return [(ANY_LOGGER, EVERY_LEVEL)] if self._assigns_quieting_attribute else quieted
+
+    @cached_property
+    def _assigns_quieting_attribute(self) -> bool:
+        return any(isinstance(store.target, cst.Attribute) and store.target.attr.value in _QUIETING_ATTRIBUTES
+                   for store in self.model.stores)
 
     def _level(self, expr: cst.BaseExpression | None) -> int | None:
         if expr is None:
@@ -279,9 +425,18 @@ class OutputFacts:
                 if implicit:
                     configured.append((site, LEVELS["WARNING"]))
                     own = _lowest(own, LEVELS["WARNING"])
+                    walk.quieted.append((ROOT_LOGGER, EVERY_LEVEL))
                 threshold = _lowest(*(lvl for where, lvl in configured if where is None or _before(where, site)))
                 if threshold is not None and level >= threshold:
                     walk.outputs.append(Output(self.model, site, label, walk.entry, chain))
+                elif not implicit and walk.target == os.path.abspath(self.model.path) and \
+                        self.reaches_last_resort(site, level, walk.quieted):
+                    # Asked only in the file whose output is wanted: it reads the modules
+                    # around that file, which a summary, or another file's walk, must not depend on.
+                    walk.outputs.append(Output(self.model, site, label, walk.entry, chain, last_resort=True))
+            quiet = self.quiet_made(site)
+            if quiet is not None:
+                walk.quieted.append(quiet)
             level = self.console_configuration(site)
             if level is not None:
                 configured.append((site, level))

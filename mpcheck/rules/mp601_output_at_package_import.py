@@ -40,7 +40,17 @@ class OutputAtPackageImport(Rule):
             "them: `logging.basicConfig()` (not to a file; its `level=` is read), a "
             "`logging.StreamHandler`, `dictConfig`/`fileConfig` with a StreamHandler, a call of "
             "a function that does one of these (`configure_logging()`), or `logging.info()` and "
-            "the other module-level functions, which configure a stderr handler themselves. "
+            "the other module-level functions, which configure a stderr handler themselves; "
+            "and a warning (or error, critical, exception, `log(logging.WARNING, ...)`) on a "
+            "logger of the package, or the root logger, when no handler is configured at that "
+            "point on it or a logger above it: `logging.lastResort` writes it to stderr. Such a "
+            "warning is not flagged when a handler (a `NullHandler` too) was added before it "
+            "to its logger or one above it (the package's top logger in `__init__.py`), the "
+            "root logger has one (`basicConfig`, to a file too), a level set on them or "
+            "`logging.disable()` drops it, the module assigns `logging.lastResort`, a module "
+            "imported around it (a package above it, or what it or they import) does one of these "
+            "for that logger or one above it anywhere (in an order mpcheck does not follow), "
+            "or the logger's name is not known statically or is another library's. "
             "Output under `if __name__ == \"__main__\":`, in functions nothing calls at import, "
             "or followed in its block by `raise` or `sys.exit()` (an error message: the import "
             "fails in every process that makes it, the parent first) is not flagged."
@@ -55,7 +65,12 @@ class OutputAtPackageImport(Rule):
             "Linux from Python 3.14. The Freemocap project had this: its `__init__.py` set up "
             "a console log handler and logged \"Initializing freemocap package...\" at import, and "
             "each of its worker processes printed the line again; the fix moved the output "
-            "to the entry point."
+            "to the entry point. A package that logs a warning at import (`numpy is missing: "
+            "slow paths`) on its own logger and configures no handler has the same problem "
+            "without any console handler: `Logger.callHandlers` finds no handler and hands the "
+            "record to `logging.lastResort` in the parent and again in every worker, which "
+            "imports the package before any `basicConfig()` under the main guard runs "
+            "(`mpcheck facts 13`, 13.14)."
         ),
         example=(
             "# photokit/__init__.py\n"
@@ -86,12 +101,21 @@ class OutputAtPackageImport(Rule):
             "the output call; output inside a function called at import is reported without a "
             "fix (the function may be called later too), and so is a call that also configures "
             "logging (the children need the configuration, as a forked child inherited it). "
-            "Moving the output to the program's entry point, as Freemocap did, is the other way."
+            "A warning that `logging.lastResort` writes gets the same fix: a logger's "
+            "`warning()` configures nothing (only the module-level `logging.warning()` calls "
+            "`basicConfig()`), and the model found no handler that takes the record where it "
+            "is made, so in a child the guard removes only the line lastResort would write. "
+            "Moving the output to the program's entry point, as Freemocap did, is the other way; "
+            "adding `logging.getLogger(__name__).addHandler(logging.NullHandler())` to the "
+            "package's `__init__.py`, as the logging HOWTO advises libraries, silences the "
+            "warning everywhere, the parent too."
         ),
         references=(
             "`mpcheck facts 6` (docs/facts.md section 6): Global state is not shared with spawn/forkserver children",
-            "`mpcheck facts 13` (docs/facts.md sections 13.12 and 13.4): output at import repeated by every "
-            "spawned worker, and the main-process test; logging configuration under spawn",
+            "`mpcheck facts 13` (docs/facts.md sections 13.12, 13.4 and 13.14): output at import repeated by "
+            "every spawned worker, and the main-process test; logging configuration under spawn; "
+            "`logging.lastResort`",
+            "https://docs.python.org/3/howto/logging.html#what-happens-if-no-configuration-is-provided",
             "https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods",
             "https://github.com/python/cpython/issues/126631 (the forkserver imports the main module, 3.13.8+ and 3.14)",
         ),
@@ -160,6 +184,32 @@ class OutputAtPackageImport(Rule):
 
             if multiprocessing.current_process().name == "MainProcess":
                 print("photokit loaded")
+            """,
+            path="photokit/__init__.py",
+        ),
+        Valid(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+            logger.addHandler(logging.NullHandler())  # the logging HOWTO's advice to libraries
+
+            try:
+                import numpy
+            except ImportError:
+                logger.warning("numpy is missing: slow paths")  # the NullHandler takes it
+            """,
+            path="photokit/__init__.py",
+        ),
+        Valid(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+            logger.info("photokit loaded")  # below WARNING: logging.lastResort does not take it
+            logger.setLevel(logging.ERROR)
+            logger.warning("using the slow resize")  # below the logger's level: dropped
+            logging.getLogger("PIL").warning("old Pillow")  # Pillow's logger: Pillow may configure it
             """,
             path="photokit/__init__.py",
         ),
@@ -263,6 +313,36 @@ class OutputAtPackageImport(Rule):
             line=6,
             message="`logging.warning()`",
         ),
+        Invalid(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+            try:
+                import numpy
+            except ImportError:
+                logger.warning("numpy is missing: slow paths")
+            """,
+            path="photokit/__init__.py",
+            line=8,
+            message="no handler configured for its logger (`logging.lastResort` writes it to stderr)",
+            fixed="""
+            import logging
+            import multiprocessing
+
+            logger = logging.getLogger(__name__)
+
+            try:
+                import numpy
+            except ImportError:
+                if (
+                    multiprocessing.current_process().name == "MainProcess"
+                    and not getattr(multiprocessing.current_process(), "_inheriting", False)
+                ):
+                    logger.warning("numpy is missing: slow paths")
+            """,
+        ),
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
@@ -287,6 +367,8 @@ class OutputAtPackageImport(Rule):
             how = "" if not output.chain else f", in `{output.chain[-1]}()` called at import"
             if len(output.chain) > 1:
                 how += f" (through {' -> '.join(f'`{name}()`' for name in output.chain[:-1])})"
+            if output.last_resort:
+                how += " with no handler configured for its logger (`logging.lastResort` writes it to stderr)"
             fix = _main_process_guard(context, output) if not output.chain else None
             yield Violation(
                 node,
@@ -346,7 +428,7 @@ def _outputs_from_importers(context: RuleContext) -> Iterator[Output]:
                     if index < len(model.calls):
                         site = model.calls[index]
                         unfound.discard(index)
-                        yield Output(model, site, output.label, site, output.chain)
+                        yield Output(model, site, output.label, site, output.chain, output.last_resort)
             # Above the importer: only its functions whose call makes this file's output (a
             # name that merely leads to one of this file's functions may not call the one
             # that writes: `re.compile` leads to `re._parser`, not to its `dump()`).
