@@ -1,9 +1,9 @@
 """MP501 on a lock, shared value or queue that a module makes at import and its workers use:
 a forked worker shares the parent's, a spawned or forkserver one re-imports the module and
-makes its own (facts §6c). The fixtures run under every start method: each flagged program
-gives another answer under spawn and forkserver than under fork, and its portable twin (the
-primitive made in the main block and handed over as the worker starts) is silent and gives
-the same answer under all three."""
+makes its own (facts §6c). The rule's own examples run under every start method: each flagged
+program gives another answer under spawn and forkserver than under fork, and its portable
+twin (the primitive made in the main block and handed over as the worker starts) is silent
+and gives the same answer under all three."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from mpcheck.engine import Checker
+from mpcheck.rules.mp501_parent_only_state import ParentOnlyState
 
 from .oracle import Program, misbehaves, run_all_methods
-
-_FIXTURES = Path(__file__).parent / "data" / "mp501_primitives"
 
 
 def _mp501(text: str, path: str = "app.py") -> list[str]:
@@ -25,19 +24,29 @@ def _mp501(text: str, path: str = "app.py") -> list[str]:
             if diagnostic.code == "MP501"]
 
 
+def _example(examples, marker: str) -> str:
+    """The one rule example whose code holds `marker`, dedented."""
+    (found,) = [example.code for example in examples if marker in example.code]
+    return textwrap.dedent(found).lstrip("\n")
+
+
 @pytest.mark.parametrize(("flagged", "portable", "lost"), [
-    ("counter_at_import.py", "counter_handed_over.py", "its changes never reach the parent"),
-    ("queue_at_import.py", "queue_handed_over.py", "what it puts there never reaches the parent"),
-])
-def test_a_primitive_made_at_import_is_flagged_where_spawn_gives_another_answer(flagged, portable, lost):
-    found = _mp501((_FIXTURES / flagged).read_text(), flagged)
-    assert len(found) == 1 and lost in found[0], found
-    assert _mp501((_FIXTURES / portable).read_text(), portable) == []
-    runs = run_all_methods(Program(cwd=_FIXTURES, args=(flagged,)), python=sys.executable, timeout=30)
+    ("processed = multiprocessing.Value", "initializer=share", "its changes never reach the parent"),
+    ("results = multiprocessing.Queue()\n", "args=(path, results)", "what it puts there never reaches the parent"),
+], ids=["value", "queue"])
+def test_a_primitive_made_at_import_is_flagged_where_spawn_gives_another_answer(tmp_path: Path, flagged, portable,
+                                                                                 lost):
+    for name, text, expected in (("flagged.py", _example(ParentOnlyState.INVALID, flagged), 1),
+                                 ("portable.py", _example(ParentOnlyState.VALID, portable), 0)):
+        found = _mp501(text, name)
+        assert len(found) == expected and all(lost in message for message in found), found
+        (tmp_path / name).write_text(text)
+    runs = run_all_methods(Program(cwd=tmp_path, args=("flagged.py",)), python=sys.executable, timeout=30)
     assert runs["fork"].returncode == 0, runs["fork"].describe()
     assert misbehaves(runs["spawn"], runs["fork"]) and misbehaves(runs["forkserver"], runs["fork"]), \
         "\n".join(run.describe() for run in runs.values())
-    runs = run_all_methods(Program(cwd=_FIXTURES, args=(portable,)), python=sys.executable, timeout=30)
+    runs = run_all_methods(Program(cwd=tmp_path, args=("portable.py",)), python=sys.executable, timeout=30)
+    assert runs["fork"].returncode == 0, runs["fork"].describe()
     for method in ("spawn", "forkserver"):
         assert not misbehaves(runs[method], runs["fork"]), runs[method].describe()
 

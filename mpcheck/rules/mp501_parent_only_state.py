@@ -218,6 +218,30 @@ class ParentOnlyState(Rule):
                         report(line)
             """
         ),
+        Valid(
+            """
+            import multiprocessing
+            import queue
+
+
+            def measure(path, results):
+                results.put((path, len(path)))
+
+
+            if __name__ == "__main__":
+                # Made in the main block and passed to each process: the same queue everywhere.
+                results = multiprocessing.Queue()
+                workers = [multiprocessing.Process(target=measure, args=(path, results)) for path in ("a", "bb")]
+                for worker in workers:
+                    worker.start()
+                try:
+                    print(sorted(results.get(timeout=5) for _ in workers))
+                except queue.Empty:
+                    print("no results")
+                for worker in workers:
+                    worker.join()
+            """
+        ),
     ]
 
     INVALID = [
@@ -402,12 +426,12 @@ class ParentOnlyState(Rule):
                 workers = [multiprocessing.Process(target=measure, args=(path,)) for path in ("a", "bb")]
                 for worker in workers:
                     worker.start()
-                for worker in workers:
-                    worker.join()
                 try:
                     print(sorted(results.get(timeout=5) for _ in workers))
                 except queue.Empty:
                     print("no results")  # under spawn and forkserver
+                for worker in workers:
+                    worker.join()
             """,
             line=8,
             message="uses results, the `Queue()` this module makes at import (line 4): a forked worker shares the "
