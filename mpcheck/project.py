@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from .cache import ModuleFacts, ResultCache
     from .model import ProcessStart, Search, SemanticModel, Site
+    from .model.processes import CallShape
 
 MAX_FILES = 20_000
 _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_answer)
@@ -762,12 +763,15 @@ class ProjectIndex:
     def _process_words(self) -> tuple[str, ...]:
         return PROCESS_WORDS + tuple(api.rsplit(".", 1)[-1] for api in self.process_apis)
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search | None = None) -> ProcessStart | None:
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search | None = None,
+                      shape: Callable[[], CallShape] | None = None) -> ProcessStart | None:
         """How calling `qualname` (a name of another module as imported in the file
-        `from_path`: `jobs.run_batch`, `.batch.Runner().run`) starts processes, if it does;
-        the chain starts with the absolute dotted name called. (Only a semantic model asks
-        this, so the model's module is loaded by then.)"""
+        `from_path`: `jobs.run_batch`, `.batch.Runner().run`), with arguments as `shape()` says
+        (asked once the module is found; None: not known), starts processes, if it does; the
+        chain starts with the absolute dotted name called. (Only a semantic model asks this, so
+        the model's module is loaded by then.)"""
         from .model import ProcessStart, Search
+        from .model.processes import UNKNOWN_CALL
 
         looking_for = looking_for or Search.PROCESSES
         words = ("freeze_support",) if looking_for is Search.FREEZE_SUPPORT else self._process_words()
@@ -783,7 +787,8 @@ class ProjectIndex:
         if model is None:
             return None
         with self.searches.search(key):
-            started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for)
+            started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for,
+                                                         shape() if shape is not None else UNKNOWN_CALL)
         return None if started is None else ProcessStart(started.node, started.starter, (dotted, *started.chain[1:]))
 
     def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:

@@ -18,9 +18,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
 
 import libcst as cst
 
@@ -29,7 +30,7 @@ from ..apis import Role
 from ..project import Answers, Searches
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, decorator_names, \
     literal_string, returned_values
-from .scopes import Binding, Kind, ScopeKind, Site
+from .scopes import Binding, Condition, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -42,6 +43,18 @@ _ITERATING_WRAPPERS = frozenset({
 _CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", "dict", "sum", "any", "all",
                               "max", "min"})
 DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+def _names_in(expression: cst.CSTNode) -> Iterator[cst.Name]:
+    """The Name nodes within `expression`, itself included."""
+    pending = [expression]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            yield node
+        pending.extend(node.children)
+
+
+# Builtin classes None is no instance of (`isinstance(device, list)` with `device=None`).
+_NOT_NONE_TYPES = frozenset({"list", "tuple", "dict", "set", "frozenset", "str", "bytes", "int", "float", "bool"})
 
 
 class Search(enum.Enum):
@@ -50,6 +63,21 @@ class Search(enum.Enum):
     PROCESSES = "processes"  # what starts worker processes
     ANY_PROCESS = "any process"  # those, and the resource tracker process
     FREEZE_SUPPORT = "freeze_support"  # a call of multiprocessing.freeze_support()
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """How a call passes its arguments, as the search of the function it runs needs it: the
+    values of its positional arguments and of its keywords, as far as they are known where the
+    call stands (UNKNOWN where not), and whether it unpacks (`*args`, `**kwargs`), after which
+    any parameter it does not name may be given. `UNKNOWN_CALL`: nothing is known of it."""
+
+    positional: tuple[object, ...]
+    keywords: tuple[tuple[str, object], ...]
+    unpacks: bool
+
+
+UNKNOWN_CALL = CallShape((), (), True)
 
 
 @dataclass(frozen=True)
@@ -137,9 +165,11 @@ class ProjectIndex(Protocol):
 
     searches: Searches  # what the call-graph searches of the project's models share
 
-    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
-        """How calling `qualname` (as imported in the file `from_path`) starts processes;
-        its chain begins with the absolute dotted name called."""
+    def process_start(self, qualname: str, from_path: str, seen: frozenset, looking_for: Search = Search.PROCESSES,
+                      shape: Callable[[], CallShape] | None = None) -> ProcessStart | None:
+        """How calling `qualname` (as imported in the file `from_path`, with arguments as
+        `shape()` says, asked only once the function is found) starts processes; its chain
+        begins with the absolute dotted name called."""
 
     def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
         """The parameters that calling `qualname` (as imported in `from_path`) hands to a
@@ -161,6 +191,7 @@ class ProcessFacts:
         # Answers per call, each kept with the node or site asked about (so that its id
         # cannot be another's while the answer is kept).
         self._callees: dict[int, tuple[cst.Call, list[cst.FunctionDef]]] = {}
+        self._read_by_calls: dict[int, tuple[cst.FunctionDef, frozenset[str]]] = {}  # see _parameters_read_by_...
         self._process_calls: dict[int, tuple[Site, ProcessCall | None]] = {}
         # id(function) -> the indexes in model.calls of the calls that call it, and the
         # indexes of the process calls that hand a callable (`_index_callers`).
@@ -364,10 +395,12 @@ class ProcessFacts:
                 return 'Parallel(backend="multiprocessing")'
         return None
 
-    def process_start(self, site: Site, _seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
+    def process_start(self, site: Site, _seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES,
+                      _known: dict[str, object] | None = None) -> ProcessStart | None:
         """Whether running the call at `site` starts processes: a starter itself, or a call to
         a function of this file (or, with a project index, of another module) that starts
-        some. `looking_for`: see `starter`."""
+        some. `looking_for`: see `starter`. (`_known`: the values the parameters of the
+        function searched around the call are known to have: see function_process_start.)"""
         call = site.node
         assert isinstance(call, cst.Call)
         starter = self.starter(site, looking_for)
@@ -379,11 +412,13 @@ class ProcessFacts:
         if symbol.definition is None:
             if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
-            inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for)
+            inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for,
+                                               functools.partial(self._shape, call, _known or {}))
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
         callees = self.callees(call)
+        shape = self._shape(call, _known or {}) if callees else UNKNOWN_CALL
         for function in callees:
-            inner = self.function_process_start(function, _seen, looking_for)
+            inner = self.function_process_start(function, _seen, looking_for, shape)
             if inner is not None:  # a loader of this file is reported where it is made
                 return ProcessStart(call if inner.iteration is None else inner.node, inner.starter,
                                     (self._function_name(function), *inner.chain), site, inner.iteration)
@@ -416,21 +451,34 @@ class ProcessFacts:
         return None
 
     def function_process_start(self, function: cst.FunctionDef, _seen: frozenset = frozenset(),
-                               looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
-        """The first way running `function` starts processes, if any."""
-        searched = self.key(function)
+                               looking_for: Search = Search.PROCESSES,
+                               shape: CallShape = UNKNOWN_CALL) -> ProcessStart | None:
+        """The first way running `function`, called with arguments as `shape` says, starts
+        processes, if any. A call in it under a condition decided against it by the values
+        its parameters are known to have (`if pool is not None:`, where the call leaves out
+        `pool=None` or passes `pool=None`, or passes on a parameter of its own known so) is not
+        followed: a function that starts a pool only when asked to is no start where it is not."""
+        known = self._known_parameters(function, shape)
+        if known and self.function_process_start(function, _seen, looking_for) is None:
+            return None  # (known values only rule calls out: most functions start nothing anyway)
+        # Searched once per set of known values: a call of it deeper down with other values (a
+        # recursion that reaches its base case) is not cut short by this search, which may have
+        # ruled out the very branch that call takes.
+        searched = (*self.key(function), tuple(sorted((name, repr(value)) for name, value in known.items())))
         if searched in _seen:
             self.searches.cut(searched)
             return None
         key = (searched, looking_for)
-        known = self._starts.recall(key, _seen)
-        if known is not None:
-            return known.value  # type: ignore[return-value]
+        remembered = self._starts.recall(key, _seen)
+        if remembered is not None:
+            return remembered.value  # type: ignore[return-value]
         seen = _seen | {searched}
         with self.searches.search(searched):
             found = None
             for site in self.calls_of(function):
-                found = self.process_start(site, seen, looking_for)
+                if known and self._ruled_out(site, function, known):
+                    continue
+                found = self.process_start(site, seen, looking_for, known)
                 if found is not None:
                     break
             if found is None and looking_for is not Search.FREEZE_SUPPORT:
@@ -442,18 +490,19 @@ class ProcessFacts:
             self._starts.remember(key, found)
         return found
 
-    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES) -> ProcessStart | None:
+    def name_process_start(self, dotted: str, seen: frozenset = frozenset(), looking_for: Search = Search.PROCESSES,
+                           shape: CallShape = UNKNOWN_CALL) -> ProcessStart | None:
         """How calling the module-level name `dotted` of this file (`run`, `Runner` -- its
-        constructor --, `Runner().run`, `Runner.create`) starts processes, following
-        re-exports (`from .batch import run`) through the project; the chain starts with
-        `dotted`."""
+        constructor --, `Runner().run`, `Runner.create`), with arguments as `shape` says,
+        starts processes, following re-exports (`from .batch import run`) through the project;
+        the chain starts with `dotted`."""
         symbol = self.model.symbol_of_name(dotted)
         if symbol is None:
             return None
         if symbol.definition is None:
             if self.project is None:
                 return None
-            inner = self.project.process_start(symbol.written, self.model.path, seen, looking_for)
+            inner = self.project.process_start(symbol.written, self.model.path, seen, looking_for, lambda: shape)
             return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
         function: cst.CSTNode | None = symbol.definition
         if isinstance(function, cst.ClassDef) and not symbol.is_instance:
@@ -465,8 +514,128 @@ class ProcessFacts:
             function = found.definition
         if not isinstance(function, cst.FunctionDef):
             return None
-        inner = self.function_process_start(function, seen, looking_for)
+        inner = self.function_process_start(function, seen, looking_for, shape)
         return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+
+    def _shape(self, call: cst.Call, known: dict[str, object]) -> CallShape:
+        """The shape of `call`, its keywords' values worked out with the parameters of the
+        function around it holding the values `known`."""
+        return CallShape(tuple(self._value_given(arg.value, known) for arg in call.args
+                               if arg.keyword is None and not arg.star),
+                         tuple((arg.keyword.value, self._value_given(arg.value, known))
+                               for arg in call.args if arg.keyword is not None),
+                         any(arg.star for arg in call.args))
+
+    def _known_parameters(self, function: cst.FunctionDef, shape: CallShape) -> dict[str, object]:
+        """The values the parameters of `function` are known to have when a call of `shape`
+        runs it: a keyword's known value; a positional argument's, for a function that is no
+        method (a method's call may be binding `self` or not); a constant default (`pool=None`)
+        where the call surely leaves the parameter out -- not unpacking, not naming it, and (a
+        positional one) after its positional arguments, counted from the second parameter for
+        a method."""
+        params = function.params
+        if shape.unpacks and not shape.keywords or not (shape.positional or shape.keywords or params.params or
+                                                         params.kwonly_params or params.posonly_params):
+            return {}
+        positional = [*params.posonly_params, *params.params]
+        given = dict(shape.keywords)
+        method = self._may_bind_first_parameter(function)
+        relevant = self._parameters_read_by_conditions_or_calls(function)
+        found: dict[str, object] = {}
+        for index, param in enumerate([*positional, *params.kwonly_params]):
+            name = param.name.value
+            if name not in relevant:
+                continue
+            if name in given:
+                value = given[name]
+            elif index < len(positional) and index < len(shape.positional) and not method:
+                value = shape.positional[index]
+            elif shape.unpacks or param.default is None or \
+                    (index < len(positional) and index < len(shape.positional) + method):
+                continue
+            else:
+                value = self.model.value_of(param.default)
+            if value is not UNKNOWN:
+                found[name] = value
+        return found
+
+    def _parameters_read_by_conditions_or_calls(self, function: cst.FunctionDef) -> frozenset[str]:
+        """The names a condition around a call of `function` reads, or a call passes on as an
+        argument: the only parameters whose values can change what its search finds (the
+        others would only make more searches of it, one per value)."""
+        found = self._read_by_calls.get(id(function))
+        if found is None:
+            scope = self.model.scope_of_definition(function)
+            names: set[str] = set()
+            tests: dict[int, cst.BaseExpression] = {}
+            for site in self.calls_of(function):
+                call = site.node
+                assert isinstance(call, cst.Call)
+                names.update(arg.value.value for arg in call.args if isinstance(arg.value, cst.Name))
+                tests.update((id(region.test), region.test) for region in site.regions
+                             if isinstance(region, Condition) and region.scope is scope)
+            for test in tests.values():
+                names.update(node.value for node in _names_in(test))
+            found = self._read_by_calls[id(function)] = (function, frozenset(names))
+        return found[1]
+
+    def _may_bind_first_parameter(self, function: cst.FunctionDef) -> bool:
+        """A method not static: a call through an instance binds its first parameter."""
+        scope = self.model.scope_of_definition(function)
+        return scope is not None and scope.parent is not None and scope.parent.kind is ScopeKind.CLASS and \
+            "staticmethod" not in decorator_names(function)
+
+    def _ruled_out(self, site: Site, function: cst.FunctionDef, known: dict[str, object]) -> bool:
+        """Whether a condition of `function` around `site` is decided against it when the
+        parameters hold the values `known` (and nothing else binds them first)."""
+        scope = self.model.scope_of_definition(function)
+        for region in site.regions:
+            if isinstance(region, Condition) and region.scope is scope:
+                value = self._value_given(region.test, known)
+                if value is not UNKNOWN and bool(value) is not region.holds:
+                    return True
+        return False
+
+    def _value_given(self, expr: cst.BaseExpression, known: dict[str, object]) -> object:
+        """The value of `expr` where the parameters `known` names hold those values, as far as
+        constants, `is`/`is not`/`==`/`!=`, `not`, `and`, `or` and `isinstance()` of None tell
+        it; UNKNOWN otherwise."""
+        if isinstance(expr, cst.Name) and expr.value in known:
+            reference = self.model.reference(expr)
+            only_the_parameter = reference is not None and len(reference.bindings) == 1 and \
+                reference.bindings[0].kind is Kind.PARAMETER
+            return known[expr.value] if only_the_parameter else UNKNOWN
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            value = self._value_given(expr.expression, known)
+            return UNKNOWN if value is UNKNOWN else not value
+        if isinstance(expr, cst.BooleanOperation):
+            left = self._value_given(expr.left, known)
+            decided = isinstance(expr.operator, cst.Or) is bool(left)  # `True or ...`, `False and ...`
+            if left is not UNKNOWN and decided:
+                return left
+            right = self._value_given(expr.right, known)
+            if left is UNKNOWN:  # `... and False`, `... or True` decide it too
+                return right if right is not UNKNOWN and isinstance(expr.operator, cst.Or) is bool(right) else UNKNOWN
+            return right
+        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+            left = self._value_given(expr.left, known)
+            right = self._value_given(expr.comparisons[0].comparator, known)
+            operator = expr.comparisons[0].operator
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            if isinstance(operator, (cst.Is, cst.IsNot)) and (left is None or right is None):
+                return (left is right) is isinstance(operator, cst.Is)
+            if isinstance(operator, (cst.Equal, cst.NotEqual)) and type(left) is type(right):
+                return (left == right) is isinstance(operator, cst.Equal)
+            return UNKNOWN
+        if isinstance(expr, cst.Call) and len(expr.args) == 2 and not any(arg.keyword or arg.star for arg in expr.args):
+            symbol = self.model.resolve(expr.func)
+            kind = self.model.resolve(expr.args[1].value)
+            if symbol is not None and symbol.qualname == "isinstance" and kind is not None and \
+                    kind.qualname in _NOT_NONE_TYPES and self._value_given(expr.args[0].value, known) is None:
+                return False
+            return UNKNOWN
+        return self.model.value_of(expr)
 
     def _function_name(self, function: cst.FunctionDef) -> str:
         scope = self.model.scope_of_definition(function)

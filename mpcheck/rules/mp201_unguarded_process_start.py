@@ -35,7 +35,10 @@ class UnguardedProcessStart(Rule):
             "`joblib.Parallel(backend=\"multiprocessing\")`, and the functions listed in the "
             "`process-apis` option. A module-level call to a function of the same file, or of "
             "another checked module, that starts processes is reported at the call, naming the "
-            "chain of calls. Thread pools (`ThreadPool`, `ThreadPoolExecutor`, "
+            "chain of calls; not where the call's arguments rule the start out (`encode(texts)` of "
+            "a function that starts a pool only `if pool is not None or isinstance(devices, "
+            "list)`, with `pool=None, devices=None` left out or passed on as such: "
+            "sentence-transformers' `encode`). Thread pools (`ThreadPool`, `ThreadPoolExecutor`, "
             "`multiprocessing.dummy`), contexts that explicitly fork, and `__main__.py` files "
             "(which spawn never re-runs) are not flagged."
         ),
