@@ -394,6 +394,15 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def nodes_within(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every node inside it (an expression's names and calls)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
 def own_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     """The nodes of `function`'s body that are its own (not in a nested def, lambda or class)."""
     stack: list[cst.CSTNode] = [function.body]

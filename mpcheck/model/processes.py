@@ -29,7 +29,7 @@ from .. import apis
 from ..apis import Role
 from ..project import Answers, Searches
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, decorator_names, \
-    literal_string, returned_values
+    literal_string, nodes_within, returned_values
 from .scopes import Binding, Condition, Kind, ScopeKind, Site
 
 if TYPE_CHECKING:
@@ -43,16 +43,6 @@ _ITERATING_WRAPPERS = frozenset({
 _CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", "dict", "sum", "any", "all",
                               "max", "min"})
 DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
-def _names_in(expression: cst.CSTNode) -> Iterator[cst.Name]:
-    """The Name nodes within `expression`, itself included."""
-    pending = [expression]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.Name):
-            yield node
-        pending.extend(node.children)
-
-
 # Builtin classes None is no instance of (`isinstance(device, list)` with `device=None`).
 _NOT_NONE_TYPES = frozenset({"list", "tuple", "dict", "set", "frozenset", "str", "bytes", "int", "float", "bool"})
 
@@ -575,7 +565,7 @@ class ProcessFacts:
                 tests.update((id(region.test), region.test) for region in site.regions
                              if isinstance(region, Condition) and region.scope is scope)
             for test in tests.values():
-                names.update(node.value for node in _names_in(test))
+                names.update(node.value for node in nodes_within(test) if isinstance(node, cst.Name))
             found = self._read_by_calls[id(function)] = (function, frozenset(names))
         return found[1]
 

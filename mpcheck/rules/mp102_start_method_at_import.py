@@ -9,6 +9,7 @@ import libcst as cst
 
 from ..findings import Applicability, Breakage, Fix, Violation
 from ..model import Site, StartMethodChoice
+from ..model.names import nodes_within
 from ..model.regions import catches
 from ..model.toplevel import TopLevel, is_constant_assignment, is_definition
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
@@ -316,20 +317,11 @@ def _checked_first(context: RuleContext, site: Site) -> bool:
     if catches(site, ("RuntimeError",)):
         return True
     for condition in site.conditions():
-        for call in _calls_in(condition.test):
-            symbol = model.resolve(call.func)
+        for call in nodes_within(condition.test):
+            symbol = model.resolve(call.func) if isinstance(call, cst.Call) else None
             if symbol is not None and symbol.qualname == "multiprocessing.get_start_method":
                 return True
     return False
-
-
-def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(current.children)
 
 
 def _library_message(choice: StartMethodChoice) -> str:
