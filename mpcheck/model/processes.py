@@ -523,10 +523,9 @@ class ProcessFacts:
         where the call surely leaves the parameter out -- not unpacking, not naming it, and (a
         positional one) after its positional arguments, counted from the second parameter for
         a method."""
+        if shape.unpacks and not shape.keywords:
+            return {}  # (any parameter may be given)
         params = function.params
-        if shape.unpacks and not shape.keywords or not (shape.positional or shape.keywords or params.params or
-                                                         params.kwonly_params or params.posonly_params):
-            return {}
         positional = [*params.posonly_params, *params.params]
         given = dict(shape.keywords)
         method = self._may_bind_first_parameter(function)
