@@ -170,3 +170,59 @@ def test_isinstance_of_none_is_false_only_for_classes_none_is_no_instance_of():
     """).lstrip("\n")
     lines = [d.line for d in Checker(fix_edits=False).check_text(text, "app.py") if d.code == "MP201"]
     assert lines == [18]
+
+
+def test_a_count_or_a_choice_compared_with_constants_rules_the_start_out():
+    """`if workers <= 1: return ...` (the usual serial fallback before a pool) and
+    `if device in ("cpu", "mps"):` decide for the defaults, as Python would; None compared by
+    order (a TypeError at run time) decides nothing."""
+    text = textwrap.dedent("""
+        from multiprocessing import Pool
+
+
+        def run(values, workers=1):
+            if workers <= 1:
+                return [abs(value) for value in values]
+            with Pool(workers) as pool:
+                return pool.map(abs, values)
+
+
+        def run_above(values, workers=0.0):
+            if workers > 1:
+                with Pool(int(workers)) as pool:
+                    return pool.map(abs, values)
+            return values
+
+
+        def run_on(values, device="cpu"):
+            if device not in ("cuda", "xpu"):
+                return values
+            with Pool(2) as pool:
+                return pool.map(abs, values)
+
+
+        def run_unordered(values, workers=None):
+            if workers < 2:
+                return values
+            with Pool(2) as pool:
+                return pool.map(abs, values)
+
+
+        def run_mixed(values, workers=1):
+            if workers in ("1", None):
+                return values
+            with Pool(2) as pool:
+                return pool.map(abs, values)
+
+
+        print(run([-1, 2]))
+        print(run_above([-1, 2]))
+        print(run_on([-1, 2]))
+        print(run([-1, 2], workers=4))
+        print(run_above([-1, 2], 2))
+        print(run_on([-1, 2], device="cuda"))
+        print(run_unordered([-1, 2]))
+        print(run_mixed([-1, 2]))
+    """).lstrip("\n")
+    lines = [d.line for d in Checker(fix_edits=False).check_text(text, "app.py") if d.code == "MP201"]
+    assert lines == [42, 43, 44, 45, 46]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import itertools
+import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
 
@@ -45,6 +46,9 @@ _CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", 
 DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
 # Builtin classes None is no instance of (`isinstance(device, list)` with `device=None`).
 _NOT_NONE_TYPES = frozenset({"list", "tuple", "dict", "set", "frozenset", "str", "bytes", "int", "float", "bool"})
+# The ordering comparisons a condition on a count is written with (`if workers > 1:`).
+_ORDERINGS = {cst.LessThan: operator.lt, cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt,
+              cst.GreaterThanEqual: operator.ge}
 
 
 class Search(enum.Enum):
@@ -53,6 +57,14 @@ class Search(enum.Enum):
     PROCESSES = "processes"  # what starts worker processes
     ANY_PROCESS = "any process"  # those, and the resource tracker process
     FREEZE_SUPPORT = "freeze_support"  # a call of multiprocessing.freeze_support()
+
+
+def _comparable(left: object, right: object) -> bool:
+    """Two constants an ordering compares as Python would at run time without raising:
+    two numbers, or two strings."""
+    numbers = (int, float)
+    return (isinstance(left, numbers) and isinstance(right, numbers)) or \
+        (isinstance(left, str) and isinstance(right, str))
 
 
 @dataclass(frozen=True)
@@ -587,8 +599,9 @@ class ProcessFacts:
 
     def _value_given(self, expr: cst.BaseExpression, known: dict[str, object]) -> object:
         """The value of `expr` where the parameters `known` names hold those values, as far as
-        constants, `is`/`is not`/`==`/`!=`, `not`, `and`, `or` and `isinstance()` of None tell
-        it; UNKNOWN otherwise."""
+        constants, `is`/`is not`/`==`/`!=`, orderings of numbers or strings (`workers > 1`),
+        `in`/`not in` a tuple or list of constants, `not`, `and`, `or` and `isinstance()` of
+        None tell it; UNKNOWN otherwise."""
         if isinstance(expr, cst.Name) and expr.value in known:
             reference = self.model.reference(expr)
             only_the_parameter = reference is not None and len(reference.bindings) == 1 and \
@@ -609,13 +622,17 @@ class ProcessFacts:
         if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
             left = self._value_given(expr.left, known)
             right = self._value_given(expr.comparisons[0].comparator, known)
-            operator = expr.comparisons[0].operator
+            comparison = expr.comparisons[0].operator
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            if isinstance(operator, (cst.Is, cst.IsNot)) and (left is None or right is None):
-                return (left is right) is isinstance(operator, cst.Is)
-            if isinstance(operator, (cst.Equal, cst.NotEqual)) and type(left) is type(right):
-                return (left == right) is isinstance(operator, cst.Equal)
+            if isinstance(comparison, (cst.Is, cst.IsNot)) and (left is None or right is None):
+                return (left is right) is isinstance(comparison, cst.Is)
+            if isinstance(comparison, (cst.Equal, cst.NotEqual)) and type(left) is type(right):
+                return (left == right) is isinstance(comparison, cst.Equal)
+            if type(comparison) in _ORDERINGS and _comparable(left, right):
+                return _ORDERINGS[type(comparison)](left, right)
+            if isinstance(comparison, (cst.In, cst.NotIn)) and isinstance(right, (tuple, list)):
+                return (left in right) is isinstance(comparison, cst.In)
             return UNKNOWN
         if isinstance(expr, cst.Call) and len(expr.args) == 2 and not any(arg.keyword or arg.star for arg in expr.args):
             symbol = self.model.resolve(expr.func)
