@@ -164,6 +164,80 @@ def test_a_function_defined_under_a_test_keeps_it():
     assert facts_at(model, "os._exit(0)").has_fork
 
 
+def test_a_test_skipped_on_windows_runs_only_where_fork_exists():
+    """`@pytest.mark.skipif(test)`, `@unittest.skipIf(test)` and `@unittest.skipUnless(test)`
+    put their test on the function, and a class's on its methods; not on the class body
+    (it runs when the class is defined), nor pytest's string conditions, `xfail` (the test
+    still runs) or a decorator of the project with the same name."""
+    model = model_of("""\
+        import os
+        import sys
+        import unittest
+
+        import pytest
+        from unittest import skipUnless
+
+        WINDOWS = sys.platform.startswith("win")
+
+
+        def skipif(condition, reason):
+            return lambda function: function
+
+
+        @pytest.mark.skipif(sys.platform == "win32", reason="fork")
+        def test_direct():
+            os.fork()
+
+
+        @pytest.mark.skipif(condition=WINDOWS, reason="fork")
+        def test_flag():
+            os.fork()
+
+
+        @unittest.skipIf(os.name == "nt", "fork")
+        def test_unittest():
+            os.fork()
+
+
+        @skipUnless(hasattr(os, "fork"), "fork")
+        class ForkTests(unittest.TestCase):
+            at_definition = os.fork
+
+            def test_fork(self):
+                os.fork()
+
+                def nested():
+                    os.fork()
+
+
+        @pytest.mark.skipif("sys.platform == 'win32'")
+        def test_string():
+            os.fork()
+
+
+        @pytest.mark.xfail(sys.platform == "win32", reason="fork")
+        def test_xfail():
+            os.fork()
+
+
+        @skipif(sys.platform == "win32", reason="not the decorator of pytest")
+        def test_own():
+            os.fork()
+
+
+        def test_imperative():
+            if WINDOWS:
+                pytest.skip("fork")
+            os.fork()
+        """)
+    skipped = [facts_at(model, "os.fork()", occurrence).has_fork for occurrence in range(5)]
+    assert skipped == [True, True, True, True, True]
+    assert not facts_at(model, "os.fork", 3).has_fork  # the class body's
+    kept = [facts_at(model, "os.fork()", occurrence) for occurrence in (5, 6, 7)]
+    assert [(facts.has_fork, facts.runs) for facts in kept] == [(False, True)] * 3
+    assert facts_at(model, "os.fork()", 8).has_fork
+
+
 # -- code that never runs ------------------------------------------------------------------
 
 INDENTED_FORK_IMPORT = "    from multiprocessing.context import ForkProcess\n"

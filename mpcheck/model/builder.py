@@ -22,16 +22,18 @@ from typing import Iterable
 import libcst as cst
 
 from .scopes import (
-    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, Store, TryElseRegion, TryRegion,
-    WithRegion,
+    Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, SkipDecorator, Store, TryElseRegion,
+    TryRegion, WithRegion,
 )
 from .names import dotted_name
 from .walker import Walker
 
 _EMPTY: frozenset[Binding] = frozenset()
 State = dict  # name -> frozenset[Binding]; None where the code cannot be reached
-# Calls after which the flow stops (`exit`/`quit`: the builtins the site module adds).
-EXIT_FUNCTIONS = frozenset({"sys.exit", "os._exit", "os.abort"})
+# Calls after which the flow stops (`exit`/`quit`: the builtins the site module adds; pytest's
+# raise the outcome of the test, or end the collection of its module).
+EXIT_FUNCTIONS = frozenset({"sys.exit", "os._exit", "os.abort", "pytest.skip", "pytest.fail", "pytest.exit",
+                            "pytest.xfail"})
 BUILTIN_EXITS = ("exit", "quit")
 # What on_visit does with a node (Walker.classify): a statement, a block, or nothing.
 _STATEMENT, _BLOCK = "statement", "block"
@@ -103,6 +105,7 @@ class ModelBuilder(Walker):
         self.tries: list[_Try] = []
         self.returns: dict[Scope, list] = {}
         self.deferred: deque[_Deferred] = deque()
+        self.class_skips: tuple[SkipDecorator, ...] = ()  # of the class whose body is walked
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -279,8 +282,14 @@ class ModelBuilder(Walker):
         self._bind_parameters(parameters, function)
         self.model.definitions.append(self.site(node))
         self.bind(node.name.value, Kind.DEF, node, node.name)
-        self._defer(node.body, function)
+        self._defer(node.body, function, (*self.class_skips, *self._skip_decorators(node)))
         return False
+
+    def _skip_decorators(self, node: cst.FunctionDef | cst.ClassDef) -> tuple[SkipDecorator, ...]:
+        """The regions of the decorators of `node` that may skip it as a test (calls: the
+        FactFinder tells which are)."""
+        return tuple(SkipDecorator(decorator.decorator, self.scope) for decorator in node.decorators
+                     if isinstance(decorator.decorator, cst.Call))
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         parameters = self._signature(node.params)
@@ -312,8 +321,9 @@ class ModelBuilder(Walker):
         self.walk(annotation.annotation)
         self.in_annotation -= 1
 
-    def _defer(self, body: cst.CSTNode, function: Scope) -> None:
-        regions = tuple(region for region in self.regions if isinstance(region, Condition))
+    def _defer(self, body: cst.CSTNode, function: Scope, skips: tuple[SkipDecorator, ...] = ()) -> None:
+        """Walk `body` later, under the conditions its definition is under and `skips`."""
+        regions = tuple(region for region in self.regions if isinstance(region, (Condition, SkipDecorator))) + skips
         self.deferred.append(_Deferred(body, function, regions, self.function_depth + 1,
                                        list(self.statements), list(self.blocks)))
 
@@ -321,12 +331,14 @@ class ModelBuilder(Walker):
         self.walk_all(decorator.decorator for decorator in node.decorators)
         self.walk_all(node.bases)
         self.walk_all(node.keywords)
-        outer = self.scope
+        outer, class_skips = self.scope, self.class_skips
+        # A test class's skip holds for its methods, not for its body, which runs when it is defined.
+        self.class_skips = self._skip_decorators(node)
         self.scope = self.enter_scope(ScopeKind.CLASS, node, node.name.value)
         self.live[self.scope] = {}
         self.walk(node.body)
         self._end_scope(self.scope)
-        self.scope = outer
+        self.scope, self.class_skips = outer, class_skips
         self.model.definitions.append(self.site(node))
         self.bind(node.name.value, Kind.CLASS, node, node.name)
         return False

@@ -18,7 +18,7 @@ import libcst as cst
 
 from .. import apis
 from .names import UNKNOWN, argument, literal_string
-from .scopes import Binding, Condition, Kind, Scope, Site, TryElseRegion, TryRegion
+from .scopes import Binding, Condition, Kind, Scope, Site, SkipDecorator, TryElseRegion, TryRegion
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -27,6 +27,9 @@ PLATFORMS = frozenset({"windows", "macos", "linux"})
 FORK_PLATFORMS = frozenset({"macos", "linux"})  # where the fork start method and os.fork exist
 _TYPE_CHECKING_NAMES = {"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"}
 _CATCH_ALL = frozenset({"Exception", "BaseException", "*"})
+# Decorators that skip a test where their first argument is true (False: where it is false).
+_SKIP_DECORATORS = {"pytest.mark.skipif": True, "unittest.skipIf": True, "unittest.case.skipIf": True,
+                    "unittest.skipUnless": False, "unittest.case.skipUnless": False}
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,20 @@ class FactFinder:
             facts = facts.both(self.of_condition(condition))
         for condition in conditions:
             facts = facts.both(self._implied(condition, conditions))
+        for region in site.regions:
+            if isinstance(region, SkipDecorator):
+                facts = facts.both(self._of_skip(region))
         return facts
+
+    def _of_skip(self, region: SkipDecorator) -> Facts:
+        """What holds where a test the decorator may skip runs: where its condition (an
+        expression, not pytest's string form) says it is not skipped."""
+        symbol = self.model.resolve(region.decorator.func)
+        skips_when = _SKIP_DECORATORS.get(symbol.qualname) if symbol is not None else None
+        test = argument(region.decorator, 0, "condition")
+        if skips_when is None or test is None or literal_string(test) is not None:
+            return NOTHING
+        return self.of_test(test, not skips_when, region.scope)
 
     def _implied(self, condition: Condition, conditions: list[Condition]) -> Facts:
         """What a condition that is a disjunction tells once the other conditions refute all

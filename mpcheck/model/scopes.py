@@ -83,7 +83,18 @@ class WithRegion:
     node: cst.With
 
 
-Region = Condition | TryRegion | TryElseRegion | LoopRegion | WithRegion
+@dataclass(frozen=True, eq=False)
+class SkipDecorator:
+    """Code in a function or class that `decorator`, written in `scope`, may mark as a test
+    to skip: where it is `@pytest.mark.skipif(test)`, `@unittest.skipIf(test)` or
+    `@unittest.skipUnless(test)`, the code runs only where the test lets it (FactFinder);
+    any other decorator tells nothing."""
+
+    decorator: cst.Call
+    scope: Scope
+
+
+Region = Condition | TryRegion | TryElseRegion | LoopRegion | WithRegion | SkipDecorator
 
 
 @dataclass(frozen=True, eq=False)

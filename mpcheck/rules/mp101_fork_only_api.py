@@ -69,7 +69,9 @@ class ForkOnlyApi(Rule):
             "`os.forkpty()` and `os.register_at_fork()`. `torch.multiprocessing` and `billiard` "
             "are the same API. Code under `if sys.platform != \"win32\":`, "
             "`if os.name == \"posix\":`, `hasattr(os, \"fork\")`, "
-            "`\"fork\" in get_all_start_methods()`, after an early exit on Windows, below a "
+            "`\"fork\" in get_all_start_methods()`, after an early exit on Windows (`sys.exit()`, "
+            "`pytest.skip()`), in a test that `@pytest.mark.skipif`, `@unittest.skipIf` or "
+            "`@unittest.skipUnless` skips on Windows (on the function or its class), below a "
             "top-level import that raises on Windows (`import fcntl`, or a module of the project "
             "that imports one of Unix's own modules there), or in a `try` whose `except` catches "
             "the error is not flagged.\n\n"
@@ -184,6 +186,21 @@ class ForkOnlyApi(Rule):
                 from multiprocessing.context import ForkProcess as ProcessClass
             except ImportError:
                 from multiprocessing.context import SpawnProcess as ProcessClass
+            """
+        ),
+        Valid(
+            """
+            import multiprocessing
+            import sys
+
+            import pytest
+
+
+            @pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX-only")
+            def test_worker_inherits_the_parent_state():
+                context = multiprocessing.get_context("fork")
+                with context.Pool(1) as pool:
+                    assert pool.apply(sum, ([1, 2],)) == 3
             """
         ),
         Valid(
