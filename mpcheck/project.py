@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .cache import ModuleFacts, ResultCache
     from .model import ProcessStart, Search, SemanticModel, Site
     from .model.processes import CallShape
+    from .model.regions import Facts
 
 MAX_FILES = 20_000
 _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_answer)
@@ -54,6 +55,9 @@ _LOGGING_CONFIGURATION = re.compile(
     r"\.addHandler\s*\(|basicConfig\s*\(|dictConfig\s*\(|fileConfig\s*\(|\.disable\s*\(|\blastResort\b"
     r"|\.setLevel\s*\(|\.(?:handlers|disabled)\s*=[^=]")
 _DYNAMIC_IMPORT_CALLS = ("import_module(", "__import__(", "run_module(")
+# What a module that sets a platform flag holds (`sys.platform`, `platform.system()`,
+# `os.name`, `hasattr(os, "fork")`, a fork probe, `sys.version_info`): flag_facts parses no other.
+_PLATFORM_WORDS = ("platform", "os.name", "hasattr", "fork", "version_info")
 _DYNAMIC_IMPORT = re.compile(r"""(?:import_module|__import__|run_module)\(\s*["']([\w.]+)["']""")
 _MAX_CONFIG_BYTES = 1 << 20  # pyproject.toml, setup.cfg, setup.py: larger ones are not configuration
 _NAMINGS_KEPT = 8  # ProjectIndex._naming's tests kept, each holding an answer per module
@@ -230,6 +234,7 @@ class ProjectIndex:
         self._answers: Remembered[str, tuple[_JSON, frozenset[str]]] = Remembered()  # kept_answer's
         self._beneath: dict[int, list[_Module]] = {}  # package -> the modules beneath it
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
+        self._flag_depth = 0  # how many modules flag_facts is following a flag through
         self._fork_only: Remembered[int, bool] = Remembered()  # imported_only_where_fork_exists's
         self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
@@ -1246,6 +1251,34 @@ class ProjectIndex:
         else:
             self.note(module)
         return module.import_statements or None
+
+    def flag_facts(self, dotted: str, from_path: str | Path, holds: bool) -> Facts | None:
+        """What holds where the top-level name `dotted` of a module of the project (as
+        imported in the file `from_path`: `pkg.compat.WINDOWS`, `.compat.WINDOWS`) is truthy
+        (`holds`) or falsy, as its module's assignments tell (`WINDOWS = sys.platform ==
+        "win32"`: only on Windows; model/regions.py), through re-exports. None when it names
+        no such name, or when its module neither imports it nor has any of the words a
+        platform test or a fork probe is written with (it is then not parsed). The modules
+        read are noted (dependencies.py)."""
+        _, root, absolute = self._as_seen_from(dotted, str(from_path))
+        if absolute is None or absolute.split(".", 1)[0] not in self._project_top_names() or \
+                self._flag_depth >= MAX_REEXPORT_DEPTH:  # (a cycle of re-exports ends here too)
+            return None
+        module, name = self.split(root, absolute)
+        if module is None or not name:
+            return None
+        text = self.text_of(module) or ""
+        if name not in text or not (any(word in text for word in _PLATFORM_WORDS) or
+                                    any(binding.local == name for binding in self.bindings(module))):
+            return None
+        model = self.model_of(module)
+        if model is None:
+            return None
+        self._flag_depth += 1
+        try:
+            return model.flag_facts(name, holds)
+        finally:
+            self._flag_depth -= 1
 
     def imports_unix_only(self, dotted: str, from_path: str | Path) -> bool | None:
         """Whether importing `dotted` (an absolute name, imported in the file `from_path`) runs

@@ -162,6 +162,21 @@ def test_an_importer_that_drops_its_platform_guard_brings_the_fork_finding_back(
     assert findings(check(tmp_path)) == []
 
 
+def test_a_platform_flag_edited_in_another_module_invalidates_the_guarded_file(tmp_path: Path) -> None:
+    """`if not WINDOWS: os.fork()` is guarded by how compat.py sets WINDOWS: the result
+    depends on compat.py, and a warm run after editing it is a cold run's."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop/__init__.py").write_text("")
+    (tmp_path / "shop/compat.py").write_text('import sys\n\nWINDOWS = sys.platform == "win32"\n')
+    (tmp_path / "shop/daemon.py").write_text(
+        "import os\n\nfrom .compat import WINDOWS\n\n\ndef detach():\n    if not WINDOWS:\n        os.fork()\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    assert findings(check(tmp_path)) == []
+    assert findings(check(tmp_path)) == []  # warm
+    (tmp_path / "shop/compat.py").write_text("WINDOWS = False\n")
+    assert findings(check(tmp_path)) == [("shop/daemon.py", 8, "MP101")]
+
+
 def test_a_new_module_of_the_project_invalidates_the_files_that_looked_for_it(app: Path) -> None:
     (app / "clips/tools.py").unlink()
     assert findings(check(app)) == [("clips/report.py", 4, "MP601")]

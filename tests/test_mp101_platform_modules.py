@@ -201,3 +201,63 @@ def test_silent_where_a_run_without_fork_imports_the_package_and_flagged_where_i
         assert (run.returncode, run.stdout) == ((0, "imported\n") if not lines else (1, "")), run.stderr
         if lines:
             assert "ForkProcess" in run.stderr
+
+
+# -- a platform flag set in another module of the project ----------------------------------------
+
+COMPAT = """
+    import os
+    import sys
+
+    WINDOWS = sys.platform.startswith("win")
+    POSIX = os.name == "posix"
+    try:
+        import multiprocessing
+
+        multiprocessing.get_context("fork")
+        HAVE_FORK = True
+    except ValueError:
+        HAVE_FORK = False
+    DEBUG = False
+    WORKERS = int(os.environ.get("WORKERS", "2"))
+"""
+
+
+@pytest.mark.parametrize("test, imports", [
+    ("not WINDOWS", "from .compat import WINDOWS"),
+    ("POSIX", "from .compat import POSIX"),
+    ("HAVE_FORK", "from .compat import HAVE_FORK"),
+    ("compat.POSIX", "from . import compat"),
+    ("not shop.compat.WINDOWS", "import shop.compat"),
+    ("not IS_WINDOWS", "from .platforms import IS_WINDOWS"),  # re-exported as another name
+], ids=["negated", "posix", "fork-probe", "module-attribute", "dotted", "re-exported"])
+def test_a_flag_another_module_sets_from_a_platform_test_guards(tmp_path, test, imports):
+    """`WINDOWS = sys.platform.startswith("win")` in compat.py tells what the test would,
+    wherever the project imports the flag from."""
+    files = _package(compat=COMPAT, platforms="from .compat import WINDOWS as IS_WINDOWS\n",
+                     daemon=f"import os\n\n{imports}\n\n\ndef detach():\n    if {test}:\n        os.fork()\n")
+    assert mp101_lines(tmp_path, files, "shop/daemon.py") == []
+
+
+@pytest.mark.parametrize("test, imports", [
+    ("WINDOWS", "from .compat import WINDOWS"),  # the wrong way round
+    ("not DEBUG", "from .compat import DEBUG"),  # a flag a user edits
+    ("WORKERS", "from .compat import WORKERS"),
+    ("not MISSING", "from .compat import MISSING"),
+    ("not WINDOWS", "from .elsewhere import WINDOWS"),  # no such module in the project
+    ("not WINDOWS", "from .cycle import WINDOWS"),  # two modules importing it from each other
+], ids=["the-wrong-way", "user-flag", "count", "missing", "outside-the-project", "cycle"])
+def test_a_flag_that_tells_nothing_of_the_platform_guards_nothing(tmp_path, test, imports):
+    files = _package(compat=COMPAT, cycle="from .loop import WINDOWS\n", loop="from .cycle import WINDOWS\n",
+                     daemon=f"import os\n\n{imports}\n\n\ndef detach():\n    if {test}:\n        os.fork()\n")
+    assert mp101_lines(tmp_path, files, "shop/daemon.py") == [8]
+
+
+def test_a_module_with_no_platform_words_is_not_parsed_for_a_flag(tmp_path, monkeypatch):
+    _write(tmp_path, {"shop/__init__.py": "", "shop/settings.py": "WINDOWS = False\n",
+                      "shop/daemon.py": "import os\n\nfrom .settings import WINDOWS\n\nif not WINDOWS:\n    os.fork()\n"})
+    parsed = []
+    monkeypatch.setattr(ProjectIndex, "model_of", lambda self, module: parsed.append(module.name))
+    index = ProjectIndex(tmp_path)
+    assert index.flag_facts(".settings.WINDOWS", str(tmp_path / "shop/daemon.py"), False) is None
+    assert parsed == []

@@ -260,6 +260,12 @@ class SemanticModel:
     def test_facts(self, test: cst.BaseExpression, holds: bool, scope: Scope | None = None) -> Facts:
         return self._facts.of_test(test, holds, scope or self.module_scope)
 
+    def flag_facts(self, name: str, holds: bool) -> Facts:
+        """What holds where this module's top-level name `name`, as its import leaves it, is
+        truthy (`holds`) or falsy (`IS_WINDOWS = os.name == "nt"`: only on Windows): what
+        another module's test of it tells (ProjectIndex.flag_facts)."""
+        return self._facts.of_module_flag(name, holds)
+
     def runs_at_runtime(self, site: Site) -> bool:
         """False for code only type checkers see (`if TYPE_CHECKING:`), dead code (`if
         False:`), and annotations that are never evaluated (`from __future__ import

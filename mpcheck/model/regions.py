@@ -6,7 +6,9 @@ expression, the right operand of `and`/`or`, a `while` body, a comprehension's `
 statements after an `if` whose body always leaves. Tests are read through names: a flag set
 from a platform test (`IS_WINDOWS = os.name == "nt"`), set to a true value only where fork
 is proven (`try: get_context("fork"); HAVE_FORK = True except ValueError: HAVE_FORK = False`),
-or set in a branch of a platform test, tells what its own test would.
+or set in a branch of a platform test, tells what its own test would, in this module or
+another of the project (ProjectIndex.flag_facts). A test skipped by a decorator
+(`@pytest.mark.skipif`) runs only where its condition lets it.
 """
 
 from __future__ import annotations
@@ -166,6 +168,8 @@ class FactFinder:
                 bindings = class_scope.final.get(test.attr.value, ()) if class_scope else ()
                 return self._of_bindings(tuple(bindings), holds)
             return NOTHING
+        if isinstance(test, cst.Attribute) and symbol is not None and symbol.definition is None:
+            return self._of_imported(symbol.written, holds)
         if isinstance(test, cst.Call):
             return self._of_call(test, holds, scope)
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
@@ -180,9 +184,27 @@ class FactFinder:
             return NOTHING
         return self._of_bindings(reference.bindings, holds)
 
+    def _of_imported(self, dotted: str, holds: bool) -> Facts:
+        """A flag of another module of the project (`from .compat import WINDOWS`,
+        `compat.WINDOWS`) tells what it tells there (ProjectIndex.flag_facts)."""
+        project = self.model.project
+        found = project.flag_facts(dotted, self.model.path, holds) if project is not None else None
+        return found if found is not None else NOTHING
+
+    def of_module_flag(self, name: str, holds: bool) -> Facts:
+        """What holds where this module's top-level name `name`, as its import leaves it, is
+        truthy (`holds`) or falsy: what its assignments tell (`_of_bindings`)."""
+        bindings = self.model.module_scope.final.get(name)
+        if not bindings:
+            return NOTHING
+        return self._of_bindings(tuple(sorted(bindings, key=lambda binding: binding.order)), holds)
+
     def _of_bindings(self, bindings: tuple[Binding, ...], holds: bool) -> Facts:
         """A flag is truthy only where one of its truthy assignments was made: what holds
-        there (the assignment's own test, its conditions, a fork probe before it) holds."""
+        there (the assignment's own test, its conditions, a fork probe before it) holds. A
+        flag imported from another module of the project tells what it tells there."""
+        if len(bindings) == 1 and bindings[0].kind is Kind.IMPORT and bindings[0].qualname:
+            return self._of_imported(bindings[0].qualname, holds).both(self.of_site(bindings[0].site))
         result: Facts | None = None
         for binding in bindings:
             if binding.kind is not Kind.ASSIGN or binding.value is None:
