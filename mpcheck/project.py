@@ -794,7 +794,8 @@ class ProjectIndex:
         with self.searches.search(key):
             started = model.processes.name_process_start(dotted[len(module.name) + 1:], seen | {key}, looking_for,
                                                          shape() if shape is not None else UNKNOWN_CALL)
-        return None if started is None else ProcessStart(started.node, started.starter, (dotted, *started.chain[1:]))
+        return None if started is None else \
+            ProcessStart(started.node, started.starter, (dotted, *started.chain[1:]), waited=started.waited)
 
     def pickled_parameters(self, qualname: str, from_path: str, seen: frozenset) -> tuple:
         """The parameters that calling `qualname` (a name of another module as imported in

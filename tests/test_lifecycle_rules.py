@@ -77,6 +77,66 @@ def test_a_function_of_another_module_started_per_item(tmp_path):
     assert "the argument `paths`" in found[0].message
 
 
+MODEL_LOADER = """\
+    import multiprocessing
+
+
+    def _fetch(queue, name):
+        queue.put(f"/models/{name}")
+
+
+    def download(name, wait=True):
+        # in a child, so that a hung download can be cancelled
+        queue = multiprocessing.Queue()
+        child = multiprocessing.Process(target=_fetch, args=(queue, name))
+        child.start()
+        path = queue.get()
+        {join}
+        return path
+
+
+    class ModelDownloader:
+        def __init__(self, name):
+            self.name = name
+
+        def run(self):
+            return download(self.name)
+"""
+
+
+@pytest.mark.parametrize(("join", "expected"), [
+    ("child.join()", []),
+    ("if wait:\n        child.join()", [8]),  # joined only on some paths
+    ("pass", [8]),
+], ids=["joined", "joined-on-one-path", "not-joined"])
+def test_a_helper_of_another_module_that_joins_its_child_is_a_blocking_call(tmp_path, join, expected):
+    """buzz downloads each missing model through `ModelDownloader(model).run()`, which runs
+    the download in a child it joins before returning: one process at a time, each a blocking
+    call, not one process per item."""
+    package = tmp_path / "studio"
+    package.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'studio'\n")
+    (package / "__init__.py").write_text("")
+    (package / "loader.py").write_text(textwrap.dedent(MODEL_LOADER).replace("{join}", join))
+    cli = package / "cli.py"
+    cli.write_text(textwrap.dedent("""\
+        import sys
+
+        from studio.loader import ModelDownloader
+
+
+        def main(names):
+            for name in names:
+                ModelDownloader(name).run()
+
+
+        if __name__ == "__main__":
+            main(sys.argv[1:])
+    """))
+    found = [d.line for d in mpcheck.check_source(cli.read_text(), str(cli)) if d.code == "MP301"]
+    assert found == expected
+
+
 def test_a_throttled_loop_is_reported_as_bounded_in_concurrency_only():
     found = mpcheck.check_source(textwrap.dedent("""\
         import multiprocessing as mp

@@ -31,7 +31,7 @@ from ..apis import Role
 from ..project import Answers, Searches
 from .names import UNKNOWN, Symbol, argument, attribute_stores, class_member, context_method, decorator_names, \
     literal_string, nodes_within, returned_values
-from .scopes import Binding, Condition, Kind, ScopeKind, Site
+from .scopes import Binding, Condition, Kind, Scope, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -44,6 +44,7 @@ _ITERATING_WRAPPERS = frozenset({
 _CONSUMING_CALLS = frozenset({"iter", "next", "list", "tuple", "sorted", "set", "dict", "sum", "any", "all",
                               "max", "min"})
 DATA_LOADER_STARTER = "DataLoader(num_workers>0) iterated"
+PROCESS_START = apis.CATALOGUE["multiprocessing.Process().start"].label  # the starter of one process
 # Builtin classes None is no instance of (`isinstance(device, list)` with `device=None`).
 _NOT_NONE_TYPES = frozenset({"list", "tuple", "dict", "set", "frozenset", "str", "bytes", "int", "float", "bool"})
 # The ordering comparisons a condition on a count is written with (`if workers > 1:`).
@@ -95,6 +96,9 @@ class ProcessStart:
     chain: tuple[str, ...] = ()
     site: Site | None = field(default=None, compare=False)  # where in this file they start (the call, the iteration)
     iteration: Site | None = field(default=None, compare=False)
+    # The function that starts the process joins one before it returns, whatever path it
+    # takes: calling it runs a child and waits for it, like subprocess.run.
+    waited: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         if not self.chain:
@@ -407,7 +411,8 @@ class ProcessFacts:
         assert isinstance(call, cst.Call)
         starter = self.starter(site, looking_for)
         if starter is not None:
-            return ProcessStart(call, starter, (), site)
+            waited = starter == PROCESS_START and site.in_function and self._joins_unconditionally(site.scope)
+            return ProcessStart(call, starter, (), site, waited=waited)
         symbol = self.model.resolve(call.func)
         if symbol is None:
             return None
@@ -416,17 +421,18 @@ class ProcessFacts:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for,
                                                functools.partial(self._shape, call, _known or {}))
-            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site, waited=inner.waited)
         callees = self.callees(call)
         shape = self._shape(call, _known or {}) if callees else UNKNOWN_CALL
         for function in callees:
             inner = self.function_process_start(function, _seen, looking_for, shape)
             if inner is not None:  # a loader of this file is reported where it is made
                 return ProcessStart(call if inner.iteration is None else inner.node, inner.starter,
-                                    (self._function_name(function), *inner.chain), site, inner.iteration)
+                                    (self._function_name(function), *inner.chain), site, inner.iteration,
+                                    inner.waited)
         if not callees and isinstance(symbol.definition, cst.ClassDef) and not symbol.is_instance:
             inner = self._inherited_start(symbol.definition, _seen, looking_for)
-            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site)
+            return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site, waited=inner.waited)
         return None
 
     def _inherited_start(self, definition: cst.ClassDef, seen: frozenset, looking_for: Search) -> ProcessStart | None:
@@ -505,19 +511,21 @@ class ProcessFacts:
             if self.project is None:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, seen, looking_for, lambda: shape)
-            return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+            return None if inner is None else \
+                ProcessStart(inner.node, inner.starter, (dotted, *inner.chain), waited=inner.waited)
         function: cst.CSTNode | None = symbol.definition
         if isinstance(function, cst.ClassDef) and not symbol.is_instance:
             found = class_member(self.model, function, "__init__", instance=True)
             if found is None:
                 inherited = self._inherited_start(function, seen, looking_for)
                 return None if inherited is None else \
-                    ProcessStart(inherited.node, inherited.starter, (dotted, *inherited.chain))
+                    ProcessStart(inherited.node, inherited.starter, (dotted, *inherited.chain), waited=inherited.waited)
             function = found.definition
         if not isinstance(function, cst.FunctionDef):
             return None
         inner = self.function_process_start(function, seen, looking_for, shape)
-        return None if inner is None else ProcessStart(inner.node, inner.starter, (dotted, *inner.chain))
+        return None if inner is None else \
+            ProcessStart(inner.node, inner.starter, (dotted, *inner.chain), waited=inner.waited)
 
     def _shape(self, call: cst.Call, known: dict[str, object]) -> CallShape:
         """The shape of `call`, its keywords' values worked out with the parameters of the
@@ -642,6 +650,28 @@ class ProcessFacts:
                 return False
             return UNKNOWN
         return self.model.value_of(expr)
+
+    def waits(self, site: Site) -> str | None:
+        """"join" for a call that joins a process (`Process().join()`), "semaphore" for one
+        that acquires a semaphore, else None: what makes a loop wait before its next start."""
+        call = site.node
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or \
+                call.func.attr.value not in ("join", "acquire"):
+            return None
+        symbol = self.model.resolve(call.func)
+        if symbol is None:
+            return None
+        if symbol.qualname == "multiprocessing.Process().join":
+            return "join"
+        if symbol.qualname.endswith(("Semaphore().acquire", "BoundedSemaphore().acquire")):
+            return "semaphore"
+        return None
+
+    def _joins_unconditionally(self, scope: Scope) -> bool:
+        """The function `scope` joins a process under no condition of its own."""
+        return any(site.scope is scope and self.waits(site) == "join" and
+                   not any(condition.scope is scope for condition in site.conditions())
+                   for site in self.model.calls)
 
     def _function_name(self, function: cst.FunctionDef) -> str:
         scope = self.model.scope_of_definition(function)

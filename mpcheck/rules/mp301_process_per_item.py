@@ -10,11 +10,10 @@ import libcst as cst
 from ..findings import Applicability, EVERYWHERE, Fix, Violation
 from ..model import Binding, Count, Kind, LoopRegion, SemanticModel, Site, UseKind
 from ..model.names import argument
+from ..model.processes import PROCESS_START
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
 _PROCESS_START = "multiprocessing.Process().start"
-# What a loop does to let only so many processes run at once.
-_THROTTLES = frozenset({"acquire", "join"})
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,11 @@ class ProcessPerItem(Rule):
             "any flavour (`multiprocessing`, a context's, torch's, a subclass), or be started by "
             "a function or class method of the project called per item (`Worker.create(video)`). "
             "A loop that waits (`join()`, a semaphore) before the next start is still reported: "
-            "it bounds how many run at once, not how many are created."
+            "it bounds how many run at once, not how many are created. A function of the project "
+            "that starts a process and joins it before it returns, whatever path it takes, is a "
+            "blocking call, like `subprocess.run`: a loop that calls it is not reported (a "
+            "download run in a child so that a hung one can be cancelled; a pool would take that "
+            "isolation away)."
         ),
         why=(
             "Every process is a new interpreter: under spawn and forkserver it imports the main "
@@ -197,6 +200,32 @@ class ProcessPerItem(Rule):
                 return means
             """
         ),
+        Valid(
+            """
+            import multiprocessing
+            import os
+
+
+            def fetch(queue, name):
+                queue.put(f"weights of {name}")
+
+
+            def download(name):
+                # in a child, so that a hung download can be cancelled; waited for here
+                queue = multiprocessing.Queue()
+                child = multiprocessing.Process(target=fetch, args=(queue, name))
+                child.start()
+                weights = queue.get()
+                child.join()
+                return weights
+
+
+            def download_missing(folder):
+                for name in os.listdir(folder):
+                    if not name.endswith(".done"):
+                        download(name)
+            """,
+        ),
     ]
 
     INVALID = [
@@ -333,34 +362,6 @@ class ProcessPerItem(Rule):
         ),
         Invalid(
             """
-            import multiprocessing
-            import os
-
-
-            def fetch(queue, name):
-                queue.put(f"weights of {name}")
-
-
-            def download(name):
-                # in a child, so that a hung download can be cancelled; waited for here
-                queue = multiprocessing.Queue()
-                child = multiprocessing.Process(target=fetch, args=(queue, name))
-                child.start()
-                weights = queue.get()
-                child.join()
-                return weights
-
-
-            def download_missing(folder):
-                for name in os.listdir(folder):
-                    if not name.endswith(".done"):
-                        download(name)
-            """,
-            line=22,
-            message="The loop waits before the next start (download() joins the process it starts)",
-        ),
-        Invalid(
-            """
             import multiprocessing as mp
 
             import numpy as np
@@ -424,7 +425,8 @@ def _per_item_start(model: SemanticModel, site: Site) -> _Finding | None:
         if not any(True for _ in site.loops()):
             return None
         start = model.processes.process_start(site)
-        if start is None or not start.chain or start.starter != "Process.start()" or _starts_several(model, call):
+        if start is None or not start.chain or start.starter != PROCESS_START or start.waited or \
+                _starts_several(model, call):
             return None
         chain = start.chain
     for region in reversed(tuple(site.loops())):
@@ -450,49 +452,14 @@ def _starts_several(model: SemanticModel, call: cst.Call, seen: frozenset = froz
 
 
 def _throttle(model: SemanticModel, finding: _Finding) -> str | None:
-    """How the loop waits before its next start, if it does: joining the process it started
-    (itself, or in the function of this file that starts it), or acquiring a semaphore."""
+    """How the loop waits before its next start, if it does: joining the process it started,
+    or acquiring a semaphore."""
     loop = finding.loop.node
     for site in model.calls:
         if any(region.node is loop for region in site.loops()):
-            waits = _waits(model, site)
+            waits = model.processes.waits(site)
             if waits is not None:
                 return "it joins each process" if waits == "join" else "a semaphore"
-    call = finding.site.node
-    starting = _starting_function(model, call) if finding.chain and isinstance(call, cst.Call) else None
-    scope = model.scope_of_definition(starting) if starting is not None else None
-    if scope is not None and any(_waits(model, site) == "join" for site in model.calls if site.scope is scope):
-        return f"{scope.qualname}() joins the process it starts"
-    return None
-
-
-def _starting_function(model: SemanticModel, call: cst.Call, seen: frozenset = frozenset()) -> cst.FunctionDef | None:
-    """The function of this file that starts the process `call` leads to, itself or through
-    the functions it calls; None when that is in another module."""
-    for function in model.processes.callees(call):
-        inner = model.processes.function_process_start(function)
-        if inner is None or inner.site is None or id(function) in seen:
-            continue
-        if not inner.chain:
-            return function
-        node = inner.site.node
-        return _starting_function(model, node, seen | {id(function)}) if isinstance(node, cst.Call) else None
-    return None
-
-
-def _waits(model: SemanticModel, site: Site) -> str | None:
-    """"join" for a `Process.join()` call, "semaphore" for acquiring a semaphore, else None."""
-    call = site.node
-    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or \
-            call.func.attr.value not in _THROTTLES:
-        return None
-    symbol = model.resolve(call.func)
-    if symbol is None:
-        return None
-    if symbol.qualname == "multiprocessing.Process().join":
-        return "join"
-    if symbol.qualname.endswith(("Semaphore().acquire", "BoundedSemaphore().acquire")):
-        return "semaphore"
     return None
 
 
