@@ -255,3 +255,86 @@ def test_a_module_hidden_by_a_package_of_the_same_name_is_not_flagged(tmp_path):
         "shop/tools/__init__.py": "X = 1\n",
     })
     assert _mp601(root, "shop/tools.py") == []
+
+
+# Versioneer's `_version.py`, as thousands of packages vendor it (trimmed): `get_versions()`
+# runs at import, and every print is under `if verbose:`, with `verbose` taken from the
+# config object `get_config()` makes and sets to False.
+VERSIONEER = '''\
+class VersioneerConfig:
+    """Container for Versioneer configuration parameters."""
+
+
+def get_config():
+    cfg = VersioneerConfig()
+    cfg.tag_prefix = ""
+    cfg.verbose = {verbose}
+    return cfg
+
+
+def git_versions_from_keywords(keywords, tag_prefix, verbose):
+    if not keywords:
+        raise ValueError("no keywords at all, weird")
+    if verbose:
+        print("keywords are unexpanded, not using")
+    return {{"version": keywords}}
+
+
+def versions_from_parentdir(parentdir_prefix, root, verbose):
+    if verbose:
+        print("Tried directories %s but none started with prefix %s" % (root, parentdir_prefix))
+    return {{"version": "0+unknown"}}
+
+
+def get_versions():
+    cfg = get_config()
+    verbose = cfg.verbose
+    try:
+        return git_versions_from_keywords({{}}, cfg.tag_prefix, verbose)
+    except ValueError:
+        pass
+    return versions_from_parentdir("mocap-", ".", verbose)
+'''
+
+
+@pytest.mark.parametrize(("verbose", "later", "lines"), [
+    ("False", "", []),
+    ("True", "", [16, 22]),
+    ("False", "\n\ndef debug(cfg):\n    cfg.verbose = True\n", [16, 22]),  # set to another value elsewhere
+    ("bool(0)", "", [16, 22]),  # no constant
+], ids=["versioneer", "verbose", "set-again", "not-a-constant"])
+def test_output_under_a_verbose_flag_the_config_turns_off_is_not_made(tmp_path, verbose, later, lines):
+    """The walk of what importing the package runs reads the arguments of each call: a
+    print under `if verbose:` does not run where every call leaves `verbose` false, also
+    when that comes from an attribute every assignment sets to False."""
+    root = _project(tmp_path, {"mocap/__init__.py": "from . import _version\n\n"
+                                                    "__version__ = _version.get_versions()['version']\n",
+                               "mocap/_version.py": VERSIONEER.format(verbose=verbose) + later})
+    assert [line for line, _ in _mp601(root, "mocap/_version.py")] == lines
+
+
+@pytest.mark.parametrize(("call", "lines"), [
+    ("load('shop.toml')", []),
+    ("load('shop.toml', verbose=False)", []),
+    ("load('shop.toml', verbose=True)", [3, 9]),
+    ("load('shop.toml', True)", [3, 9]),
+    ("load('shop.toml', verbose=VERBOSE)", [3, 9]),  # unknown where it stands
+    ("load('shop.toml')\nEXTRA = load('extra.toml', verbose=True)", [3, 9]),  # walked again with other values
+], ids=["default", "false", "true", "true-by-position", "unknown", "twice"])
+def test_output_a_call_s_arguments_rule_out_is_not_made(tmp_path, call, lines):
+    root = _project(tmp_path, {
+        "mocap/__init__.py": f"import os\n\nfrom .config import load\n\nVERBOSE = os.environ.get('V')\n"
+                             f"SETTINGS = {call}\n",
+        "mocap/config.py": "def _read(path, verbose):\n    if verbose:\n        print('reading', path)\n    return {}\n\n\n"
+                           "def load(path, verbose=False):\n    if verbose:\n        print('loading', path)\n"
+                           "    return _read(path, verbose)\n"})
+    assert sorted(line for line, _ in _mp601(root, "mocap/config.py")) == lines
+
+
+def test_a_class_default_of_another_value_keeps_the_output(tmp_path):
+    text = VERSIONEER.format(verbose="False").replace('    """Container for Versioneer configuration parameters."""',
+                                                       "    verbose = True")
+    root = _project(tmp_path, {"mocap/__init__.py": "from . import _version\n\n"
+                                                    "__version__ = _version.get_versions()['version']\n",
+                               "mocap/_version.py": text})
+    assert [line for line, _ in _mp601(root, "mocap/_version.py")] == [16, 22]

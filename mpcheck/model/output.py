@@ -107,7 +107,8 @@ class _Named(Protocol):
 @dataclass
 class _Walk:
     outputs: list[Output]
-    seen: set[int]
+    # The functions walked into, each with the values its parameters were known to have.
+    seen: set[tuple[int, tuple[tuple[str, str], ...]]]
     # The file (absolute path) whose output is wanted; None for the walk of a function that
     # summarizes it (`_configuration_made`), which goes into no other module.
     target: str | None
@@ -406,10 +407,13 @@ class OutputFacts:
         return found
 
     def _walk(self, sites: list[Site], walk: _Walk, chain: tuple[str, ...],
-              configured: list[tuple[Site | None, int]], depth: int) -> int | None:
+              configured: list[tuple[Site | None, int]], depth: int,
+              known: dict[str, object] | None = None) -> int | None:
         """Walk `sites` (calls in the order they run) with the console configurations made
         before them (`(site, level)`; site None: made before this body was entered, valid
-        everywhere in it). Returns the lowest level this body configures, if any."""
+        everywhere in it). `known`: the values the parameters of the function whose body
+        `sites` are in are known to have (ProcessFacts.known_parameters). Returns the lowest
+        level this body configures, if any."""
         own: int | None = None
         for site in sites:
             if self.main_process_only(site) or self.before_failure(site):
@@ -442,14 +446,18 @@ class OutputFacts:
                 configured.append((site, level))
                 own = _lowest(own, level)
             if depth < _MAX_DEPTH:
-                inner = self._into_callees(site, walk, chain, configured, depth)
+                inner = self._into_callees(site, walk, chain, configured, depth, known or {})
                 if inner is not None:
                     configured.append((site, inner))
                     own = _lowest(own, inner)
         return own
 
     def _into_callees(self, site: Site, walk: _Walk, chain: tuple[str, ...],
-                      configured: list[tuple[Site | None, int]], depth: int) -> int | None:
+                      configured: list[tuple[Site | None, int]], depth: int, known: dict[str, object]) -> int | None:
+        """Walk the functions the call at `site` runs, with what its arguments say of their
+        parameters (`known`: those of the function around it): a call under a condition
+        they decide against is not walked (`if verbose: print(...)` where the call leaves
+        `verbose=False`)."""
         call = site.node
         assert isinstance(call, cst.Call)
         if not self.model.processes.callees(call):
@@ -460,15 +468,19 @@ class OutputFacts:
                 return summary.answer
         found: int | None = None
         inherited = [(None, level) for where, level in configured if where is None or _before(where, site)]
+        shape = self.model.processes.call_shape(call, known)
         for model, function in self._functions_called(call):
-            if id(function) in walk.seen:
+            processes = model.processes
+            given = processes.known_parameters(function, shape)
+            key = (id(function), tuple(sorted((name, repr(value)) for name, value in given.items())))
+            if key in walk.seen:
                 continue
-            walk.seen.add(id(function))
+            walk.seen.add(key)
             facts = model.output
-            name = function.name.value
-            body = facts.model.processes.calls_of(function)
+            body = [inside for inside in processes.calls_of(function)
+                    if not (given and processes.ruled_out(inside, function, given))]
             entry = walk.entry
-            inner = facts._walk(body, walk, (*chain, name), list(inherited), depth + 1)
+            inner = facts._walk(body, walk, (*chain, function.name.value), list(inherited), depth + 1, given)
             walk.entry = entry
             found = _lowest(found, inner)
         return found
@@ -502,7 +514,7 @@ def _configuration_made(model: SemanticModel, function: cst.FunctionDef, depth: 
     at `depth`, configures, if any: its walk, with the calls into other modules taken by
     their own summaries. What it finds depends on the function and `depth` alone, not on
     the walk it was asked for (ProjectIndex.call_summary keeps it between runs)."""
-    walk = _Walk([], {id(function)}, None)
+    walk = _Walk([], {(id(function), ())}, None)
     return model.output._walk(model.processes.calls_of(function), walk, (function.name.value,), [], depth)
 
 

@@ -420,10 +420,10 @@ class ProcessFacts:
             if self.project is None or symbol.written.split(".", 1)[0] in NOT_PROJECT:
                 return None
             inner = self.project.process_start(symbol.written, self.model.path, _seen, looking_for,
-                                               functools.partial(self._shape, call, _known or {}))
+                                               functools.partial(self.call_shape, call, _known or {}))
             return None if inner is None else ProcessStart(call, inner.starter, inner.chain, site, waited=inner.waited)
         callees = self.callees(call)
-        shape = self._shape(call, _known or {}) if callees else UNKNOWN_CALL
+        shape = self.call_shape(call, _known or {}) if callees else UNKNOWN_CALL
         for function in callees:
             inner = self.function_process_start(function, _seen, looking_for, shape)
             if inner is not None:  # a loader of this file is reported where it is made
@@ -466,7 +466,7 @@ class ProcessFacts:
         its parameters are known to have (`if pool is not None:`, where the call leaves out
         `pool=None` or passes `pool=None`, or passes on a parameter of its own known so) is not
         followed: a function that starts a pool only when asked to is no start where it is not."""
-        known = self._known_parameters(function, shape)
+        known = self.known_parameters(function, shape)
         if known and self.function_process_start(function, _seen, looking_for) is None:
             return None  # (known values only rule calls out: most functions start nothing anyway)
         # Searched once per set of known values: a call of it deeper down with other values (a
@@ -484,7 +484,7 @@ class ProcessFacts:
         with self.searches.search(searched):
             found = None
             for site in self.calls_of(function):
-                if known and self._ruled_out(site, function, known):
+                if known and self.ruled_out(site, function, known):
                     continue
                 found = self.process_start(site, seen, looking_for, known)
                 if found is not None:
@@ -527,16 +527,16 @@ class ProcessFacts:
         return None if inner is None else \
             ProcessStart(inner.node, inner.starter, (dotted, *inner.chain), waited=inner.waited)
 
-    def _shape(self, call: cst.Call, known: dict[str, object]) -> CallShape:
+    def call_shape(self, call: cst.Call, known: dict[str, object]) -> CallShape:
         """The shape of `call`, its keywords' values worked out with the parameters of the
         function around it holding the values `known`."""
-        return CallShape(tuple(self._value_given(arg.value, known) for arg in call.args
+        return CallShape(tuple(self.value_given(arg.value, known) for arg in call.args
                                if arg.keyword is None and not arg.star),
-                         tuple((arg.keyword.value, self._value_given(arg.value, known))
+                         tuple((arg.keyword.value, self.value_given(arg.value, known))
                                for arg in call.args if arg.keyword is not None),
                          any(arg.star for arg in call.args))
 
-    def _known_parameters(self, function: cst.FunctionDef, shape: CallShape) -> dict[str, object]:
+    def known_parameters(self, function: cst.FunctionDef, shape: CallShape) -> dict[str, object]:
         """The values the parameters of `function` are known to have when a call of `shape`
         runs it: a keyword's known value; a positional argument's, for a function that is no
         method (a method's call may be binding `self` or not); a constant default (`pool=None`)
@@ -594,42 +594,52 @@ class ProcessFacts:
         return scope is not None and scope.parent is not None and scope.parent.kind is ScopeKind.CLASS and \
             "staticmethod" not in decorator_names(function)
 
-    def _ruled_out(self, site: Site, function: cst.FunctionDef, known: dict[str, object]) -> bool:
+    def ruled_out(self, site: Site, function: cst.FunctionDef, known: dict[str, object]) -> bool:
         """Whether a condition of `function` around `site` is decided against it when the
         parameters hold the values `known` (and nothing else binds them first)."""
         scope = self.model.scope_of_definition(function)
         for region in site.regions:
             if isinstance(region, Condition) and region.scope is scope:
-                value = self._value_given(region.test, known)
+                value = self.value_given(region.test, known)
                 if value is not UNKNOWN and bool(value) is not region.holds:
                     return True
         return False
 
-    def _value_given(self, expr: cst.BaseExpression, known: dict[str, object]) -> object:
+    def value_given(self, expr: cst.BaseExpression, known: dict[str, object]) -> object:
         """The value of `expr` where the parameters `known` names hold those values, as far as
         constants, `is`/`is not`/`==`/`!=`, orderings of numbers or strings (`workers > 1`),
         `in`/`not in` a tuple or list of constants, `not`, `and`, `or` and `isinstance()` of
-        None tell it; UNKNOWN otherwise."""
+        None tell it, and the attribute of an object of a class of this file that every
+        assignment of it sets to the same constant (`verbose = cfg.verbose`, with `cfg`
+        returned by a function that made it and set `cfg.verbose = False`, as versioneer's
+        `_version.py` does); UNKNOWN otherwise."""
         if isinstance(expr, cst.Name) and expr.value in known:
             reference = self.model.reference(expr)
             only_the_parameter = reference is not None and len(reference.bindings) == 1 and \
                 reference.bindings[0].kind is Kind.PARAMETER
             return known[expr.value] if only_the_parameter else UNKNOWN
+        if isinstance(expr, cst.Name):
+            reference = self.model.reference(expr)
+            bound = reference.bindings if reference is not None else ()
+            if len(bound) == 1 and bound[0].kind is Kind.ASSIGN and isinstance(bound[0].value, cst.Attribute):
+                return self._attribute_value(bound[0].value)
+        if isinstance(expr, cst.Attribute):
+            return self._attribute_value(expr)
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-            value = self._value_given(expr.expression, known)
+            value = self.value_given(expr.expression, known)
             return UNKNOWN if value is UNKNOWN else not value
         if isinstance(expr, cst.BooleanOperation):
-            left = self._value_given(expr.left, known)
+            left = self.value_given(expr.left, known)
             decided = isinstance(expr.operator, cst.Or) is bool(left)  # `True or ...`, `False and ...`
             if left is not UNKNOWN and decided:
                 return left
-            right = self._value_given(expr.right, known)
+            right = self.value_given(expr.right, known)
             if left is UNKNOWN:  # `... and False`, `... or True` decide it too
                 return right if right is not UNKNOWN and isinstance(expr.operator, cst.Or) is bool(right) else UNKNOWN
             return right
         if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
-            left = self._value_given(expr.left, known)
-            right = self._value_given(expr.comparisons[0].comparator, known)
+            left = self.value_given(expr.left, known)
+            right = self.value_given(expr.comparisons[0].comparator, known)
             comparison = expr.comparisons[0].operator
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
@@ -646,7 +656,7 @@ class ProcessFacts:
             symbol = self.model.resolve(expr.func)
             kind = self.model.resolve(expr.args[1].value)
             if symbol is not None and symbol.qualname == "isinstance" and kind is not None and \
-                    kind.qualname in _NOT_NONE_TYPES and self._value_given(expr.args[0].value, known) is None:
+                    kind.qualname in _NOT_NONE_TYPES and self.value_given(expr.args[0].value, known) is None:
                 return False
             return UNKNOWN
         return self.model.value_of(expr)
@@ -672,6 +682,49 @@ class ProcessFacts:
         return any(site.scope is scope and self.waits(site) == "join" and
                    not any(condition.scope is scope for condition in site.conditions())
                    for site in self.model.calls)
+
+    def _attribute_value(self, expr: cst.Attribute) -> object:
+        """The constant every assignment of the attribute gives the objects of the class of
+        this file `expr.value` holds (made by the class, or returned by a function of this
+        file that returns only such objects): in the class body, and to any object of this
+        file not known to be of another class (`cfg.verbose = True` in a function given
+        `cfg`). UNKNOWN when they differ or none is a constant."""
+        owner = self._instance_class(expr.value)
+        if owner is None:
+            return UNKNOWN
+        name = expr.attr.value
+        scope = self.model.scope_of_definition(owner)
+        values = [binding.value for binding in (scope.final.get(name, ()) if scope else ())
+                  if binding.kind is Kind.ASSIGN and binding.value is not None]
+        for store in self.model.stores:
+            if isinstance(store.target, cst.Attribute) and store.target.attr.value == name:
+                other = self.model.resolve(store.target.value)
+                if other is None or not isinstance(other.definition, cst.ClassDef) or other.definition is owner:
+                    values.append(store.value)
+        found = [self.model.value_of(value) for value in values]
+        if not found or any(value is UNKNOWN or value != found[0] or type(value) is not type(found[0])
+                            for value in found):
+            return UNKNOWN
+        return found[0]
+
+    def _instance_class(self, expr: cst.BaseExpression) -> cst.ClassDef | None:
+        """The class of this file whose instance `expr` holds: `Config()`, or what a function
+        of this file returns when each of its returns is one (`cfg = Config(); ...; return
+        cfg`)."""
+        symbol = self.model.resolve(expr)
+        if symbol is None or not symbol.is_instance:
+            return None
+        if isinstance(symbol.definition, cst.ClassDef):
+            return symbol.definition
+        if not isinstance(symbol.definition, cst.FunctionDef):
+            return None
+        classes = set()
+        for value in returned_values(symbol.definition):
+            returned = self.model.resolve(value)
+            if returned is None or not returned.is_instance or not isinstance(returned.definition, cst.ClassDef):
+                return None
+            classes.add(id(returned.definition))
+        return returned.definition if len(classes) == 1 else None  # type: ignore[union-attr]
 
     def _function_name(self, function: cst.FunctionDef) -> str:
         scope = self.model.scope_of_definition(function)

@@ -52,8 +52,12 @@ class OutputAtPackageImport(Rule):
             "for that logger or one above it anywhere (in an order mpcheck does not follow), "
             "or the logger's name is not known statically or is another library's. "
             "Output under `if __name__ == \"__main__\":`, in functions nothing calls at import, "
-            "or followed in its block by `raise` or `sys.exit()` (an error message: the import "
-            "fails in every process that makes it, the parent first) is not flagged."
+            "under a condition the arguments of the calls that lead there decide against "
+            "(`if verbose: print(...)` in `load(path, verbose=False)` called as `load(path)`, or "
+            "with `verbose` an attribute every assignment sets to False, as in versioneer's "
+            "`_version.py`), or followed in its block by `raise` or `sys.exit()` (an error "
+            "message: the import fails in every process that makes it, the parent first) is not "
+            "flagged."
         ),
         why=(
             "Under the `spawn` and `forkserver` start methods every child process starts a new "
