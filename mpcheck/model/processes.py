@@ -262,7 +262,7 @@ class ProcessFacts:
         if api.context_argument is not None:
             method = context_method(self.model, argument(call, api.context_argument.position,
                                                          api.context_argument.keyword), method)
-        pickled = api.pickled_under if symbol.flavour not in apis.PICKLE_BY_VALUE else frozenset()
+        pickled = api.pickled_under if not symbol.may_pickle_by_value else frozenset()
         if method in apis.START_METHODS:
             pickled = pickled & {method}
         return _process_call(site, api, symbol, method, frozenset(pickled))

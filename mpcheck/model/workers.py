@@ -587,8 +587,7 @@ class Workers:
                 continue
             binding = next((b for b in site.scope.bindings.get(node.name.value, ()) if b.node is node), None)
             symbol = binding_symbol(self.model, binding) if binding is not None else None
-            if symbol is not None and symbol.qualname == "multiprocessing.Process" and symbol.flavour not in \
-                    apis.PICKLE_BY_VALUE:
+            if symbol is not None and symbol.qualname == "multiprocessing.Process" and not symbol.may_pickle_by_value:
                 method = symbol.start_method
                 yield node, (frozenset({method}) if method in apis.START_METHODS else _EVERY_METHOD)
 
