@@ -436,7 +436,7 @@ class UnpicklableCallable(Rule):
                     problem = workers.reference_problem(target)
                     if key in reported or problem is None:
                         continue
-                    breaks = problem.breaks_under & handoff.pickled_under
+                    breaks = problem.breaks_under & handoff.pickled_by_pickle_under
                     if not breaks:
                         continue
                     reported.add(key)
