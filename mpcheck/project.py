@@ -520,9 +520,9 @@ class ProjectIndex:
     def reexported(self, dotted: str, from_path: str) -> Imported | None:
         """What the name `dotted` (as imported in the file `from_path`; leading dots are
         relative to it) names when a module of the project binds it by an import statement,
-        as an `apis.Imported`: `lib.multiproc.Process`, with lib/multiproc.py doing `from multiprocessing import
-        Process`, is `multiprocessing.Process`; `compat.mp.Pool` with `import multiprocessing
-        as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
+        as an `apis.Imported`: `lib.multiproc.Process`, with lib/multiproc.py doing `from
+        multiprocessing import Process`, is `multiprocessing.Process`; `compat.mp.Pool` with
+        `import multiprocessing as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
         `MAX_REEXPORT_DEPTH` modules (relative imports included). None when it is not such a
         re-export of a name from outside the project (a function re-exported by a package's
         `__init__.py` keeps the name it was called by: `definition_of` and `process_start`
