@@ -254,7 +254,8 @@ def _copy(tmp_path: Path, primary: str = "multiprocess") -> Path:
 def _flagged_lines(tree: Path, name: str) -> list[tuple[str, str]]:
     """The code and the flagged line's text of each finding in the file `name`."""
     lines = (tree / name).read_text().splitlines()
-    return sorted((d.code, lines[d.line - 1].strip()) for d in Checker(fix_edits=False).check_file(tree / name).diagnostics)
+    found = Checker(fix_edits=False).check_file(tree / name).diagnostics
+    return sorted((d.code, lines[d.line - 1].strip()) for d in found)
 
 
 @pytest.mark.parametrize(("primary", "flagged"), [("multiprocess", 0), ("billiard", 2)])

@@ -37,10 +37,10 @@ class UnpicklableCallable(Rule):
             "function without `functools.wraps`, and `functools.partial` of any of these, "
             "followed through simple assignments. Thread pools, `multiprocessing.dummy`, and "
             "the dill- or cloudpickle-based `multiprocess`, `pathos`, `loky` and `joblib` are "
-            "not flagged, nor is a pool or `Process` imported from one of these with the "
-            "standard library's as the fallback (`try: from multiprocess import Pool` / `except "
+            "not flagged, nor is a pool or `Process` imported from `multiprocess` with "
+            "multiprocessing's as the fallback (`try: from multiprocess import Pool` / `except "
             "ImportError: from multiprocessing import Pool`, in the file or in a module of the "
-            "project it imports from): where the package is installed it is what runs. Nor are "
+            "project it imports from): where multiprocess is installed it is what runs. Nor are "
             "module-level functions and methods of module-level classes."
         ),
         why=(

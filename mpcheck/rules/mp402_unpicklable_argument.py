@@ -29,7 +29,7 @@ class UnpicklableArgument(Rule):
             "multiprocessing lock or queue given to a pool's or executor's task, and a "
             "multiprocessing lock made by another context than the process's. Sockets are not "
             "flagged: multiprocessing sends them by handle. Neither is what is handed to the "
-            "dill-based `multiprocess` or `pathos`; where one of them is imported with "
+            "dill-based `multiprocess` or `pathos`; where multiprocess is imported with "
             "multiprocessing's as the fallback (`try: from multiprocess import Pool` / `except "
             "ImportError: from multiprocessing import Pool`), only a multiprocessing lock or queue "
             "given where it cannot go is, which both refuse."
