@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Iterable
 
 # Text that every file starting processes by itself contains (the prefilter's words for the
 # rules about starting processes): names resolve only through imports, so the module providing
@@ -146,6 +147,36 @@ def canonical(qualname: str) -> tuple[str, str | None]:
         if target is not None:
             return target[0] + qualname[len(spelling):], target[1]
     return qualname, None
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A dotted name as imported (`multiprocessing.Pool`), and `other_flavours`: the flavours
+    (`family`) of the other packages the same API is imported from on other paths of the
+    program, one of which runs instead where it is installed (`try: from multiprocess import
+    Pool` / `except ImportError: from multiprocessing import Pool`)."""
+
+    name: str
+    other_flavours: frozenset[str] = frozenset()
+
+
+def one_api(alternatives: Iterable[Imported]) -> Imported | None:
+    """What a name bound by several imports names (on different paths: `try`/`except
+    ImportError`, `if`/`else`): the one name they all import; for the same API imported from
+    different families, the standard library's (it is what runs where the other is missing:
+    `from billiard import Process` on old macOS, `from multiprocessing import Process`
+    elsewhere), with the other families' flavours added to `other_flavours` (whether a
+    callable is pickled by value depends on which one runs). None for different APIs, or one
+    API with no standard-library spelling or several."""
+    found = set(alternatives)
+    names = {imported.name for imported in found}
+    others = frozenset().union(*(imported.other_flavours for imported in found))
+    if len(names) == 1:
+        return Imported(names.pop(), others)
+    standard = [name for name in names if family(name)[1] == "multiprocessing"]
+    if len({canonical(family(name)[0])[0] for name in names}) != 1 or len(standard) != 1:
+        return None
+    return Imported(standard[0], others | {family(name)[1] for name in names if name != standard[0]})
 
 
 def _prefixes(qualname: str):

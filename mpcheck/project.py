@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Iterator
 
-from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, canonical, family
+from .apis import PROCESS_WORDS, UNIX_ONLY_MODULES, Imported, one_api
 from .config import Settings
 from .dependencies import (Remembered, content_digest, note_file, note_graph, note_project, recording, remembered,
                            unrecorded)
@@ -227,7 +227,7 @@ class ProjectIndex:
         self._forgotten: list[SemanticModel] = []  # let go by forget_models, released between files
         self._modeled_size = 0  # the sum of their sizes
         self._top_names: frozenset[str] | None = None
-        self._reexports: dict[tuple[str, str], tuple[str | None, tuple[_Module, ...]]] = {}
+        self._reexports: dict[tuple[str, str], tuple[Imported | None, tuple[_Module, ...]]] = {}
         self._no_function: set[tuple[int, str]] = set()  # (module, name) that definition_of found no function for
         self._leads: Remembered[tuple[int, int], bool] = Remembered()  # leads_to's, by (module, target)
         self._logging_around: Remembered[int, list | None] = Remembered()  # logging_quieted_around's, by module
@@ -522,12 +522,12 @@ class ProjectIndex:
 
     # -- re-exports ----------------------------------------------------------------------------
 
-    def reexported(self, dotted: str, from_path: str) -> str | None:
+    def reexported(self, dotted: str, from_path: str) -> Imported | None:
         """What the name `dotted` (as imported in the file `from_path`; leading dots are
-        relative to it) names when a module of the project binds it by an import statement:
-        `lib.multiproc.Process`, with lib/multiproc.py doing `from multiprocessing import
-        Process`, is `multiprocessing.Process`; `compat.mp.Pool` with `import multiprocessing
-        as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
+        relative to it) names when a module of the project binds it by an import statement,
+        as an `apis.Imported`: `lib.multiproc.Process`, with lib/multiproc.py doing `from
+        multiprocessing import Process`, is `multiprocessing.Process`; `compat.mp.Pool` with
+        `import multiprocessing as mp` in compat.py is `multiprocessing.Pool`. Followed through up to
         `MAX_REEXPORT_DEPTH` modules (relative imports included). None when it is not such a
         re-export of a name from outside the project (a function re-exported by a package's
         `__init__.py` keeps the name it was called by: `definition_of` and `process_start`
@@ -536,8 +536,9 @@ class ProjectIndex:
         `class`, an assignment at column 0), or binds it by imports of different APIs, is not
         followed. Where a module binds it by imports of the same API from different families
         (`from billiard import Process` on old macOS, `from multiprocessing import Process`
-        elsewhere), the standard library's is the answer: it is what runs where the other is
-        missing. The modules read are noted (dependencies.py)."""
+        elsewhere), the answer is `apis.one_api`'s, as for the same imports in one file: the
+        standard library's, with the other families' flavours. The modules read are noted
+        (dependencies.py)."""
         _, root, absolute = self._as_seen_from(dotted, from_path)
         if absolute is None or absolute.split(".", 1)[0] not in self._project_top_names():
             return None
@@ -546,7 +547,7 @@ class ProjectIndex:
         if found is None:
             read: dict[int, _Module] = {}
             target = self._follow(root, absolute, read, 0)
-            outside = target.split(".", 1)[0] not in self._project_top_names()
+            outside = target.name.split(".", 1)[0] not in self._project_top_names()
             found = self._reexports[key] = (target if outside else None, tuple(read.values()))
         for module in found[1]:
             self.note(module)
@@ -558,30 +559,26 @@ class ProjectIndex:
             self._top_names = frozenset(name.split(".", 1)[0] for name in self._by_name)
         return self._top_names
 
-    def _follow(self, root: Path, dotted: str, read: dict[int, _Module], depth: int) -> str:
+    def _follow(self, root: Path, dotted: str, read: dict[int, _Module], depth: int) -> Imported:
         """`dotted` with the import bindings of the project's modules it passes through
         applied (see `reexported`); the modules read are added to `read`."""
         if depth >= MAX_REEXPORT_DEPTH or dotted.split(".", 1)[0] not in self._project_top_names():
-            return dotted
+            return Imported(dotted)
         module, rest = self.split(root, dotted)
         if module is None or not rest:
-            return dotted
+            return Imported(dotted)
         read[id(module)] = module
         head, _, tail = rest.partition(".")
         targets = {_bound_module(binding) for binding in self.bindings(module) if binding.local == head}
         if module.defined is None:
             module.defined = _defined_at_top_level(self.text_of(module) or "")
         if not targets or head in module.defined:
-            return dotted
-        finals = {self._follow(module.root, target, read, depth + 1) + (f".{tail}" if tail else "")
-                  for target in targets}
-        if len(finals) > 1:
-            names = {canonical(family(final)[0])[0] for final in finals}
-            standard = [final for final in finals if family(final)[1] == "multiprocessing"]
-            if len(names) != 1 or len(standard) != 1:
-                return dotted
-            return standard[0]
-        return finals.pop()
+            return Imported(dotted)
+        finals = []
+        for target in targets:
+            final = self._follow(module.root, target, read, depth + 1)
+            finals.append(Imported(final.name + (f".{tail}" if tail else ""), final.other_flavours))
+        return one_api(finals) or Imported(dotted)
 
     def reexports_used(self, path: str | Path, text: str) -> list[str]:
         """What the file at `path` (with `text`) may name through re-exports of the project's
@@ -616,7 +613,7 @@ class ProjectIndex:
             return []
         written = {(local, chain) for local in bound for chain in _written_chains(text, local)}
         found = {self.reexported(target + chain, str(path)) for local, chain in written for target in bound[local]}
-        return sorted(name for name in found if name is not None)
+        return sorted({imported.name for imported in found if imported is not None})
 
     # -- questions ------------------------------------------------------------------------------
 

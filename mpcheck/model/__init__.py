@@ -45,7 +45,7 @@ from .. import apis
 from .builder import ModelBuilder
 from .counts import Bound, Count, CountKind, trip_count, upper_bound
 from .positions import Positions
-from .names import UNKNOWN, Symbol, argument, binding_symbol, call_result, dotted_name, dotted_name_of, \
+from .names import UNKNOWN, Symbol, argument, bindings_symbol, call_result, dotted_name, dotted_name_of, \
     imported_symbol, keyword_argument, literal_string, member, reexported, symbol_of_name, value_of
 from .objects import ObjectFacts, Use, UseKind
 from .output import Output, OutputFacts
@@ -189,10 +189,7 @@ class SemanticModel:
                 if star is not None:
                     return star
                 return Symbol(expr.value, expr.value) if expr.value in _BUILTIN_NAMES else None
-            symbols = {binding_symbol(self, binding) for binding in reference.bindings}
-            if len(symbols) != 1:
-                return None
-            return symbols.pop()
+            return bindings_symbol(self, list(reference.bindings))
         if isinstance(expr, cst.Attribute):
             base = self.resolve(expr.value)
             return member(self, base, expr.attr.value) if base is not None else None
@@ -205,8 +202,8 @@ class SemanticModel:
         stars = self.module_scope.bindings.get("*", ())
         if len(stars) != 1 or stars[0].qualname is None:
             return None
-        qualname = reexported(self, f"{stars[0].qualname}.{name}")
-        return None if qualname.startswith(".") else imported_symbol(qualname)
+        imported = reexported(self, f"{stars[0].qualname}.{name}")
+        return None if imported.name.startswith(".") else imported_symbol(imported.name, imported.other_flavours)
 
     def symbol_of_name(self, dotted: str) -> Symbol | None:
         """What a module-level name of this file names (`run`, `Runner().run`)."""

@@ -13,7 +13,7 @@ and local base classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterator
 
 import libcst as cst
@@ -32,7 +32,10 @@ class Symbol:
     `qualname`: canonical and dotted; `()` marks the value a call returns
     (`multiprocessing.Pool().map`). `written`: the same as imported, before the family and
     alias steps (`torch.multiprocessing.Pool().map`, `multiprocessing.context.ForkProcess`).
-    `flavour`: which multiprocessing family it came from ("torch", "multiprocess", ...).
+    `flavour`: which multiprocessing family it came from ("torch", "multiprocess", ...);
+    `other_flavours`: the families it may come from instead, when the name is bound by
+    imports of the same API from several (`apis.one_api`: `flavour` is then the standard
+    library's).
     `start_method`: set when the value comes from a context or class with a known method;
     "unknown" when a method is given but cannot be read. `definition`: the FunctionDef or
     ClassDef of this file it names (for a subclass of a library class: the subclass, while
@@ -44,6 +47,14 @@ class Symbol:
     flavour: str = ""
     start_method: str | None = None
     definition: cst.CSTNode | None = field(default=None, compare=False)
+    other_flavours: frozenset[str] = frozenset()
+
+    @property
+    def may_pickle_by_value(self) -> bool:
+        """Whether the package that runs it may pickle callables by value (dill, cloudpickle:
+        apis.PICKLE_BY_VALUE), its own or one it may come from instead: then no pickling rule
+        can say that pickle will refuse what it is given."""
+        return not apis.PICKLE_BY_VALUE.isdisjoint({self.flavour, *self.other_flavours})
 
     @property
     def is_local(self) -> bool:
@@ -60,21 +71,21 @@ class Symbol:
         return apis.family(self.written)[0]
 
 
-def imported_symbol(qualname: str) -> Symbol:
-    """The Symbol of an imported dotted name."""
+def imported_symbol(qualname: str, other_flavours: frozenset[str] = frozenset()) -> Symbol:
+    """The Symbol of an imported dotted name (see `Symbol.other_flavours`)."""
     name, flavour = apis.family(qualname)
     canonical, method = apis.canonical(name)
-    return Symbol(canonical, qualname, flavour, method)
+    return Symbol(canonical, qualname, flavour, method, other_flavours=other_flavours)
 
 
-def reexported(model: SemanticModel, dotted: str) -> str:
+def reexported(model: SemanticModel, dotted: str) -> apis.Imported:
     """`dotted`, an imported name (relative ones as written), or what it names when a module
     of the project binds it by import (`lib.multiproc.Process` -> `multiprocessing.Process`:
     ProjectIndex.reexported). Every name made from an import passes here, so every rule sees
     the re-exported API."""
     project = model.project
     found = project.reexported(dotted, model.path) if project is not None else None
-    return found if found is not None else dotted
+    return found if found is not None else apis.Imported(dotted)
 
 
 def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
@@ -87,11 +98,13 @@ def member(model: SemanticModel, base: Symbol, attribute: str) -> Symbol | None:
         if scope is not None and base.qualname.removesuffix("()") == scope.qualname:
             return None  # a class of this file with no such attribute (or one set at run time)
     written = f"{base.written}.{attribute}"
+    others = base.other_flavours
     if base.definition is None and not base.is_instance:  # a module's attribute
-        written = reexported(model, written)
+        imported = reexported(model, written)
+        written, others = imported.name, others | imported.other_flavours
     name, flavour = apis.family(written)
     canonical, method = apis.canonical(name)
-    return Symbol(canonical, written, base.flavour or flavour, method or base.start_method)
+    return Symbol(canonical, written, base.flavour or flavour, method or base.start_method, other_flavours=others)
 
 
 def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str, instance: bool,
@@ -106,8 +119,7 @@ def class_member(model: SemanticModel, definition: cst.ClassDef, attribute: str,
         return None
     bindings = [b for b in scope.final.get(attribute, ()) if not b.nested]
     if bindings:
-        symbols = {_binding_symbol(model, binding, instance) for binding in bindings}
-        return symbols.pop() if len(symbols) == 1 else None
+        return bindings_symbol(model, bindings, instance)
     values = attribute_stores(model, definition, attribute) if instance else []
     if values:  # `self.process = Process(...)` in a method
         symbols = {model.resolve(value) for value in values}
@@ -141,17 +153,16 @@ def call_result(model: SemanticModel, function: Symbol, call: cst.Call) -> Symbo
             value = model.value_of(given)
             method = value if isinstance(value, str) else "unknown"
         return Symbol(apis.CONTEXT, function.written[: -len(".get_context")] or "multiprocessing",
-                      function.flavour, method)
+                      function.flavour, method, other_flavours=function.other_flavours)
     fixed = apis.CONTEXT_CLASSES.get(function.spelled)
     if fixed is not None:  # `SpawnContext()`: written as the package it came from, like get_context's
         package = function.written.removesuffix(function.spelled[len(apis.CONTEXT):])
-        return Symbol(apis.CONTEXT, package, function.flavour, fixed)
+        return Symbol(apis.CONTEXT, package, function.flavour, fixed, other_flavours=function.other_flavours)
     api = apis.lookup(function.qualname)
     if api is not None and api.context_argument is not None:  # Pool(context=...): its workers' method
         given = argument(call, api.context_argument.position, api.context_argument.keyword)
         made = instance_of(function)
-        return Symbol(made.qualname, made.written, made.flavour, context_method(model, given, made.start_method),
-                      made.definition)
+        return replace(made, start_method=context_method(model, given, made.start_method))
     return instance_of(function)
 
 
@@ -168,21 +179,47 @@ def context_method(model: SemanticModel, context: cst.BaseExpression | None, def
 
 def instance_of(cls: Symbol) -> Symbol:
     """The object calling `cls` returns."""
-    return Symbol(f"{cls.qualname}()", f"{cls.written}()", cls.flavour, cls.start_method, cls.definition)
+    return replace(cls, qualname=f"{cls.qualname}()", written=f"{cls.written}()")
 
 
 def binding_symbol(model: SemanticModel, binding: Binding) -> Symbol | None:
     return _binding_symbol(model, binding, instance=False)
 
 
+def bindings_symbol(model: SemanticModel, bindings: list[Binding], instance: bool = False) -> Symbol | None:
+    """What a name bound by `bindings` names (the bindings reaching a use, or a scope's final
+    ones; `instance`: the name is read through an instance of the class whose scope binds
+    it): the one Symbol they all give; for imports of the same API from different families
+    (`try: from multiprocess import Pool` / `except ImportError: from multiprocessing import
+    Pool`), `apis.one_api`'s answer, as when the imports are in another module of the project
+    (ProjectIndex.reexported). None when they name different things."""
+    symbols = {_binding_symbol(model, binding, instance) for binding in bindings}
+    if len(symbols) == 1:
+        return symbols.pop()
+    if not bindings or any(binding.kind is not Kind.IMPORT for binding in bindings):
+        return None
+    found = apis.one_api(_imported(model, binding) for binding in bindings)
+    return _import_symbol(found) if found is not None else None
+
+
+def _imported(model: SemanticModel, binding: Binding) -> apis.Imported:
+    """What the import `binding` names, followed through the project's re-exports."""
+    assert binding.qualname is not None
+    return reexported(model, binding.qualname)
+
+
+def _import_symbol(imported: apis.Imported) -> Symbol:
+    """The Symbol of what an import names; a relative name the project does not resolve is
+    kept as written."""
+    if imported.name.startswith("."):
+        return Symbol(imported.name, imported.name)  # relative: named by the project
+    return imported_symbol(imported.name, imported.other_flavours)
+
+
 def _binding_symbol(model: SemanticModel, binding: Binding, instance: bool) -> Symbol | None:
     kind = binding.kind
     if kind is Kind.IMPORT:
-        assert binding.qualname is not None
-        qualname = reexported(model, binding.qualname)
-        if qualname.startswith("."):
-            return Symbol(qualname, qualname)  # relative: named by the project
-        return imported_symbol(qualname)
+        return _import_symbol(_imported(model, binding))
     if kind in (Kind.ASSIGN, Kind.WITH):
         return model.resolve(binding.value)
     if kind is Kind.LOOP:
@@ -208,8 +245,7 @@ def _binding_symbol(model: SemanticModel, binding: Binding, instance: bool) -> S
                 if base_symbol is not None and not base_symbol.is_local and not base_symbol.is_instance:
                     # A subclass acts as its library base (class Worker(mp.Process) starts a
                     # process like Process), with its own methods found first.
-                    return Symbol(base_symbol.qualname, base_symbol.written, base_symbol.flavour,
-                                  base_symbol.start_method, binding.node)
+                    return replace(base_symbol, definition=binding.node)
         qualname = _join(binding.scope.qualname, binding.name)
         return Symbol(qualname, qualname, definition=binding.node)
     if kind is Kind.PARAMETER:
@@ -265,11 +301,11 @@ def symbol_of_name(model: SemanticModel, dotted: str) -> Symbol | None:
     first, marker, _ = head.partition("(")
     bindings = [b for b in model.module_scope.final.get(first, ()) if not b.nested]
     found = [binding_symbol(model, binding) for binding in bindings]
-    # One symbol, and one definition: two `def`s of the name under `if`/`else` are equal as
-    # symbols (`definition` is not compared), and which one a set kept changed from run to run.
-    if len(set(found)) != 1 or len({id(symbol.definition) for symbol in found if symbol is not None}) > 1:
+    # One definition: two `def`s of the name under `if`/`else` are equal as symbols
+    # (`definition` is not compared), and which one a set kept changed from run to run.
+    if len({id(symbol.definition) for symbol in found if symbol is not None}) > 1:
         return None
-    symbol = found[0]
+    symbol = bindings_symbol(model, bindings)
     parts = ([marker] if marker else []) + ([f".{part}" for part in rest.split(".")] if rest else [])
     for part in parts:
         if symbol is None:

@@ -114,8 +114,9 @@ class ProcessCall:
     initializer=...), `data`: the expressions whose values are pickled, `pickled_under`: the
     start methods under which they are pickled by reference (none when the call's context
     forks explicitly and the API pickles only under spawn/forkserver, or when the package
-    pickles by value: dill's `multiprocess`). `start_method`: the context's, None for the
-    platform default.
+    pickles by value: dill's `multiprocess`; for a package imported with another as the
+    fallback, the standard library's: `may_pickle_by_value`). `start_method`: the context's,
+    None for the platform default.
     """
 
     site: Site
@@ -131,6 +132,12 @@ class ProcessCall:
     @property
     def starts(self) -> bool:
         return bool(self.api.roles & Role.STARTS)
+
+    @property
+    def may_pickle_by_value(self) -> bool:
+        """Whether the package that runs it may pickle by value (Symbol.may_pickle_by_value):
+        then what pickle refuses may still travel."""
+        return self.symbol.may_pickle_by_value
 
     @property
     def by_inheritance(self) -> bool:

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Iterator
 
@@ -58,7 +58,9 @@ class Carried(str, enum.Enum):
 class Handoff:
     """`expression`, an argument of the call at `site`, goes to a child as `carried` through
     `api` (reached through the wrappers `through`, outermost first), pickled under the start
-    methods `pickled_under`; `start_method`: the one in force (None: the platform default)."""
+    methods `pickled_under`; `start_method`: the one in force (None: the platform default);
+    `may_pickle_by_value`: the package that runs may pickle it with dill or cloudpickle instead
+    of pickle (ProcessCall.may_pickle_by_value)."""
 
     expression: cst.BaseExpression
     carried: Carried
@@ -67,6 +69,14 @@ class Handoff:
     pickled_under: frozenset[str]
     start_method: str | None
     through: tuple[str, ...] = ()
+    may_pickle_by_value: bool = False
+
+    @property
+    def pickled_by_pickle_under(self) -> frozenset[str]:
+        """The start methods under which pickle itself pickles what is handed over, so that
+        what pickle refuses (a lambda, a threading lock) breaks there: `pickled_under`, or
+        none when dill or cloudpickle may pickle it instead."""
+        return frozenset() if self.may_pickle_by_value else self.pickled_under
 
     @property
     def by_inheritance(self) -> bool:
@@ -90,6 +100,7 @@ class PickledParameter:
     pickled_under: frozenset[str]
     start_method: str | None
     through: tuple[str, ...] = ()
+    may_pickle_by_value: bool = False  # see Handoff
 
 
 @dataclass(frozen=True)
@@ -180,7 +191,8 @@ class Workers:
             given = argument(call, parameter.index, parameter.name)
             if given is not None:
                 found.append(Handoff(given, parameter.carried, site, parameter.api, parameter.pickled_under,
-                                     parameter.start_method, (label, *parameter.through)))
+                                     parameter.start_method, (label, *parameter.through),
+                                     parameter.may_pickle_by_value))
         return found
 
     def _wrapper_parameters(self, call: cst.Call, seen: frozenset) -> Iterator[tuple[PickledParameter, str]]:
@@ -202,7 +214,7 @@ class Workers:
             for parameter in self.pickled_parameters(function, seen):
                 index = None if parameter.index is None else parameter.index - offset
                 if index is None or index >= 0:
-                    yield _reindexed(parameter, index), label
+                    yield replace(parameter, index=index), label
 
     def pickled_parameters(self, function: cst.FunctionDef,
                            _seen: frozenset = frozenset()) -> tuple[PickledParameter, ...]:
@@ -229,7 +241,7 @@ class Workers:
                         if name is not None and name not in found:
                             found[name] = PickledParameter(name, positions.get(name), carried, handoff.api,
                                                            handoff.pickled_under, handoff.start_method,
-                                                           handoff.through)
+                                                           handoff.through, handoff.may_pickle_by_value)
             result = tuple(found.values())
             self._parameters.remember(key, result)
         return result
@@ -257,7 +269,7 @@ class Workers:
         if not isinstance(definition, cst.FunctionDef):
             return ()
         offset = 1 if bound else 0
-        return tuple(_reindexed(p, None if p.index is None else p.index - offset)
+        return tuple(replace(p, index=None if p.index is None else p.index - offset)
                      for p in self.pickled_parameters(definition, seen)
                      if p.index is None or p.index - offset >= 0)
 
@@ -601,25 +613,22 @@ def _direct(process_call: ProcessCall) -> Iterator[Handoff]:
     """The hand-offs of a process call of the catalogue."""
     site, api = process_call.site, process_call.api
     pickled, method = process_call.pickled_under, process_call.start_method
+    by_value = process_call.may_pickle_by_value
     if process_call.callable is not None:
-        yield Handoff(process_call.callable, Carried.CALLABLE, site, api, pickled, method)
+        yield Handoff(process_call.callable, Carried.CALLABLE, site, api, pickled, method,
+                      may_pickle_by_value=by_value)
     items = {id(expression) for expression in process_call.item_data}
     for expression in process_call.data:
         carried = Carried.ITEMS if id(expression) in items else Carried.VALUE
         if api is apis.DATA_LOADER_WORKERS and expression is argument(site.node, 6, "collate_fn"):
             carried = Carried.CALLABLE
-        yield Handoff(expression, carried, site, api, pickled, method)
+        yield Handoff(expression, carried, site, api, pickled, method, may_pickle_by_value=by_value)
 
 
 def _child_methods(handoff: Handoff) -> frozenset[str]:
     """The start methods the child of a hand-off may be started with."""
     method = handoff.start_method
     return frozenset({method}) if method in apis.START_METHODS else _EVERY_METHOD
-
-
-def _reindexed(parameter: PickledParameter, index: int | None) -> PickledParameter:
-    return PickledParameter(parameter.name, index, parameter.carried, parameter.api, parameter.pickled_under,
-                            parameter.start_method, parameter.through)
 
 
 def _positions(function: cst.FunctionDef) -> dict[str, int]:

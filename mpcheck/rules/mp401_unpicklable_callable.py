@@ -37,7 +37,11 @@ class UnpicklableCallable(Rule):
             "function without `functools.wraps`, and `functools.partial` of any of these, "
             "followed through simple assignments. Thread pools, `multiprocessing.dummy`, and "
             "the dill- or cloudpickle-based `multiprocess`, `pathos`, `loky` and `joblib` are "
-            "not flagged, nor are module-level functions and methods of module-level classes."
+            "not flagged, nor is a pool or `Process` imported from `multiprocess` with "
+            "multiprocessing's as the fallback (`try: from multiprocess import Pool` / `except "
+            "ImportError: from multiprocessing import Pool`, in the file or in a module of the "
+            "project it imports from): where multiprocess is installed it is what runs. Nor are "
+            "module-level functions and methods of module-level classes."
         ),
         why=(
             "pickle sends a function or class as a reference, `module.qualname`, and the child "
@@ -132,6 +136,19 @@ class UnpicklableCallable(Rule):
 
             def main(scale):
                 with mp.Pool(2) as pool:
+                    print(pool.map(lambda n: n * scale, range(3)))
+            """
+        ),
+        Valid(
+            """
+            try:
+                from multiprocess import Pool  # installed, it runs: dill pickles the lambda
+            except ImportError:
+                from multiprocessing import Pool
+
+
+            def main(scale):
+                with Pool(2) as pool:
                     print(pool.map(lambda n: n * scale, range(3)))
             """
         ),
@@ -373,6 +390,37 @@ class UnpicklableCallable(Rule):
             line=19,
             message="whose decorator returns its nested function 'logged.<locals>.wrapper'",
         ),
+        Invalid(
+            """
+            try:
+                from billiard import Pool  # pickles by reference, as multiprocessing does
+            except ImportError:
+                from multiprocessing import Pool
+
+
+            def main(scale):
+                with Pool(2) as pool:
+                    print(pool.map(lambda n: n * scale, range(3)))
+            """,
+            line=9,
+            message="a lambda is given to Pool.map()",
+            fixed="""
+            try:
+                from billiard import Pool  # pickles by reference, as multiprocessing does
+            except ImportError:
+                from multiprocessing import Pool
+            from functools import partial
+
+
+            def task(scale, n):
+                return n * scale
+
+
+            def main(scale):
+                with Pool(2) as pool:
+                    print(pool.map(partial(task, scale), range(3)))
+            """,
+        ),
     ]
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
@@ -388,7 +436,7 @@ class UnpicklableCallable(Rule):
                     problem = workers.reference_problem(target)
                     if key in reported or problem is None:
                         continue
-                    breaks = problem.breaks_under & handoff.pickled_under
+                    breaks = problem.breaks_under & handoff.pickled_by_pickle_under
                     if not breaks:
                         continue
                     reported.add(key)

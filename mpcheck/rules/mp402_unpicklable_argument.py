@@ -28,7 +28,11 @@ class UnpicklableArgument(Rule):
             "`open()`, generators and generator expressions, `sqlite3` connections, a "
             "multiprocessing lock or queue given to a pool's or executor's task, and a "
             "multiprocessing lock made by another context than the process's. Sockets are not "
-            "flagged: multiprocessing sends them by handle."
+            "flagged: multiprocessing sends them by handle. Neither is what is handed to the "
+            "dill-based `multiprocess` or `pathos`; where multiprocess is imported with "
+            "multiprocessing's as the fallback (`try: from multiprocess import Pool` / `except "
+            "ImportError: from multiprocessing import Pool`), only a multiprocessing lock or queue "
+            "given where it cannot go is, which both refuse."
         ),
         why=(
             "These objects hold operating-system state that pickle cannot copy, so the hand-off "
@@ -72,6 +76,26 @@ class UnpicklableArgument(Rule):
     )
 
     VALID = [
+        Valid(
+            """
+            import threading
+
+            try:
+                from multiprocess import Pool  # installed, it runs: dill pickles the lock
+            except ImportError:
+                from multiprocessing import Pool
+
+
+            def work(lock, n):
+                with lock:
+                    return n
+
+
+            if __name__ == "__main__":
+                with Pool(2) as pool:
+                    print(pool.apply(work, (threading.Lock(), 3)))
+            """
+        ),
         Valid(
             """
             import multiprocessing
@@ -277,13 +301,18 @@ class UnpicklableArgument(Rule):
 
 def _problems(model: SemanticModel, expression: cst.BaseExpression, carried: Carried,
               handoff: Handoff) -> Iterator[tuple[str, Unpicklable]]:
-    """What pickle refuses in the value `expression` hands over, described."""
+    """What pickle refuses in the value `expression` hands over (when pickle, not dill or
+    cloudpickle, pickles it: Handoff.pickled_by_pickle_under), and a multiprocessing lock or
+    queue that cannot go where `handoff` sends it, described."""
     workers = model.workers
+    by_pickle = bool(handoff.pickled_by_pickle_under)
     if carried is Carried.VALUE:
-        problem = workers.unpicklable(expression) or workers.sync_problem(expression, handoff)
+        problem = (workers.unpicklable(expression) if by_pickle else None) or workers.sync_problem(expression, handoff)
         if problem is not None:
             yield f"{problem.what} (line {_line(model, problem)})", problem
             return
+    if not by_pickle:
+        return
     for target in workers.targets(expression) if carried is Carried.CALLABLE else ():
         if target.owner is not None:  # a bound method pickles its instance
             owner = model.resolve(target.owner)
