@@ -863,6 +863,8 @@ class ProjectIndex:
         return self._primitives.get((id(called[0]), called[1]), lambda: self._primitive_in(*called, 0))
 
     def _primitive_in(self, module: _Module, name: str, depth: int) -> ImportedPrimitive | None:
+        """`inherited_primitive`'s answer for the top-level `name` of `module`, reached through
+        `depth` re-exports."""
         from .model.state import PRIMITIVE_WORDS, ImportedPrimitive
 
         if depth >= MAX_REEXPORT_DEPTH or not self.reaches(module, name, PRIMITIVE_WORDS):
@@ -872,7 +874,7 @@ class ProjectIndex:
             return None
         primitive = model.parent_state.inherited_primitives().get(name)
         if primitive is not None:
-            return ImportedPrimitive(module.name, name, primitive.made, primitive.role,
+            return ImportedPrimitive(module.name, primitive.made, primitive.role,
                                      model.position(primitive.node).start.line)
         bindings = model.module_scope.bindings.get(name, ())
         imported = bindings[0].qualname if len(bindings) == 1 and model.runs_at_import(bindings[0].site) else None

@@ -105,7 +105,6 @@ class ImportedPrimitive:
     inherited_primitive). Only text, no node: the other module's model may be let go."""
 
     module: str
-    name: str
     made: str
     role: apis.Role
     line: int

@@ -446,9 +446,9 @@ class ParentOnlyState(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
-        if not model.parent_state.changes() and not model.parent_state.inherited_primitives() and \
-                model.project is None:
-            return
+        if model.project is None and not model.parent_state.changes() and \
+                not model.parent_state.inherited_primitives():
+            return  # (with a project, a worker may use another module's primitive)
         reported: set[int] = set()
         for worker in model.workers.worker_functions().values():
             if not worker.start_methods - {"fork"}:
