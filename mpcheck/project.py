@@ -234,6 +234,7 @@ class ProjectIndex:
         self._fork_only: Remembered[int, bool] = Remembered()  # imported_only_where_fork_exists's
         # inherited_primitive's, by (module, name)
         self._primitives: Remembered[tuple[int, str], ImportedPrimitive | None] = Remembered()
+        self._primitives_used: Remembered[tuple[int, str], ImportedPrimitive | None] = Remembered()  # by (module, name)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
@@ -337,6 +338,7 @@ class ProjectIndex:
         self._unix_only.clear()
         self._fork_only.clear()
         self._primitives.clear()
+        self._primitives_used.clear()
         self._namings.clear()
         for other in self._by_path.values():
             other.imported = other.packages = None  # a module may have been added
@@ -874,7 +876,7 @@ class ProjectIndex:
             return None
         primitive = model.parent_state.inherited_primitives().get(name)
         if primitive is not None:
-            return ImportedPrimitive(module.name, primitive.made, primitive.role,
+            return ImportedPrimitive(module.name, name, primitive.made, primitive.role,
                                      model.position(primitive.node).start.line)
         bindings = model.module_scope.bindings.get(name, ())
         imported = bindings[0].qualname if len(bindings) == 1 and model.runs_at_import(bindings[0].site) else None
@@ -882,6 +884,30 @@ class ProjectIndex:
             return None
         called = self._called_module(imported, str(module.path))
         return None if called is None else self._primitive_in(*called, depth + 1)
+
+    def primitive_used_by(self, qualname: str, from_path: str) -> ImportedPrimitive | None:
+        """The first primitive made at import that calling `qualname` (a function of another
+        module of the project as imported in the file `from_path`: `shared.log`) uses in its
+        own body, nested functions included but not the functions it calls
+        (`ParentState.primitive_uses` of that module: one it makes, or imports in turn); None
+        when it uses none. The module is parsed only when the name-based pass finds a
+        primitive's word reaching the name (reach.py); the modules read are noted."""
+        from .model.state import PRIMITIVE_WORDS, ImportedPrimitive
+
+        called = self._called_module(qualname, from_path)
+        if called is None or not self.reaches(*called, PRIMITIVE_WORDS):
+            return None
+
+        def work_out() -> ImportedPrimitive | None:
+            found = self._function_in(*called, 0)
+            uses = found[0].parent_state.primitive_uses(found[1], calls=False) if found is not None else []
+            if not uses:
+                return None
+            use = uses[0]
+            maker = use.module if use.module is not None else self._by_path[found[0].path].name
+            return ImportedPrimitive(maker, use.written, use.made, use.role, use.line)
+
+        return self._primitives_used.get((id(called[0]), called[1]), work_out)
 
     def call_summary(self, qualname: str, from_path: str, depth: int,
                      summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:

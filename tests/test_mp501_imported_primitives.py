@@ -16,6 +16,7 @@ import pytest
 
 from mpcheck import apis
 from mpcheck.engine import Checker
+from mpcheck.findings import INTERNAL_ERROR_CODE
 from mpcheck.model.state import ImportedPrimitive
 from mpcheck.project import ProjectIndex
 
@@ -26,10 +27,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mp501"
 
 def _mp501(root: Path, path: str = "work.py") -> list[str]:
     """MP501's messages for the file `path` of the project at `root`, checked alone (as
-    flake8 and pre-commit check it)."""
+    flake8 and pre-commit check it), and those of any internal error."""
     file = root / path
     return [diagnostic.message for diagnostic in Checker(fix_edits=False).check_text(file.read_text(), str(file))
-            if diagnostic.code == "MP501"]
+            if diagnostic.code in ("MP501", INTERNAL_ERROR_CODE)]
 
 
 def _project(root: Path, files: dict[str, str]) -> Path:
@@ -68,6 +69,46 @@ def test_the_flagged_fixture_gives_another_answer_under_spawn_and_forkserver_and
     assert runs["fork"].returncode == 0 and "converted 3" in runs["fork"].stdout, runs["fork"].describe()
     for method in ("spawn", "forkserver"):
         assert not misbehaves(runs[method], runs["fork"]), runs[method].describe()
+
+
+@pytest.mark.oracle
+def test_a_worker_that_calls_a_function_of_the_module_making_the_counter_is_flagged_and_counts_nothing_under_spawn(
+        tmp_path):
+    root = _project(tmp_path, {
+        "shared.py": """
+            import multiprocessing
+
+            converted = multiprocessing.Value("i", 0)
+
+
+            def count():
+                with converted.get_lock():
+                    converted.value += 1
+        """,
+        "work.py": """
+            import multiprocessing
+
+            import shared
+
+
+            def convert(path):
+                shared.count()
+                return path.upper()
+
+
+            if __name__ == "__main__":
+                with multiprocessing.Pool(2) as pool:
+                    print(pool.map(convert, ["a", "b", "c"]))
+                print("converted", shared.converted.value)
+        """,
+    })
+    found = _mp501(root)
+    assert len(found) == 1 and "and calls shared.count(), which uses converted, the `Value()` module shared makes " \
+                               "at import (its line 3)" in found[0], found
+    runs = run_all_methods(Program(cwd=root, args=("work.py",)), python=sys.executable, timeout=30)
+    assert runs["fork"].returncode == 0 and "converted 3" in runs["fork"].stdout, runs["fork"].describe()
+    for method in ("spawn", "forkserver"):
+        assert "converted 0" in runs[method].stdout, runs[method].describe()
 
 
 _SHARED = """
@@ -175,13 +216,58 @@ def test_a_package_that_does_not_bind_the_name_to_the_primitive_at_import_is_not
     assert _mp501(root) == []
 
 
+_LOG = """
+import multiprocessing
+
+lock = multiprocessing.Lock()
+
+
+def log(line):
+    with lock:
+        print(line)
+"""
+
+
+@pytest.mark.parametrize(("files", "called", "module", "line"), [
+    ({"shared.py": _LOG, "work.py": _work("import shared", body="shared.log(n)")}, "shared.log", "shared", 3),
+    ({"shared.py": _LOG, "work.py": _work("from shared import log", body="log(n)")}, "log", "shared", 3),
+    # The function uses a primitive it imports from a third module.
+    ({"locks.py": _SHARED, "shared.py": _LOG.replace("import multiprocessing\n\nlock = multiprocessing.Lock()",
+                                                     "from locks import lock"),
+      "work.py": _work("import shared", body="shared.log(n)")}, "shared.log", "locks", 3),
+], ids=["module-function", "imported-function", "imported-by-the-function"])
+def test_a_call_of_another_module_s_function_that_uses_its_primitive_is_flagged(tmp_path, files, called, module,
+                                                                                 line):
+    found = _mp501(_project(tmp_path, files))
+    assert len(found) == 1, found
+    assert f"and calls {called}(), which uses lock, the `Lock()` module {module} makes at import (its line {line}): " \
+           f"a forked worker shares the parent's, but a spawned or forkserver worker re-imports {module}" in found[0]
+
+
+@pytest.mark.parametrize("files", [
+    # A threading lock: each process's own under every start method.
+    {"shared.py": _LOG.replace("multiprocessing", "threading"), "work.py": _work("import shared", body="shared.log(n)")},
+    # Never run.
+    {"shared.py": _LOG, "work.py": _work("import shared", body="if False:\n    shared.log(n)")},
+    # Functions of two modules that call each other and use no primitive: the index looks no
+    # further than the body of the function called, so the walk ends.
+    {"shared.py": "import threading\n\nimport other\n\n\ndef log(line):\n    other.note(threading.Lock())\n",
+     "other.py": "import shared\n\n\ndef note(lock):\n    shared.log(lock)\n",
+     "work.py": _work("import shared", body="shared.log(n)")},
+], ids=["threading-lock", "dead-code", "calls-each-other"])
+def test_a_call_of_another_module_s_function_that_uses_no_primitive_made_at_import_is_not_flagged(tmp_path, files):
+    assert _mp501(_project(tmp_path, files)) == []
+
+
 def test_the_index_parses_only_modules_where_a_primitive_s_word_reaches_the_name(tmp_path):
     root = _project(tmp_path, {"shared.py": _SHARED, "helpers.py": "SCALE = 2\n", "work.py": _work()})
     index = ProjectIndex(root)
     work = str(root / "work.py")
     assert index.inherited_primitive("helpers.SCALE", work) is None
+    assert index.primitive_used_by("helpers.SCALE", work) is None
     assert not index.module_at(root / "helpers.py").parsed
-    assert index.inherited_primitive("shared.lock", work) == ImportedPrimitive("shared", "Lock()", apis.Role.SYNC, 3)
+    assert index.inherited_primitive("shared.lock", work) == ImportedPrimitive("shared", "lock", "Lock()",
+                                                                              apis.Role.SYNC, 3)
 
 
 def test_a_cycle_of_reexports_ends(tmp_path):

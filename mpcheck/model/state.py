@@ -101,10 +101,12 @@ class InheritedPrimitive:
 @dataclass(frozen=True)
 class ImportedPrimitive:
     """An `InheritedPrimitive` of another module of the project, `module` (its dotted name),
-    made on `line` of that module's file: what a use of it elsewhere is told (ProjectIndex.
-    inherited_primitive). Only text, no node: the other module's model may be let go."""
+    made on `line` of that module's file, and named `name` where it is used: what a use of
+    it elsewhere is told (ProjectIndex.inherited_primitive, ProjectIndex.primitive_used_by).
+    Only text, no node: the other module's model may be let go."""
 
     module: str
+    name: str
     made: str
     role: apis.Role
     line: int
@@ -114,7 +116,9 @@ class ImportedPrimitive:
 class PrimitiveUse:
     """A use (`node`: a Name, or the Attribute `shared.lock`, written `written`) of a primitive
     made at import, `made` ("Lock()") of `role` on `line`, by this module (`module` None) or by
-    the module of the project `module` names."""
+    the module of the project `module` names; or (`through`: the function called, as written)
+    a call (`node`) of a function of another module of the project that uses one, written
+    `written` there."""
 
     node: cst.CSTNode
     site: Site
@@ -123,6 +127,7 @@ class PrimitiveUse:
     role: apis.Role
     line: int
     module: str | None = None
+    through: str | None = None
 
 
 class ParentState:
@@ -235,16 +240,18 @@ class ParentState:
         self._primitives = found
         return found
 
-    def primitive_uses(self, function: cst.CSTNode) -> list[PrimitiveUse]:
+    def primitive_uses(self, function: cst.CSTNode, calls: bool = True) -> list[PrimitiveUse]:
         """The uses in `function` (a FunctionDef or Lambda, nested scopes included) of the
         names `inherited_primitives` lists and of those of other modules of the project that
-        `_imported_primitive` finds, the first use of each only."""
+        `_imported_primitive` finds, and with `calls`, its calls of functions of other modules
+        that use one (`_called_primitive`), the first use of each only. (The project asks
+        without `calls`: it looks no further than a function's own body.)"""
         scope = self.model.scope_of_definition(function)
         primitives = self.inherited_primitives()
         if scope is None or (not primitives and self.model.project is None):
             return []
         module = self.model.module_scope
-        found: dict[str, PrimitiveUse] = {}
+        found: dict[tuple[str | None, str], PrimitiveUse] = {}
         for inner in scope.walk():
             for reference in inner.references:
                 if not self.model.runs_at_runtime(reference.site):
@@ -256,9 +263,26 @@ class ParentState:
                         self.model.position(primitive.node).start.line)
                 else:
                     use = self._imported_primitive(reference)
-                if use is not None and use.written not in found:
-                    found[use.written] = use
+                if use is not None:
+                    found.setdefault((None, use.written), use)
+        for site in self.model.processes.calls_of(function) if calls else ():
+            use = self._called_primitive(site)
+            if use is not None:
+                found.setdefault((use.through, use.written), use)
         return sorted(found.values(), key=lambda use: _order(self.model, use.node))
+
+    def _called_primitive(self, site: Site) -> PrimitiveUse | None:
+        """The call at `site`, when it calls a function of another module of the project that
+        uses a primitive made at import (ProjectIndex.primitive_used_by: in its own body)."""
+        project = self.model.project
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func) if project is not None and self.model.runs_at_runtime(site) else None
+        found = project.primitive_used_by(symbol.written, self.model.path) if symbol is not None else None
+        if found is None:
+            return None
+        return PrimitiveUse(call, site, found.name, found.made, found.role, found.line, found.module,
+                            self.model.module.code_for_node(call.func))
 
     def _imported_primitive(self, reference: Reference) -> PrimitiveUse | None:
         """The use `reference` (or an attribute read of it: `shared.lock`, `pkg.shared.lock`)

@@ -37,7 +37,9 @@ class ParentOnlyState(Rule):
             "queue that the module makes at import (`counter = multiprocessing.Value(\"i\", 0)` "
             "at module level), or that another module of the project makes so and the function "
             "imports (`from shared import counter`, `import shared` then `shared.counter`, through a "
-            "package's re-export too): workers share it with the parent only when they are forked. "
+            "package's re-export too), or whose function it calls (`shared.count()` using `counter` "
+            "in its own body; the functions that one calls are not followed): workers share it with "
+            "the parent only when they are forked. "
             "Not flagged when the name is also bound elsewhere (in the main block: the first case; by "
             "an initializer that sets the global, or the other module's attribute, from its "
             "arguments: the portable way)."
@@ -459,10 +461,12 @@ class ParentOnlyState(Rule):
                 reported.add(id(use.node))
                 maker = "this module" if use.module is None else f"module {use.module}"
                 line = f"line {use.line}" if use.module is None else f"its line {use.line}"
+                uses = f"uses {use.written}" if use.through is None else \
+                    f"calls {use.through}(), which uses {use.written}"
                 yield Violation(
                     use.node,
-                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and uses "
-                    f"{use.written}, the `{use.made}` {maker} makes at import ({line}): a forked worker shares "
+                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and {uses}, "
+                    f"the `{use.made}` {maker} makes at import ({line}): a forked worker shares "
                     f"the parent's, but a spawned or forkserver worker re-imports {use.module or 'the module'} and "
                     f"makes its own, so {_lost(use)}; make it in the main block and {_handed(worker)}",
                 )
