@@ -99,6 +99,8 @@ def test_a_worker_that_calls_a_function_of_the_module_making_the_counter_is_flag
             if __name__ == "__main__":
                 with multiprocessing.Pool(2) as pool:
                     print(pool.map(convert, ["a", "b", "c"]))
+                    pool.close()
+                    pool.join()  # not terminated while it makes its semaphores: none is left behind
                 print("converted", shared.converted.value)
         """,
     })
