@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .model import ProcessStart, Search, SemanticModel, Site
     from .model.processes import CallShape
     from .model.regions import Facts
+    from .model.state import ImportedPrimitive
 
 MAX_FILES = 20_000
 _JSON = Any  # an answer kept in the result cache as JSON (ProjectIndex.kept_answer)
@@ -236,6 +237,9 @@ class ProjectIndex:
         self._unix_only: dict[int, bool] = {}  # see imports_unix_only (False while it is worked out)
         self._flag_depth = 0  # how many modules flag_facts is following a flag through
         self._fork_only: Remembered[int, bool] = Remembered()  # imported_only_where_fork_exists's
+        # inherited_primitive's, by (module, name)
+        self._primitives: Remembered[tuple[int, str], ImportedPrimitive | None] = Remembered()
+        self._primitives_used: Remembered[tuple[int, str], ImportedPrimitive | None] = Remembered()  # by (module, name)
         self._packages: frozenset[str] | None = None  # the names of the project's packages
         self._namings: dict[tuple[int, tuple[str, ...]], Callable[[_Module], bool]] = {}  # _naming's, last used last
         self.searches = Searches()
@@ -338,6 +342,8 @@ class ProjectIndex:
         self._packages = None
         self._unix_only.clear()
         self._fork_only.clear()
+        self._primitives.clear()
+        self._primitives_used.clear()
         self._namings.clear()
         for other in self._by_path.values():
             other.imported = other.packages = None  # a module may have been added
@@ -847,6 +853,64 @@ class ProjectIndex:
         # the stdlib, `warnings.warn`, defined twice, was asked 120 times).
         self._no_function.add((id(module), rest))
         return None
+
+    def inherited_primitive(self, qualname: str, from_path: str) -> ImportedPrimitive | None:
+        """The lock, queue or shared value that `qualname` (a name as imported in the file
+        `from_path`: `shared.counter`, `.utils._lock`) is, when it is a module-level name
+        that another module of the project binds, while it is imported, to a primitive made
+        there (model.state's `inherited_primitives`: every process that imports the module
+        makes its own); a name a module binds by an import of it is followed there, up to
+        `MAX_REEXPORT_DEPTH` modules. A module is parsed only when the name-based pass finds
+        a primitive's word reaching the name (reach.py); the modules read are noted."""
+        called = self._called_module(qualname, from_path)
+        if called is None:
+            return None
+        return self._primitives.get((id(called[0]), called[1]), lambda: self._primitive_in(*called, 0))
+
+    def _primitive_in(self, module: _Module, name: str, depth: int) -> ImportedPrimitive | None:
+        """`inherited_primitive`'s answer for the top-level `name` of `module`, reached through
+        `depth` re-exports."""
+        from .model.state import PRIMITIVE_WORDS, ImportedPrimitive
+
+        if depth >= MAX_REEXPORT_DEPTH or not self.reaches(module, name, PRIMITIVE_WORDS):
+            return None
+        model = self.model_of(module)
+        if model is None:
+            return None
+        primitive = model.parent_state.inherited_primitives().get(name)
+        if primitive is not None:
+            return ImportedPrimitive(module.name, name, primitive.made, primitive.role,
+                                     model.position(primitive.node).start.line)
+        bindings = model.module_scope.bindings.get(name, ())
+        imported = bindings[0].qualname if len(bindings) == 1 and model.runs_at_import(bindings[0].site) else None
+        if imported is None:  # not only bound by an import that runs at import
+            return None
+        called = self._called_module(imported, str(module.path))
+        return None if called is None else self._primitive_in(*called, depth + 1)
+
+    def primitive_used_by(self, qualname: str, from_path: str) -> ImportedPrimitive | None:
+        """The first primitive made at import that calling `qualname` (a function of another
+        module of the project as imported in the file `from_path`: `shared.log`) uses in its
+        own body, nested functions included but not the functions it calls
+        (`ParentState.primitive_uses` of that module: one it makes, or imports in turn); None
+        when it uses none. The module is parsed only when the name-based pass finds a
+        primitive's word reaching the name (reach.py); the modules read are noted."""
+        from .model.state import PRIMITIVE_WORDS, ImportedPrimitive
+
+        called = self._called_module(qualname, from_path)
+        if called is None or not self.reaches(*called, PRIMITIVE_WORDS):
+            return None
+
+        def work_out() -> ImportedPrimitive | None:
+            found = self._function_in(*called, 0)
+            uses = found[0].parent_state.primitive_uses(found[1], calls=False) if found is not None else []
+            if not uses:
+                return None
+            use = uses[0]
+            maker = use.module if use.module is not None else self._by_path[found[0].path].name
+            return ImportedPrimitive(maker, use.written, use.made, use.role, use.line)
+
+        return self._primitives_used.get((id(called[0]), called[1]), work_out)
 
     def call_summary(self, qualname: str, from_path: str, depth: int,
                      summarize: Callable[[SemanticModel, cst.FunctionDef, int], int | None]) -> CallSummary | None:

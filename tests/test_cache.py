@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -175,6 +176,27 @@ def test_a_platform_flag_edited_in_another_module_invalidates_the_guarded_file(t
     assert findings(check(tmp_path)) == []  # warm
     (tmp_path / "shop/compat.py").write_text("WINDOWS = False\n")
     assert findings(check(tmp_path)) == [("shop/daemon.py", 8, "MP101")]
+
+
+def test_a_change_to_the_module_that_makes_a_primitive_invalidates_the_worker_s_module(tmp_path: Path) -> None:
+    """MP501 flags work.py's worker for using the counter and queue shared.py makes at import:
+    the result of work.py depends on shared.py, so moving them into shared.py's main block
+    clears the findings, and moving them back brings them back (cold and warm alike)."""
+    shutil.copytree(FIXTURES / "mp501" / "imported_counter" / "before", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.mpcheck]\n")
+    shared = tmp_path / "shared.py"
+    made = shared.read_text()
+    flagged = [("work.py", 11, "MP501"), ("work.py", 13, "MP501")]
+    assert findings(check(tmp_path, "--select", "MP501")) == flagged
+    assert len(entries(tmp_path)) == 3
+    assert findings(check(tmp_path, "--select", "MP501")) == flagged  # warm
+    shared.write_text(made.replace("converted = multiprocessing", "converted = reports = None\n\n"
+                                   "if __name__ == '__main__':\n    converted = multiprocessing")
+                      .replace("\nreports = ", "\n    reports = "))
+    assert findings(check(tmp_path, "--select", "MP501")) == []
+    assert findings(check(tmp_path, "--select", "MP501")) == []  # warm
+    shared.write_text(made)
+    assert findings(check(tmp_path, "--select", "MP501")) == flagged
 
 
 def test_a_new_module_of_the_project_invalidates_the_files_that_looked_for_it(app: Path) -> None:

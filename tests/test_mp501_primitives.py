@@ -93,7 +93,7 @@ def test_a_lock_made_at_import_and_used_in_a_pool_s_worker_is_flagged_with_the_p
      "    pass", "multiprocessing.Pool(2, initializer=share, initargs=(lock,))"),
     # Workers started by fork on purpose share it (MP101 says where fork is missing).
     ("lock = multiprocessing.Lock()", "", "    pass", "multiprocessing.get_context('fork').Pool(2)"),
-    # Imported from another module: not this file's to tell.
+    # Imported from a module that is not in the project: nothing tells what it holds.
     ("from locks import lock", "", "    pass", "multiprocessing.Pool(2)"),
     # A threading lock is each process's own under every start method.
     ("import threading\nlock = threading.Lock()", "", "    pass", "multiprocessing.Pool(2)"),

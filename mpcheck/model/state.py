@@ -19,7 +19,9 @@ A primitive the module makes while it is imported (`LOCK = multiprocessing.Lock(
 a shared `Value`) is shared with a child only by inheritance: a forked child uses the parent's,
 a spawned or forkserver child re-imports the module and makes its own (facts §6c).
 `inherited_primitives()` lists those names; `primitive_uses(function)` gives their uses in a
-function or lambda.
+function or lambda, and the uses of such a name of another module of the project, imported
+(`from shared import counter`, `import shared; shared.counter`): the child imports that module
+again too (ProjectIndex.inherited_primitive says which names of the project are such).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import libcst as cst
 
 from .. import apis
 from .names import UNKNOWN
-from .scopes import Binding, Kind, ScopeKind, Site
+from .scopes import Binding, Kind, Reference, ScopeKind, Site
 
 if TYPE_CHECKING:
     from . import SemanticModel
@@ -46,6 +48,12 @@ MUTATORS = frozenset({
 _WORKER = "worker"
 # What makes a primitive that processes share only by inheritance, when made at import.
 _INHERITED = apis.Role.SYNC | apis.Role.QUEUE
+# Words the text of a module holds where it makes one (`Lock`, `Queue`, `Value`...): the
+# project index parses another module for its primitives only when a name reaches one.
+PRIMITIVE_WORDS = tuple(sorted({name.rsplit(".", 1)[-1] for name, api in apis.CATALOGUE.items()
+                                if api.roles & _INHERITED}))
+# Attributes followed from an imported module to a name of it (`pkg.tools.shared.lock`).
+_MAX_ATTRIBUTES = 4
 
 
 @dataclass(frozen=True)
@@ -91,12 +99,35 @@ class InheritedPrimitive:
 
 
 @dataclass(frozen=True)
+class ImportedPrimitive:
+    """An `InheritedPrimitive` of another module of the project, `module` (its dotted name),
+    made on `line` of that module's file, and named `name` where it is used: what a use of
+    it elsewhere is told (ProjectIndex.inherited_primitive, ProjectIndex.primitive_used_by).
+    Only text, no node: the other module's model may be let go."""
+
+    module: str
+    name: str
+    made: str
+    role: apis.Role
+    line: int
+
+
+@dataclass(frozen=True)
 class PrimitiveUse:
-    """A use (`node`, a Name) of an `InheritedPrimitive`."""
+    """A use (`node`: a Name, or the Attribute `shared.lock`, written `written`) of a primitive
+    made at import, `made` ("Lock()") of `role` on `line`, by this module (`module` None) or by
+    the module of the project `module` names; or (`through`: the function called, as written)
+    a call (`node`) of a function of another module of the project that uses one, written
+    `written` there."""
 
     node: cst.CSTNode
     site: Site
-    primitive: InheritedPrimitive
+    written: str
+    made: str
+    role: apis.Role
+    line: int
+    module: str | None = None
+    through: str | None = None
 
 
 class ParentState:
@@ -105,6 +136,7 @@ class ParentState:
         self._changes: list[ParentChange] | None = None
         self._primitives: dict[str, InheritedPrimitive] | None = None
         self._at_import: set[int] | None = None
+        self._stored: set[tuple[str, str | None]] | None = None
         self._attributes = {id(site.node.value): site.node for site in model.attributes
                             if isinstance(site.node, cst.Attribute)}
 
@@ -208,22 +240,83 @@ class ParentState:
         self._primitives = found
         return found
 
-    def primitive_uses(self, function: cst.CSTNode) -> list[PrimitiveUse]:
+    def primitive_uses(self, function: cst.CSTNode, calls: bool = True) -> list[PrimitiveUse]:
         """The uses in `function` (a FunctionDef or Lambda, nested scopes included) of the
-        names `inherited_primitives` lists, the first use of each only."""
+        names `inherited_primitives` lists and of those of other modules of the project that
+        `_imported_primitive` finds, and with `calls`, its calls of functions of other modules
+        that use one (`_called_primitive`), the first use of each only. (The project asks
+        without `calls`: it looks no further than a function's own body.)"""
         scope = self.model.scope_of_definition(function)
         primitives = self.inherited_primitives()
-        if scope is None or not primitives:
+        if scope is None or (not primitives and self.model.project is None):
             return []
         module = self.model.module_scope
-        found: dict[str, PrimitiveUse] = {}
+        found: dict[tuple[str | None, str], PrimitiveUse] = {}
         for inner in scope.walk():
             for reference in inner.references:
-                primitive = primitives.get(reference.name)
-                if primitive is not None and reference.owner is module and reference.name not in found \
-                        and self.model.runs_at_runtime(reference.site):
-                    found[reference.name] = PrimitiveUse(reference.node, reference.site, primitive)
+                if not self.model.runs_at_runtime(reference.site):
+                    continue
+                primitive = primitives.get(reference.name) if reference.owner is module else None
+                if primitive is not None:
+                    use: PrimitiveUse | None = PrimitiveUse(
+                        reference.node, reference.site, reference.name, primitive.made, primitive.role,
+                        self.model.position(primitive.node).start.line)
+                else:
+                    use = self._imported_primitive(reference)
+                if use is not None:
+                    found.setdefault((None, use.written), use)
+        for site in self.model.processes.calls_of(function) if calls else ():
+            use = self._called_primitive(site)
+            if use is not None:
+                found.setdefault((use.through, use.written), use)
         return sorted(found.values(), key=lambda use: _order(self.model, use.node))
+
+    def _called_primitive(self, site: Site) -> PrimitiveUse | None:
+        """The call at `site`, when it calls a function of another module of the project that
+        uses a primitive made at import (ProjectIndex.primitive_used_by: in its own body)."""
+        project = self.model.project
+        call = site.node
+        assert isinstance(call, cst.Call)
+        symbol = self.model.resolve(call.func) if project is not None and self.model.runs_at_runtime(site) else None
+        found = project.primitive_used_by(symbol.written, self.model.path) if symbol is not None else None
+        if found is None:
+            return None
+        return PrimitiveUse(call, site, found.name, found.made, found.role, found.line, found.module,
+                            self.model.module.code_for_node(call.func))
+
+    def _imported_primitive(self, reference: Reference) -> PrimitiveUse | None:
+        """The use `reference` (or an attribute read of it: `shared.lock`, `pkg.shared.lock`)
+        makes of a primitive another module of the project makes at import, when what the name
+        holds is known (`resolve`) and every process binds it so: in a function, or at module
+        level while the module is imported (an import, `lock = shared.lock`), and this file
+        sets no attribute of it (`shared.lock = given` in an initializer: the portable
+        hand-over; in the main block: a change `stale_reads` reports)."""
+        project = self.model.project
+        module = self.model.module_scope
+        if project is None or any(binding.scope is module and not self.model.runs_at_import(binding.site)
+                                  for binding in reference.bindings):
+            return None
+        node: cst.BaseExpression | None = reference.node
+        for _ in range(_MAX_ATTRIBUTES):
+            symbol = self.model.resolve(node)
+            if symbol is None:
+                return None
+            found = project.inherited_primitive(symbol.written, self.model.path)
+            if found is not None:
+                if isinstance(node, cst.Attribute) and self._key(node) in self._set_attributes():
+                    return None
+                return PrimitiveUse(node, reference.site, self.model.module.code_for_node(node), found.made,
+                                    found.role, found.line, found.module)
+            node = self._attributes.get(id(node))
+            if node is None:
+                return None
+        return None
+
+    def _set_attributes(self) -> set[tuple[str, str | None]]:
+        """What this file's stores set: (module-level name, attribute) (see `_key`)."""
+        if self._stored is None:
+            self._stored = {key for store in self.model.stores if (key := self._key(store.target)) is not None}
+        return self._stored
 
     # -- helpers ------------------------------------------------------------------------------------
 

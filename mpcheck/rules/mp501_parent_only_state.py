@@ -8,7 +8,7 @@ from typing import Iterable
 from .. import apis
 from ..findings import Violation
 from ..model import Kind, SemanticModel, TryRegion
-from ..model.state import InheritedPrimitive, ParentChange
+from ..model.state import ParentChange, PrimitiveUse
 from ..model.workers import Worker
 from .base import Explanation, Invalid, Rule, RuleContext, Valid
 
@@ -35,9 +35,14 @@ class ParentOnlyState(Rule):
             "Also flags a use, in such a function, of a lock-like primitive (`Lock`, `RLock`, "
             "`Semaphore`, `Condition`, `Event`, `Barrier`), a shared `Value` or `Array`, or a "
             "queue that the module makes at import (`counter = multiprocessing.Value(\"i\", 0)` "
-            "at module level): workers share it with the parent only when they are forked. Not "
-            "flagged when the name is also bound elsewhere (in the main block: the first case; by "
-            "an initializer that sets the global from its arguments: the portable way)."
+            "at module level), or that another module of the project makes so and the function "
+            "imports (`from shared import counter`, `import shared` then `shared.counter`, through a "
+            "package's re-export too), or whose function it calls (`shared.count()` using `counter` "
+            "in its own body; the functions that one calls are not followed): workers share it with "
+            "the parent only when they are forked. "
+            "Not flagged when the name is also bound elsewhere (in the main block: the first case; by "
+            "an initializer that sets the global, or the other module's attribute, from its "
+            "arguments: the portable way)."
         ),
         why=(
             "A forked child is a copy of the parent and sees every value set before it started. "
@@ -443,8 +448,9 @@ class ParentOnlyState(Rule):
 
     def check(self, context: RuleContext) -> Iterable[Violation]:
         model = context.model
-        if not model.parent_state.changes() and not model.parent_state.inherited_primitives():
-            return
+        if model.project is None and not model.parent_state.changes() and \
+                not model.parent_state.inherited_primitives():
+            return  # (with a project, a worker may use another module's primitive)
         reported: set[int] = set()
         for worker in model.workers.worker_functions().values():
             if not worker.start_methods - {"fork"}:
@@ -453,15 +459,16 @@ class ParentOnlyState(Rule):
                 if id(use.node) in reported:
                     continue
                 reported.add(id(use.node))
-                primitive = use.primitive
-                line = model.position(primitive.node).start.line
+                maker = "this module" if use.module is None else f"module {use.module}"
+                line = f"line {use.line}" if use.module is None else f"its line {use.line}"
+                uses = f"uses {use.written}" if use.through is None else \
+                    f"calls {use.through}(), which uses {use.written}"
                 yield Violation(
                     use.node,
-                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and uses "
-                    f"{primitive.name}, the `{primitive.made}` this module makes at import (line {line}): a forked "
-                    f"worker shares the parent's, but a spawned or forkserver worker re-imports the module and "
-                    f"makes its own, so {_lost(primitive)}; make it in the main block and "
-                    f"{_handed(worker)}",
+                    f"{_worker_name(model, worker)} runs in a worker ({_how(model, worker)}) and {uses}, "
+                    f"the `{use.made}` {maker} makes at import ({line}): a forked worker shares "
+                    f"the parent's, but a spawned or forkserver worker re-imports {use.module or 'the module'} and "
+                    f"makes its own, so {_lost(use)}; make it in the main block and {_handed(worker)}",
                 )
             for read in model.parent_state.stale_reads(worker.function):
                 changes = [change for change in read.changes if not _after_the_start(model, change, worker)]
@@ -493,11 +500,11 @@ def _advice(worker: Worker) -> str:
     return "pass it as an argument" + (f" or set it in the worker through `{setup}=`" if setup else "")
 
 
-def _lost(primitive: InheritedPrimitive) -> str:
-    """What a worker's own copy of `primitive` loses."""
-    if primitive.role is apis.Role.QUEUE:
+def _lost(use: PrimitiveUse) -> str:
+    """What a worker's own copy of the primitive `use` uses loses."""
+    if use.role is apis.Role.QUEUE:
         return "what it puts there never reaches the parent (nor what the parent puts, the worker)"
-    if primitive.made in ("Value()", "Array()"):
+    if use.made in ("Value()", "Array()"):
         return "its changes never reach the parent (nor the parent's, the worker)"
     return "it excludes or signals nothing across processes"
 
