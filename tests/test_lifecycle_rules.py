@@ -137,6 +137,98 @@ def test_a_helper_of_another_module_that_joins_its_child_is_a_blocking_call(tmp_
     assert found == expected
 
 
+OWNED_POOLS = """\
+    from multiprocessing import Pool
+
+
+    def run(items, pool=None):
+        own = pool is None
+        if own:
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if own:
+                pool.close()
+
+
+    def run_unless_lent(items, pool=None):
+        borrowed = pool is not None
+        if not borrowed:
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if not borrowed:
+                pool.close()
+
+
+    def run_with_a_cleanup_flag(items, pool=None):
+        if pool is None:
+            pool = Pool(2)
+            cleanup = True
+        else:
+            cleanup = False
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_never_cleaned(items, pool=None):
+        cleanup = False
+        if pool is None:
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_flag_bound_again(items, pool=None):
+        own = pool is None
+        if own:
+            pool = Pool(2)
+        own = False
+        try:
+            return pool.map(abs, items)
+        finally:
+            if own:
+                pool.close()
+
+
+    def run_closed_the_wrong_way(items, pool=None):
+        borrowed = pool is not None
+        if not borrowed:
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if borrowed:
+                pool.close()
+
+
+    def run_other_flag(items, pool=None, verbose=False):
+        own = pool is None
+        if own:
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if verbose:
+                pool.close()
+"""
+
+
+def test_a_pool_closed_under_a_flag_true_wherever_it_is_made_is_closed():
+    """The library shape: a pool made only when the caller lends none, closed in `finally`
+    under a flag that says so; a flag that may be false where the pool was made keeps it."""
+    assert [f for f in lifecycle_findings(OWNED_POOLS) if f[0] == "MP302"] == \
+        [("MP302", 42), ("MP302", 53), ("MP302", 65), ("MP302", 76)]
+
+
 def test_a_throttled_loop_is_reported_as_bounded_in_concurrency_only():
     found = mpcheck.check_source(textwrap.dedent("""\
         import multiprocessing as mp

@@ -11,7 +11,8 @@ queues.
   aliased, captured by a nested function) -- someone else may then finish it.
 - `closed_on_every_path(binding, methods)`: whether one of `methods` is called on the object
   on every path from the binding to the end of its scope (a `return`, the end of the body,
-  the end of a loop pass when it is made in a loop), `finally` and `with obj:` included.
+  the end of a loop pass when it is made in a loop), `finally` and `with obj:` included;
+  a close under a flag true wherever the object was made (`if own:`) counts on every path.
   Paths that raise are not counted: an exception is not where a pool is expected to close.
 - `pending_results(pool)`: the results a pool hands back before they exist (`apply_async`,
   `map_async`, `imap`, `submit`; roles in the catalogue) and where each goes: read where it
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Iterable
 import libcst as cst
 
 from .. import apis
-from .names import argument
+from .names import UNKNOWN, argument
 from .scopes import Binding, Kind, Reference, Site
 
 if TYPE_CHECKING:
@@ -415,7 +416,7 @@ class ObjectFacts:
         closing = {id(use.reference.site.statement) for use in self.uses(binding)
                    if (use.kind is UseKind.METHOD and use.method in methods) or use.kind is UseKind.WITH}
         withs = {id(use.node) for use in self.uses(binding) if use.kind is UseKind.WITH}
-        flow = _Flow(self, binding.site.top, closing, withs)
+        flow = _Flow(self, binding, closing, withs)
         statement = binding.site.statement
         block = binding.site.block
         if statement is None or block is None:
@@ -465,11 +466,36 @@ class _Flow:
     "return", "break" or "continue"; closed says whether the object was closed on the way.
     Statements are entered with the object not yet closed."""
 
-    def __init__(self, facts: ObjectFacts, top: cst.CSTNode | None, closing: set[int], withs: set[int]) -> None:
+    def __init__(self, facts: ObjectFacts, binding: Binding, closing: set[int], withs: set[int]) -> None:
         self.facts = facts
-        self.top = top
+        self.binding = binding  # where the object is made
         self.closing = closing  # statements that close the object
         self.withs = withs  # WithItems whose item is the object
+
+    def true_where_made(self, test: cst.BaseExpression) -> bool:
+        """`test`, a flag (`if cleanup:`, `if not borrowed:`), is true wherever the object was
+        made: the object is made under a test of the same flag, with the same bindings
+        reaching both; or each binding of the flag that reaches the test gives it that value
+        or runs only where the object is not made (the other branch of an `if` around it:
+        `cleanup = False` in the `else:` of `if pool is None: pool = Pool(); cleanup = True`,
+        dask's shape)."""
+        name, holds = _flag(test, True)
+        model = self.facts.model
+        reference = model.reference(name) if isinstance(name, cst.Name) else None
+        if reference is None or not reference.bindings:
+            return False
+        made = self.binding.site
+        reaching = {id(binding) for binding in reference.bindings}
+        for condition in made.conditions():
+            flag, flag_holds = _flag(condition.test, condition.holds)
+            other = model.reference(flag) if isinstance(flag, cst.Name) and flag.value == name.value else None
+            if other is not None and flag_holds == holds and {id(binding) for binding in other.bindings} == reaching:
+                return True
+        for binding in reference.bindings:
+            value = model.value_of(binding.value) if binding.kind is Kind.ASSIGN else UNKNOWN
+            if (value is UNKNOWN or bool(value) != holds) and not _exclusive(binding.site, made):
+                return False
+        return True
 
     def sequence(self, statements: Iterable[cst.BaseStatement]) -> set[tuple[str, bool]]:
         current = {("fall", False)}
@@ -501,6 +527,8 @@ class _Flow:
         if id(node) in self.closing and not isinstance(node, cst.With):
             return {("fall", True)}  # `if pool.close(): ...`, rare: closed in the test itself
         if isinstance(node, cst.If):
+            if self.true_where_made(node.test):
+                return self.sequence(node.body.body)
             branches = self.sequence(node.body.body)
             if node.orelse is None:
                 branches.add(("fall", False))
@@ -557,6 +585,19 @@ class _Flow:
         if isinstance(holder, cst.With) and any(id(item) in self.withs for item in holder.items):
             return {(exit_, True) for exit_, _ in outcomes}
         return outcomes
+
+
+def _flag(test: cst.BaseExpression, holds: bool) -> tuple[cst.BaseExpression, bool]:
+    """`not not x` holding: `x` and whether it holds."""
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, holds = test.expression, not holds
+    return test, holds
+
+
+def _exclusive(first: Site, second: Site) -> bool:
+    """The two sites are in different branches of one `if` (or conditional expression)."""
+    tests = {id(condition.test): condition.holds for condition in first.conditions()}
+    return any(tests.get(id(condition.test), condition.holds) != condition.holds for condition in second.conditions())
 
 
 def ends_the_flow(model: SemanticModel, statement: cst.CSTNode) -> bool:

@@ -34,7 +34,10 @@ class UnclosedPool(Rule):
             "when it is made in a loop; a `finally` clause counts for all paths). A pool that is "
             "returned, stored in an attribute or a container, passed to a call or used by a "
             "nested function is someone else's to close and is not flagged; paths that raise are "
-            "not counted."
+            "not counted. A close under a flag that is true wherever the pool is made counts on "
+            "every path: a pool made only when none is given and closed `if own:` (with `own = "
+            "pool is None; if own: pool = Pool()`, or `cleanup = True` beside the pool and "
+            "`cleanup = False` in the other branch, as dask does)."
         ),
         why=(
             "A pool's worker processes live until the pool is closed. The multiprocessing "
@@ -120,6 +123,24 @@ class UnclosedPool(Rule):
                 print(pool.map(abs, [-1, -2]))
                 pool.close()
                 pool.join()
+            """
+        ),
+        Valid(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+
+
+            def run(tasks, pool=None):
+                if pool is None:  # made here only when the caller lends none
+                    pool = ProcessPoolExecutor(2)
+                    cleanup = True
+                else:
+                    cleanup = False
+                try:
+                    return list(pool.map(abs, tasks))
+                finally:
+                    if cleanup:
+                        pool.shutdown()
             """
         ),
         Valid(
