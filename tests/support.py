@@ -119,6 +119,17 @@ class EveryRule(Prefilter):
         return Verdict(frozenset(codes))
 
 
+def reported(output: str, name: str) -> list[str]:
+    """The `line:column: CODE` of each text-format finding in the file `name`."""
+    found = []
+    for line in output.splitlines():
+        location, _, rest = line.partition(" ")
+        path = location.rstrip(":").rsplit(":", 2)[0].replace(os.sep, "/").removeprefix("./")
+        if path == name:
+            found.append(f"{location.split(':', 1)[1]} {rest.split(' ', 1)[0]}")
+    return found
+
+
 def project_index(root: Path, files: dict[str, str]) -> ProjectIndex:
     """The index of a project made of `files` (name -> dedented text), written under `root`."""
     for name, text in files.items():

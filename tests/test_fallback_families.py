@@ -26,7 +26,7 @@ import pytest
 from mpcheck.apis import Imported, one_api
 from mpcheck.engine import Checker
 
-from .support import mpcheck_command, run_command
+from .support import mpcheck_command, reported, run_command
 
 DILL_POOLS = Path(__file__).parent / "data" / "dill_pools"
 EXAMPLES = ("examples/squares.py", "examples/cubes.py", "examples/scaled.py", "examples/standalone.py")
@@ -269,17 +269,6 @@ def test_the_examples_and_their_one_file_version_agree(tmp_path: Path, primary: 
     assert [code for code, _ in standalone] == ["MP401"] * flagged
 
 
-def _reported(output: str, name: str) -> list[str]:
-    """The `line:column: CODE` of each text-format finding in the file `name`."""
-    found = []
-    for line in output.splitlines():
-        location, _, rest = line.partition(" ")
-        path = location.rstrip(":").rsplit(":", 2)[0].replace(os.sep, "/").removeprefix("./")
-        if path == name:
-            found.append(f"{location.split(':', 1)[1]} {rest.split(' ', 1)[0]}")
-    return found
-
-
 @pytest.mark.parametrize("primary", ["multiprocess", "billiard"])
 def test_one_file_the_flake8_plugin_and_the_whole_tree_agree(tmp_path: Path, primary: str) -> None:
     tree = _copy(tmp_path, primary)
@@ -288,10 +277,10 @@ def test_one_file_the_flake8_plugin_and_the_whole_tree_agree(tmp_path: Path, pri
         alone = run_command([*mpcheck_command(), "check", "--no-cache", "--output-format", "text", name], tree)
         flake8 = subprocess.run([str(BIN / "flake8"), "--select", "MP", name], cwd=tree, capture_output=True,
                                 text=True, timeout=120)
-        expected = _reported(alone.stdout, name)
+        expected = reported(alone.stdout, name)
         assert bool(expected) == (primary == "billiard"), alone.stdout
-        assert _reported(whole.stdout, name) == expected
-        assert _reported(flake8.stdout, name) == expected, flake8.stderr
+        assert reported(whole.stdout, name) == expected
+        assert reported(flake8.stdout, name) == expected, flake8.stderr
 
 
 def _json_findings(tree: Path, *arguments: str) -> list[tuple[str, int, str]]:

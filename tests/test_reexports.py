@@ -22,7 +22,7 @@ import pytest
 from mpcheck.apis import Imported
 from mpcheck.engine import Checker
 
-from .support import mpcheck_command, project_index, run_command
+from .support import mpcheck_command, project_index, reported, run_command
 
 GROUNDSTATION = Path(__file__).parent / "data" / "groundstation"
 BIN = Path(sys.executable).parent
@@ -86,17 +86,6 @@ def test_a_module_defining_the_name_itself_is_not_taken_for_a_reexport(tmp_path:
     assert "MP701" not in Checker(fix_edits=False).verdict(telemetry.read_text(), str(telemetry)).codes
 
 
-def _reported(output: str, name: str) -> list[str]:
-    """The `line:column: CODE` of each text-format finding in the file `name`."""
-    found = []
-    for line in output.splitlines():
-        location, _, rest = line.partition(" ")
-        path = location.rstrip(":").rsplit(":", 2)[0].replace(os.sep, "/").removeprefix("./")
-        if path == name:
-            found.append(f"{location.split(':', 1)[1]} {rest.split(' ', 1)[0]}")
-    return found
-
-
 def test_one_file_the_flake8_plugin_and_the_whole_tree_agree(tmp_path: Path) -> None:
     tree = _copy(tmp_path, direct=False)
     env = {"MPCHECK_CACHE_DIR": ""}
@@ -105,10 +94,10 @@ def test_one_file_the_flake8_plugin_and_the_whole_tree_agree(tmp_path: Path) -> 
         whole = run_command([*mpcheck_command(), "check", "--no-cache", "--output-format", "text", "."], tree, env=env)
         flake8 = subprocess.run([str(BIN / "flake8"), "--select", "MP", name], cwd=tree, capture_output=True,
                                 text=True, timeout=120)
-        expected = _reported(alone.stdout, name)
+        expected = reported(alone.stdout, name)
         assert expected, alone.stdout
-        assert _reported(whole.stdout, name) == expected
-        assert _reported(flake8.stdout, name) == expected, flake8.stderr
+        assert reported(whole.stdout, name) == expected
+        assert reported(flake8.stdout, name) == expected, flake8.stderr
 
 
 def _json_findings(tree: Path, *arguments: str) -> list[tuple[str, int, str]]:
