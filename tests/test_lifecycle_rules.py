@@ -176,6 +176,70 @@ OWNED_POOLS = """\
                 pool.close()
 
 
+    def run_with_a_flag_set_after(items, pool=None):
+        cleanup = False
+        if pool is None:
+            pool = Pool(2)
+            cleanup = True
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_with_a_flag_set_before_it_is_made(items, pool=None):
+        cleanup = False
+        if pool is None:
+            cleanup = True
+            pool = Pool(2)
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_flag_reset_later(items, pool=None, reset=False):
+        cleanup = False
+        if pool is None:
+            pool = Pool(2)
+            cleanup = True
+        if reset:
+            cleanup = False
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_flag_set_elsewhere(items, pool=None, force=False):
+        cleanup = False
+        if pool is None:
+            pool = Pool(2)
+        elif force:
+            cleanup = True
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
+    def run_flag_set_before(items, pool=None):
+        cleanup = False
+        if pool is None:
+            cleanup = True
+            pool = Pool(2)
+            cleanup = False
+        try:
+            return pool.map(abs, items)
+        finally:
+            if cleanup:
+                pool.close()
+
+
     def run_never_cleaned(items, pool=None):
         cleanup = False
         if pool is None:
@@ -226,7 +290,7 @@ def test_a_pool_closed_under_a_flag_true_wherever_it_is_made_is_closed():
     """The library shape: a pool made only when the caller lends none, closed in `finally`
     under a flag that says so; a flag that may be false where the pool was made keeps it."""
     assert [f for f in lifecycle_findings(OWNED_POOLS) if f[0] == "MP302"] == \
-        [("MP302", 42), ("MP302", 53), ("MP302", 65), ("MP302", 76)]
+        [("MP302", 66), ("MP302", 80), ("MP302", 94), ("MP302", 106), ("MP302", 117), ("MP302", 129), ("MP302", 140)]
 
 
 def test_a_throttled_loop_is_reported_as_bounded_in_concurrency_only():

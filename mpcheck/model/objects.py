@@ -478,7 +478,7 @@ class _Flow:
         reaching both; or each binding of the flag that reaches the test gives it that value
         or runs only where the object is not made (the other branch of an `if` around it:
         `cleanup = False` in the `else:` of `if pool is None: pool = Pool(); cleanup = True`,
-        dask's shape)."""
+        dask's shape), or before another binding of the flag in the block that makes it."""
         name, holds = _flag(test, True)
         model = self.facts.model
         reference = model.reference(name) if isinstance(name, cst.Name) else None
@@ -491,11 +491,12 @@ class _Flow:
             other = model.reference(flag) if isinstance(flag, cst.Name) and flag.value == name.value else None
             if other is not None and flag_holds == holds and {id(binding) for binding in other.bindings} == reaching:
                 return True
-        for binding in reference.bindings:
-            value = model.value_of(binding.value) if binding.kind is Kind.ASSIGN else UNKNOWN
-            if (value is UNKNOWN or bool(value) != holds) and not _exclusive(binding.site, made):
-                return False
-        return True
+        # A binding in the block that makes the object is on every path that makes it: one
+        # made before it (`cleanup = False` first) reaches the test only on the others.
+        beside = [binding.site for binding in reference.bindings if binding.site.block is made.block]
+        return all((binding.kind is Kind.ASSIGN and _is(model.value_of(binding.value), holds)) or
+                   _exclusive(binding.site, made) or any(self.facts.runs_before(binding.site, site) for site in beside)
+                   for binding in reference.bindings)
 
     def sequence(self, statements: Iterable[cst.BaseStatement]) -> set[tuple[str, bool]]:
         current = {("fall", False)}
@@ -592,6 +593,11 @@ def _flag(test: cst.BaseExpression, holds: bool) -> tuple[cst.BaseExpression, bo
     while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         test, holds = test.expression, not holds
     return test, holds
+
+
+def _is(value: object, holds: bool) -> bool:
+    """`value` is a constant whose truth is `holds`."""
+    return value is not UNKNOWN and bool(value) == holds
 
 
 def _exclusive(first: Site, second: Site) -> bool:
