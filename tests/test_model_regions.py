@@ -238,6 +238,51 @@ def test_a_test_skipped_on_windows_runs_only_where_fork_exists():
     assert facts_at(model, "os.fork()", 8).has_fork
 
 
+def test_a_module_s_pytestmark_skips_its_tests_and_fixtures_not_its_helpers():
+    """`pytestmark = pytest.mark.skipif(...)` (or a list holding one) is put by pytest on every
+    test of the module and so on the fixtures they use; module-level code and helpers may run
+    when the module is imported, on Windows too."""
+    model = model_of("""\
+        import os
+        import sys
+
+        import pytest
+
+        pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="fork")]
+
+        at_import = os.fork
+
+
+        def _helper():
+            os.fork()
+
+
+        @pytest.fixture
+        def forked():
+            os.fork()
+
+
+        def test_fork():
+            os.fork()
+
+
+        class TestFork:
+            def test_method(self):
+                os.fork()
+
+            def helper(self):
+                os.fork()
+
+
+        class Other:
+            def test_not_collected(self):
+                os.fork()
+        """)
+    assert not facts_at(model, "os.fork", 0).has_fork
+    forks = [facts_at(model, "os.fork()", occurrence).has_fork for occurrence in range(6)]
+    assert forks == [False, True, True, True, False, False]
+
+
 # -- code that never runs ------------------------------------------------------------------
 
 INDENTED_FORK_IMPORT = "    from multiprocessing.context import ForkProcess\n"

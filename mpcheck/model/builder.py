@@ -25,7 +25,7 @@ from .scopes import (
     Binding, Condition, Kind, LoopRegion, Reference, Scope, ScopeKind, Site, SkipDecorator, Store, TryElseRegion,
     TryRegion, WithRegion,
 )
-from .names import dotted_name
+from .names import dotted_name, dotted_name_of
 from .walker import Walker
 
 _EMPTY: frozenset[Binding] = frozenset()
@@ -37,6 +37,20 @@ EXIT_FUNCTIONS = frozenset({"sys.exit", "os._exit", "os.abort", "pytest.skip", "
 BUILTIN_EXITS = ("exit", "quit")
 # What on_visit does with a node (Walker.classify): a statement, a block, or nothing.
 _STATEMENT, _BLOCK = "statement", "block"
+
+
+def _module_marks(module: cst.Module) -> tuple[cst.Call, ...]:
+    """The calls a top-level `pytestmark = mark` or `pytestmark = [mark, ...]` assigns."""
+    found: list[cst.Call] = []
+    for statement in module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(target.target, cst.Name) and
+                                                     target.target.value == "pytestmark" for target in small.targets):
+                value = small.value
+                items = [element.value for element in value.elements] if isinstance(value, (cst.List, cst.Tuple)) \
+                    else [value]
+                found += [item for item in items if isinstance(item, cst.Call)]
+    return tuple(found)
 
 
 def merge(*states: State | None) -> State | None:
@@ -106,11 +120,13 @@ class ModelBuilder(Walker):
         self.returns: dict[Scope, list] = {}
         self.deferred: deque[_Deferred] = deque()
         self.class_skips: tuple[SkipDecorator, ...] = ()  # of the class whose body is walked
+        self.module_skips: tuple[cst.Call, ...] = ()  # the marks `pytestmark = ...` puts on every test
 
     # -- the pass ---------------------------------------------------------------------
 
     def build(self) -> None:
         module = self.model.module
+        self.module_skips = _module_marks(module)
         self.walk(module)
         self._end_scope(self.model.module_scope)
         while self.deferred:
@@ -282,8 +298,21 @@ class ModelBuilder(Walker):
         self._bind_parameters(parameters, function)
         self.model.definitions.append(self.site(node))
         self.bind(node.name.value, Kind.DEF, node, node.name)
-        self._defer(node.body, function, (*self.class_skips, *self._skip_decorators(node)))
+        self._defer(node.body, function, (*self._module_skips(node), *self.class_skips, *self._skip_decorators(node)))
         return False
+
+    def _module_skips(self, node: cst.FunctionDef) -> tuple[SkipDecorator, ...]:
+        """The regions of the module's `pytestmark` for a test pytest collects from the
+        module (`test_*` at its top level or in a `Test*` class there) or a fixture: pytest
+        puts the marks on those. A helper may also run when the module is imported, which
+        no mark skips."""
+        top = self.model.module_scope
+        in_class = self.scope.kind is ScopeKind.CLASS and self.scope.parent is top
+        test = node.name.value.startswith("test") and (
+            self.scope is top or (in_class and self.scope.name.startswith("Test")))
+        fixture = (self.scope is top or in_class) and any(
+            (dotted_name_of(decorator.decorator) or "").split(".")[-1] == "fixture" for decorator in node.decorators)
+        return tuple(SkipDecorator(mark, top) for mark in self.module_skips) if test or fixture else ()
 
     def _skip_decorators(self, node: cst.FunctionDef | cst.ClassDef) -> tuple[SkipDecorator, ...]:
         """The regions of the decorators of `node` that may skip it as a test (calls: the

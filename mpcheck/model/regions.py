@@ -8,7 +8,7 @@ from a platform test (`IS_WINDOWS = os.name == "nt"`), set to a true value only 
 is proven (`try: get_context("fork"); HAVE_FORK = True except ValueError: HAVE_FORK = False`),
 or set in a branch of a platform test, tells what its own test would, in this module or
 another of the project (ProjectIndex.flag_facts). A test skipped by a decorator
-(`@pytest.mark.skipif`) runs only where its condition lets it.
+(`@pytest.mark.skipif`, a module's `pytestmark`) runs only where its condition lets it.
 """
 
 from __future__ import annotations
