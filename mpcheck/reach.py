@@ -254,8 +254,8 @@ class _Visible:
         return (bool(self.names) and not self.names.isdisjoint(chunk.names)) or any(
             module in chunk.names and ("*" in attributes or not attributes.isdisjoint(chunk.names))
             for module, attributes in self.attributes.items()) or (
-            self.value_uses is not None and not self.value_names.isdisjoint(chunk.names)
-            and used_as_value(self.value_uses, chunk.segment))
+            not self.value_names.isdisjoint(chunk.names)  # (before the pattern: most chunks name none)
+            and self.value_uses is not None and used_as_value(self.value_uses, chunk.segment))
 
 
 @dataclass
