@@ -447,7 +447,8 @@ class Reach:
                     any(word in _code(module, text, codes) for word in self.words)
             uses = visible.pattern()
             if not state.has_word and not (uses and _uses(uses, text) and _uses(uses, _code(module, text, codes))) \
-                    and not (visible.value_uses and used_as_value(visible.value_uses, text)):
+                    and not (any(name in text for name in visible.value_names)  # (before compiling the pattern)
+                             and visible.value_uses and used_as_value(visible.value_uses, text)):
                 return bound
             state.chunks = _chunks(text, self.words)
         before = len(state.names)
