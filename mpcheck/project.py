@@ -1322,13 +1322,10 @@ class ProjectIndex:
         no such name, or when its module neither imports it nor has any of the words a
         platform test or a fork probe is written with (it is then not parsed). The modules
         read are noted (dependencies.py)."""
-        _, root, absolute = self._as_seen_from(dotted, str(from_path))
-        if absolute is None or absolute.split(".", 1)[0] not in self._project_top_names() or \
-                self._flag_depth >= MAX_REEXPORT_DEPTH:  # (a cycle of re-exports ends here too)
+        called = self._called_module(dotted, str(from_path))
+        if called is None or self._flag_depth >= MAX_REEXPORT_DEPTH:  # (a cycle of re-exports ends here too)
             return None
-        module, name = self.split(root, absolute)
-        if module is None or not name:
-            return None
+        module, name = called
         text = self.text_of(module) or ""
         if name not in text or not (any(word in text for word in _PLATFORM_WORDS) or
                                     any(binding.local == name for binding in self.bindings(module))):
