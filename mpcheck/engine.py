@@ -38,10 +38,11 @@ from .source import InputError, SourceText, decode_source, read_source
 from .suppressions import Suppressions, find_file_exemption
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
     import libcst as cst
 
+    from .dispatch import GroupedPool
     from .prefilter import Prefilter, Verdict
     from .project import ProjectIndex, Projects
     from .rules import Rule, RuleContext
@@ -366,7 +367,8 @@ class Checker:
 
         Each file is read and prefiltered here; the files a rule must parse are spread over
         `jobs` worker processes (default: one per core; 1: none), which start parsing while
-        the rest is still prefiltered. The workers are started with forkserver where it
+        the rest is still prefiltered; the files of one directory go to one worker while
+        that keeps every worker busy (dispatch.py). The workers are started with forkserver where it
         exists and spawn elsewhere (Windows): never by forking this process, which may hold
         threads (the parser's). As both do, each worker imports the caller's main module
         again (as `__mp_main__`): with more than one job, call this from a main module that
@@ -384,8 +386,15 @@ class Checker:
         # worked out from (the check's result depends on it too).
         verdicts: dict[int, tuple[tuple[str, frozenset[str]] | None, Reads]] = {}
         with contextlib.ExitStack() as stack:
-            pool: ProcessPoolExecutor | None = None  # started when _PARALLEL_MIN_FILES must be parsed
+            pool: GroupedPool | None = None  # started when _PARALLEL_MIN_FILES must be parsed
             submitted: dict[int, Future[FileResult]] = {}
+
+            def submit(number: int) -> None:
+                assert pool is not None
+                path = files[number][0]
+                submitted[number] = pool.submit(os.path.dirname(os.path.abspath(path)),
+                                                (*files[number], fixing, verdicts[number][0]))
+
             for number, (path, display) in enumerate(files):
                 try:
                     source = read_source(path)
@@ -416,11 +425,11 @@ class Checker:
                 if key is not None:
                     keys[number] = key
                 if pool is not None:
-                    submitted[number] = pool.submit(_run_job, (*files[number], fixing, verdicts[number][0]))
+                    submit(number)
                 elif jobs > 1 and len(work) == _PARALLEL_MIN_FILES:
                     pool = stack.enter_context(self._pool(jobs))
-                    submitted.update((waiting, pool.submit(_run_job, (*files[waiting], fixing, verdicts[waiting][0])))
-                                     for waiting in work)
+                    for waiting in work:
+                        submit(waiting)
             done = 0
             for number in work:  # what was done with is let go: nothing is held to the end
                 future = submitted.pop(number, None)
@@ -495,28 +504,42 @@ class Checker:
         self.cache.store(key.path, key.content, key.root, result.reads, result.diagnostics, result.unchecked)
 
     @contextlib.contextmanager
-    def _pool(self, workers: int) -> Iterator[ProcessPoolExecutor]:
+    def _pool(self, workers: int) -> Iterator[GroupedPool[tuple[Path, str, bool, tuple[str, frozenset[str]] | None],
+                                                          FileResult]]:
+        """`workers` processes that check files (`_run_job`), each file given with the
+        directory that holds it: the files of a directory go to one worker while that keeps
+        all of them busy (dispatch.py)."""
         import multiprocessing  # here: a run that parses nothing starts no pool
         from concurrent.futures import ProcessPoolExecutor
+
+        from .dispatch import GroupedPool
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         cache = (self.cache.directory, self.cache.started) if self.cache is not None else None
         arguments = (self.settings, self.unsafe_fixes, self._project_files, self.fix_edits, cache)
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
-        started = pool._processes  # the pool forgets its workers when it shuts down
+        executors = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker, initargs=arguments)
+                     for _ in range(workers)]
+        started = [executor._processes for executor in executors]  # an executor forgets its workers when it shuts down
+        pool = GroupedPool(executors, _run_job)
         completed = False
         try:
             yield pool
             completed = True
         finally:
-            if not completed:
+            if completed:
+                pool.close()
+            else:
                 # Interrupted (Ctrl-C, SIGTERM, or the caller stopped reading): what is left
                 # is not wanted, and waiting for it could take as long as the whole run.
                 # Workers only compute, so ending them loses nothing.
-                for process in list(started.values()):
-                    process.terminate()
-            pool.shutdown(cancel_futures=not completed)
+                for processes in started:
+                    for process in list(processes.values()):
+                        process.terminate()
+            for executor in executors:
+                executor.shutdown(cancel_futures=not completed)
+            if not completed:
+                pool.close()  # its jobs have all failed or been cancelled
 
     # -- fixing ---------------------------------------------------------------------
 
