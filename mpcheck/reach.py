@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import keyword
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .project import ProjectIndex, _Module
 
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_KEYWORDS = frozenset(keyword.kwlist)  # never a name (a soft keyword, `match` or `type`, may be)
 _WORD_CHARACTER = re.compile(r"\w")
 _WILDCARD = "__getattr__"  # a module-level __getattr__ may hand out any attribute
 _LISTED = 16  # the most attributes of a module that reach a pattern lists (see _see_names)
@@ -202,10 +204,11 @@ class _Chunk:
 
     @functools.cached_property
     def binds(self) -> frozenset[str]:
-        """The names it may bind at module level (over-approximated, see `_text_binds`)."""
+        """The names it may bind at module level (over-approximated, see `_text_binds`; never
+        a keyword, which the text reading takes for one: `as` in `import a as b`)."""
         if self.known_binds is not None:
-            return self.known_binds
-        binds, self.code = frozenset(_text_binds(self.code)), ""  # the code is not needed again
+            return self.known_binds - _KEYWORDS
+        binds, self.code = frozenset(_text_binds(self.code)) - _KEYWORDS, ""  # the code is not needed again
         return binds
 
 

@@ -8,6 +8,7 @@ interpreter's standard library (every module with -m slow; one in eight by defau
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 import bisect
 import sysconfig
@@ -120,6 +121,9 @@ def test_what_the_text_reading_finds() -> None:
     assert by_start["x = 1; y = 2"].binds >= {"x", "y"}
     assert "*" in by_start["from star import *"].binds
     assert by_start["match x:"].binds >= {"captured", "rest"}
+    # A keyword is never a name (the text reading finds `as`, `else`, `try` among the targets).
+    assert not any(keyword.iskeyword(name) for chunk in chunks for name in chunk.binds)
+    assert by_start["import os, multiprocessing as mp"].binds >= {"os", "mp"}
 
 
 @pytest.mark.parametrize("text", [
