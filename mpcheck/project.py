@@ -1134,8 +1134,8 @@ class ProjectIndex:
         return importers
 
     def _naming(self, target: _Module, using: Iterable[str]) -> Callable[[_Module], bool]:
-        """A test of a module: whether it is not `target` and its text names one of `using`
-        (a module that may call one of `target`'s functions; `target`'s own calls start
+        """A test of a module: whether it is not `target` and its text names one of `using`,
+        a whole identifier anywhere in it, strings and comments included (a module that may call one of `target`'s functions; `target`'s own calls start
         from a call into it). The last tests made are kept, with their answers: MP601 asks
         for a module's importers, then for the names of each that lead there, and each
         text is read once for them."""
@@ -1149,6 +1149,8 @@ class ProjectIndex:
 
     def _new_naming(self, target: _Module, words: tuple[str, ...]) -> Callable[[_Module], bool]:
         names: dict[int, bool] = {}
+        # A whole identifier: `main` in `__main__` or `domain` names no function `main`.
+        pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
 
         def calls(module: _Module) -> bool:
             if module is target:
@@ -1156,7 +1158,7 @@ class ProjectIndex:
             found = names.get(id(module))
             if found is None:
                 text = self.text_of(module) or ""
-                found = names[id(module)] = any(word in text for word in words)
+                found = names[id(module)] = any(word in text for word in words) and pattern.search(text) is not None
             else:
                 self.note(module)  # a result that depends on the answer depends on the text
             return found

@@ -246,6 +246,21 @@ def test_the_texts_of_the_importers_are_read_once_for_the_same_names(tmp_path, m
     assert read == []
 
 
+def test_an_importer_names_a_function_only_with_the_whole_identifier(tmp_path):
+    # `__main__` holds `main` but names no function `main`: neither module can call core.main().
+    import mpcheck.project
+
+    root = _project(tmp_path, {
+        "pkg/__init__.py": "from . import core, helper\n",
+        "pkg/core.py": "def main():\n    print('hi')\n",
+        "pkg/helper.py": "from . import core\n\nif __name__ == '__main__':\n    core.run()\n",
+    })
+    core = str(root / "pkg/core.py")
+    index = mpcheck.project.Projects().for_path(core)
+    assert index.import_time_importers(core, {"main"}) == []
+    assert [module.name for module in index.import_time_importers(core, {"run"})] == ["pkg", "pkg.helper"]
+
+
 def test_a_module_hidden_by_a_package_of_the_same_name_is_not_flagged(tmp_path):
     # shop/tools.py prints, but `from . import tools` imports the package shop/tools/, which
     # CPython's FileFinder takes before a module of the same name: the print never runs.
